@@ -1,16 +1,501 @@
-"""The ``mailagents-tui`` command: the TUI by default, headless commands, and the sandbox."""
+"""The ``mailagents-tui`` command: the TUI by default, headless commands, and the sandbox.
+
+Heavy modules (Textual, eth-account, the sandbox) are imported inside the commands that need
+them, so ``--help`` and the headless commands start fast.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from tui import __version__
+from tui.api.models import iso_z
+from tui.core.timefmt import time_left
+
+T = TypeVar("T")
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
 
 
-@click.group(invoke_without_command=True)
+class Context:
+    """Options shared by every command."""
+
+    def __init__(
+        self,
+        api_base: str | None,
+        keystore: Path | None,
+        payment: str | None,
+    ) -> None:
+        self.api_base = api_base
+        self.keystore = keystore
+        self.payment = payment
+
+    def settings(self) -> Any:
+        """Resolved :class:`tui.core.settings.Settings`."""
+        from tui.core.settings import Settings
+
+        return Settings.load().with_overrides(
+            api_base=self.api_base, keystore=self.keystore, payment=self.payment
+        )
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> None:
+    """Print one clear line on stderr and exit (never a traceback)."""
+    click.echo(f"mailagents-tui: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
+    """Turn the project's errors into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from tui.api.errors import MailagentsError
+        from tui.auth.wallet import WalletError
+        from tui.core.leases import LeaseInputError
+        from tui.core.settings import SettingsError
+
+        try:
+            return func(*args, **kwargs)
+        except MailagentsError as exc:
+            fail(exc.user_message())
+        except (WalletError, SettingsError, LeaseInputError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", EXIT_INTERRUPTED)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def run_with_services(
+    ctx: click.Context, body: Callable[[Any], Awaitable[T]], *, need_wallet: bool = True
+) -> T:
+    """Build the services, make sure the wallet is usable, run ``body(services)``."""
+    from tui.core.services import Services
+
+    settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+    services = Services.create(settings)
+    if need_wallet:
+        prepare_wallet(services)
+
+    async def main() -> T:
+        try:
+            return await body(services)
+        finally:
+            await services.aclose()
+
+    return asyncio.run(main())
+
+
+def prepare_wallet(services: Any) -> None:
+    """Load the wallet now when signing in will need it (prompting for a keystore password)."""
+    source = services.session.wallet_source
+    if source.kind == "none":
+        if services.session.load_saved() is None:
+            source.load()  # raises the clear "no wallet" message
+        return
+    if source.address is None:
+        source.load()
+        return
+    if services.session.load_saved() is not None:
+        return
+    if source.needs_password:
+        if not sys.stdin.isatty():
+            fail(f"{source.description} needs a password: set MAILAGENTS_KEYSTORE_PASSWORD")
+        password = click.prompt(f"Password for {source.description}", hide_input=True, err=True)
+        source.load(password)
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    """Print JSON or the human text."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(text)
+
+
+# -- the group -----------------------------------------------------------------------------
+
+
+class LazyGroup(click.Group):
+    """A group whose some subcommands live in other modules, imported on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Built-in and lazy command names."""
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a lazy command the first time it is asked for."""
+        if cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, _, attr = LAZY_COMMANDS[cmd_name][0].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands without importing the lazy ones."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+                continue
+            cmd = super().get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=60)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="mailagents-tui")
+@click.option("--api-base", envvar="MAILAGENTS_API_BASE", help="API base URL.")
+@click.option(
+    "--keystore",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Encrypted keystore to sign in with (password: prompt or MAILAGENTS_KEYSTORE_PASSWORD).",
+)
+@click.option(
+    "--payment",
+    type=click.Choice(["auto", "always", "never"]),
+    help="Payment proofs: on 402 (auto), before every protected call, or never.",
+)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Start the local sandbox service and use it (throwaway wallet and state).",
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """A terminal client for mailagents agent mailboxes."""
+def main(
+    ctx: click.Context,
+    api_base: str | None,
+    keystore: Path | None,
+    payment: str | None,
+    sandbox: bool,
+) -> None:
+    """A terminal client for mailagents agent mailboxes.
+
+    Without a command, opens the TUI.
+    """
+    ctx.obj = Context(api_base, keystore, payment)
     if ctx.invoked_subcommand is None:
-        click.echo("mailagents-tui: the TUI is not built yet")
+        launch_tui(ctx, sandbox=sandbox)
+    elif sandbox:
+        fail("--sandbox opens the TUI; for a headless sandbox run `mailagents-tui sandbox`", 2)
+
+
+@friendly_errors
+def launch_tui(ctx: click.Context, *, sandbox: bool) -> None:
+    """Open the TUI, optionally on a sandbox started in the background of this process."""
+    server = None
+    if sandbox:
+        server, wallet_source = start_embedded_sandbox(ctx)
+    else:
+        wallet_source = None
+    try:
+        from tui.app import run_app
+
+        settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+        run_app(settings, wallet_source=wallet_source, sandbox=server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def start_embedded_sandbox(ctx: click.Context) -> tuple[Any, Any]:
+    """Start the sandbox on a free loopback port with a temporary home and throwaway wallet."""
+    import tempfile
+
+    from tui.core.wallets import ENV_KEY, resolve_wallet_source, throwaway_wallet_source
+    from tui.sandbox.config import SandboxConfig
+    from tui.sandbox.runner import SandboxServer
+
+    if not os.environ.get("MAILAGENTS_HOME"):
+        home = tempfile.mkdtemp(prefix="mailagents-sandbox-")
+        os.environ["MAILAGENTS_HOME"] = home
+    home = Path(os.environ["MAILAGENTS_HOME"])
+    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, db_path=":memory:", smtp_port=0))
+    server.start()
+    options: Context = ctx.find_object(Context)  # type: ignore[assignment]
+    options.api_base = server.base_url
+    if os.environ.get(ENV_KEY) or options.keystore:
+        source = resolve_wallet_source(options.settings())
+    else:
+        source = throwaway_wallet_source()
+    del home
+    return server, source
+
+
+# -- headless commands -----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def login(ctx: click.Context, as_json: bool) -> None:
+    """Sign in with the wallet (SIWE) and save the session."""
+
+    async def body(services: Any) -> dict[str, Any]:
+        await services.session.sign_in()
+        return services.session.info()
+
+    info = run_with_services(ctx, body)
+    emit(
+        info,
+        as_json,
+        "\n".join(
+            [
+                f"address    {info['address']}",
+                f"tenant_id  {info['tenant_id']}",
+                f"agent_id   {info['agent_id']}",
+                f"did        {info['did']}",
+            ]
+        ),
+    )
+
+
+def lease_dict(lease: Any, entry: Any = None) -> dict[str, Any]:
+    """A lease as JSON for the CLI (never the password)."""
+    return {
+        "lease_id": lease.lease_id,
+        "mailbox_id": lease.mailbox_id,
+        "account_id": lease.account_id,
+        "address": lease.address,
+        "purpose": lease.purpose,
+        "lease_status": lease.lease_status,
+        "started_at": iso_z(lease.started_at),
+        "expires_at": iso_z(lease.expires_at),
+        "released_at": iso_z(lease.released_at),
+        "expired": lease.is_expired(),
+        "credentials_stored": bool(entry and entry.has_password),
+    }
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list leases the ledger remembers.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List active leases (with --all, also released ones this client allocated)."""
+
+    async def body(services: Any) -> list[dict[str, Any]]:
+        views = await services.leases.list_active()
+        rows = [lease_dict(v.lease, v.entry) for v in views]
+        if show_all:
+            seen = {r["lease_id"] for r in rows}
+            tenant = services.session.session.tenant_id
+            for entry in services.ledger.entries(services.settings.api_base, tenant):
+                if entry.lease_id in seen:
+                    continue
+                rows.append(
+                    {
+                        "lease_id": entry.lease_id,
+                        "mailbox_id": entry.mailbox_id,
+                        "account_id": entry.account_id,
+                        "address": entry.address,
+                        "purpose": entry.purpose,
+                        "lease_status": entry.status,
+                        "started_at": entry.allocated_at,
+                        "expires_at": entry.expires_at,
+                        "released_at": entry.released_at,
+                        "expired": None,
+                        "credentials_stored": entry.has_password,
+                    }
+                )
+        return rows
+
+    rows = run_with_services(ctx, body)
+    if as_json:
+        emit(rows, True, "")
+        return
+    if not rows:
+        click.echo("No active leases. Allocate one with `mailagents-tui lease new`.")
+        return
+    for row in rows:
+        expires = row["expires_at"]
+        left = time_left(datetime.fromisoformat(expires.replace("Z", "+00:00"))) if expires else "-"
+        status = row["lease_status"]
+        if status == "active" and left == "expired":
+            status = "expired (still held)"
+        click.echo(
+            f"{row['lease_id']}  {row['address']:<40}  {status:<20}  {left:>9}  "
+            f"{row['purpose'] or ''}"
+        )
+
+
+@main.group()
+def lease() -> None:
+    """Allocate, release and inspect leases."""
+
+
+@lease.command("new")
+@click.option("--purpose", default="signup", show_default=True, help="What the mailbox is for.")
+@click.option("--ttl-hours", default=1, show_default=True, type=int, help="Lease length (1..720).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def lease_new(ctx: click.Context, purpose: str, ttl_hours: int, as_json: bool) -> None:
+    """Allocate a mailbox; its credentials go to the ledger (not printed)."""
+    from tui.core.leases import validate_lease_input
+
+    purpose, ttl_hours = validate_lease_input(purpose, ttl_hours)
+
+    async def body(services: Any) -> Any:
+        return await services.leases.allocate(purpose, ttl_hours, release_on_exit=False)
+
+    allocated = run_with_services(ctx, body)
+    data = {
+        "lease_id": allocated.lease.lease_id,
+        "mailbox_id": allocated.lease.mailbox_id,
+        "account_id": allocated.lease.account_id,
+        "address": allocated.lease.address,
+        "lease_status": allocated.lease.lease_status,
+        "expires_at": iso_z(allocated.lease.expires_at),
+        "webmail_login": allocated.credentials.webmail_login,
+        "webmail_url": allocated.credentials.webmail_url,
+        "credentials_stored": bool(allocated.credentials.webmail_password),
+    }
+    emit(
+        data,
+        as_json,
+        f"{data['address']}  lease {data['lease_id']}  expires {data['expires_at']}\n"
+        "credentials saved in the ledger (show them with `lease credentials ID`)",
+    )
+
+
+@lease.command("release")
+@click.argument("lease_id")
+@click.pass_context
+@friendly_errors
+def lease_release(ctx: click.Context, lease_id: str) -> None:
+    """Release a lease (only if the server still says it is active)."""
+
+    async def body(services: Any) -> Any:
+        return await services.leases.release(lease_id)
+
+    result = run_with_services(ctx, body)
+    click.echo(f"{lease_id}: {result.detail}")
+
+
+@lease.command("credentials")
+@click.argument("lease_id")
+@click.option("--reset", is_flag=True, help="Rotate the password (asks for confirmation).")
+@click.option("--yes", is_flag=True, help="Do not ask before --reset.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def lease_credentials(
+    ctx: click.Context, lease_id: str, reset: bool, yes: bool, as_json: bool
+) -> None:
+    """Show the stored mailbox login and password (you asked: they are printed)."""
+    if reset and not yes:
+        click.confirm(
+            "Rotate this mailbox's password? Anything using the old one stops working",
+            abort=True,
+            err=True,
+        )
+
+    async def body(services: Any) -> Any:
+        if reset:
+            lease_obj = await services.client.get_lease(lease_id)
+            return await services.leases.reset_credentials(lease_obj)
+        return services.leases.credentials(lease_id)
+
+    entry = run_with_services(ctx, body, need_wallet=reset)
+    if entry is None or not entry.has_password:
+        fail(
+            f"no stored credentials for lease {lease_id}: it was allocated elsewhere; "
+            "rotate them with `lease credentials ID --reset`"
+        )
+    data = {
+        "lease_id": entry.lease_id,
+        "address": entry.address,
+        "webmail_login": entry.webmail_login,
+        "webmail_password": entry.webmail_password,
+        "webmail_url": entry.webmail_url,
+    }
+    emit(
+        data,
+        as_json,
+        f"login     {entry.webmail_login}\npassword  {entry.webmail_password}"
+        + (f"\nwebmail   {entry.webmail_url}" if entry.webmail_url else ""),
+    )
+
+
+# -- wallet ------------------------------------------------------------------------------------
+
+
+@main.group()
+def wallet() -> None:
+    """Create or inspect the signing wallet."""
+
+
+@wallet.command("new")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keystore file to write (default: the config dir's keystore.json).",
+)
+@click.pass_context
+@friendly_errors
+def wallet_new(ctx: click.Context, out: Path | None) -> None:
+    """Create a wallet in an encrypted keystore (0600); prints only its address."""
+    from tui.auth.wallet import Wallet
+    from tui.core.wallets import ENV_PASSWORD
+
+    settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+    path = out or settings.default_keystore
+    if path.exists():
+        fail(f"{path} already exists: not overwriting a keystore")
+    password = os.environ.get(ENV_PASSWORD)
+    if not password:
+        if not sys.stdin.isatty():
+            fail("set MAILAGENTS_KEYSTORE_PASSWORD or run in a terminal to type a password")
+        password = click.prompt(
+            "New keystore password", hide_input=True, confirmation_prompt=True, err=True
+        )
+    new = Wallet.generate()
+    new.write_keystore(path, password)
+    click.echo(new.address)
+
+
+@wallet.command("address")
+@click.pass_context
+@friendly_errors
+def wallet_address(ctx: click.Context) -> None:
+    """Print the configured wallet's address."""
+    from tui.core.wallets import resolve_wallet_source
+
+    source = resolve_wallet_source(ctx.find_object(Context).settings())  # type: ignore[union-attr]
+    if source.address is None:
+        source.load()
+    click.echo(source.address)
+
+
+# -- sandbox and parse (their own modules) -----------------------------------------------------
+
+
+LAZY_COMMANDS = {
+    "sandbox": ("tui.sandbox.cli:sandbox", "Run the local mailagents sandbox service."),
+    "parse": ("tui.extract.cli:parse", "Extract the OTP code and verification link of a .eml."),
+}
+"""Subcommands defined in their own packages, imported only when used."""

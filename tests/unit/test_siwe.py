@@ -80,8 +80,14 @@ def test_check_accepts_reference_challenge_ignoring_port():
         ({"nonce": "ffffffffffffffffffffffff"}, REFERENCE, "nonce"),
         ({}, REFERENCE + "\nExpiration Time: 2026-11-24T00:27:30Z", "expired"),
         ({}, REFERENCE.replace("2026-11-24T00:27", "2026-11-25T00:27"), "future"),
-        ({}, REFERENCE.replace("0xACb82C845B8080DBC587056e109eC916b232f49A",
-                               "0xACB82C845B8080DBC587056e109eC916b232f49A"), "checksum"),
+        (
+            {},
+            REFERENCE.replace(
+                "0xACb82C845B8080DBC587056e109eC916b232f49A",
+                "0xACB82C845B8080DBC587056e109eC916b232f49A",
+            ),
+            "checksum",
+        ),
         ({}, REFERENCE.replace("Version: 1", "Version: 2"), "version"),
         ({}, REFERENCE.replace("\n", "\r\n"), "LF"),
         ({}, "hello", "short"),

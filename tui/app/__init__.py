@@ -1,1 +1,5 @@
-"""app package."""
+"""The Textual application (imported only when the TUI starts)."""
+
+from tui.app.app import MailagentsApp, make_app, run_app
+
+__all__ = ["MailagentsApp", "make_app", "run_app"]

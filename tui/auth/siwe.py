@@ -237,7 +237,8 @@ def check_challenge(
     expected_host = domain_host(api_base)
     if msg.host != expected_host:
         raise SiweError(
-            f"challenge is for domain {msg.host!r}, but the API is {expected_host!r}: refusing to sign"
+            f"challenge is for domain {msg.host!r}, but the API is {expected_host!r}: "
+            "refusing to sign"
         )
     if msg.address.lower() != address.lower():
         raise SiweError("challenge names a different wallet address: refusing to sign")

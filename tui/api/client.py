@@ -1,0 +1,325 @@
+"""Async client for the mailagents v2 HTTP API: one method per endpoint.
+
+Authentication comes from a :class:`TokenSource` (the core's session manager): a 401 on an
+authenticated call renews the token once and retries. Payment proofs follow the policy
+``auto`` (on 402 fetch a proof for exactly that method and path, retry once), ``always``
+(fetch before every protected call) or ``never`` (surface the 402). Proofs are never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from tui import __version__
+from tui.api.errors import (
+    AuthenticationError,
+    InvalidResponseError,
+    NetworkError,
+    PaymentRequiredError,
+    error_for_status,
+)
+from tui.api.models import (
+    Account,
+    AllocatedLease,
+    AuthResult,
+    Challenge,
+    Credentials,
+    Lease,
+    Message,
+    PaymentProof,
+    Runtime,
+    items_of,
+)
+
+log = logging.getLogger(__name__)
+
+PaymentPolicy = Literal["auto", "always", "never"]
+"""How protected calls get their payment proofs."""
+
+PROTECTED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/v2/mailboxes/leases"),
+        ("GET", "/v2/messages"),
+        ("POST", "/v2/messages/send"),
+        ("POST", "/v2/webhooks"),
+    }
+)
+"""The four endpoints that run the free-limit check (contract §3.1)."""
+
+
+class TokenSource(Protocol):
+    """Supplies bearer tokens; implemented by the core's session manager."""
+
+    async def get_token(self) -> str:
+        """A token believed valid (signing in if there is none)."""
+        ...
+
+    async def renew(self) -> str:
+        """Sign in again and return the new token (after a 401)."""
+        ...
+
+
+def _seg(value: str) -> str:
+    """Quote one path segment so an id can never change the route."""
+    return quote(str(value), safe="")
+
+
+class MailagentsClient:
+    """The v2 API over httpx. Create once per API base; close with :meth:`aclose`."""
+
+    base_url: str
+    """API base, without a trailing slash."""
+    payment_policy: PaymentPolicy
+    """``auto``, ``always`` or ``never``."""
+    token_source: TokenSource | None
+    """Where bearer tokens come from; None for public calls only."""
+    paid_calls: int
+    """Protected calls that went through with a payment proof in this process."""
+    paid_usdc: float
+    """What those calls cost, as the proofs stated."""
+    on_paid: Callable[[str, str, float | None], None] | None
+    """Called after a paid call succeeds with (method, path, amount)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token_source: TokenSource | None = None,
+        payment_policy: PaymentPolicy = "auto",
+        timeout: float = 20.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_source = token_source
+        self.payment_policy = payment_policy
+        self.paid_calls = 0
+        self.paid_usdc = 0.0
+        self.on_paid = None
+        self._timeout = timeout
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=self._timeout,
+                transport=self._transport,
+                headers={"user-agent": f"mailagents-tui/{__version__}"},
+                follow_redirects=False,
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        token: str | None = None,
+        proof: str | None = None,
+    ) -> Any:
+        headers: dict[str, str] = {"accept": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        if proof:
+            headers["x-payment-proof"] = proof
+        content = None
+        if body is not None:
+            headers["content-type"] = "application/json"
+            content = json.dumps(body).encode()
+        try:
+            response = await self._client().request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"{self.base_url} did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
+        request_id = response.headers.get("x-request-id")
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = None
+        if response.status_code >= 400:
+            body_obj = data if isinstance(data, dict) else {}
+            if not body_obj:
+                body_obj = {"error": "http_error", "message": response.reason_phrase or ""}
+            err = error_for_status(response.status_code, body_obj, request_id)
+            log.info("%s %s -> %s %s (request %s)", method, path, err.status, err.error, request_id)
+            raise err
+        if data is None:
+            raise InvalidResponseError(
+                f"{method} {path} answered HTTP {response.status_code} without JSON"
+            )
+        return data
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        """One API call with token renewal (once) and the payment-proof policy."""
+        token = await self.token_source.get_token() if auth and self.token_source else None
+        try:
+            return await self._paid(method, path, params=params, body=body, token=token)
+        except AuthenticationError:
+            if not (auth and self.token_source):
+                raise
+            token = await self.token_source.renew()
+            return await self._paid(method, path, params=params, body=body, token=token)
+
+    async def _paid(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        token: str | None,
+    ) -> Any:
+        protected = (method, path) in PROTECTED
+        if protected and self.payment_policy == "always":
+            return await self._with_proof(method, path, params=params, body=body, token=token)
+        try:
+            return await self._send(method, path, params=params, body=body, token=token)
+        except PaymentRequiredError:
+            if not protected or self.payment_policy == "never":
+                raise
+            return await self._with_proof(method, path, params=params, body=body, token=token)
+
+    async def _with_proof(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        token: str | None,
+    ) -> Any:
+        proof = await self.payment_proof(method, path, token=token)
+        result = await self._send(
+            method, path, params=params, body=body, token=token, proof=proof.proof
+        )
+        self.paid_calls += 1
+        self.paid_usdc = round(self.paid_usdc + (proof.amount_usdc or 0.0), 6)
+        if self.on_paid is not None:
+            self.on_paid(method, path, proof.amount_usdc)
+        return result
+
+    # -- public endpoints ---------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /healthz``."""
+        data = await self._call("GET", "/healthz", auth=False)
+        if not isinstance(data, dict):
+            raise InvalidResponseError("health answer is not a JSON object")
+        return data
+
+    async def runtime(self) -> Runtime:
+        """``GET /v2/meta/runtime``."""
+        return Runtime.from_json(await self._call("GET", "/v2/meta/runtime", auth=False))
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    async def siwe_challenge(self, wallet_address: str) -> Challenge:
+        """``POST /v2/auth/siwe/challenge``."""
+        data = await self._call(
+            "POST", "/v2/auth/siwe/challenge", body={"wallet_address": wallet_address}, auth=False
+        )
+        return Challenge.from_json(data)
+
+    async def siwe_verify(self, message: str, signature: str) -> AuthResult:
+        """``POST /v2/auth/siwe/verify``."""
+        data = await self._call(
+            "POST",
+            "/v2/auth/siwe/verify",
+            body={"message": message, "signature": signature},
+            auth=False,
+        )
+        return AuthResult.from_json(data)
+
+    async def payment_proof(
+        self, method: str, path: str, *, token: str | None = None
+    ) -> PaymentProof:
+        """``POST /v2/payments/proof`` for exactly one method and path."""
+        if token is None and self.token_source is not None:
+            token = await self.token_source.get_token()
+        data = await self._send(
+            "POST", "/v2/payments/proof", body={"method": method, "path": path}, token=token
+        )
+        return PaymentProof.from_json(data)
+
+    # -- leases --------------------------------------------------------------------------------
+
+    async def allocate_lease(self, agent_id: str, purpose: str, ttl_hours: int) -> AllocatedLease:
+        """``POST /v2/mailboxes/leases`` (protected)."""
+        data = await self._call(
+            "POST",
+            "/v2/mailboxes/leases",
+            body={"agent_id": agent_id, "purpose": purpose, "ttl_hours": ttl_hours},
+        )
+        return AllocatedLease.from_json(data)
+
+    async def list_leases(self) -> list[Lease]:
+        """``GET /v2/mailboxes/leases``: the tenant's active leases."""
+        data = await self._call("GET", "/v2/mailboxes/leases")
+        return [Lease.from_json(item) for item in items_of(data, "leases")]
+
+    async def get_lease(self, lease_id: str) -> Lease:
+        """``GET /v2/mailboxes/leases/{lease_id}``."""
+        return Lease.from_json(await self._call("GET", f"/v2/mailboxes/leases/{_seg(lease_id)}"))
+
+    async def release_lease(self, lease_id: str) -> dict[str, Any]:
+        """``POST /v2/mailboxes/leases/{lease_id}/release``."""
+        data = await self._call("POST", f"/v2/mailboxes/leases/{_seg(lease_id)}/release", body={})
+        return data if isinstance(data, dict) else {}
+
+    async def list_accounts(self) -> list[Account]:
+        """``GET /v2/mailboxes/accounts``."""
+        data = await self._call("GET", "/v2/mailboxes/accounts")
+        return [Account.from_json(item) for item in items_of(data, "accounts")]
+
+    async def reset_credentials(self, account_id: str) -> Credentials:
+        """``POST /v2/mailboxes/accounts/{account_id}/credentials/reset``."""
+        data = await self._call(
+            "POST", f"/v2/mailboxes/accounts/{_seg(account_id)}/credentials/reset", body={}
+        )
+        return Credentials.from_json(data)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def list_messages(
+        self, mailbox_id: str, *, since: str | None = None, limit: int | None = None
+    ) -> list[Message]:
+        """``GET /v2/messages`` (protected): newest first, ``since`` inclusive."""
+        params: dict[str, Any] = {"mailbox_id": mailbox_id}
+        if since:
+            params["since"] = since
+        if limit is not None:
+            params["limit"] = limit
+        data = await self._call("GET", "/v2/messages", params=params)
+        return [Message.from_json(item) for item in items_of(data, "messages")]
+
+    async def get_message(self, message_id: str) -> Message:
+        """``GET /v2/messages/{message_id}``."""
+        return Message.from_json(await self._call("GET", f"/v2/messages/{_seg(message_id)}"))

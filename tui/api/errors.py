@@ -1,0 +1,169 @@
+"""One exception hierarchy for everything that can go wrong talking to the mailagents API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MailagentsError(Exception):
+    """Base class of every error the client raises; ``str()`` is a one-line user message."""
+
+    def user_message(self) -> str:
+        """A one-line explanation suitable for a status bar or stderr."""
+        return str(self)
+
+
+class NetworkError(MailagentsError):
+    """The server could not be reached, or the connection broke (no HTTP status)."""
+
+
+class InvalidResponseError(MailagentsError):
+    """The server answered with something that is not the JSON the contract promises."""
+
+
+class ApiError(MailagentsError):
+    """An HTTP error answer, keeping the server's envelope (``error``, ``message``) intact."""
+
+    status: int
+    """HTTP status code."""
+    error: str
+    """The machine code from the envelope (``bad_request``, ``not_found``...)."""
+    message: str
+    """The server's human text."""
+    request_id: str | None
+    """The ``x-request-id`` response header, for support requests."""
+    body: dict[str, Any]
+    """The whole JSON body (extra fields such as ``reasons`` or ``limit``)."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.message = message
+        self.request_id = request_id
+        self.body = body or {}
+        super().__init__(self.user_message())
+
+    def user_message(self) -> str:
+        """``<message> (<error>, HTTP <status>)``."""
+        text = self.message or self.error or "request failed"
+        return f"{text} ({self.error or 'error'}, HTTP {self.status})"
+
+
+class BadRequestError(ApiError):
+    """400: the request was invalid."""
+
+
+class AuthenticationError(ApiError):
+    """401: missing, invalid or expired token, or a rejected SIWE verify."""
+
+
+class ForbiddenError(ApiError):
+    """403: forbidden, tenant suspended or agent inactive."""
+
+    def user_message(self) -> str:
+        """Explain suspension plainly."""
+        if self.error == "tenant_inactive":
+            return f"Your account is suspended: {self.message} (HTTP 403)"
+        return super().user_message()
+
+
+class NotFoundError(ApiError):
+    """404: unknown id, or one that belongs to another tenant."""
+
+
+class ConflictError(ApiError):
+    """409: e.g. ``no_available_mailbox`` when every mailbox is leased."""
+
+    def user_message(self) -> str:
+        """Tell the user what to do about an exhausted pool."""
+        if self.error == "no_available_mailbox":
+            return "No mailbox available: release a lease first (HTTP 409)"
+        return super().user_message()
+
+
+class PaymentRequiredError(ApiError):
+    """402: over a free limit and no valid payment proof."""
+
+    @property
+    def amount_usdc(self) -> float | None:
+        """Price of the call, as the server states it."""
+        value = self.body.get("amount_usdc")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        """The free limits that were hit (``code``, ``limit``, ``window``)."""
+        value = self.body.get("reasons")
+        return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+
+    def user_message(self) -> str:
+        """Name the limits and the price."""
+        codes = ", ".join(str(r.get("code")) for r in self.reasons) or "free limit"
+        price = f" ({self.amount_usdc} USDC per call)" if self.amount_usdc is not None else ""
+        return f"Payment required past the {codes} limit{price} (HTTP 402)"
+
+
+class RateLimitError(ApiError):
+    """429: ``rate_limited`` or the unbound-wallet send ``cooldown_limit``."""
+
+    @property
+    def is_cooldown(self) -> bool:
+        """True for the 24 h send cooldown of tenants without a bound wallet."""
+        return self.error == "cooldown_limit"
+
+    def user_message(self) -> str:
+        """Explain the cooldown in English (the server's text is Chinese)."""
+        if self.is_cooldown:
+            limit = self.body.get("limit", 10)
+            window = self.body.get("window", "24h")
+            return (
+                f"Send limit reached: new accounts may send {limit} messages per {window}; "
+                "bind a wallet (sign in with SIWE) to lift it (HTTP 429)"
+            )
+        return super().user_message()
+
+
+class ServerError(ApiError):
+    """5xx: the service failed (``internal_error``, ``mail_backend_error``...)."""
+
+
+class ChallengeRejected(MailagentsError):
+    """The SIWE challenge failed a client-side check, so it was not signed."""
+
+
+def error_for_status(
+    status: int,
+    body: dict[str, Any],
+    request_id: str | None,
+) -> ApiError:
+    """Build the right :class:`ApiError` subclass for an HTTP error answer."""
+    error = body.get("error") if isinstance(body.get("error"), str) else ""
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    cls: type[ApiError]
+    if status == 400:
+        cls = BadRequestError
+    elif status == 401:
+        cls = AuthenticationError
+    elif status == 402:
+        cls = PaymentRequiredError
+    elif status == 403:
+        cls = ForbiddenError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 409:
+        cls = ConflictError
+    elif status == 429:
+        cls = RateLimitError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = ApiError
+    return cls(status, error or "", message or "", request_id=request_id, body=body)

@@ -1,0 +1,351 @@
+"""Typed models of the mailagents v2 API answers.
+
+Every ``from_json`` is tolerant: unknown fields are ignored, missing optional fields become
+``None``, and a missing required field raises :class:`InvalidResponseError` with its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.api.errors import InvalidResponseError
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Parse an ISO-8601 timestamp from the API into an aware UTC datetime (None if invalid)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """Format a datetime as the API does: ISO-8601 UTC with milliseconds and ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _req(data: dict[str, Any], key: str, kind: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidResponseError(f"{kind} answer lacks {key!r}")
+    return value
+
+
+def _opt(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _obj(data: object, kind: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidResponseError(f"{kind} answer is not a JSON object")
+    return data
+
+
+def items_of(data: object, kind: str) -> list[dict[str, Any]]:
+    """The ``items`` list of a list answer, keeping only JSON objects."""
+    body = _obj(data, kind)
+    items = body.get("items")
+    if not isinstance(items, list):
+        raise InvalidResponseError(f"{kind} answer lacks an items list")
+    return [item for item in items if isinstance(item, dict)]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """``GET /v2/meta/runtime``: how the service is configured."""
+
+    siwe_mode: str
+    """``strict`` or ``mock``."""
+    payment_mode: str
+    """``hmac`` or ``mock``."""
+    chain_id: int | None
+    """EIP-155 chain id used by SIWE."""
+    chain_name: str
+    """Human chain name."""
+    mailbox_domain: str
+    """Domain of the leased addresses."""
+    overage_charge_usdc: float | None
+    """Price of one paid over-limit call."""
+    allocate_hourly_limit: int | None
+    """Free allocations per agent per rolling hour."""
+    webmail_url: str | None
+    """Webmail address, when the service has one."""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The whole answer."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Runtime:
+        """Parse the runtime answer."""
+        body = _obj(data, "runtime")
+        chain = body.get("base_chain_id")
+        charge = body.get("overage_charge_usdc")
+        limit = body.get("agent_allocate_hourly_limit")
+        return cls(
+            siwe_mode=str(body.get("siwe_mode") or "mock"),
+            payment_mode=str(body.get("payment_mode") or "mock"),
+            chain_id=chain if isinstance(chain, int) and not isinstance(chain, bool) else None,
+            chain_name=str(body.get("chain_name") or (f"chain {chain}" if chain else "unknown")),
+            mailbox_domain=str(body.get("mailbox_domain") or ""),
+            overage_charge_usdc=float(charge) if isinstance(charge, int | float) else None,
+            allocate_hourly_limit=limit if isinstance(limit, int) else None,
+            webmail_url=_opt(body, "webmail_url"),
+            raw=body,
+        )
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """``POST /v2/auth/siwe/challenge``."""
+
+    nonce: str
+    """The nonce the server issued."""
+    message: str
+    """The exact text to sign."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Challenge:
+        """Parse a challenge answer."""
+        body = _obj(data, "challenge")
+        return cls(
+            nonce=_req(body, "nonce", "challenge"), message=_req(body, "message", "challenge")
+        )
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """``POST /v2/auth/siwe/verify``: a fresh access token and who it is for."""
+
+    access_token: str
+    """The bearer JWT."""
+    expires_in: int
+    """Lifetime in seconds as the server states it."""
+    did: str
+    """``did:pkh:eip155:<chain>:<address>``."""
+    tenant_id: str
+    """The wallet's tenant."""
+    agent_id: str
+    """The tenant's agent."""
+
+    @classmethod
+    def from_json(cls, data: object) -> AuthResult:
+        """Parse a verify answer."""
+        body = _obj(data, "verify")
+        expires = body.get("expires_in")
+        return cls(
+            access_token=_req(body, "access_token", "verify"),
+            expires_in=expires if isinstance(expires, int) else 3600,
+            did=_opt(body, "did") or "",
+            tenant_id=_req(body, "tenant_id", "verify"),
+            agent_id=_req(body, "agent_id", "verify"),
+        )
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease as listed or detailed (``GET /v2/mailboxes/leases[/{id}]``)."""
+
+    lease_id: str
+    """Lease id."""
+    mailbox_id: str
+    """Mailbox id (equals ``account_id``)."""
+    address: str
+    """The mailbox address."""
+    lease_status: str
+    """``active``, ``released`` (or ``expired`` on servers that expire leases)."""
+    account_id: str | None = None
+    """Same value as ``mailbox_id``."""
+    agent_id: str | None = None
+    """The agent that holds it."""
+    purpose: str | None = None
+    """Free text given at allocation."""
+    started_at: datetime | None = None
+    """When the lease began."""
+    expires_at: datetime | None = None
+    """When the lease is meant to end."""
+    released_at: datetime | None = None
+    """When it was released, if it was."""
+
+    @property
+    def is_active(self) -> bool:
+        """The server still holds the mailbox for this lease."""
+        return self.lease_status == "active"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Past ``expires_at`` (the reference server keeps such leases active)."""
+        if self.expires_at is None:
+            return False
+        return self.expires_at <= (now or datetime.now(UTC))
+
+    @classmethod
+    def from_json(cls, data: object) -> Lease:
+        """Parse a lease object."""
+        body = _obj(data, "lease")
+        mailbox_id = _req(body, "mailbox_id", "lease")
+        return cls(
+            lease_id=_req(body, "lease_id", "lease"),
+            mailbox_id=mailbox_id,
+            address=_opt(body, "address") or "",
+            lease_status=_opt(body, "lease_status") or "unknown",
+            account_id=_opt(body, "account_id") or mailbox_id,
+            agent_id=_opt(body, "agent_id"),
+            purpose=_opt(body, "purpose"),
+            started_at=parse_timestamp(body.get("started_at")),
+            expires_at=parse_timestamp(body.get("expires_at")),
+            released_at=parse_timestamp(body.get("released_at")),
+        )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Mailbox login credentials, from an allocation or a credentials reset."""
+
+    account_id: str
+    """The mailbox/account id."""
+    address: str
+    """The mailbox address."""
+    webmail_login: str | None
+    """Login name for SMTP/IMAP/webmail."""
+    webmail_password: str | None
+    """The password; shown only at allocation and reset."""
+    webmail_url: str | None
+    """Webmail URL, if the service has one."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Credentials:
+        """Parse a credentials-reset answer."""
+        body = _obj(data, "credentials")
+        account = _opt(body, "account_id") or _req(body, "mailbox_id", "credentials")
+        return cls(
+            account_id=account,
+            address=_opt(body, "address") or "",
+            webmail_login=_opt(body, "webmail_login"),
+            webmail_password=_opt(body, "webmail_password"),
+            webmail_url=_opt(body, "webmail_url"),
+        )
+
+
+@dataclass(frozen=True)
+class AllocatedLease:
+    """``POST /v2/mailboxes/leases`` answer: the lease plus its fresh credentials."""
+
+    lease: Lease
+    """The new lease (no ``started_at``/``purpose`` in this answer)."""
+    credentials: Credentials
+    """The credentials issued with it."""
+
+    @classmethod
+    def from_json(cls, data: object) -> AllocatedLease:
+        """Parse an allocation answer."""
+        body = _obj(data, "allocation")
+        lease = Lease.from_json(body)
+        return cls(lease=lease, credentials=Credentials.from_json(body))
+
+
+@dataclass(frozen=True)
+class Account:
+    """``GET /v2/mailboxes/accounts`` item: one of the tenant's mailboxes."""
+
+    account_id: str
+    """Account id (= mailbox id)."""
+    address: str
+    """Address."""
+    account_status: str
+    """``active`` (leased), ``available`` or ``frozen``."""
+    lease_id: str | None
+    """The active lease on it, if any."""
+    lease_expires_at: datetime | None
+    """Its expiry."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Account:
+        """Parse an account object."""
+        body = _obj(data, "account")
+        return cls(
+            account_id=_opt(body, "account_id") or _req(body, "mailbox_id", "account"),
+            address=_opt(body, "address") or "",
+            account_status=_opt(body, "account_status") or "unknown",
+            lease_id=_opt(body, "lease_id"),
+            lease_expires_at=parse_timestamp(body.get("lease_expires_at")),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentProof:
+    """``POST /v2/payments/proof``: a short-lived proof for one method and path."""
+
+    proof: str
+    """The ``x-payment-proof`` header value."""
+    method: str
+    """HTTP method it is valid for."""
+    path: str
+    """Path it is valid for."""
+    amount_usdc: float | None
+    """What the call will cost."""
+
+    @classmethod
+    def from_json(cls, data: object) -> PaymentProof:
+        """Parse a proof answer."""
+        body = _obj(data, "payment proof")
+        amount = body.get("amount_usdc")
+        return cls(
+            proof=_req(body, "x_payment_proof", "payment proof"),
+            method=_opt(body, "method") or "",
+            path=_opt(body, "path") or "",
+            amount_usdc=float(amount) if isinstance(amount, int | float) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as the API lists or details it (no body: the API never returns one)."""
+
+    message_id: str
+    """Message id."""
+    sender: str
+    """Sender address (lowercased by the server)."""
+    subject: str
+    """Subject."""
+    received_at: datetime | None
+    """When it arrived."""
+    otp_code: str | None
+    """The server parser's code (often wrong: treat as a guess)."""
+    verification_link: str | None
+    """The server parser's link."""
+    parsed_status: str
+    """``parsed``, ``pending`` or ``failed``."""
+    sender_domain: str | None = None
+    """Sender's domain."""
+    mailbox_id: str | None = None
+    """Only in the detail answer."""
+    raw_received_at: str | None = None
+    """``received_at`` exactly as the server sent it (used for ``since``)."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Message:
+        """Parse a message object."""
+        body = _obj(data, "message")
+        return cls(
+            message_id=_req(body, "message_id", "message"),
+            sender=_opt(body, "sender") or "",
+            subject=_opt(body, "subject") or "",
+            received_at=parse_timestamp(body.get("received_at")),
+            otp_code=_opt(body, "otp_code"),
+            verification_link=_opt(body, "verification_link"),
+            parsed_status=_opt(body, "parsed_status") or "unknown",
+            sender_domain=_opt(body, "sender_domain"),
+            mailbox_id=_opt(body, "mailbox_id"),
+            raw_received_at=_opt(body, "received_at"),
+        )

@@ -1,0 +1,242 @@
+"""The Textual application: screens, global keys, error routing, release on exit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui.app.dialogs.progress import ProgressDialog
+from tui.app.routing import describe
+from tui.core.services import Services
+
+
+class MailagentsApp(App[None]):
+    """mailagents-tui."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "mailagents"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (releases this run's leases)"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="app.force_quit",
+            tooltip="Quit (releases this run's leases)",
+        ),
+    ]
+
+    services: Services
+    """Client, session, ledger and lease manager."""
+    sandbox: Any
+    """The embedded sandbox server, when started with ``--sandbox``."""
+
+    def __init__(self, services: Services, *, sandbox: Any = None) -> None:
+        super().__init__()
+        self.services = services
+        self.sandbox = sandbox
+        self.quitting = False
+        """True once quitting has begun (releases are running)."""
+        self.release_results: list[Any] = []
+        """Outcome of the releases done on quit."""
+
+    # -- start ----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Apply the keymap, catch SIGTERM/SIGHUP, open the first screen."""
+        if self.services.settings.keymap:
+            self.set_keymap(self.services.settings.keymap)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.signal_quit)
+        from tui.app.screens.login import LoginScreen
+
+        if self.services.session.load_saved() is not None:
+            self.push_screen(LoginScreen())
+            self.after_sign_in()
+        else:
+            self.push_screen(LoginScreen())
+
+    def signal_quit(self) -> None:
+        """SIGTERM / SIGHUP: release this run's leases, then exit."""
+        self.call_later(self.action_quit)
+
+    def after_sign_in(self) -> None:
+        """Show the lease list and offer to release leases an earlier run left behind."""
+        from tui.app.screens.leases import LeaseListScreen
+
+        if any(isinstance(s, LeaseListScreen) for s in self.screen_stack[:-1]):
+            self.pop_screen()  # signed in again after the session expired
+            return
+        self.switch_screen(LeaseListScreen())
+        orphans = self.services.leases.orphans()
+        if orphans:
+            from tui.app.dialogs.confirm import ConfirmDialog
+
+            def done(yes: bool | None) -> None:
+                ids = [e.lease_id for e in orphans]
+                if yes:
+                    self.release_orphans(ids)
+                else:
+                    for lease_id in ids:
+                        self.services.ledger.keep(lease_id)
+
+            addresses = "\n".join(f"  {e.address}" for e in orphans[:10])
+            self.push_screen(
+                ConfirmDialog(
+                    f"An earlier run could not release {len(orphans)} lease(s):\n{addresses}\n"
+                    "Release them now? (No keeps them.)",
+                    yes="Release",
+                    no="Keep",
+                ),
+                done,
+            )
+
+    @work(group="orphans", exit_on_error=False)
+    async def release_orphans(self, lease_ids: list[str]) -> None:
+        """Release the leftovers of an earlier run."""
+        results = await self.services.leases.release_many(
+            lease_ids, timeout=self.services.settings.release_timeout
+        )
+        done = sum(1 for r in results if r.released)
+        self.notify(f"Released {done} of {len(results)} leftover lease(s)")
+        screen = self.screen
+        if hasattr(screen, "refresh_leases"):
+            screen.refresh_leases()
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """``?``: every key of the current screen."""
+        from tui.app.dialogs.help import HelpDialog
+
+        if isinstance(self.screen, HelpDialog):
+            return
+        self.push_screen(HelpDialog(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette lists every action bound on the screen, plus the defaults."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or binding.description,
+                partial(self.run_bound_action, active.node, binding.action),
+            )
+
+    def run_bound_action(self, node: Any, action: str) -> None:
+        """Run an action on the node that bound it."""
+        self.call_later(self.run_action, action, node)
+
+    async def action_quit(self) -> None:
+        """Quit, releasing the leases this run allocated (bounded time, progress shown)."""
+        if self.quitting:
+            return
+        run = self.services.leases.run_leases()
+        if not run:
+            self.exit()
+            return
+        self.quitting = True
+        dialog = ProgressDialog(f"Releasing {len(run)} lease(s) allocated in this run…")
+        await self.push_screen(dialog)
+        self.release_and_exit(dialog)
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def release_and_exit(self, dialog: ProgressDialog) -> None:
+        """Release, report failures briefly, exit."""
+        try:
+            results = await self.services.leases.release_run_leases(
+                self.services.settings.release_timeout
+            )
+        except Exception as exc:  # never block quitting
+            results = []
+            dialog.update(f"Release failed: {exc}")
+            await asyncio.sleep(1.5)
+        self.release_results = results
+        failed = [r for r in results if not r.released]
+        if failed:
+            dialog.update(
+                f"{len(failed)} lease(s) could not be released ({failed[0].detail}).\n"
+                "They stay in the ledger; the next start offers to release them."
+            )
+            await asyncio.sleep(2.0)
+        self.exit()
+
+    # -- errors -----------------------------------------------------------------------------------
+
+    def route_error(self, error: BaseException, set_status: Callable[..., None] | None) -> None:
+        """Explain a failed worker: sign-in, payment, limits, network, input, or a bug."""
+        kind, message = describe(error)
+        if kind == "bug":
+            from tui.app.dialogs.error import ErrorDialog
+
+            self.push_screen(ErrorDialog(f"Unexpected error: {type(error).__name__}", message))
+            return
+        if set_status is not None:
+            with contextlib.suppress(Exception):
+                set_status(message, error=True)
+        severity = "warning" if kind in ("network", "input") else "error"
+        self.notify(message, severity=severity, markup=False, timeout=8)
+        if kind == "auth":
+            from tui.app.screens.login import LoginScreen
+
+            if not any(isinstance(s, LoginScreen) for s in self.screen_stack):
+                self.push_screen(LoginScreen())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers fail through the same router."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.route_error(event.worker.error, None)
+
+
+def make_app(
+    settings: Any,
+    client: Any = None,
+    *,
+    wallet_source: Any = None,
+    sandbox: Any = None,
+    run_id: str | None = None,
+) -> MailagentsApp:
+    """The one factory for the App, used by the CLI and by tests."""
+    services = Services.create(settings, client, wallet_source, run_id)
+    return MailagentsApp(services, sandbox=sandbox)
+
+
+def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) -> None:
+    """Run the TUI; whatever happens, release this run's leases before returning."""
+    app = make_app(settings, wallet_source=wallet_source, sandbox=sandbox)
+    try:
+        app.run()
+    finally:
+        leftovers = app.services.leases.run_leases()
+        if leftovers:
+            # The app ended without its normal quit (a crash): release synchronously.
+            async def release() -> None:
+                try:
+                    await app.services.leases.release_run_leases(settings.release_timeout)
+                finally:
+                    await app.services.aclose()
+
+            with contextlib.suppress(Exception):
+                asyncio.run(release())

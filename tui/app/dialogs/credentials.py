@@ -1,0 +1,141 @@
+"""Mailbox credentials: stored login and masked password; reveal, copy, confirmed reset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from tui.app.clipboard import copy_text
+from tui.core.sanitize import clean
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+
+class CredentialsDialog(ModalScreen[None]):
+    """Credentials of one lease, from the ledger."""
+
+    BINDINGS = [
+        Binding("v", "toggle_reveal", "Reveal", id="creds.reveal", tooltip="Show/hide password"),
+        Binding("c", "copy_password", "Copy pw", id="creds.copy", tooltip="Copy the password"),
+        Binding("l", "copy_login", "Copy login", id="creds.login", tooltip="Copy the login"),
+        Binding("R", "reset", "Reset", id="creds.reset", tooltip="Rotate the password (confirm)"),
+        Binding("escape", "close", "Close", id="creds.close", tooltip="Close"),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def __init__(self, lease: Any) -> None:
+        super().__init__()
+        self.lease = lease
+        """:class:`tui.api.models.Lease`."""
+        self.revealed = False
+        """Whether the password is shown."""
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        with Vertical(classes="dialog"):
+            yield Static(Text("Mailbox credentials", style="bold"))
+            yield Static(id="creds-body")
+            yield Static(id="creds-status", classes="dialog-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show what the ledger has."""
+        self.render_body()
+
+    @property
+    def entry(self) -> Any:
+        """The ledger entry, if any."""
+        return self.app.services.leases.credentials(self.lease.lease_id)
+
+    def render_body(self) -> None:
+        """Redraw."""
+        entry = self.entry
+        text = Text()
+        text.append("Address   ")
+        text.append(clean(self.lease.address), style="bold")
+        if entry is None or not entry.has_password:
+            text.append(
+                "\n\nNo stored credentials: this lease was allocated elsewhere.\n"
+                "Press R to reset them (the old password stops working).",
+                style="yellow",
+            )
+        else:
+            text.append("\nLogin     ")
+            text.append(clean(entry.webmail_login or ""))
+            text.append("\nPassword  ")
+            if self.revealed:
+                text.append(clean(entry.webmail_password or ""), style="bold")
+            else:
+                text.append("•" * 12, style="dim")
+                text.append("  (v reveals)", style="dim")
+            if entry.webmail_url:
+                text.append("\nWebmail   ")
+                text.append(clean(entry.webmail_url))
+        self.query_one("#creds-body", Static).update(text)
+
+    def action_toggle_reveal(self) -> None:
+        """Show or hide the password."""
+        self.revealed = not self.revealed
+        self.render_body()
+
+    def _copy(self, value: str | None, what: str) -> None:
+        if not value:
+            self.notify(f"No {what} stored", severity="warning")
+            return
+        where = copy_text(self.app, value)
+        self.notify(f"Copied the {what} to the {where}", markup=False)
+
+    def action_copy_password(self) -> None:
+        """Copy the password."""
+        entry = self.entry
+        self._copy(entry.webmail_password if entry else None, "password")
+
+    def action_copy_login(self) -> None:
+        """Copy the login."""
+        entry = self.entry
+        self._copy(entry.webmail_login if entry else None, "login")
+
+    def action_reset(self) -> None:
+        """Confirm, then rotate the password."""
+        from tui.app.dialogs.confirm import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#creds-status", Static).update(Text("resetting…"))
+                self.reset()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Reset this mailbox's password?\nAnything using the old one stops working.",
+                yes="Reset",
+            ),
+            done,
+        )
+
+    @work(exclusive=True, group="creds-reset", exit_on_error=False)
+    async def reset(self) -> None:
+        """Rotate and store the new password."""
+        from tui.api.errors import MailagentsError
+
+        try:
+            await self.app.services.leases.reset_credentials(self.lease)
+        except MailagentsError as exc:
+            self.query_one("#creds-status", Static).update(
+                Text(f"Reset failed: {clean(exc.user_message(), 300)}", style="bold red")
+            )
+            return
+        self.query_one("#creds-status", Static).update(Text("New password stored.", style="green"))
+        self.render_body()
+
+    def action_close(self) -> None:
+        """Close."""
+        self.dismiss(None)

@@ -1,0 +1,52 @@
+"""One place that turns worker failures into something the user understands."""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING
+
+from textual.worker import Worker, WorkerState
+
+from tui.api.errors import (
+    AuthenticationError,
+    ChallengeRejected,
+    MailagentsError,
+    NetworkError,
+    PaymentRequiredError,
+    RateLimitError,
+)
+from tui.auth.wallet import WalletError
+from tui.core.leases import LeaseInputError
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+
+class WorkerErrors:
+    """Mixin for screens: forward failed workers to the app's router (the message does not
+    bubble)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Route a failure."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            app: MailagentsApp = self.app  # type: ignore[attr-defined]
+            app.route_error(event.worker.error, getattr(self, "set_status", None))
+
+
+def describe(error: BaseException) -> tuple[str, str]:
+    """(kind, message) for an error: kind is auth, payment, limit, network, input or bug."""
+    if isinstance(error, AuthenticationError):
+        return "auth", f"Session expired and signing in again failed: {error.user_message()}"
+    if isinstance(error, PaymentRequiredError):
+        return "payment", error.user_message()
+    if isinstance(error, RateLimitError):
+        return "limit", error.user_message()
+    if isinstance(error, NetworkError):
+        return "network", f"{error.user_message()} (will retry)"
+    if isinstance(error, ChallengeRejected):
+        return "auth", f"Refused to sign: {error}"
+    if isinstance(error, MailagentsError):
+        return "api", error.user_message()
+    if isinstance(error, WalletError | LeaseInputError):
+        return "input", str(error)
+    return "bug", "".join(traceback.format_exception(error))

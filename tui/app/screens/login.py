@@ -1,0 +1,177 @@
+"""Login screen: API base, the service's runtime, the wallet; enter signs in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+from tui.app.messages import RuntimeLoaded, SignedIn
+from tui.core.sanitize import clean
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+
+class LoginScreen(Screen[None]):
+    """Shows where and as whom the app will sign in; signs in on enter."""
+
+    BINDINGS = [
+        Binding(
+            "enter", "sign_in", "Sign in", id="login.sign_in", tooltip="Sign in with the wallet"
+        ),
+        Binding(
+            "r", "reload_runtime", "Reload", id="login.reload", tooltip="Fetch the runtime again"
+        ),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        with Vertical(id="login-box"):
+            yield Static(Text("mailagents", style="bold"), id="login-title")
+            yield Static(id="login-api")
+            yield Static(Text("Runtime   loading…", style="dim"), id="login-runtime")
+            yield Static(id="login-wallet")
+            yield Input(placeholder="keystore password", password=True, id="login-password")
+            yield Button("Sign in", variant="primary", id="login-button")
+            yield Static(Text("Press enter to sign in.", style="dim"), id="login-hint")
+            yield Static(id="login-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Fill in what is known and fetch the runtime."""
+        services = self.app.services
+        api = Text("API       ")
+        api.append(clean(services.settings.api_base), style="bold")
+        if self.app.sandbox is not None:
+            api.append("  (local sandbox)", style="green")
+        self.query_one("#login-api", Static).update(api)
+        self.update_wallet()
+        source = services.session.wallet_source
+        password = self.query_one("#login-password", Input)
+        password.display = source.needs_password
+        if source.needs_password:
+            password.focus()
+        else:
+            self.query_one("#login-button", Button).focus()
+        self.load_runtime()
+        if source.address is None and source.kind in ("env", "generate"):
+            self.load_wallet()
+
+    @work(exclusive=True, group="wallet", exit_on_error=False)
+    async def load_wallet(self) -> None:
+        """Load the key off the UI thread to show its address and find a saved session."""
+        import asyncio
+
+        from tui.auth.wallet import WalletError
+
+        session = self.app.services.session
+        try:
+            await asyncio.to_thread(session.wallet_source.load)
+        except WalletError as exc:
+            self.show_error(str(exc))
+            return
+        self.update_wallet()
+        if session.load_saved() is not None:
+            self.post_message(SignedIn(session.info()))
+
+    @on(Button.Pressed, "#login-button")
+    def button_pressed(self) -> None:
+        """The sign-in button."""
+        self.action_sign_in()
+
+    def update_wallet(self) -> None:
+        """Show the wallet's address and where it comes from."""
+        source = self.app.services.session.wallet_source
+        text = Text("Wallet    ")
+        if source.address:
+            text.append(source.address, style="bold")
+            text.append(f"  ({clean(source.description)})", style="dim")
+        elif source.kind == "none":
+            text.append("none configured", style="bold red")
+            text.append(
+                "\n          set MAILAGENTS_PRIVATE_KEY, pass --keystore PATH, "
+                "or run `mailagents-tui wallet new`",
+                style="dim",
+            )
+        else:
+            text.append(clean(source.description), style="bold")
+            text.append("  (address shown after loading)", style="dim")
+        self.query_one("#login-wallet", Static).update(text)
+
+    @work(exclusive=True, group="runtime", exit_on_error=False)
+    async def load_runtime(self) -> None:
+        """Fetch ``/v2/meta/runtime``."""
+        from tui.api.errors import MailagentsError
+
+        try:
+            runtime = await self.app.services.session.get_runtime(refresh=True)
+        except MailagentsError as exc:
+            self.post_message(RuntimeLoaded(None, exc.user_message()))
+            return
+        self.post_message(RuntimeLoaded(runtime))
+
+    @on(RuntimeLoaded)
+    def show_runtime(self, event: RuntimeLoaded) -> None:
+        """Display chain, auth mode and mailbox domain."""
+        widget = self.query_one("#login-runtime", Static)
+        if event.runtime is None:
+            widget.update(Text(f"Runtime   unavailable: {clean(event.error)}", style="red"))
+            return
+        rt = event.runtime
+        text = Text("Runtime   ")
+        text.append(f"{clean(rt.chain_name)} (chain {rt.chain_id})", style="bold")
+        text.append(f" · SIWE {clean(rt.siwe_mode)} · payments {clean(rt.payment_mode)}")
+        text.append(f"\n          mailboxes @{clean(rt.mailbox_domain)}")
+        if rt.overage_charge_usdc is not None:
+            text.append(f" · {rt.overage_charge_usdc:g} USDC per paid call", style="dim")
+        widget.update(text)
+
+    def action_reload_runtime(self) -> None:
+        """Fetch the runtime again."""
+        self.load_runtime()
+
+    @on(Input.Submitted, "#login-password")
+    def password_submitted(self) -> None:
+        """Enter in the password field signs in."""
+        self.action_sign_in()
+
+    def action_sign_in(self) -> None:
+        """Start signing in."""
+        self.query_one("#login-error", Static).update("")
+        self.query_one("#login-hint", Static).update(Text("Signing in…", style="yellow"))
+        password = self.query_one("#login-password", Input).value or None
+        self.sign_in(password)
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def sign_in(self, password: str | None) -> None:
+        """Challenge, check, sign, verify (signing runs in a thread)."""
+        from tui.api.errors import MailagentsError
+        from tui.auth.wallet import WalletError
+
+        try:
+            await self.app.services.session.sign_in(password)
+        except (MailagentsError, WalletError) as exc:
+            message = exc.user_message() if isinstance(exc, MailagentsError) else str(exc)
+            self.show_error(message)
+            return
+        self.post_message(SignedIn(self.app.services.session.info()))
+
+    def show_error(self, message: str) -> None:
+        """Show a sign-in failure in place."""
+        self.query_one("#login-hint", Static).update(Text("Press enter to try again.", style="dim"))
+        self.query_one("#login-error", Static).update(Text(clean(message, 500), style="bold red"))
+        self.update_wallet()
+
+    @on(SignedIn)
+    def signed_in(self, event: SignedIn) -> None:
+        """Go to the lease list."""
+        self.app.after_sign_in()

@@ -1,0 +1,77 @@
+"""Make untrusted strings safe to show in a terminal.
+
+Subjects, senders, addresses and links come from strangers. Before display they lose every
+escape sequence (CSI, OSC, DCS...), every C0/C1 control character and bidi override, and are
+capped in length. Widgets must still render them as ``rich.text.Text`` (never as markup).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ESCAPE_RE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]            # CSI ... final byte
+    | \x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)  # OSC / DCS / SOS / PM / APC ... terminator
+    | \x9b[0-?]*[ -/]*[@-~]            # 8-bit CSI
+    | [\x9d\x90\x98\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)  # 8-bit OSC/DCS/SOS/PM/APC
+    | \x1b[@-_]?                        # any other ESC sequence start
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_BIDI = {
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+}
+
+
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Remove escape sequences, control characters and bidi overrides."""
+    text = _ESCAPE_RE.sub("", text)
+    out = []
+    for ch in text:
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif ch == "\t":
+            out.append("    " if keep_newlines else " ")
+        elif ch in _BIDI:
+            continue
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in ("\u200d",):
+            if ch in ("\r", "\n", "\x0b", "\x0c"):
+                out.append("\n" if keep_newlines and ch != "\r" else " ")
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean(value: object, limit: int = 200) -> str:
+    """One line of untrusted text: no controls, whitespace collapsed, at most ``limit`` chars."""
+    if value is None:
+        return ""
+    text = strip_controls(str(value))
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def clean_block(value: object, limit: int = 100_000) -> str:
+    """Multi-line untrusted text (a body): controls removed, newlines kept, length capped."""
+    if value is None:
+        return ""
+    text = strip_controls(str(value), keep_newlines=True)
+    if len(text) > limit:
+        text = text[:limit] + "\n… (truncated)"
+    return text

@@ -1,0 +1,130 @@
+"""Settings: one typed object from a TOML file, overridden by ``MAILAGENTS_*`` variables.
+
+``MAILAGENTS_HOME`` relocates every file the app reads or writes (tests and the sandbox use
+it). Nothing is created at import time; directories appear when something is written.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_BASE = "https://api.mailagents.net"
+APP_NAME = "mailagents-tui"
+PAYMENT_POLICIES = ("auto", "always", "never")
+
+
+class SettingsError(ValueError):
+    """A setting with an unusable value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, resolved."""
+
+    api_base: str = DEFAULT_API_BASE
+    """API base URL (``MAILAGENTS_API_BASE`` / ``--api-base``)."""
+    home: Path | None = None
+    """``MAILAGENTS_HOME``: when set, config and state live under it."""
+    keystore: Path | None = None
+    """Encrypted keystore to sign with (``MAILAGENTS_KEYSTORE`` / ``--keystore``)."""
+    payment: str = "auto"
+    """Payment-proof policy: auto, always or never (``MAILAGENTS_PAYMENT``)."""
+    timeout: float = 20.0
+    """HTTP timeout in seconds."""
+    bell: bool = False
+    """Ring the terminal bell when a new code arrives."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> keys, passed to ``App.set_keymap``."""
+    release_timeout: float = 10.0
+    """Seconds allowed to release this run's leases on exit."""
+
+    @property
+    def config_dir(self) -> Path:
+        """Where ``config.toml`` lives."""
+        if self.home is not None:
+            return self.home / "config"
+        from platformdirs import user_config_path
+
+        return user_config_path(APP_NAME)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the session, ledger and drafts live (0700)."""
+        if self.home is not None:
+            return self.home / "state"
+        from platformdirs import user_state_path
+
+        return user_state_path(APP_NAME)
+
+    @property
+    def default_keystore(self) -> Path:
+        """Where ``wallet new`` writes and the app looks when no keystore is named."""
+        return self.config_dir / "keystore.json"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with some fields replaced (``None`` values are ignored)."""
+        clean = {k: v for k, v in values.items() if v is not None}
+        if "api_base" in clean:
+            clean["api_base"] = normalize_api_base(clean["api_base"])
+        return replace(self, **clean)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the TOML file (if any) and apply environment overrides."""
+        env = os.environ if env is None else env
+        home = Path(env["MAILAGENTS_HOME"]).expanduser() if env.get("MAILAGENTS_HOME") else None
+        base = cls(home=home)
+        path = base.config_dir / "config.toml"
+        values: dict[str, Any] = {}
+        try:
+            with path.open("rb") as fh:
+                values = tomllib.load(fh)
+        except FileNotFoundError:
+            pass
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read {path}: {exc}") from exc
+        mapping = {
+            "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
+            "keystore": env.get("MAILAGENTS_KEYSTORE") or values.get("keystore"),
+            "payment": env.get("MAILAGENTS_PAYMENT") or values.get("payment"),
+            "timeout": values.get("timeout"),
+            "bell": values.get("bell"),
+            "keymap": values.get("keymap"),
+            "release_timeout": values.get("release_timeout"),
+        }
+        settings = base
+        if mapping["api_base"] is not None:
+            settings = settings.with_overrides(api_base=str(mapping["api_base"]))
+        if mapping["keystore"]:
+            settings = replace(settings, keystore=Path(str(mapping["keystore"])).expanduser())
+        if mapping["payment"] is not None:
+            payment = str(mapping["payment"]).strip().lower()
+            if payment not in PAYMENT_POLICIES:
+                raise SettingsError(f"payment must be one of {', '.join(PAYMENT_POLICIES)}")
+            settings = replace(settings, payment=payment)
+        for key, kind in (("timeout", float), ("release_timeout", float)):
+            if mapping[key] is not None:
+                try:
+                    settings = replace(settings, **{key: kind(mapping[key])})
+                except (TypeError, ValueError) as exc:
+                    raise SettingsError(f"{key} must be a number") from exc
+        if isinstance(mapping["bell"], bool):
+            settings = replace(settings, bell=mapping["bell"])
+        if isinstance(mapping["keymap"], dict):
+            settings = replace(
+                settings, keymap={str(k): str(v) for k, v in mapping["keymap"].items()}
+            )
+        return settings
+
+
+def normalize_api_base(value: str) -> str:
+    """Validate an API base URL and drop its trailing slash."""
+    text = value.strip().rstrip("/")
+    if not (text.startswith("http://") or text.startswith("https://")) or len(text) < 10:
+        raise SettingsError(f"API base must be an http(s) URL, got {value!r}")
+    return text
