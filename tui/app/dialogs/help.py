@@ -11,21 +11,28 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
-def bindings_table(screen: Screen) -> Table:
-    """A table of every active binding (key, action, what it does)."""
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("Key", style="bold cyan", no_wrap=True)
-    table.add_column("Action")
-    table.add_column("What it does", style="dim")
-    seen: set[str] = set()
+def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """(key, action, what it does) for every active binding of ``screen``."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
         label = binding.description or binding.action
         if (key, label) in seen:
             continue
         seen.add((key, label))
-        display = screen.app.get_key_display(binding)
-        table.add_row(Text(display), Text(label), Text(binding.tooltip or ""))
+        rows.append((screen.app.get_key_display(binding), label, binding.tooltip or ""))
+    return rows
+
+
+def bindings_table(rows: list[tuple[str, str, str]]) -> Table:
+    """A table of bindings."""
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("Key", style="bold cyan", no_wrap=True)
+    table.add_column("Action")
+    table.add_column("What it does", style="dim")
+    for key, label, tip in rows:
+        table.add_row(Text(key), Text(label), Text(tip))
     return table
 
 
@@ -38,14 +45,14 @@ class HelpDialog(ModalScreen[None]):
 
     def __init__(self, screen: Screen) -> None:
         super().__init__()
-        self.target = screen
-        """The screen whose keys are shown."""
+        self.rows = binding_rows(screen)
+        """(key, action, description) shown."""
 
     def compose(self) -> ComposeResult:
         """Layout."""
         with VerticalScroll(classes="dialog help"):
             yield Static(Text("Keys", style="bold"))
-            yield Static(bindings_table(self.target))
+            yield Static(bindings_table(self.rows))
             yield Static(
                 Text("ctrl+p opens the command palette. escape or ? closes this.", style="dim")
             )

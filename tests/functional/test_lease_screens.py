@@ -1,0 +1,186 @@
+"""The login and lease-list screens driven with ``App.run_test()`` against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from support import make_settings, wallet_from
+from textual.widgets import DataTable, Static
+
+from tui.app import make_app
+from tui.app.dialogs.allocate import AllocateDialog
+from tui.app.dialogs.confirm import ConfirmDialog
+from tui.app.dialogs.credentials import CredentialsDialog
+from tui.app.dialogs.help import HelpDialog
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.screens.login import LoginScreen
+from tui.core.wallets import WalletSource
+
+SIZE = (110, 32)
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (fails the test on timeout)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+def table_rows(app) -> list[list[str]]:
+    table = app.screen.query_one(DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.fixture
+def tui_app(sandbox, wallet, tmp_path):
+    def make(**overrides):
+        return make_app(
+            make_settings(sandbox.base_url, tmp_path, **overrides),
+            wallet_source=WalletSource.of(wallet_from(wallet)),
+            run_id="test-run",
+        )
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def no_system_clipboard(monkeypatch):
+    import pyperclip
+
+    def refuse(text):
+        raise pyperclip.PyperclipException("no clipboard here")
+
+    monkeypatch.setattr(pyperclip, "copy", refuse)
+
+
+async def sign_in(app, pilot) -> LeaseListScreen:
+    await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+    await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    return app.screen
+
+
+async def test_login_shows_runtime_and_signs_in(tui_app, wallet):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        assert "mailboxes @sandbox.mailagents.test" in text_of(app, "#login-runtime")
+        assert wallet.address in text_of(app, "#login-wallet")
+        screen = await sign_in(app, pilot)
+        await until(pilot, lambda: "No active leases" in text_of(app, "#leases-empty"))
+        assert wallet.address in text_of(app, "#leases-header")
+        assert screen.views == []
+
+
+async def test_saved_session_goes_straight_to_leases(tui_app):
+    first = tui_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await sign_in(first, pilot)
+    second = tui_app()
+    async with second.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(second.screen, LeaseListScreen))
+
+
+async def test_sign_in_error_is_shown_in_place(sandbox_factory, wallet, tmp_path):
+    server = sandbox_factory(siwe_domain="phish.example")
+    app = make_app(
+        make_settings(server.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        await pilot.press("enter")
+        await until(pilot, lambda: "refusing to sign" in text_of(app, "#login-error"))
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_allocate_credentials_release_and_quit(tui_app, sandbox, wallet):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in(app, pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+        dialog = app.screen
+        dialog.query_one("#purpose").value = "[bold]x[/bold] [@click=app.quit]y"
+        dialog.query_one("#ttl").value = "0"
+        await pilot.press("enter")
+        assert "between 1 and 720" in text_of(app, "#allocate-error")
+        dialog.query_one("#ttl").value = "2"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and len(screen.views) == 1)
+        rows = table_rows(app)
+        lease = screen.views[0].lease
+        # Hostile purpose text is shown literally, never as markup or an action.
+        assert rows[0][1] == "[bold]x[/bold] [@click=app.quit]y"
+        assert rows[0][0] == lease.address
+        assert rows[0][2].startswith("active")
+        assert rows[0][3].startswith("1h 5")
+
+        await pilot.press("c")
+        await until(pilot, lambda: any("OSC 52" in str(n.message) for n in app._notifications))
+
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        entry = app.services.ledger.get(lease.lease_id)
+        assert entry.webmail_password not in text_of(app, "#creds-body")
+        await pilot.press("v")
+        assert entry.webmail_password in text_of(app, "#creds-body")
+        await pilot.press("escape")
+
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        shown = {(key, label) for key, label, _ in app.screen.rows}
+        assert {("n", "New"), ("d", "Release"), ("p", "Creds"), ("q", "Quit")} <= shown
+        await pilot.press("escape")
+
+        # A second lease, released by hand with d + confirm.
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and len(screen.views) == 2)
+        await pilot.press("G", "d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: len(screen.views) == 1)
+        assert len(app.services.leases.run_leases()) == 1
+
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, timeout=15)
+    assert [r.released for r in app.release_results] == [True]
+    services = make_app(make_settings(sandbox.base_url, app.services.settings.home)).services
+    assert services.ledger.get(lease.lease_id).status == "released"
+
+
+async def test_filter_and_vim_keys(tui_app):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in(app, pilot)
+        for purpose in ("alpha", "beta", "gamma"):
+            await app.services.leases.allocate(purpose, 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 3)
+        table = screen.query_one(DataTable)
+        await pilot.press("G")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("slash")
+        await pilot.press("b", "e", "t")
+        assert [row[1] for row in table_rows(app)] == ["beta"]
+        await pilot.press("escape")
+        assert len(table_rows(app)) == 3
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, timeout=15)
+    assert sorted(r.released for r in app.release_results) == [True, True, True]

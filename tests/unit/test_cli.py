@@ -1,0 +1,143 @@
+"""Headless commands against the sandbox on loopback (click's runner, real HTTP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from tui.cli import main
+
+
+@pytest.fixture
+def env(sandbox, wallet, tmp_path):
+    return {
+        "MAILAGENTS_HOME": str(tmp_path / "home"),
+        "MAILAGENTS_API_BASE": sandbox.base_url,
+        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
+        "MAILAGENTS_KEYSTORE_PASSWORD": "",
+    }
+
+
+def run(env, *args):
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result
+
+
+def test_login_json(env, wallet):
+    result = run(env, "login", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["address"] == wallet.address
+    assert set(data) >= {"tenant_id", "agent_id", "did"}
+    assert "access_token" not in result.output
+    assert wallet.key.hex()[2:] not in result.output
+
+
+def test_lease_lifecycle(env):
+    new = run(env, "lease", "new", "--purpose", "signup test", "--ttl-hours", "3", "--json")
+    assert new.exit_code == 0, new.output
+    lease = json.loads(new.stdout)
+    assert lease["address"].endswith("@sandbox.mailagents.test")
+    assert lease["credentials_stored"] is True
+    assert "webmail_password" not in lease
+
+    listed = run(env, "leases", "--json")
+    rows = json.loads(listed.stdout)
+    assert [r["lease_id"] for r in rows] == [lease["lease_id"]]
+    assert rows[0]["purpose"] == "signup test"
+    assert rows[0]["lease_status"] == "active"
+
+    human = run(env, "leases")
+    assert lease["address"] in human.stdout and "2h 5" in human.stdout
+
+    creds = run(env, "lease", "credentials", lease["lease_id"], "--json")
+    secret = json.loads(creds.stdout)
+    assert secret["webmail_login"] == lease["address"]
+    assert len(secret["webmail_password"]) >= 16
+
+    reset = run(env, "lease", "credentials", lease["lease_id"], "--reset", "--yes", "--json")
+    assert reset.exit_code == 0, reset.output
+    assert json.loads(reset.stdout)["webmail_password"] != secret["webmail_password"]
+
+    released = run(env, "lease", "release", lease["lease_id"])
+    assert released.exit_code == 0
+    assert "released" in released.stdout
+    assert json.loads(run(env, "leases", "--json").stdout) == []
+    history = json.loads(run(env, "leases", "--all", "--json").stdout)
+    assert [(r["lease_id"], r["lease_status"]) for r in history] == [
+        (lease["lease_id"], "released")
+    ]
+
+
+def test_bad_input_is_one_clear_line(env):
+    result = run(env, "lease", "new", "--ttl-hours", "9999")
+    assert result.exit_code == 1
+    assert "ttl hours must be between 1 and 720" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_unknown_lease_is_a_clear_error(env):
+    result = run(env, "lease", "release", "00000000-0000-4000-8000-000000000000")
+    # An unknown id is not active anywhere: nothing is sent, and the user is told.
+    assert result.exit_code == 0
+    assert "not found" in result.stdout
+
+
+def test_no_wallet_is_explained(env):
+    env = {**env, "MAILAGENTS_PRIVATE_KEY": ""}
+    result = run(env, "login")
+    assert result.exit_code == 1
+    assert "no wallet" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_api(env):
+    env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
+    result = run(env, "login")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "cannot reach http://127.0.0.1:9" in result.stderr
+
+
+def test_bad_private_key_is_refused_without_echo(env):
+    env = {**env, "MAILAGENTS_PRIVATE_KEY": "0x1234nothex"}
+    result = run(env, "login")
+    assert result.exit_code == 1
+    assert "64 hex characters" in result.stderr
+    assert "1234nothex" not in result.stderr
+
+
+def test_wallet_new_writes_private_keystore_and_signs_in(env, tmp_path):
+    path = tmp_path / "ks.json"
+    env = {**env, "MAILAGENTS_PRIVATE_KEY": "", "MAILAGENTS_KEYSTORE_PASSWORD": "correct horse"}
+    created = run(env, "wallet", "new", "--out", str(path))
+    assert created.exit_code == 0, created.output
+    address = created.stdout.strip()
+    assert address.startswith("0x") and len(address) == 42
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "correct horse" not in path.read_text()
+
+    again = run(env, "wallet", "new", "--out", str(path))
+    assert again.exit_code == 1 and "not overwriting" in again.stderr
+
+    login = run(env, "--keystore", str(path), "login", "--json")
+    assert login.exit_code == 0, login.output
+    assert json.loads(login.stdout)["address"] == address
+
+    wrong = run(
+        {**env, "MAILAGENTS_HOME": str(tmp_path / "h2"), "MAILAGENTS_KEYSTORE_PASSWORD": "nope"},
+        "--keystore",
+        str(path),
+        "login",
+    )
+    assert wrong.exit_code == 1 and "wrong password" in wrong.stderr
+
+
+def test_help_lists_every_command(env):
+    result = run(env, "--help")
+    for name in ("login", "leases", "lease", "wallet", "sandbox", "parse"):
+        assert f"  {name}" in result.stdout

@@ -1,0 +1,884 @@
+"""The sandbox's HTTP API: the tenant-facing mailagents v2 surface, as an ASGI (Starlette) app.
+
+Routing is a small table of ``(method, regex)`` rather than Starlette routes so that the wire
+behaviour matches the reference server exactly: no automatic HEAD, no 405 and no slash
+redirects (an unknown route or method is ``404 not_found "Route not found"``), ids may be
+empty (``400 "<name> is required"``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tui.auth import siwe
+from tui.sandbox import mail
+from tui.sandbox.config import SandboxConfig
+from tui.sandbox.store import AddressTakenError, Challenge, Store, period_bounds
+
+log = logging.getLogger("tui.sandbox")
+
+MAX_BODY = 1024 * 1024
+SCOPES = ["mail:allocate", "mail:read", "mail:send", "webhook:write", "billing:read"]
+PROOF_TARGETS = (
+    "POST /v2/mailboxes/leases",
+    "GET /v2/messages",
+    "POST /v2/messages/send",
+    "POST /v2/webhooks",
+)
+_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+_LIMIT_RE = re.compile(r"^\s*[0-9]+\s*$")
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+_JSON_CT = "application/json; charset=utf-8"
+
+
+class ApiError(Exception):
+    """An error answered with the contract's envelope ``{"error", "message", ...extra}``."""
+
+    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        """HTTP status code."""
+        self.error = error
+        """Machine-readable code."""
+        self.message = message
+        """Human-readable text."""
+        self.extra = extra
+        """Extra body fields (402: ``amount_usdc``, ``reasons``)."""
+
+
+def _bad_request(message: str) -> ApiError:
+    return ApiError(400, "bad_request", message)
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def json_response(status: int, body: Any) -> Response:
+    """A compact JSON response with the contract's content type."""
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(data, status_code=status, headers={"content-type": _JSON_CT})
+
+
+def iso(ms: int | None) -> str | None:
+    """ISO-8601 UTC with milliseconds, or None."""
+    if ms is None:
+        return None
+    return siwe.iso_millis(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def usdc(micro: int) -> int | float:
+    """Micro-USDC as a JSON number rounded to 6 decimals (integral values as integers)."""
+    value = round(micro / 1_000_000, 6)
+    return int(value) if value.is_integer() else value
+
+
+def parse_iso(text: str) -> int | None:
+    """Milliseconds of an ISO-8601 date or date-time (naive = UTC), or None if unparseable."""
+    value = text.strip()
+    if not value or not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return None
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def sign_proof(secret: str, method: str, path: str, t: int) -> str:
+    """``t=<t>,v1=<hex>`` with ``hex = HMAC-SHA256(secret, "METHOD\\nPATH\\nt")``."""
+    digest = hmac.new(
+        secret.encode(), f"{method}\n{path}\n{t}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def verify_proof(
+    secret: str, header: str | None, method: str, path: str, now_s: float, skew_s: int
+) -> bool:
+    """Check an ``x-payment-proof`` value (any problem gives False)."""
+    raw = (header or "").strip()
+    if not raw:
+        return False
+    parts: dict[str, str] = {}
+    for item in raw.split(","):
+        kv = item.strip().split("=")
+        if len(kv) == 2:
+            parts[kv[0].strip()] = kv[1].strip()
+    t_text, sig = parts.get("t", ""), parts.get("v1", "")
+    if not re.fullmatch(r"-?[0-9]+", t_text) or not sig or not _HEX_RE.match(sig):
+        return False
+    t = int(t_text)
+    if abs(int(now_s) - t) > skew_s:
+        return False
+    expected = sign_proof(secret, method, path, t).split("v1=", 1)[1]
+    return hmac.compare_digest(sig.lower().encode(), expected.encode())
+
+
+@dataclass
+class Auth:
+    """The verified token context of a request."""
+
+    tenant_id: str
+    """The token's tenant."""
+    agent_id: str
+    """The token's agent."""
+
+
+@dataclass
+class Access:
+    """Outcome of the free-limit check of a protected endpoint."""
+
+    paid: bool
+    """True when a limit applied and a valid proof paid for the request."""
+
+
+class SandboxService:
+    """Request handlers sharing one config and store; ``create_app`` wraps it in Starlette."""
+
+    def __init__(self, config: SandboxConfig, store: Store) -> None:
+        self.config = config
+        """The configuration."""
+        self.store = store
+        """The state."""
+        self.port: int = config.port
+        """The bound HTTP port (set by the runner when ``config.port`` is 0)."""
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[Response]]]] = [
+            ("GET", re.compile(r"/healthz"), self.healthz),
+            ("GET", re.compile(r"/v2/meta/runtime"), self.runtime),
+            ("POST", re.compile(r"/v2/auth/siwe/challenge"), self.siwe_challenge),
+            ("POST", re.compile(r"/v2/auth/siwe/verify"), self.siwe_verify),
+            ("POST", re.compile(r"/v2/payments/proof"), self.payment_proof),
+            ("GET", re.compile(r"/v2/mailboxes/accounts"), self.list_accounts),
+            (
+                "POST",
+                re.compile(r"/v2/mailboxes/accounts/(.*)/credentials/reset"),
+                self.reset_credentials,
+            ),
+            ("GET", re.compile(r"/v2/mailboxes/leases"), self.list_leases),
+            ("POST", re.compile(r"/v2/mailboxes/leases"), self.allocate),
+            ("POST", re.compile(r"/v2/mailboxes/leases/(.*)/release"), self.release),
+            ("GET", re.compile(r"/v2/mailboxes/leases/(.*)"), self.get_lease),
+            ("GET", re.compile(r"/v2/messages"), self.list_messages),
+            ("GET", re.compile(r"/v2/messages/(.*)"), self.get_message),
+            ("GET", re.compile(r"/v2/usage/summary"), self.usage_summary),
+            ("GET", re.compile(r"/v2/billing/invoices"), self.list_invoices),
+            ("GET", re.compile(r"/v2/billing/invoices/(.*)"), self.get_invoice),
+            ("POST", re.compile(r"/internal/inbound/events"), self.inbound_event),
+        ]
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def siwe_uri(self) -> str:
+        """``URI:`` line of challenges."""
+        if self.config.siwe_uri:
+            return self.config.siwe_uri
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def now_s(self) -> float:
+        """The store clock in seconds."""
+        return self.store.clock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point for every HTTP request."""
+        request = Request(scope, receive)
+        try:
+            response = await self.dispatch(request)
+        except ApiError as exc:
+            response = json_response(
+                exc.status, {"error": exc.error, "message": exc.message, **exc.extra}
+            )
+        except Exception:
+            log.exception("sandbox: unexpected error on %s %s", request.method, request.url.path)
+            response = json_response(
+                500, {"error": "internal_error", "message": "Unexpected server error"}
+            )
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request) -> Response:
+        """Find the handler of a request (or answer 404 / 410)."""
+        path = request.url.path
+        if path == "/v1" or path.startswith("/v1/"):
+            raise ApiError(410, "gone", "v1 endpoints are deprecated; use v2")
+        for method, pattern, handler in self._routes:
+            if request.method != method:
+                continue
+            match = pattern.fullmatch(path)
+            if match:
+                return await handler(request, *match.groups())
+        raise _not_found("Route not found")
+
+    async def body(self, request: Request) -> dict[str, Any]:
+        """The JSON body as an object: empty means ``{}``; a non-object counts as ``{}`` too."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise ApiError(413, "payload_too_large", "Request body exceeds 1 MiB")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            return {}
+
+        def no_constants(name: str) -> Any:
+            raise ValueError(name)
+
+        try:
+            value = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+        except (ValueError, UnicodeDecodeError):
+            raise _bad_request("Invalid JSON") from None
+        # A JSON null, array, string or number carries none of the fields: each endpoint then
+        # answers its own "... is required" 400 (the reference answers null with a 500).
+        return value if isinstance(value, dict) else {}
+
+    def auth(self, request: Request) -> Auth:
+        """Verify the Bearer token and the tenant/agent context (401 / 403 as in the contract)."""
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            raise ApiError(401, "unauthorized", "Unauthorized")
+        token = header[len("Bearer ") :].strip()
+        if not token:
+            raise ApiError(401, "unauthorized", "Unauthorized")
+        if len(token.split(".")) != 3:
+            raise ApiError(401, "unauthorized", "Invalid token")
+        try:
+            payload = jwt.decode(
+                token,
+                self.config.jwt_secret,
+                algorithms=["HS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError):
+            raise ApiError(401, "unauthorized", "Invalid signature") from None
+        except jwt.PyJWTError:
+            raise ApiError(401, "unauthorized", "Invalid token") from None
+        exp = payload.get("exp")
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or exp <= self.now_s():
+            raise ApiError(401, "unauthorized", "Token expired")
+        tenant_id, agent_id = payload.get("tenant_id"), payload.get("agent_id")
+        ctx = None
+        if isinstance(tenant_id, str) and isinstance(agent_id, str):
+            ctx = self.store.tenant_context(tenant_id, agent_id)
+        if ctx is None:
+            raise ApiError(403, "forbidden", "Tenant/agent context not found")
+        if ctx["tenant_status"] != "active":
+            raise ApiError(403, "tenant_inactive", "Tenant is suspended")
+        if ctx["agent_status"] != "active":
+            raise ApiError(403, "agent_inactive", f"Agent is {ctx['agent_status']}")
+        return Auth(tenant_id=str(tenant_id), agent_id=str(agent_id))
+
+    def access(self, request: Request, auth: Auth, *, allocate: bool = False) -> Access:
+        """Free-limit check of a protected endpoint; 402 unless no limit applies or paid."""
+        cfg = self.config
+        now_ms = self.store.now_ms()
+        reasons: list[dict[str, Any]] = []
+        if cfg.tenant_qps > 0 and (
+            self.store.usage_count_since(auth.tenant_id, now_ms - 999) >= cfg.tenant_qps
+        ):
+            reasons.append({"code": "tenant_qps", "limit": cfg.tenant_qps, "window": "1s"})
+        if (
+            allocate
+            and cfg.allocate_hourly_limit > 0
+            and self.store.allocations_since(auth.agent_id, now_ms - 3_599_999)
+            >= cfg.allocate_hourly_limit
+        ):
+            limit = cfg.allocate_hourly_limit
+            reasons.append({"code": "agent_allocate_hourly", "limit": limit, "window": "1h"})
+        if not reasons:
+            return Access(paid=False)
+        if verify_proof(
+            cfg.hmac_secret,
+            request.headers.get("x-payment-proof"),
+            request.method,
+            request.url.path,
+            self.now_s(),
+            cfg.hmac_skew_s,
+        ):
+            return Access(paid=True)
+        raise ApiError(
+            402,
+            "payment_required",
+            "Free limit reached; payment is required to continue",
+            amount_usdc=cfg.overage_charge_usdc,
+            reasons=reasons,
+        )
+
+    def meter(self, auth: Auth, endpoint: str, access: Access | None = None) -> None:
+        """Record usage after a success, and charge the overage when the request was paid."""
+        paid = bool(access and access.paid)
+        self.store.record_usage(auth.tenant_id, auth.agent_id, endpoint, paid)
+        if paid:
+            self.store.charge(auth.tenant_id, round(self.config.overage_charge_usdc * 1_000_000))
+
+    def new_password(self) -> str:
+        """A fresh random 24-character base64url webmail password."""
+        return secrets.token_urlsafe(18)
+
+    # -- public ---------------------------------------------------------------------------
+
+    async def healthz(self, request: Request) -> Response:
+        """``GET /healthz``."""
+        return json_response(200, {"status": "ok", "service": "agent-mail-cloud"})
+
+    async def runtime(self, request: Request) -> Response:
+        """``GET /v2/meta/runtime``."""
+        cfg = self.config
+        return json_response(
+            200,
+            {
+                "siwe_mode": "strict",
+                "payment_mode": "hmac",
+                "base_chain_id": cfg.chain_id,
+                "chain_name": cfg.chain_name,
+                "chain_hex": cfg.chain_hex,
+                "chain_rpc_urls": cfg.chain_rpc_urls,
+                "chain_explorer_urls": cfg.chain_explorer_urls,
+                "mailbox_domain": cfg.mailbox_domain,
+                "overage_charge_usdc": cfg.overage_charge_usdc,
+                "agent_allocate_hourly_limit": cfg.allocate_hourly_limit,
+                "webmail_url": cfg.webmail_url,
+                "auth": {"browser_wallet_required": True},
+            },
+        )
+
+    # -- SIWE -----------------------------------------------------------------------------
+
+    async def siwe_challenge(self, request: Request) -> Response:
+        """``POST /v2/auth/siwe/challenge``."""
+        body = await self.body(request)
+        wallet = body.get("wallet_address")
+        if not isinstance(wallet, str) or not wallet.strip():
+            raise _bad_request("wallet_address is required")
+        wallet = wallet.strip()
+        if not _ADDRESS_RE.match(wallet) or not siwe.is_checksum_address(wallet):
+            raise _bad_request("invalid wallet_address")
+        from eth_utils import to_checksum_address  # lazy: slow to import
+
+        nonce = secrets.token_hex(12)
+        now_ms = self.store.now_ms()
+        message = siwe.SiweMessage(
+            domain=self.config.effective_siwe_domain,
+            address=to_checksum_address(wallet),
+            statement=self.config.siwe_statement,
+            uri=self.siwe_uri,
+            version="1",
+            chain_id=self.config.chain_id,
+            nonce=nonce,
+            issued_at=iso(now_ms) or "",
+        ).to_text()
+        expires_ms = now_ms + int(self.config.challenge_ttl_s * 1000)
+        self.store.put_challenge(wallet, Challenge(nonce, message, expires_ms))
+        return json_response(200, {"nonce": nonce, "message": message})
+
+    async def siwe_verify(self, request: Request) -> Response:
+        """``POST /v2/auth/siwe/verify``: checks in the contract's order, then a JWT."""
+        body = await self.body(request)
+        message, signature = body.get("message"), body.get("signature")
+        if (
+            not isinstance(message, str)
+            or not message
+            or not isinstance(signature, str)
+            or (not signature)
+        ):
+            raise _bad_request("message and signature are required")
+        try:
+            parsed = siwe.parse(message)
+        except siwe.SiweError:
+            raise _bad_request("invalid SIWE message") from None
+        challenge = self.store.live_challenge(parsed.address)
+        if challenge is None or challenge.nonce != parsed.nonce or challenge.message != message:
+            raise ApiError(401, "unauthorized", "challenge mismatch or expired")
+        if not self._signature_ok(message, signature, parsed):
+            raise ApiError(401, "unauthorized", "invalid SIWE signature")
+        if parsed.chain_id != self.config.chain_id:
+            raise ApiError(401, "unauthorized", "chain_id mismatch")
+        if not self.store.consume_challenge(parsed.address, parsed.nonce):
+            raise ApiError(401, "unauthorized", "challenge mismatch or expired")
+        wallet = parsed.address.lower()
+        did = f"did:pkh:eip155:{self.config.chain_id}:{wallet}"
+        try:
+            tenant_id, agent_id, _created = self.store.tenant_for_wallet(
+                wallet, did, self.config.mailbox_domain
+            )
+        except AddressTakenError:
+            raise ApiError(
+                409, "conflict", "Another wallet already owns this wallet's mailbox addresses"
+            ) from None
+        iat = int(self.now_s())
+        payload = {
+            "tenant_id": tenant_id,
+            "agent_id": agent_id,
+            "did": did,
+            "scopes": list(SCOPES),
+            "iat": iat,
+            "exp": iat + int(self.config.token_ttl_s),
+        }
+        token = jwt.encode(payload, self.config.jwt_secret, algorithm="HS256")
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": int(self.config.token_ttl_s),
+                "did": did,
+                "tenant_id": tenant_id,
+                "agent_id": agent_id,
+            },
+        )
+
+    def _signature_ok(self, message: str, signature: str, parsed: siwe.SiweMessage) -> bool:
+        if not signature.startswith("0x") or not _HEX_RE.match(signature[2:]):
+            return False
+        if parsed.domain != self.config.effective_siwe_domain:
+            return False
+        from eth_account import Account  # lazy: slow to import
+        from eth_account.messages import encode_defunct
+
+        try:
+            recovered = Account.recover_message(encode_defunct(text=message), signature=signature)
+        except Exception:
+            return False
+        return str(recovered).lower() == parsed.address.lower()
+
+    # -- payments -------------------------------------------------------------------------
+
+    async def payment_proof(self, request: Request) -> Response:
+        """``POST /v2/payments/proof``: sign a proof for one of the 4 protected targets."""
+        self.auth(request)
+        body = await self.body(request)
+        method = body.get("method")
+        path = body.get("path")
+        method = method.strip().upper() if isinstance(method, str) else ""
+        path = path.strip() if isinstance(path, str) else ""
+        if not method or not path:
+            raise _bad_request("method and path are required")
+        if f"{method} {path}" not in PROOF_TARGETS:
+            raise _bad_request("unsupported payment proof target")
+        t = int(self.now_s())
+        return json_response(
+            200,
+            {
+                "x_payment_proof": sign_proof(self.config.hmac_secret, method, path, t),
+                "method": method,
+                "path": path,
+                "amount_usdc": self.config.overage_charge_usdc,
+                "expires_at": iso((t + self.config.hmac_skew_s) * 1000),
+            },
+        )
+
+    # -- mailboxes and leases -------------------------------------------------------------
+
+    @staticmethod
+    def _lease(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "lease_id": row["lease_id"],
+            "mailbox_id": row["mailbox_id"],
+            "account_id": row["mailbox_id"],
+            "address": row["address"],
+            "agent_id": row["agent_id"],
+            "purpose": row["purpose"],
+            "lease_status": row["lease_status"],
+            "started_at": iso(row["started_ms"]),
+            "expires_at": iso(row["expires_ms"]),
+            "released_at": iso(row["released_ms"]),
+        }
+
+    async def allocate(self, request: Request) -> Response:
+        """``POST /v2/mailboxes/leases`` (protected)."""
+        auth = self.auth(request)
+        body = await self.body(request)
+        agent_id, purpose, ttl = body.get("agent_id"), body.get("purpose"), body.get("ttl_hours")
+        agent_text = agent_id if isinstance(agent_id, str) else ("" if not agent_id else "?")
+        purpose_text = purpose.strip() if isinstance(purpose, str) else ""
+        if not agent_text or not purpose_text or ttl is None:
+            raise _bad_request("agent_id, purpose, ttl_hours are required")
+        if agent_text != auth.agent_id:
+            raise ApiError(403, "forbidden", "agent_id does not match token")
+        valid_number = (isinstance(ttl, int) and not isinstance(ttl, bool)) or (
+            isinstance(ttl, float) and ttl.is_integer()
+        )
+        if not valid_number or not 1 <= ttl <= 720:
+            raise _bad_request("ttl_hours must be 1..720")
+        access = self.access(request, auth, allocate=True)
+        password = self.new_password()
+        ttl_ms = int(int(ttl) * self.config.ttl_unit_s * 1000)
+        row = self.store.allocate(auth.tenant_id, auth.agent_id, purpose_text, ttl_ms, password)
+        if row is None:
+            raise ApiError(409, "no_available_mailbox", "No available mailbox for current tenant")
+        self.meter(auth, "POST /v2/mailboxes/leases", access)
+        if self.config.demo_on_allocate and self.store.lease_count(auth.tenant_id) == 1:
+            asyncio.get_running_loop().call_later(
+                self.config.demo_delay_s, self.deliver_demo, row["address"]
+            )
+        return json_response(
+            201,
+            {
+                "lease_id": row["lease_id"],
+                "mailbox_id": row["mailbox_id"],
+                "account_id": row["mailbox_id"],
+                "address": row["address"],
+                "lease_status": row["lease_status"],
+                "expires_at": iso(row["expires_ms"]),
+                "webmail_login": row["address"],
+                "webmail_password": password,
+                "webmail_url": self.config.webmail_url,
+            },
+        )
+
+    async def list_leases(self, request: Request) -> Response:
+        """``GET /v2/mailboxes/leases``: active leases only."""
+        auth = self.auth(request)
+        items = [self._lease(r) for r in self.store.active_leases(auth.tenant_id)]
+        return json_response(200, {"items": items})
+
+    async def get_lease(self, request: Request, lease_id: str) -> Response:
+        """``GET /v2/mailboxes/leases/{lease_id}``: any of the tenant's leases."""
+        auth = self.auth(request)
+        if not lease_id.strip():
+            raise _bad_request("lease_id is required")
+        row = self.store.get_lease(auth.tenant_id, lease_id)
+        if row is None:
+            raise _not_found("Lease not found")
+        return json_response(200, self._lease(row))
+
+    async def release(self, request: Request, lease_id: str) -> Response:
+        """``POST /v2/mailboxes/leases/{lease_id}/release``: 202, idempotent, body ignored."""
+        auth = self.auth(request)
+        row = self.store.release(auth.tenant_id, lease_id)
+        if row is None:
+            raise _not_found("Lease not found")
+        self.meter(auth, "POST /v2/mailboxes/leases/{lease_id}/release")
+        return json_response(
+            202,
+            {"lease_id": row["id"], "mailbox_id": row["mailbox_id"], "lease_status": row["status"]},
+        )
+
+    async def list_accounts(self, request: Request) -> Response:
+        """``GET /v2/mailboxes/accounts``: the tenant's 5 mailboxes."""
+        auth = self.auth(request)
+        items = [
+            {
+                "account_id": r["mailbox_id"],
+                "mailbox_id": r["mailbox_id"],
+                "address": r["address"],
+                "account_status": "active" if r["status"] == "leased" else r["status"],
+                "lease_status": r["lease_status"],
+                "lease_id": r["lease_id"],
+                "lease_expires_at": iso(r["expires_ms"]),
+                "provider_ref": r["provider_ref"],
+                "updated_at": iso(r["updated_ms"]),
+            }
+            for r in self.store.accounts(auth.tenant_id)
+        ]
+        return json_response(200, {"items": items})
+
+    async def reset_credentials(self, request: Request, account_id: str) -> Response:
+        """``POST /v2/mailboxes/accounts/{account_id}/credentials/reset``: a new password."""
+        auth = self.auth(request)
+        mailbox = self.store.mailbox(auth.tenant_id, account_id)
+        password = self.new_password()
+        if mailbox is None or not self.store.set_password(auth.tenant_id, account_id, password):
+            raise _not_found("Mailbox not found")
+        self.meter(auth, "POST /v2/mailboxes/accounts/{account_id}/credentials/reset")
+        return json_response(
+            200,
+            {
+                "account_id": mailbox["mailbox_id"],
+                "mailbox_id": mailbox["mailbox_id"],
+                "address": mailbox["address"],
+                "webmail_login": mailbox["address"],
+                "webmail_password": password,
+                "webmail_url": self.config.webmail_url,
+            },
+        )
+
+    def deliver_demo(self, address: str) -> int:
+        """Deliver the sample verification mails to a leased address; return how many."""
+        count = 0
+        for raw in mail.demo_messages(address):
+            try:
+                mail.deliver(self.store, address, raw)
+                count += 1
+            except mail.NoActiveLeaseError:
+                break
+            except Exception:  # a demo must never break the server
+                log.exception("sandbox: demo delivery to %s failed", address)
+                break
+        return count
+
+    # -- messages -------------------------------------------------------------------------
+
+    @staticmethod
+    def _message(row: dict[str, Any], *, detail: bool) -> dict[str, Any]:
+        status = row["parsed_status"]
+        item: dict[str, Any] = {"message_id": row["id"]}
+        if detail:
+            item["mailbox_id"] = row["mailbox_id"]
+        item.update(
+            {
+                "sender": row["sender"],
+                "sender_domain": row["sender_domain"],
+                "subject": row["subject"],
+                "raw_ref": row["raw_ref"] if detail else None,
+                "received_at": iso(row["received_ms"]),
+                "otp_code": row["otp_code"],
+                "verification_link": row["verification_link"],
+                # Contract quirk (§5.1): the list reports a failed parse as "pending".
+                "parsed_status": status if detail or status != "failed" else "pending",
+            }
+        )
+        return item
+
+    async def list_messages(self, request: Request) -> Response:
+        """``GET /v2/messages?mailbox_id=&since=&limit=`` (protected)."""
+        auth = self.auth(request)
+        access = self.access(request, auth)
+        params = request.query_params
+        mailbox_id = params.get("mailbox_id", "")
+        if not mailbox_id:
+            raise _bad_request("mailbox_id is required")
+        limit_raw = params.get("limit", "")
+        limit = 20
+        if limit_raw:
+            if not _LIMIT_RE.match(limit_raw) or not 1 <= int(limit_raw) <= 100:
+                raise _bad_request("limit must be 1..100")
+            limit = int(limit_raw)
+        since_raw = params.get("since", "")
+        since_ms = None
+        if since_raw:
+            since_ms = parse_iso(since_raw)
+            if since_ms is None:
+                raise _bad_request("since must be an ISO-8601 date-time")
+        if self.store.mailbox(auth.tenant_id, mailbox_id) is None:
+            raise _not_found("Mailbox not found")
+        rows = self.store.list_messages(auth.tenant_id, mailbox_id, since_ms, limit)
+        self.meter(auth, "GET /v2/messages", access)
+        return json_response(200, {"items": [self._message(r, detail=False) for r in rows]})
+
+    async def get_message(self, request: Request, message_id: str) -> Response:
+        """``GET /v2/messages/{message_id}``."""
+        auth = self.auth(request)
+        if not message_id.strip():
+            raise _bad_request("message_id is required")
+        row = self.store.message(auth.tenant_id, message_id.strip())
+        if row is None:
+            raise _not_found("Message not found")
+        return json_response(200, self._message(row, detail=True))
+
+    # -- usage and billing ----------------------------------------------------------------
+
+    async def usage_summary(self, request: Request) -> Response:
+        """``GET /v2/usage/summary?period=YYYY-MM``."""
+        auth = self.auth(request)
+        period = request.query_params.get("period", "")
+        if not _PERIOD_RE.match(period):
+            raise _bad_request("period must match YYYY-MM")
+        summary = self.store.usage_summary(auth.tenant_id, period)
+        return json_response(
+            200,
+            {
+                "period": period,
+                "usage": {
+                    "api_calls": summary["api_calls"],
+                    "active_mailboxes": self.store.count_active_unexpired(auth.tenant_id),
+                    "message_parses": summary["message_parses"],
+                    "billable_units": summary["api_calls"],
+                },
+            },
+        )
+
+    async def list_invoices(self, request: Request) -> Response:
+        """``GET /v2/billing/invoices[?period=YYYY-MM]``."""
+        auth = self.auth(request)
+        period = request.query_params.get("period")
+        rows = self.store.invoices(auth.tenant_id, period if period else None)
+        items = []
+        for row in rows:
+            start, end = period_bounds(row["period"])
+            items.append(
+                {
+                    "invoice_id": row["id"],
+                    "period": row["period"],
+                    "amount_usdc": usdc(row["amount_micro"]),
+                    "status": row["status"],
+                    "period_start": start,
+                    "period_end": end,
+                    "settlement_tx_hash": row["settlement_tx_hash"],
+                }
+            )
+        return json_response(200, {"items": items})
+
+    async def get_invoice(self, request: Request, invoice_id: str) -> Response:
+        """``GET /v2/billing/invoices/{invoice_id}``."""
+        auth = self.auth(request)
+        if not invoice_id.strip():
+            raise _bad_request("invoice_id is required")
+        row = self.store.invoice(auth.tenant_id, invoice_id)
+        if row is None:
+            raise _not_found("Invoice not found")
+        start, end = period_bounds(row["period"])
+        return json_response(
+            200,
+            {
+                "invoice_id": row["id"],
+                "tenant_id": row["tenant_id"],
+                "period_start": start,
+                "period_end": end,
+                "amount_usdc": usdc(row["amount_micro"]),
+                "status": row["status"],
+                "statement_hash": row["statement_hash"],
+                "settlement_tx_hash": row["settlement_tx_hash"],
+            },
+        )
+
+    # -- internal -------------------------------------------------------------------------
+
+    def internal_auth(self, request: Request) -> None:
+        """``x-internal-token`` or ``Authorization: Bearer <internal token>``."""
+        expected = self.config.internal_token.encode()
+        given = request.headers.get("x-internal-token", "")
+        header = request.headers.get("authorization", "")
+        if not given and header.startswith("Bearer "):
+            given = header[len("Bearer ") :].strip()
+        if not given or not hmac.compare_digest(given.encode(), expected):
+            raise ApiError(401, "unauthorized", "Invalid internal token")
+
+    async def inbound_event(self, request: Request) -> Response:
+        """``POST /internal/inbound/events``: how the harness injects mail (§9.1)."""
+        self.internal_auth(request)
+        body = await self.body(request)
+
+        def text(name: str) -> str:
+            value = body.get(name)
+            return value.strip() if isinstance(value, str) else ""
+
+        address, sender_domain = text("address").lower(), text("sender_domain").lower()
+        if not address or not sender_domain:
+            raise _bad_request("address and sender_domain are required")
+        received_ms = None
+        if text("received_at"):
+            received_ms = parse_iso(text("received_at"))
+            if received_ms is None:
+                raise _bad_request("received_at must be an ISO-8601 date-time")
+        mailbox = self.store.mailbox_by_address(address)
+        if mailbox is None:
+            raise _not_found("Mailbox not found")
+        provider_message_id = text("provider_message_id") or None
+        if provider_message_id:
+            original = self.store.find_duplicate(mailbox["mailbox_id"], provider_message_id)
+            if original:
+                return json_response(
+                    202,
+                    {
+                        "status": "accepted",
+                        "deduped": True,
+                        "tenant_id": mailbox["tenant_id"],
+                        "mailbox_id": mailbox["mailbox_id"],
+                        "message_id": original,
+                        "parse_job": None,
+                    },
+                )
+        html = "\n".join(x for x in (text("html_excerpt"), text("html_body")) if x)
+        raw = mail.build_mime(
+            sender=text("sender").lower(),
+            to=address,
+            subject=text("subject"),
+            text=text("text_excerpt") or None,
+            html=html or None,
+        )
+        result = mail.deliver(
+            self.store,
+            address,
+            raw,
+            require_active_lease=False,
+            received_ms=received_ms,
+            overrides={
+                "sender": text("sender").lower(),
+                "sender_domain": sender_domain,
+                "subject": text("subject"),
+                "raw_ref": text("raw_ref") or None,
+                "provider_message_id": provider_message_id,
+            },
+        )
+        return json_response(
+            202,
+            {
+                "status": "accepted",
+                "tenant_id": result["tenant_id"],
+                "mailbox_id": result["mailbox_id"],
+                "message_id": result["message_id"],
+                "parse_job": {"job_id": str(uuid.uuid4()), "status": "completed"},
+            },
+        )
+
+
+class RequestIdMiddleware:
+    """Adds a fresh ``x-request-id`` (UUID v4) to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4()).encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(config: SandboxConfig, store: Store | None = None) -> Starlette:
+    """Build the sandbox ASGI app. ``app.state.sandbox`` is the :class:`SandboxService`."""
+    from starlette.middleware import Middleware
+
+    service = SandboxService(config, store or Store(config.db_path))
+    app = Starlette(
+        routes=[Route("/{path:path}", service)],
+        middleware=[Middleware(RequestIdMiddleware)],
+    )
+    app.state.sandbox = service
+    return app

@@ -1,0 +1,574 @@
+"""SQLite state of the sandbox: tenants, mailboxes, leases, messages, usage, invoices.
+
+One connection guarded by one lock (WAL journal for files). All times are integer
+milliseconds since the epoch, read from an injectable clock. Lease expiry is lazy: every
+operation that reads or changes leases or mailboxes first expires the leases whose
+``expires_at`` has passed (status ``expired``, ``released_at = expires_at``, mailbox back to
+``available``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+MAILBOXES_PER_TENANT = 5
+ALLOCATE_ENDPOINTS = ("POST /v2/mailboxes/leases", "POST /v1/mailboxes/allocate")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    wallet_address TEXT UNIQUE,
+    wallet_bound INTEGER NOT NULL DEFAULT 0,
+    did TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agents (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mailboxes (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    address TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    password TEXT,
+    provider_ref TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    mailbox_id TEXT NOT NULL REFERENCES mailboxes(id),
+    agent_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    released_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS leases_active ON leases(status, expires_ms);
+CREATE INDEX IF NOT EXISTS leases_mailbox ON leases(mailbox_id, status);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    mailbox_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    sender_domain TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    raw_ref TEXT,
+    received_ms INTEGER NOT NULL,
+    otp_code TEXT,
+    verification_link TEXT,
+    parsed_status TEXT NOT NULL,
+    provider_message_id TEXT,
+    header_message_id TEXT,
+    envelope_from TEXT,
+    raw BLOB
+);
+CREATE INDEX IF NOT EXISTS messages_mailbox ON messages(mailbox_id, received_ms);
+CREATE TABLE IF NOT EXISTS usage_records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    agent_id TEXT,
+    endpoint TEXT NOT NULL,
+    paid INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_tenant ON usage_records(tenant_id, ts_ms);
+CREATE TABLE IF NOT EXISTS invoices (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    amount_micro INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    statement_hash TEXT,
+    settlement_tx_hash TEXT,
+    created_ms INTEGER NOT NULL,
+    UNIQUE (tenant_id, period)
+);
+"""
+
+
+class AddressTakenError(Exception):
+    """Another wallet already owns the mailbox addresses this wallet would get."""
+
+
+@dataclass
+class Challenge:
+    """An outstanding SIWE challenge (kept in memory, like the reference server)."""
+
+    nonce: str
+    message: str
+    expires_ms: int
+
+
+def period_of(ms: int) -> str:
+    """``YYYY-MM`` of a UTC timestamp in milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m")
+
+
+def period_bounds(period: str) -> tuple[str, str]:
+    """First and last day (``YYYY-MM-DD``) of a ``YYYY-MM`` period."""
+    year, month = (int(x) for x in period.split("-"))
+    last = calendar.monthrange(year, month)[1]
+    return f"{period}-01", f"{period}-{last:02d}"
+
+
+def period_ms_range(period: str) -> tuple[int, int]:
+    """Half-open ``[start, end)`` millisecond range of a ``YYYY-MM`` period."""
+    year, month = (int(x) for x in period.split("-"))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Store:
+    """The sandbox's persistent state. Thread-safe; every public method takes the lock."""
+
+    def __init__(self, path: str = ":memory:", clock: Callable[[], float] | None = None) -> None:
+        self.path = path
+        """SQLite path or ``:memory:``."""
+        self.clock: Callable[[], float] = clock or time.time
+        """Seconds since the epoch; tests inject a fake clock."""
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.executescript(_SCHEMA)
+        self._challenges: dict[str, Challenge] = {}
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        """The clock's current time in integer milliseconds."""
+        return int(self.clock() * 1000)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+        row = self._conn.execute(sql, args).fetchone()
+        return dict(row) if row is not None else None
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._conn.execute(sql, args).fetchall()]
+
+    def _expire(self, now: int) -> None:
+        """Expire active leases whose ``expires_at`` has passed (caller holds the tx)."""
+        expired = self._all(
+            "SELECT id, mailbox_id, expires_ms FROM leases WHERE status='active' AND expires_ms<=?",
+            (now,),
+        )
+        for lease in expired:
+            self._conn.execute(
+                "UPDATE leases SET status='expired', released_ms=expires_ms WHERE id=?",
+                (lease["id"],),
+            )
+            self._conn.execute(
+                "UPDATE mailboxes SET status='available', updated_ms=? "
+                "WHERE id=? AND status='leased'",
+                (lease["expires_ms"], lease["mailbox_id"]),
+            )
+
+    def expire_leases(self) -> None:
+        """Expire every lease whose time is up (also done lazily by every lease operation)."""
+        with self._tx():
+            self._expire(self.now_ms())
+
+    # -- SIWE challenges (memory only) --------------------------------------------------------
+
+    def put_challenge(self, address: str, challenge: Challenge) -> None:
+        """Store the one outstanding challenge of a wallet (lowercase address), replacing any."""
+        with self._lock:
+            self._challenges[address.lower()] = challenge
+
+    def live_challenge(self, address: str) -> Challenge | None:
+        """The wallet's challenge if it has not expired."""
+        with self._lock:
+            challenge = self._challenges.get(address.lower())
+            if challenge is None:
+                return None
+            if challenge.expires_ms <= self.now_ms():
+                del self._challenges[address.lower()]
+                return None
+            return challenge
+
+    def consume_challenge(self, address: str, nonce: str) -> bool:
+        """Remove the wallet's challenge if it still has ``nonce``; True when removed."""
+        with self._lock:
+            challenge = self._challenges.get(address.lower())
+            if challenge is None or challenge.nonce != nonce:
+                return False
+            del self._challenges[address.lower()]
+            return True
+
+    # -- tenants ------------------------------------------------------------------------------
+
+    def tenant_for_wallet(
+        self, address: str, did: str, mailbox_domain: str
+    ) -> tuple[str, str, bool]:
+        """Return ``(tenant_id, agent_id, created)`` for a wallet, creating everything at first.
+
+        First login creates the tenant, its ``default-agent``, 5 mailboxes and a draft
+        invoice for the current month.
+        """
+        wallet = address.lower()
+        with self._tx() as db:
+            row = self._one("SELECT id FROM tenants WHERE wallet_address=?", (wallet,))
+            if row is not None:
+                agent = self._one(
+                    "SELECT id FROM agents WHERE tenant_id=? ORDER BY created_ms, rowid LIMIT 1",
+                    (row["id"],),
+                )
+                if agent is None:  # pragma: no cover - never happens with sandbox data
+                    raise RuntimeError("tenant without agent")
+                return row["id"], agent["id"], False
+            now = self.now_ms()
+            prefix = wallet[2:8] + wallet[-4:]
+            tenant_id, agent_id = _new_id(), _new_id()
+            db.execute(
+                "INSERT INTO tenants (id, name, status, wallet_address, wallet_bound, did, "
+                "created_ms) VALUES (?, ?, 'active', ?, 1, ?, ?)",
+                (tenant_id, f"tenant-{prefix}", wallet, did, now),
+            )
+            db.execute(
+                "INSERT INTO agents (id, tenant_id, name, status, created_ms) "
+                "VALUES (?, ?, 'default-agent', 'active', ?)",
+                (agent_id, tenant_id, now),
+            )
+            try:
+                for n in range(1, MAILBOXES_PER_TENANT + 1):
+                    db.execute(
+                        "INSERT INTO mailboxes (id, tenant_id, address, seq, status, created_ms, "
+                        "updated_ms) VALUES (?, ?, ?, ?, 'available', ?, ?)",
+                        (_new_id(), tenant_id, f"{prefix}-{n}@{mailbox_domain}", n, now, now),
+                    )
+            except sqlite3.IntegrityError as exc:
+                raise AddressTakenError(prefix) from exc
+            self._ensure_invoice(tenant_id, period_of(now))
+            return tenant_id, agent_id, True
+
+    def tenant_context(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
+        """Tenant and agent status when the agent belongs to the tenant, else None."""
+        with self._lock:
+            return self._one(
+                "SELECT t.id AS tenant_id, t.status AS tenant_status, t.wallet_bound, "
+                "t.created_ms AS tenant_created_ms, a.id AS agent_id, a.status AS agent_status "
+                "FROM tenants t JOIN agents a ON a.tenant_id=t.id WHERE t.id=? AND a.id=?",
+                (tenant_id, agent_id),
+            )
+
+    def set_tenant_status(self, tenant_id: str, status: str) -> None:
+        """Change a tenant's status (``active``, ``suspended``, ``archived``)."""
+        with self._tx() as db:
+            db.execute("UPDATE tenants SET status=? WHERE id=?", (status, tenant_id))
+
+    def set_agent_status(self, agent_id: str, status: str) -> None:
+        """Change an agent's status."""
+        with self._tx() as db:
+            db.execute("UPDATE agents SET status=? WHERE id=?", (status, agent_id))
+
+    # -- mailboxes and leases ---------------------------------------------------------------
+
+    _LEASE_SELECT = (
+        "SELECT l.id AS lease_id, l.mailbox_id, m.address, l.agent_id, l.purpose, "
+        "l.status AS lease_status, l.started_ms, l.expires_ms, l.released_ms "
+        "FROM leases l JOIN mailboxes m ON m.id=l.mailbox_id "
+    )
+
+    def allocate(
+        self, tenant_id: str, agent_id: str, purpose: str, ttl_ms: int, password: str
+    ) -> dict[str, Any] | None:
+        """Lease the tenant's first available mailbox (creation order); None when all are busy."""
+        with self._tx() as db:
+            now = self.now_ms()
+            self._expire(now)
+            mailbox = self._one(
+                "SELECT id, address FROM mailboxes WHERE tenant_id=? AND status='available' "
+                "ORDER BY seq LIMIT 1",
+                (tenant_id,),
+            )
+            if mailbox is None:
+                return None
+            lease_id = _new_id()
+            db.execute(
+                "INSERT INTO leases (id, tenant_id, mailbox_id, agent_id, purpose, status, "
+                "started_ms, expires_ms) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
+                (lease_id, tenant_id, mailbox["id"], agent_id, purpose, now, now + ttl_ms),
+            )
+            db.execute(
+                "UPDATE mailboxes SET status='leased', password=?, updated_ms=?, "
+                "provider_ref=COALESCE(provider_ref, 'sandbox:' || address) WHERE id=?",
+                (password, now, mailbox["id"]),
+            )
+            return self._one(self._LEASE_SELECT + "WHERE l.id=?", (lease_id,))
+
+    def lease_count(self, tenant_id: str) -> int:
+        """How many leases the tenant ever had."""
+        with self._lock:
+            row = self._one("SELECT COUNT(*) AS n FROM leases WHERE tenant_id=?", (tenant_id,))
+            return int(row["n"]) if row else 0
+
+    def active_leases(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's active leases, in the accounts order (``updated_at`` descending)."""
+        with self._tx():
+            self._expire(self.now_ms())
+            return self._all(
+                self._LEASE_SELECT + "WHERE l.tenant_id=? AND l.status='active' "
+                "ORDER BY m.updated_ms DESC, m.seq",
+                (tenant_id,),
+            )
+
+    def get_lease(self, tenant_id: str, lease_id: str) -> dict[str, Any] | None:
+        """One of the tenant's leases, whatever its status."""
+        with self._tx():
+            self._expire(self.now_ms())
+            return self._one(
+                self._LEASE_SELECT + "WHERE l.tenant_id=? AND l.id=?", (tenant_id, lease_id)
+            )
+
+    def release(self, tenant_id: str, lease_id: str) -> dict[str, Any] | None:
+        """Release one lease (only that lease, never a newer one on the same mailbox).
+
+        Idempotent: a released or expired lease is returned unchanged. None for unknown ids.
+        """
+        with self._tx() as db:
+            now = self.now_ms()
+            self._expire(now)
+            lease = self._one(
+                "SELECT id, mailbox_id, status FROM leases WHERE tenant_id=? AND id=?",
+                (tenant_id, lease_id),
+            )
+            if lease is None:
+                return None
+            if lease["status"] == "active":
+                db.execute(
+                    "UPDATE leases SET status='released', released_ms=? WHERE id=?",
+                    (now, lease_id),
+                )
+                db.execute(
+                    "UPDATE mailboxes SET status='available', updated_ms=? WHERE id=?",
+                    (now, lease["mailbox_id"]),
+                )
+                lease["status"] = "released"
+            return lease
+
+    def accounts(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's 5 mailboxes with their active lease, ``updated_at`` descending."""
+        with self._tx():
+            self._expire(self.now_ms())
+            return self._all(
+                "SELECT m.id AS mailbox_id, m.address, m.status, m.provider_ref, m.updated_ms, "
+                "l.id AS lease_id, l.status AS lease_status, l.expires_ms "
+                "FROM mailboxes m LEFT JOIN leases l ON l.mailbox_id=m.id AND l.status='active' "
+                "WHERE m.tenant_id=? ORDER BY m.updated_ms DESC, m.seq",
+                (tenant_id,),
+            )
+
+    def mailbox(self, tenant_id: str, mailbox_id: str) -> dict[str, Any] | None:
+        """One of the tenant's mailboxes."""
+        with self._lock:
+            return self._one(
+                "SELECT id AS mailbox_id, address, status, updated_ms FROM mailboxes "
+                "WHERE tenant_id=? AND id=?",
+                (tenant_id, mailbox_id),
+            )
+
+    def set_password(self, tenant_id: str, mailbox_id: str, password: str) -> bool:
+        """Replace a mailbox's webmail password; False for an unknown or foreign mailbox."""
+        with self._tx() as db:
+            now = self.now_ms()
+            cur = db.execute(
+                "UPDATE mailboxes SET password=?, updated_ms=? WHERE tenant_id=? AND id=?",
+                (password, now, tenant_id, mailbox_id),
+            )
+            return cur.rowcount == 1
+
+    def mailbox_by_address(self, address: str) -> dict[str, Any] | None:
+        """A mailbox by address (case-insensitive) with its active lease id, if any."""
+        with self._tx():
+            self._expire(self.now_ms())
+            return self._one(
+                "SELECT m.id AS mailbox_id, m.tenant_id, m.address, m.status, m.password, "
+                "l.id AS lease_id, l.expires_ms "
+                "FROM mailboxes m LEFT JOIN leases l ON l.mailbox_id=m.id AND l.status='active' "
+                "WHERE m.address=?",
+                (address.strip().lower(),),
+            )
+
+    def count_active_unexpired(self, tenant_id: str) -> int:
+        """Active leases not past ``expires_at`` right now."""
+        with self._tx():
+            now = self.now_ms()
+            self._expire(now)
+            row = self._one(
+                "SELECT COUNT(*) AS n FROM leases WHERE tenant_id=? AND status='active' "
+                "AND expires_ms>?",
+                (tenant_id, now),
+            )
+            return int(row["n"]) if row else 0
+
+    # -- usage and invoices -----------------------------------------------------------------
+
+    def record_usage(self, tenant_id: str, agent_id: str | None, endpoint: str, paid: bool) -> None:
+        """Write one usage record (quantity 1) now."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO usage_records (tenant_id, agent_id, endpoint, paid, ts_ms) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (tenant_id, agent_id, endpoint, int(paid), self.now_ms()),
+            )
+
+    def usage_count_since(self, tenant_id: str, since_ms: int) -> int:
+        """The tenant's usage records at or after ``since_ms``."""
+        with self._lock:
+            row = self._one(
+                "SELECT COUNT(*) AS n FROM usage_records WHERE tenant_id=? AND ts_ms>=?",
+                (tenant_id, since_ms),
+            )
+            return int(row["n"]) if row else 0
+
+    def allocations_since(self, agent_id: str, since_ms: int) -> int:
+        """The agent's successful allocations (paid or not) at or after ``since_ms``."""
+        with self._lock:
+            row = self._one(
+                "SELECT COUNT(*) AS n FROM usage_records WHERE agent_id=? AND ts_ms>=? "
+                "AND endpoint IN (?, ?)",
+                (agent_id, since_ms, *ALLOCATE_ENDPOINTS),
+            )
+            return int(row["n"]) if row else 0
+
+    def usage_summary(self, tenant_id: str, period: str) -> dict[str, int]:
+        """``api_calls`` and ``message_parses`` of a month (UTC)."""
+        start, end = period_ms_range(period)
+        with self._lock:
+            row = self._one(
+                "SELECT COUNT(*) AS calls, "
+                "COALESCE(SUM(endpoint='GET /v2/messages'), 0) AS parses "
+                "FROM usage_records WHERE tenant_id=? AND ts_ms>=? AND ts_ms<?",
+                (tenant_id, start, end),
+            )
+        assert row is not None
+        return {"api_calls": int(row["calls"]), "message_parses": int(row["parses"])}
+
+    def _ensure_invoice(self, tenant_id: str, period: str) -> str:
+        row = self._one(
+            "SELECT id FROM invoices WHERE tenant_id=? AND period=?", (tenant_id, period)
+        )
+        if row is not None:
+            return str(row["id"])
+        invoice_id = _new_id()
+        self._conn.execute(
+            "INSERT INTO invoices (id, tenant_id, period, amount_micro, status, created_ms) "
+            "VALUES (?, ?, ?, 0, 'draft', ?)",
+            (invoice_id, tenant_id, period, self.now_ms()),
+        )
+        return invoice_id
+
+    def charge(self, tenant_id: str, amount_micro: int) -> None:
+        """Add an overage charge to the tenant's current-month invoice (created if needed)."""
+        with self._tx() as db:
+            invoice_id = self._ensure_invoice(tenant_id, period_of(self.now_ms()))
+            db.execute(
+                "UPDATE invoices SET amount_micro=amount_micro+? WHERE id=?",
+                (amount_micro, invoice_id),
+            )
+
+    def invoices(self, tenant_id: str, period: str | None = None) -> list[dict[str, Any]]:
+        """The tenant's invoices, newest period first, optionally only one period."""
+        with self._lock:
+            if period is None:
+                return self._all(
+                    "SELECT * FROM invoices WHERE tenant_id=? ORDER BY period DESC", (tenant_id,)
+                )
+            return self._all(
+                "SELECT * FROM invoices WHERE tenant_id=? AND period=?", (tenant_id, period)
+            )
+
+    def invoice(self, tenant_id: str, invoice_id: str) -> dict[str, Any] | None:
+        """One of the tenant's invoices."""
+        with self._lock:
+            return self._one(
+                "SELECT * FROM invoices WHERE tenant_id=? AND id=?", (tenant_id, invoice_id)
+            )
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def find_duplicate(self, mailbox_id: str, provider_message_id: str) -> str | None:
+        """Id of a message already ingested in the mailbox with this provider message id."""
+        with self._lock:
+            row = self._one(
+                "SELECT id FROM messages WHERE mailbox_id=? AND provider_message_id=?",
+                (mailbox_id, provider_message_id),
+            )
+            return str(row["id"]) if row else None
+
+    def insert_message(self, **fields: Any) -> str:
+        """Insert a message row (see the ``messages`` table); return its new id."""
+        message_id = _new_id()
+        row = {"id": message_id, **fields}
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        with self._tx() as db:
+            db.execute(f"INSERT INTO messages ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+        return message_id
+
+    def list_messages(
+        self, tenant_id: str, mailbox_id: str, since_ms: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """A mailbox's messages received at or after ``since_ms``, newest first."""
+        sql = "SELECT * FROM messages WHERE tenant_id=? AND mailbox_id=?"
+        args: tuple[Any, ...] = (tenant_id, mailbox_id)
+        if since_ms is not None:
+            sql += " AND received_ms>=?"
+            args += (since_ms,)
+        sql += " ORDER BY received_ms DESC, seq DESC LIMIT ?"
+        with self._lock:
+            return self._all(sql, (*args, limit))
+
+    def message(self, tenant_id: str | None, message_id: str) -> dict[str, Any] | None:
+        """One message (of the tenant, unless ``tenant_id`` is None)."""
+        with self._lock:
+            if tenant_id is None:
+                return self._one("SELECT * FROM messages WHERE id=?", (message_id,))
+            return self._one(
+                "SELECT * FROM messages WHERE tenant_id=? AND id=?", (tenant_id, message_id)
+            )
