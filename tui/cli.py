@@ -220,18 +220,34 @@ def launch_tui(ctx: click.Context, *, sandbox: bool) -> None:
 
 
 def start_embedded_sandbox(ctx: click.Context) -> tuple[Any, Any]:
-    """Start the sandbox on a free loopback port with a temporary home and throwaway wallet."""
+    """Start the sandbox on a free loopback port and sign in with a throwaway wallet.
+
+    Files go to ``$MAILAGENTS_HOME`` (a new temporary directory unless one is given); the
+    sandbox keeps its database in ``$MAILAGENTS_HOME/sandbox`` and logs to a file there,
+    never to the terminal the TUI draws on. The first lease receives sample mails.
+    """
+    import logging
     import tempfile
 
     from tui.core.wallets import ENV_KEY, resolve_wallet_source, throwaway_wallet_source
     from tui.sandbox.config import SandboxConfig
     from tui.sandbox.runner import SandboxServer
 
+    os.umask(0o077)  # the sandbox's database and log hold credentials: keep them private
     if not os.environ.get("MAILAGENTS_HOME"):
-        home = tempfile.mkdtemp(prefix="mailagents-sandbox-")
-        os.environ["MAILAGENTS_HOME"] = home
-    home = Path(os.environ["MAILAGENTS_HOME"])
-    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, db_path=":memory:", smtp_port=0))
+        os.environ["MAILAGENTS_HOME"] = tempfile.mkdtemp(prefix="mailagents-sandbox-")
+    data_dir = Path(os.environ["MAILAGENTS_HOME"]) / "sandbox"
+    config = SandboxConfig.for_data_dir(
+        data_dir, host="127.0.0.1", port=0, smtp_port=0, demo_on_allocate=True
+    )
+    handler = logging.FileHandler(data_dir / "sandbox.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    server = SandboxServer(config)
     server.start()
     options: Context = ctx.find_object(Context)  # type: ignore[assignment]
     options.api_base = server.base_url
@@ -239,7 +255,6 @@ def start_embedded_sandbox(ctx: click.Context) -> tuple[Any, Any]:
         source = resolve_wallet_source(options.settings())
     else:
         source = throwaway_wallet_source()
-    del home
     return server, source
 
 

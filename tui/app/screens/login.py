@@ -51,8 +51,13 @@ class LoginScreen(Screen[None]):
         services = self.app.services
         api = Text("API       ")
         api.append(clean(services.settings.api_base), style="bold")
-        if self.app.sandbox is not None:
-            api.append("  (local sandbox)", style="green")
+        sandbox = self.app.sandbox
+        if sandbox is not None:
+            api.append("  (local sandbox", style="green")
+            smtp = getattr(sandbox, "smtp_port", None)
+            if smtp:
+                api.append(f", SMTP 127.0.0.1:{smtp}", style="green")
+            api.append(")", style="green")
         self.query_one("#login-api", Static).update(api)
         self.update_wallet()
         source = services.session.wallet_source

@@ -1,0 +1,87 @@
+"""The installed ``mailagents-tui --sandbox`` in a real terminal (tmux): sign in, allocate with
+``n``, quit with ``q``, and find the lease released in the sandbox's database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+
+import pytest
+from terminal import COMMAND, Terminal
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def test_allocate_and_quit_releases(tmp_path):
+    home = tmp_path / "home"
+    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
+    term = Terminal([COMMAND, "--sandbox"], env)
+    try:
+        screen = term.wait_for("Press enter to sign in")
+        assert "local sandbox" in screen
+        term.wait_for("throwaway sandbox wallet")
+        term.send("Enter")
+        term.wait_for("No active leases")
+        term.send("n")
+        term.wait_for("Allocate a mailbox")
+        term.send("Enter")
+        screen = term.wait_for("@sandbox.mailagents.test")
+        assert "active" in screen
+        term.send("q")
+        term.wait_for("EXITED:0", timeout=30)
+    finally:
+        term.close()
+    db = home / "sandbox" / "sandbox.sqlite3"
+    rows = sqlite3.connect(db).execute("SELECT status, released_ms FROM leases").fetchall()
+    assert len(rows) == 1
+    assert rows[0][0] == "released" and rows[0][1] is not None
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    ledger = (home / "state" / "ledger.json").read_text()
+    assert '"status": "released"' in ledger
+
+
+def test_sigterm_releases_this_runs_leases(tmp_path):
+    import signal
+
+    home = tmp_path / "home"
+    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
+    term = Terminal([COMMAND, "--sandbox"], env)
+    try:
+        term.wait_for("throwaway sandbox wallet")
+        term.send("Enter")
+        term.wait_for("No active leases")
+        term.send("n")
+        term.wait_for("Allocate a mailbox")
+        term.send("Enter")
+        term.wait_for("@sandbox.mailagents.test")
+        shell = term.tmux("list-panes", "-t", term.name, "-F", "#{pane_pid}").strip()
+        children = children_of(int(shell))
+        assert children, "the app's process was not found"
+        os.kill(children[0], signal.SIGTERM)
+        term.wait_for("EXITED:", timeout=30)
+    finally:
+        term.close()
+    db = home / "sandbox" / "sandbox.sqlite3"
+    rows = sqlite3.connect(db).execute("SELECT status FROM leases").fetchall()
+    assert rows == [("released",)]
+
+
+def children_of(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (from /proc, no procps needed)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
