@@ -1,0 +1,107 @@
+"""Regenerate the SVG screenshots in screenshots/ (every screen, against a local sandbox).
+
+Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.app import make_app
+from tui.app.dialogs.allocate import AllocateDialog
+from tui.app.dialogs.credentials import CredentialsDialog
+from tui.app.dialogs.help import HelpDialog
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.screens.login import LoginScreen
+from tui.auth.wallet import Wallet
+from tui.core.settings import Settings
+from tui.core.wallets import WalletSource
+from tui.sandbox.config import SandboxConfig
+from tui.sandbox.runner import SandboxServer
+
+SIZE = (110, 30)
+# A fixed, public test key (never holds funds) so screenshots are stable.
+DEMO_KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("screen did not reach the expected state")
+        await pilot.pause(0.05)
+
+
+async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
+    settings = Settings(home=home).with_overrides(api_base=server.base_url)
+    wallet = Wallet.from_private_key(DEMO_KEY)
+    app = make_app(
+        settings,
+        wallet_source=WalletSource.of(wallet, "keystore ~/.config/mailagents-tui/keystore.json"),
+        sandbox=server,
+    )
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        path = out / f"{name}.svg"
+        app.save_screenshot(str(path))
+        saved.append(path)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await until(
+            pilot, lambda: "Base Sepolia" in str(app.screen.query_one("#login-runtime").content)
+        )
+        await pilot.pause(0.3)
+        save("login")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        screen = app.screen
+        for purpose, ttl in (
+            ("signup: github.com", 2),
+            ("newsletter test", 24),
+            ("password reset", 1),
+        ):
+            await app.services.leases.allocate(purpose, ttl, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 3)
+        await pilot.pause(0.3)
+        save("leases")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+        await pilot.pause(0.2)
+        save("allocate")
+        await pilot.press("escape")
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await pilot.pause(0.2)
+        save("credentials")
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await pilot.pause(0.2)
+        save("help")
+        await pilot.press("escape")
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, timeout=20)
+    return saved
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(SandboxConfig(port=0, smtp_port=0)) as server,
+    ):
+        for path in asyncio.run(shoot(out, server, Path(tmp))):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
