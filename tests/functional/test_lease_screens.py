@@ -184,3 +184,62 @@ async def test_filter_and_vim_keys(tui_app):
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, timeout=15)
     assert sorted(r.released for r in app.release_results) == [True, True, True]
+
+
+async def test_keystore_password_prompt(sandbox, tmp_path):
+    from tui.auth.wallet import Wallet
+
+    path = tmp_path / "ks.json"
+    wallet = Wallet.generate()
+    wallet.write_keystore(path, "s3cret pass")
+    settings = make_settings(sandbox.base_url, tmp_path, keystore=path)
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        box = app.screen.query_one("#login-password")
+        assert box.display and box.has_focus
+        assert wallet.address in text_of(app, "#login-wallet")  # read without the password
+        box.value = "wrong"
+        await pilot.press("enter")
+        await until(pilot, lambda: "wrong password" in text_of(app, "#login-error"))
+        assert "wrong" not in text_of(app, "#login-error").replace("wrong password", "")
+        box.value = "s3cret pass"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+
+
+async def test_next_start_offers_to_release_leftovers(tui_app, sandbox, wallet, tmp_path):
+    import json
+
+    from support import make_services
+
+    crashed = make_services(sandbox.base_url, tmp_path, wallet, run_id="crashed-run")
+    try:
+        left = await crashed.leases.allocate("left behind", 1, release_on_exit=True)
+    finally:
+        await crashed.aclose()
+    data = json.loads(crashed.ledger.path.read_text())
+    data["leases"][0]["pid"] = 999_999_999  # that process is gone
+    crashed.ledger.path.write_text(json.dumps(data))
+
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert left.lease.address in str(app.screen.question)
+        await pilot.press("y")
+        await until(pilot, lambda: app.services.ledger.get(left.lease.lease_id).status != "active")
+    detail = await make_services(sandbox.base_url, tmp_path, wallet).client.get_lease(
+        left.lease.lease_id
+    )
+    assert not detail.is_active
+
+
+async def test_user_keymap_rebinds_allocate(tui_app):
+    app = tui_app(keymap={"leases.new": "a"})
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(app, pilot)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, AllocateDialog)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
