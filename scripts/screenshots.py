@@ -13,8 +13,11 @@ from pathlib import Path
 
 from tui.app import make_app
 from tui.app.dialogs.allocate import AllocateDialog
+from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.credentials import CredentialsDialog
 from tui.app.dialogs.help import HelpDialog
+from tui.app.screens.compose import ComposeScreen
+from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.screens.login import LoginScreen
 from tui.auth.wallet import Wallet
@@ -86,6 +89,29 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))
         await pilot.pause(0.2)
         save("help")
+        await pilot.press("escape")
+        # Inbox: deliver the demo mails to the first lease and open it.
+        from tui.sandbox.mail import demo_messages
+
+        lease = screen.views[0].lease
+        for raw in demo_messages(lease.address):
+            server.deliver(lease.address, raw)
+        await pilot.press("g", "enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: len(inbox.items) == 3)
+        await pilot.press("G")
+        await pilot.pause(0.3)
+        save("inbox")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        app.screen.query_one("#compose-body").text = "Thanks, the code worked.\n\n-- agent"
+        await pilot.pause(0.3)
+        save("compose")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         await pilot.press("escape")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, timeout=20)

@@ -63,6 +63,7 @@ def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         from tui.api.errors import MailagentsError
         from tui.auth.wallet import WalletError
+        from tui.core.compose import ComposeError
         from tui.core.leases import LeaseInputError
         from tui.core.settings import SettingsError
 
@@ -70,7 +71,7 @@ def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
             return func(*args, **kwargs)
         except MailagentsError as exc:
             fail(exc.user_message())
-        except (WalletError, SettingsError, LeaseInputError) as exc:
+        except (WalletError, SettingsError, LeaseInputError, ComposeError) as exc:
             fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
@@ -347,8 +348,10 @@ def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         return
     for row in rows:
         expires = row["expires_at"]
-        left = time_left(datetime.fromisoformat(expires.replace("Z", "+00:00"))) if expires else "-"
         status = row["lease_status"]
+        left = "-"
+        if expires and status == "active":
+            left = time_left(datetime.fromisoformat(expires.replace("Z", "+00:00")))
         if status == "active" and left == "expired":
             status = "expired (still held)"
         click.echo(
@@ -456,6 +459,209 @@ def lease_credentials(
     )
 
 
+def message_dict(item: Any) -> dict[str, Any]:
+    """An inbox item as JSON for the CLI."""
+    m = item.message
+    return {
+        "message_id": m.message_id,
+        "sender": m.sender,
+        "subject": m.subject,
+        "received_at": iso_z(m.received_at),
+        "otp": item.code,
+        "otp_source": item.code_source or None,
+        "server_otp_code": m.otp_code,
+        "verification_link": item.link,
+        "parsed_status": m.parsed_status,
+        "sample": item.sample,
+        "before_lease": item.before_lease,
+        "source": "api",
+    }
+
+
+@main.command()
+@click.option("--lease", "lease_id", required=True, help="Lease id.")
+@click.option("--all", "show_all", is_flag=True, help="Include mail from before the lease.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def messages(ctx: click.Context, lease_id: str, show_all: bool, limit: int, as_json: bool) -> None:
+    """List a lease's messages (newest first) with their codes and links."""
+    from tui.core.inbox import build_item
+
+    async def body(services: Any) -> list[Any]:
+        lease_obj = await services.client.get_lease(lease_id)
+        since = None if show_all else iso_z(lease_obj.started_at)
+        found = await services.client.list_messages(lease_obj.mailbox_id, since=since, limit=limit)
+        return [build_item(m, lease_obj.started_at) for m in found]
+
+    items = run_with_services(ctx, body)
+    if as_json:
+        emit([message_dict(i) for i in items], True, "")
+        return
+    from tui.core.sanitize import clean
+
+    if not items:
+        click.echo("No messages yet.")
+    for item in items:
+        m = item.message
+        code = clean(item.code or (f"({item.server_guess}?)" if item.server_guess else "-"), 20)
+        flag = " [sample]" if item.sample else (" [older]" if item.before_lease else "")
+        click.echo(
+            f"{iso_z(m.received_at)}  {clean(m.sender, 40):<40}  {code:<10}  "
+            f"{clean(m.subject, 60)}{flag}"
+        )
+
+
+EXIT_TIMEOUT = 3
+
+
+@main.command("wait-otp")
+@click.option("--lease", "lease_id", required=True, help="Lease id.")
+@click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(0, 86400))
+@click.option("--link", "want_link", is_flag=True, help="Wait for a verification link instead.")
+@click.option("--fresh", is_flag=True, help="Only mail arriving after this command starts.")
+@click.pass_context
+@friendly_errors
+def wait_otp(
+    ctx: click.Context, lease_id: str, timeout: float, want_link: bool, fresh: bool
+) -> None:
+    """Print the lease's next code (or link) and exit 0; exit 3 on timeout."""
+    from tui.core.waiter import WaitTimeout, wait_for_code
+
+    async def body(services: Any) -> str:
+        value, _item = await wait_for_code(
+            services, lease_id, timeout=timeout, want_link=want_link, fresh=fresh
+        )
+        return value
+
+    try:
+        value = run_with_services(ctx, body)
+    except WaitTimeout as exc:
+        fail(str(exc), EXIT_TIMEOUT)
+    from tui.core.sanitize import clean
+
+    click.echo(clean(value, 2000))
+
+
+def send_dict(result: Any) -> dict[str, Any]:
+    """A send answer as JSON."""
+    return {
+        "send_attempt_id": result.send_attempt_id,
+        "submission_status": result.submission_status,
+        "accepted": result.accepted,
+        "rejected": result.rejected,
+        "message_id": result.message_id,
+    }
+
+
+@main.command()
+@click.option("--lease", "lease_id", required=True, help="The lease whose mailbox sends.")
+@click.option("--to", "to", multiple=True, required=True, help="Recipient (repeatable).")
+@click.option("--subject", required=True, help="Subject.")
+@click.option("--text", "text", help="Text body.")
+@click.option("--text-file", type=click.File("r", encoding="utf-8"), help="Text body from a file.")
+@click.option("--html-file", type=click.File("r", encoding="utf-8"), help="HTML body from a file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def send(
+    ctx: click.Context,
+    lease_id: str,
+    to: tuple[str, ...],
+    subject: str,
+    text: str | None,
+    text_file: Any,
+    html_file: Any,
+    as_json: bool,
+) -> None:
+    """Send mail from a leased mailbox (uses the password stored in the ledger)."""
+    from tui.core.compose import send_text
+
+    if sum(x is not None for x in (text, text_file)) > 1:
+        fail("give the text once: --text or --text-file", 2)
+    body_text = text if text is not None else (text_file.read() if text_file else None)
+    body_html = html_file.read() if html_file else None
+    if not body_text and not body_html:
+        fail("the message is empty: give --text, --text-file or --html-file", 2)
+
+    async def body(services: Any) -> Any:
+        return await send_text(
+            services, lease_id, list(to), subject, text=body_text, html=body_html
+        )
+
+    result = run_with_services(ctx, body)
+    data = send_dict(result)
+    rejected = f", rejected: {', '.join(result.rejected)}" if result.rejected else ""
+    emit(
+        data,
+        as_json,
+        f"{result.submission_status}: {result.send_attempt_id} "
+        f"(accepted: {', '.join(result.accepted) or '-'}{rejected})",
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def sent(ctx: click.Context, as_json: bool) -> None:
+    """List send attempts (newest first)."""
+
+    async def body(services: Any) -> list[Any]:
+        return await services.client.list_send_attempts()
+
+    attempts = run_with_services(ctx, body)
+    rows = [
+        {
+            "send_attempt_id": a.send_attempt_id,
+            "mailbox_id": a.mailbox_id,
+            "to": a.to,
+            "subject": a.subject,
+            "submission_status": a.submission_status,
+            "accepted": a.accepted,
+            "rejected": a.rejected,
+            "error": a.error,
+            "created_at": iso_z(a.created_at),
+        }
+        for a in attempts
+    ]
+    if as_json:
+        emit(rows, True, "")
+        return
+    from tui.core.sanitize import clean
+
+    if not rows:
+        click.echo("Nothing sent yet.")
+    for row in rows:
+        click.echo(
+            f"{row['created_at']}  {row['submission_status']:<9}  "
+            f"{clean(', '.join(row['to']), 50):<50}  {clean(row['subject'], 60)}"
+        )
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def parse(path: str, as_json: bool) -> None:
+    """Extract the OTP code and verification link of a .eml file (- reads stdin)."""
+    from tui.extract import format_report, report
+
+    if path == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror}")
+    data = report(raw)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(data))
+
+
 # -- wallet ------------------------------------------------------------------------------------
 
 
@@ -511,6 +717,5 @@ def wallet_address(ctx: click.Context) -> None:
 
 LAZY_COMMANDS = {
     "sandbox": ("tui.sandbox.cli:sandbox", "Run the local mailagents sandbox service."),
-    "parse": ("tui.extract.cli:parse", "Extract the OTP code and verification link of a .eml."),
 }
 """Subcommands defined in their own packages, imported only when used."""

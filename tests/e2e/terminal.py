@@ -23,6 +23,8 @@ class Terminal:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         line = f"env {exports} {shlex.join(command)}; echo EXITED:$?; sleep 600"
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), line)
+        # Let OSC 52 clipboard writes from the app land in tmux's paste buffer.
+        self.tmux("set-option", "-s", "set-clipboard", "on")
 
     def tmux(self, *args: str) -> str:
         result = subprocess.run(
@@ -51,6 +53,21 @@ class Terminal:
                 return text
             time.sleep(0.2)
         raise AssertionError(f"timed out waiting; screen was:\n{text}")
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait for any condition about the terminal."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not met in time")
+            time.sleep(0.1)
+
+    def paste_buffer(self) -> str:
+        """tmux's newest paste buffer (where OSC 52 copies land); empty if none."""
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, "show-buffer"], capture_output=True, text=True
+        )
+        return result.stdout if result.returncode == 0 else ""
 
     def close(self) -> None:
         """Kill the tmux server."""

@@ -23,7 +23,7 @@ def test_allocate_and_quit_releases(tmp_path):
     term = Terminal([COMMAND, "--sandbox"], env)
     try:
         screen = term.wait_for("Press enter to sign in")
-        assert "local sandbox" in screen
+        assert "Sandbox   local" in screen
         term.wait_for("throwaway sandbox wallet")
         term.send("Enter")
         term.wait_for("No active leases")
@@ -85,3 +85,56 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(entry))
     return found
+
+
+def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
+    import re
+    import smtplib
+    from email.message import EmailMessage
+
+    home = tmp_path / "home"
+    env = {
+        "MAILAGENTS_HOME": str(home),
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "DISPLAY": "",
+        "WAYLAND_DISPLAY": "",
+    }
+    term = Terminal([COMMAND, "--sandbox"], env, width=120, height=32)
+    try:
+        screen = term.wait_for("throwaway sandbox wallet")
+        found = re.search(r"SMTP 127\.0\.0\.1:(\d+)", screen)
+        assert found, screen
+        smtp_port = int(found.group(1))
+        term.send("Enter")
+        term.wait_for("No active leases")
+        term.send("n")
+        term.wait_for("Allocate a mailbox")
+        term.send("Enter")
+        screen = term.wait_for("@sandbox.mailagents.test")
+        address = re.search(r"(\S+@sandbox\.mailagents\.test)", screen).group(1)
+        term.send("Enter")
+        term.wait_for("Inbox")
+        msg = EmailMessage()
+        msg["From"] = "Widgets <auth@widgets.example>"
+        msg["To"] = address
+        msg["Subject"] = "Widgets sign-in"
+        msg.set_content("Your one-time code: 639204\nIt expires in 5 minutes. Ticket 12345678.")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(msg)
+        term.wait_for("auth@widgets.example")
+        term.wait_for("639204")
+        # The sandbox's demo mails arrive too: filter down to ours.
+        term.send("/", "w", "i", "d", "g", "e", "t", "s", "Enter")
+        term.wait_for(lambda s: "Widgets sign-in" in s and "1 message" in s)
+        term.send("c")
+        term.wait_for("Copied code 639204")
+        term.wait_until(lambda: term.paste_buffer() == "639204")
+        term.send("q")
+        term.wait_for("EXITED:0", timeout=30)
+    finally:
+        term.close()
+    rows = sqlite3.connect(home / "sandbox" / "sandbox.sqlite3").execute(
+        "SELECT status FROM leases"
+    ).fetchall()
+    assert rows == [("released",)]

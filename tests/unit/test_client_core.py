@@ -284,3 +284,91 @@ async def test_ids_cannot_change_the_route(sandbox, wallet, tmp_path):
             await services.client.get_lease("../../healthz")
     finally:
         await services.aclose()
+
+
+async def test_payment_policy_always_sends_a_fresh_proof_first():
+    seen: list[tuple[str, str, str | None]] = []
+    counter = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path, request.headers.get("x-payment-proof")))
+        if request.url.path == "/v2/payments/proof":
+            counter["n"] += 1
+            return httpx.Response(
+                200,
+                json={
+                    "x_payment_proof": f"t=1,v1={counter['n']:02x}",
+                    "method": "POST",
+                    "path": "/v2/mailboxes/leases",
+                    "amount_usdc": 0.001,
+                },
+            )
+        body = {
+            "lease_id": "l",
+            "mailbox_id": "m",
+            "account_id": "m",
+            "address": "a@b.test",
+            "lease_status": "active",
+            "webmail_password": "pw",
+        }
+        return httpx.Response(201, json=body)
+
+    client = MailagentsClient(
+        "http://x.test", payment_policy="always", transport=httpx.MockTransport(handler)
+    )
+    try:
+        await client.allocate_lease("agent", "p", 1)
+        await client.allocate_lease("agent", "p", 1)
+    finally:
+        await client.aclose()
+    assert seen == [
+        ("POST", "/v2/payments/proof", None),
+        ("POST", "/v2/mailboxes/leases", "t=1,v1=01"),
+        ("POST", "/v2/payments/proof", None),
+        ("POST", "/v2/mailboxes/leases", "t=1,v1=02"),
+    ]
+
+
+class CountingTokens:
+    def __init__(self) -> None:
+        self.renewals = 0
+
+    async def get_token(self) -> str:
+        return f"token-{self.renewals}"
+
+    async def renew(self) -> str:
+        self.renewals += 1
+        return f"token-{self.renewals}"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "renews"),
+    [
+        (401, {"error": "unauthorized", "message": "Token expired"}, True),
+        (403, {"error": "forbidden", "message": "Tenant/agent context not found"}, True),
+        (403, {"error": "tenant_inactive", "message": "Tenant is suspended"}, False),
+    ],
+)
+async def test_session_errors_sign_in_again_once(status, body, renews):
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["authorization"])
+        if request.headers["authorization"] == "Bearer token-0":
+            return httpx.Response(status, json=body)
+        return httpx.Response(200, json={"items": []})
+
+    tokens = CountingTokens()
+    client = MailagentsClient(
+        "http://x.test", token_source=tokens, transport=httpx.MockTransport(handler)
+    )
+    try:
+        if renews:
+            assert await client.list_leases() == []
+            assert calls == ["Bearer token-0", "Bearer token-1"]
+        else:
+            with pytest.raises(Exception, match="suspended"):
+                await client.list_leases()
+            assert calls == ["Bearer token-0"]
+    finally:
+        await client.aclose()

@@ -44,7 +44,10 @@ def test_challenge_message_is_strict_eip4361(sandbox, wallet):
     assert re.fullmatch(r"Issued At: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", lines[9])
     assert len(lines) == 10 and not body["message"].endswith("\n")
     parsed = siwe.check_challenge(
-        body["message"], api_base=sandbox.base_url, address=wallet.address, chain_id=84532,
+        body["message"],
+        api_base=sandbox.base_url,
+        address=wallet.address,
+        chain_id=84532,
         nonce=body["nonce"],
     )
     assert parsed.expiration_time is None
@@ -64,7 +67,12 @@ def test_happy_path_and_token(sandbox, wallet):
     assert r.status_code == 200
     data = r.json()
     assert list(data) == [
-        "access_token", "token_type", "expires_in", "did", "tenant_id", "agent_id",
+        "access_token",
+        "token_type",
+        "expires_in",
+        "did",
+        "tenant_id",
+        "agent_id",
     ]
     assert data["token_type"] == "Bearer" and data["expires_in"] == 3600
     assert data["did"] == f"did:pkh:eip155:84532:{wallet.address.lower()}"
@@ -240,8 +248,13 @@ def test_verify_null_body_is_400(sandbox):
 
 def test_verify_without_challenge(sandbox, wallet):
     text = siwe.SiweMessage(
-        domain="127.0.0.1", address=wallet.address, uri=sandbox.base_url, version="1",
-        chain_id=84532, nonce="abcdef0123456789abcdef01", issued_at="2026-01-01T00:00:00.000Z",
+        domain="127.0.0.1",
+        address=wallet.address,
+        uri=sandbox.base_url,
+        version="1",
+        chain_id=84532,
+        nonce="abcdef0123456789abcdef01",
+        issued_at="2026-01-01T00:00:00.000Z",
         statement="Sign in to Agent Mail Cloud",
     ).to_text()
     r = verify(sandbox, text, sign_message(wallet, text))

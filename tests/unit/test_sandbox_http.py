@@ -60,7 +60,7 @@ def test_runtime_other_chain(sandbox_factory):
         ("GET", "/v2/auth/siwe/challenge"),
         ("GET", "/v2/payments/proof"),
         ("POST", "/v2/mailboxes/accounts"),
-        ("GET", "/v2/webhooks"),
+        ("GET", "/v2/webhooks/x/rotate-secret"),
         ("GET", "/"),
     ],
 )
@@ -118,8 +118,45 @@ def test_challenge_bad_bodies(sandbox, content, message):
 
 
 def test_body_over_1mib_is_413(sandbox):
-    r = httpx.post(
-        f"{sandbox.base_url}/v2/auth/siwe/challenge", content=b" " * (1024 * 1024 + 10)
-    )
+    r = httpx.post(f"{sandbox.base_url}/v2/auth/siwe/challenge", content=b" " * (1024 * 1024 + 10))
     assert r.status_code == 413
     assert r.json()["error"] == "payload_too_large"
+
+
+def test_unexpected_error_is_a_500_envelope_without_detail(sandbox_factory, session_factory):
+    server = sandbox_factory()
+    s = session_factory(server)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    server.store.tenant_context = boom
+    r = s.get("/v2/mailboxes/accounts")
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal_error", "message": "Unexpected server error"}
+    assert r.headers["content-type"] == JSON_CT
+    assert "x-request-id" in r.headers
+    # the server keeps serving
+    assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+
+
+async def test_create_app_in_process_with_asgi_transport(wallet):
+    from tui.sandbox.app import create_app
+    from tui.sandbox.config import SandboxConfig
+    from tui.sandbox.testing import sign_message
+
+    app = create_app(SandboxConfig())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        r = await client.get("/healthz")
+        assert r.status_code == 200 and "x-request-id" in r.headers
+        ch = await client.post("/v2/auth/siwe/challenge", json={"wallet_address": wallet.address})
+        message = ch.json()["message"]
+        r = await client.post(
+            "/v2/auth/siwe/verify",
+            json={"message": message, "signature": sign_message(wallet, message)},
+        )
+        assert r.status_code == 200
+        token = r.json()["access_token"]
+        r = await client.get("/v2/mailboxes/accounts", headers={"authorization": f"Bearer {token}"})
+        assert len(r.json()["items"]) == 5

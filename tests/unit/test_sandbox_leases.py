@@ -11,8 +11,16 @@ from tui.sandbox.store import Store
 from tui.sandbox.testing import FakeClock
 
 LEASE_KEYS = [
-    "lease_id", "mailbox_id", "account_id", "address", "agent_id", "purpose", "lease_status",
-    "started_at", "expires_at", "released_at",
+    "lease_id",
+    "mailbox_id",
+    "account_id",
+    "address",
+    "agent_id",
+    "purpose",
+    "lease_status",
+    "started_at",
+    "expires_at",
+    "released_at",
 ]
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -38,8 +46,15 @@ def test_allocate_response(sandbox, session_factory):
     assert r.status_code == 201, r.text
     body = r.json()
     assert list(body) == [
-        "lease_id", "mailbox_id", "account_id", "address", "lease_status", "expires_at",
-        "webmail_login", "webmail_password", "webmail_url",
+        "lease_id",
+        "mailbox_id",
+        "account_id",
+        "address",
+        "lease_status",
+        "expires_at",
+        "webmail_login",
+        "webmail_password",
+        "webmail_url",
     ]
     assert body["account_id"] == body["mailbox_id"]
     assert body["address"].endswith("-1@sandbox.mailagents.test")
@@ -70,11 +85,13 @@ def test_allocation_order_and_409(sandbox_factory, session_factory):
     r = s.allocate()
     assert r.status_code == 409
     assert r.json() == {
-        "error": "no_available_mailbox", "message": "No available mailbox for current tenant",
+        "error": "no_available_mailbox",
+        "message": "No available mailbox for current tenant",
     }
     # releasing #2 makes #2 the next one
-    lease2 = next(i for i in s.get("/v2/mailboxes/leases").json()["items"]
-                  if i["address"] == addresses[1])
+    lease2 = next(
+        i for i in s.get("/v2/mailboxes/leases").json()["items"] if i["address"] == addresses[1]
+    )
     assert s.post(f"/v2/mailboxes/leases/{lease2['lease_id']}/release").status_code == 202
     assert s.allocate().json()["address"] == addresses[1]
 
@@ -91,11 +108,15 @@ def test_each_allocation_and_reset_issues_a_fresh_password(sandbox_factory, sess
     assert r.status_code == 200
     reset = r.json()
     assert list(reset) == [
-        "account_id", "mailbox_id", "address", "webmail_login", "webmail_password", "webmail_url",
+        "account_id",
+        "mailbox_id",
+        "address",
+        "webmail_login",
+        "webmail_password",
+        "webmail_url",
     ]
     assert reset["webmail_login"] == reset["address"] == second["address"]
-    assert reset["webmail_password"] not in (first["webmail_password"],
-                                             second["webmail_password"])
+    assert reset["webmail_password"] not in (first["webmail_password"], second["webmail_password"])
     assert len(reset["webmail_password"]) == 24
     box = server.store.mailbox_by_address(second["address"])
     assert box["password"] == reset["webmail_password"]
@@ -106,8 +127,12 @@ def test_reset_works_on_unleased_mailbox_and_404s(sandbox, session_factory):
     other = session_factory(sandbox)
     account = s.get("/v2/mailboxes/accounts").json()["items"][0]
     assert account["lease_status"] is None
-    assert s.post(f"/v2/mailboxes/accounts/{account['account_id']}/credentials/reset",
-                  content=b"garbage").status_code == 200
+    assert (
+        s.post(
+            f"/v2/mailboxes/accounts/{account['account_id']}/credentials/reset", content=b"garbage"
+        ).status_code
+        == 200
+    )
     r = other.post(f"/v2/mailboxes/accounts/{account['account_id']}/credentials/reset")
     assert r.status_code == 404
     assert r.json() == {"error": "not_found", "message": "Mailbox not found"}
@@ -121,11 +146,17 @@ def test_reset_works_on_unleased_mailbox_and_404s(sandbox, session_factory):
         ({}, 400, "agent_id, purpose, ttl_hours are required"),
         ({"purpose": "x", "ttl_hours": 1}, 400, "agent_id, purpose, ttl_hours are required"),
         ({"agent_id": "A", "ttl_hours": 1}, 400, "agent_id, purpose, ttl_hours are required"),
-        ({"agent_id": "A", "purpose": "  ", "ttl_hours": 1}, 400,
-         "agent_id, purpose, ttl_hours are required"),
+        (
+            {"agent_id": "A", "purpose": "  ", "ttl_hours": 1},
+            400,
+            "agent_id, purpose, ttl_hours are required",
+        ),
         ({"agent_id": "A", "purpose": "x"}, 400, "agent_id, purpose, ttl_hours are required"),
-        ({"agent_id": "A", "purpose": "x", "ttl_hours": None}, 400,
-         "agent_id, purpose, ttl_hours are required"),
+        (
+            {"agent_id": "A", "purpose": "x", "ttl_hours": None},
+            400,
+            "agent_id, purpose, ttl_hours are required",
+        ),
         ({"agent_id": "A", "purpose": "x", "ttl_hours": 0}, 400, "ttl_hours must be 1..720"),
         ({"agent_id": "A", "purpose": "x", "ttl_hours": 721}, 400, "ttl_hours must be 1..720"),
         ({"agent_id": "A", "purpose": "x", "ttl_hours": -3}, 400, "ttl_hours must be 1..720"),
@@ -133,10 +164,16 @@ def test_reset_works_on_unleased_mailbox_and_404s(sandbox, session_factory):
         ({"agent_id": "A", "purpose": "x", "ttl_hours": "2"}, 400, "ttl_hours must be 1..720"),
         ({"agent_id": "A", "purpose": "x", "ttl_hours": True}, 400, "ttl_hours must be 1..720"),
         ({"agent_id": "A", "purpose": "x", "ttl_hours": [1]}, 400, "ttl_hours must be 1..720"),
-        ({"agent_id": "other", "purpose": "x", "ttl_hours": 1}, 403,
-         "agent_id does not match token"),
-        ({"agent_id": "other", "purpose": "x", "ttl_hours": 999}, 403,
-         "agent_id does not match token"),
+        (
+            {"agent_id": "other", "purpose": "x", "ttl_hours": 1},
+            403,
+            "agent_id does not match token",
+        ),
+        (
+            {"agent_id": "other", "purpose": "x", "ttl_hours": 999},
+            403,
+            "agent_id does not match token",
+        ),
     ],
 )
 def test_allocate_validation(sandbox, session_factory, body, status, message):
@@ -145,7 +182,8 @@ def test_allocate_validation(sandbox, session_factory, body, status, message):
     r = s.post("/v2/mailboxes/leases", json=payload)
     assert r.status_code == status
     assert r.json() == {
-        "error": "bad_request" if status == 400 else "forbidden", "message": message,
+        "error": "bad_request" if status == 400 else "forbidden",
+        "message": message,
     }
     assert s.get("/v2/mailboxes/leases").json() == {"items": []}
 
@@ -182,7 +220,9 @@ def test_list_detail_release(sandbox, session_factory):
     r = s.post(f"/v2/mailboxes/leases/{a['lease_id']}/release", content=b"not json at all")
     assert r.status_code == 202
     assert r.json() == {
-        "lease_id": a["lease_id"], "mailbox_id": a["mailbox_id"], "lease_status": "released",
+        "lease_id": a["lease_id"],
+        "mailbox_id": a["mailbox_id"],
+        "lease_status": "released",
     }
     # idempotent
     r = s.post(f"/v2/mailboxes/leases/{a['lease_id']}/release")
@@ -206,8 +246,11 @@ def test_release_of_stale_lease_keeps_the_newer_lease(sandbox_factory, session_f
     assert [i["lease_id"] for i in s.get("/v2/mailboxes/leases").json()["items"]] == [
         new["lease_id"]
     ]
-    account = next(i for i in s.get("/v2/mailboxes/accounts").json()["items"]
-                   if i["mailbox_id"] == new["mailbox_id"])
+    account = next(
+        i
+        for i in s.get("/v2/mailboxes/accounts").json()["items"]
+        if i["mailbox_id"] == new["mailbox_id"]
+    )
     assert account["lease_id"] == new["lease_id"] and account["account_status"] == "active"
 
 
@@ -248,8 +291,15 @@ def test_accounts_shape_and_order(sandbox, session_factory):
     assert [i["address"].split("@")[0][-1] for i in before] == ["1", "2", "3", "4", "5"]
     for item in before:
         assert list(item) == [
-            "account_id", "mailbox_id", "address", "account_status", "lease_status", "lease_id",
-            "lease_expires_at", "provider_ref", "updated_at",
+            "account_id",
+            "mailbox_id",
+            "address",
+            "account_status",
+            "lease_status",
+            "lease_id",
+            "lease_expires_at",
+            "provider_ref",
+            "updated_at",
         ]
         assert item["account_status"] == "available" and item["lease_id"] is None
     lease = s.allocate().json()
@@ -272,8 +322,11 @@ def test_lease_expires_by_itself(clocked, session_factory):
     assert detail["lease_status"] == "expired"
     assert detail["released_at"] == detail["expires_at"]
     assert s.get("/v2/mailboxes/leases").json() == {"items": []}
-    account = next(i for i in s.get("/v2/mailboxes/accounts").json()["items"]
-                   if i["mailbox_id"] == lease["mailbox_id"])
+    account = next(
+        i
+        for i in s.get("/v2/mailboxes/accounts").json()["items"]
+        if i["mailbox_id"] == lease["mailbox_id"]
+    )
     assert account["account_status"] == "available" and account["lease_id"] is None
     # the slot is free again, and the expired lease stays expired
     again = s.allocate().json()
@@ -301,3 +354,11 @@ def test_ttl_unit_knob_makes_real_time_expiry_fast(sandbox_factory, session_fact
     assert s.get("/v2/mailboxes/leases").json()["items"]
     time.sleep(0.25)
     assert s.get(f"/v2/mailboxes/leases/{lease['lease_id']}").json()["lease_status"] == "expired"
+
+
+def test_store_check_password(sandbox, session_factory):
+    s = session_factory(sandbox)
+    lease = s.allocate().json()
+    assert sandbox.store.check_password(lease["address"], lease["webmail_password"])
+    assert not sandbox.store.check_password(lease["address"], "wrong")
+    assert not sandbox.store.check_password("nobody@x.test", "")

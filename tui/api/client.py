@@ -18,7 +18,9 @@ import httpx
 
 from tui import __version__
 from tui.api.errors import (
+    ApiError,
     AuthenticationError,
+    ForbiddenError,
     InvalidResponseError,
     NetworkError,
     PaymentRequiredError,
@@ -34,6 +36,8 @@ from tui.api.models import (
     Message,
     PaymentProof,
     Runtime,
+    SendAttempt,
+    SendResult,
     items_of,
 )
 
@@ -63,6 +67,25 @@ class TokenSource(Protocol):
     async def renew(self) -> str:
         """Sign in again and return the new token (after a 401)."""
         ...
+
+
+def needs_new_session(exc: ApiError) -> bool:
+    """401, or the 403 a server answers when it no longer knows the token's tenant/agent
+    (e.g. an in-memory server that restarted): both are cured by signing in again."""
+    if isinstance(exc, AuthenticationError):
+        return True
+    return exc.error == "forbidden" and "context not found" in exc.message.lower()
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds of a ``Retry-After`` header given in seconds (dates are ignored)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), 3600.0)
 
 
 def _seg(value: str) -> str:
@@ -161,6 +184,7 @@ class MailagentsClient:
             if not body_obj:
                 body_obj = {"error": "http_error", "message": response.reason_phrase or ""}
             err = error_for_status(response.status_code, body_obj, request_id)
+            err.retry_after = parse_retry_after(response.headers.get("retry-after"))
             log.info("%s %s -> %s %s (request %s)", method, path, err.status, err.error, request_id)
             raise err
         if data is None:
@@ -182,8 +206,8 @@ class MailagentsClient:
         token = await self.token_source.get_token() if auth and self.token_source else None
         try:
             return await self._paid(method, path, params=params, body=body, token=token)
-        except AuthenticationError:
-            if not (auth and self.token_source):
+        except (AuthenticationError, ForbiddenError) as exc:
+            if not (auth and self.token_source) or not needs_new_session(exc):
                 raise
             token = await self.token_source.renew()
             return await self._paid(method, path, params=params, body=body, token=token)
@@ -323,3 +347,37 @@ class MailagentsClient:
     async def get_message(self, message_id: str) -> Message:
         """``GET /v2/messages/{message_id}``."""
         return Message.from_json(await self._call("GET", f"/v2/messages/{_seg(message_id)}"))
+
+    async def send_message(
+        self,
+        mailbox_id: str,
+        mailbox_password: str,
+        to: list[str],
+        subject: str,
+        *,
+        text: str | None = None,
+        html: str | None = None,
+    ) -> SendResult:
+        """``POST /v2/messages/send`` (protected)."""
+        body: dict[str, Any] = {
+            "mailbox_id": mailbox_id,
+            "mailbox_password": mailbox_password,
+            "to": to,
+            "subject": subject,
+        }
+        if text:
+            body["text"] = text
+        if html:
+            body["html"] = html
+        return SendResult.from_json(await self._call("POST", "/v2/messages/send", body=body))
+
+    async def list_send_attempts(self) -> list[SendAttempt]:
+        """``GET /v2/send-attempts``: newest first."""
+        data = await self._call("GET", "/v2/send-attempts")
+        return [SendAttempt.from_json(item) for item in items_of(data, "send attempts")]
+
+    async def get_send_attempt(self, attempt_id: str) -> SendAttempt:
+        """``GET /v2/send-attempts/{id}``."""
+        return SendAttempt.from_json(
+            await self._call("GET", f"/v2/send-attempts/{_seg(attempt_id)}")
+        )

@@ -34,6 +34,8 @@ class ApiError(MailagentsError):
     """The ``x-request-id`` response header, for support requests."""
     body: dict[str, Any]
     """The whole JSON body (extra fields such as ``reasons`` or ``limit``)."""
+    retry_after: float | None
+    """Seconds from a ``Retry-After`` header, when the server sent one."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class ApiError(MailagentsError):
         self.message = message
         self.request_id = request_id
         self.body = body or {}
+        self.retry_after = None
         super().__init__(self.user_message())
 
     def user_message(self) -> str:

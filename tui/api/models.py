@@ -349,3 +349,75 @@ class Message:
             mailbox_id=_opt(body, "mailbox_id"),
             raw_received_at=_opt(body, "received_at"),
         )
+
+
+def _str_list(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """``POST /v2/messages/send`` answer (202)."""
+
+    send_attempt_id: str
+    """The attempt's id (see ``/v2/send-attempts``)."""
+    submission_status: str
+    """``accepted``, ``queued`` or ``failed``."""
+    accepted: list[str]
+    """Recipients the mail server accepted."""
+    rejected: list[str]
+    """Recipients it refused."""
+    message_id: str | None
+    """The SMTP message id, when known."""
+
+    @classmethod
+    def from_json(cls, data: object) -> SendResult:
+        """Parse a send answer."""
+        body = _obj(data, "send")
+        return cls(
+            send_attempt_id=_req(body, "send_attempt_id", "send"),
+            submission_status=_opt(body, "submission_status") or "unknown",
+            accepted=_str_list(body.get("accepted")),
+            rejected=_str_list(body.get("rejected")),
+            message_id=_opt(body, "message_id"),
+        )
+
+
+@dataclass(frozen=True)
+class SendAttempt:
+    """An item of ``GET /v2/send-attempts``."""
+
+    send_attempt_id: str
+    """Id."""
+    mailbox_id: str | None
+    """Sending mailbox."""
+    to: list[str]
+    """Recipients."""
+    subject: str
+    """Subject."""
+    submission_status: str
+    """``queued``, ``accepted`` or ``failed``."""
+    accepted: list[str]
+    """Accepted recipients."""
+    rejected: list[str]
+    """Rejected recipients."""
+    error: str | None
+    """Why it failed."""
+    created_at: datetime | None
+    """When."""
+
+    @classmethod
+    def from_json(cls, data: object) -> SendAttempt:
+        """Parse a send attempt."""
+        body = _obj(data, "send attempt")
+        return cls(
+            send_attempt_id=_req(body, "send_attempt_id", "send attempt"),
+            mailbox_id=_opt(body, "mailbox_id"),
+            to=_str_list(body.get("to")),
+            subject=_opt(body, "subject") or "",
+            submission_status=_opt(body, "submission_status") or "unknown",
+            accepted=_str_list(body.get("accepted")),
+            rejected=_str_list(body.get("rejected")),
+            error=_opt(body, "error"),
+            created_at=parse_timestamp(body.get("created_at")),
+        )

@@ -106,12 +106,14 @@ class LeaseManager:
     async def list_active(self) -> list[LeaseView]:
         """Active leases from the server, joined with the ledger."""
         leases = await self.client.list_leases()
-        entries = {e.lease_id: e for e in self.ledger.entries(self.api_base)}
+        # Lease ids are UUIDs: join on them whatever API base the entry was recorded under.
+        entries = {e.lease_id: e for e in self.ledger.entries()}
         active_ids = {lease.lease_id for lease in leases}
         # Ledger entries we thought active but the server no longer lists (expired elsewhere).
         for entry in entries.values():
             if (
-                entry.status == "active"
+                entry.api_base == self.api_base
+                and entry.status == "active"
                 and entry.lease_id not in active_ids
                 and self.session.session is not None
                 and entry.tenant_id == self.session.session.tenant_id

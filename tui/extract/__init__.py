@@ -1,1 +1,22 @@
-"""extract package."""
+"""OTP and verification-link extraction: pure functions, no I/O, no Textual.
+
+>>> ex = analyze_parts(subject="Your code", text="Your verification code is 482193.")
+>>> ex.otp
+'482193'
+"""
+
+from tui.extract.baseline import server_style_extract
+from tui.extract.core import analyze_message, analyze_parts, report
+from tui.extract.model import Attachment, Candidate, Extraction
+from tui.extract.report import format_report
+
+__all__ = [
+    "Attachment",
+    "Candidate",
+    "Extraction",
+    "analyze_message",
+    "analyze_parts",
+    "format_report",
+    "report",
+    "server_style_extract",
+]

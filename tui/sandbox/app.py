@@ -19,7 +19,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from starlette.applications import Starlette
@@ -29,9 +31,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui.auth import siwe
-from tui.sandbox import mail
+from tui.sandbox import mail, send
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.store import AddressTakenError, Challenge, Store, period_bounds
+from tui.sandbox.webhooks import EVENT_TYPES, WebhookDispatcher, current_request_id
 
 log = logging.getLogger("tui.sandbox")
 
@@ -48,6 +51,9 @@ _PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _LIMIT_RE = re.compile(r"^\s*[0-9]+\s*$")
 _HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
 _JSON_CT = "application/json; charset=utf-8"
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+SEND_REQUIRED = "mailbox_id, to, subject, mailbox_password, and text or html are required"
+COOLDOWN_MESSAGE = "新帳號 24 小時內最多發送 10 封，請先綁定錢包以解除限制。"  # noqa: RUF001
 
 
 class ApiError(Exception):
@@ -95,6 +101,8 @@ def usdc(micro: int) -> int | float:
 def parse_iso(text: str) -> int | None:
     """Milliseconds of an ISO-8601 date or date-time (naive = UTC), or None if unparseable."""
     value = text.strip()
+    # An unencoded "+" in a query string arrives as a space: "...T01:02:00 01:00".
+    value = re.sub(r"(?<=\d) (\d\d:?\d\d)$", r"+\1", value)
     if not value or not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return None
     if value.endswith(("Z", "z")):
@@ -138,6 +146,62 @@ def verify_proof(
     return hmac.compare_digest(sig.lower().encode(), expected.encode())
 
 
+def issue_token(
+    config: SandboxConfig, tenant_id: str, agent_id: str, did: str | None, now_s: float
+) -> dict[str, Any]:
+    """An HS256 access token and the verify-style fields that go with it."""
+    iat = int(now_s)
+    payload = {
+        "tenant_id": tenant_id,
+        "agent_id": agent_id,
+        "did": did,
+        "scopes": list(SCOPES),
+        "iat": iat,
+        "exp": iat + int(config.token_ttl_s),
+    }
+    token = jwt.encode(payload, config.jwt_secret, algorithm="HS256")
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": int(config.token_ttl_s),
+        "did": did,
+        "tenant_id": tenant_id,
+        "agent_id": agent_id,
+    }
+
+
+def new_unbound_tenant(config: SandboxConfig, store: Store) -> dict[str, Any]:
+    """Create a tenant without a wallet identity (send cooldown applies); return its token.
+
+    The result has the verify fields (``did`` is null) plus ``wallet_bound: false`` and the
+    tenant's 5 mailbox ``addresses``.
+    """
+    tenant_id, agent_id = store.create_unbound_tenant(config.mailbox_domain)
+    result = issue_token(config, tenant_id, agent_id, None, store.clock())
+    result["wallet_bound"] = False
+    result["addresses"] = sorted(r["address"] for r in store.accounts(tenant_id))
+    return result
+
+
+def _cooldown_window(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds)}s"
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _recipients(value: Any) -> list[str]:
+    """``to`` as one string (never split on commas) or a list (trimmed, blanks dropped)."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [x.strip() for x in value if isinstance(x, str) and x.strip()]
+    return []
+
+
 @dataclass
 class Auth:
     """The verified token context of a request."""
@@ -146,6 +210,10 @@ class Auth:
     """The token's tenant."""
     agent_id: str
     """The token's agent."""
+    wallet_bound: bool = True
+    """False for a tenant without a wallet identity (the send cooldown applies)."""
+    tenant_created_ms: int = 0
+    """When the tenant was created."""
 
 
 @dataclass
@@ -183,12 +251,30 @@ class SandboxService:
             ("POST", re.compile(r"/v2/mailboxes/leases/(.*)/release"), self.release),
             ("GET", re.compile(r"/v2/mailboxes/leases/(.*)"), self.get_lease),
             ("GET", re.compile(r"/v2/messages"), self.list_messages),
+            ("POST", re.compile(r"/v2/messages/send"), self.send_message),
             ("GET", re.compile(r"/v2/messages/(.*)"), self.get_message),
+            ("GET", re.compile(r"/v2/send-attempts"), self.list_send_attempts),
+            ("GET", re.compile(r"/v2/send-attempts/([^/]*)"), self.get_send_attempt),
+            ("POST", re.compile(r"/v2/webhooks"), self.create_webhook),
+            ("GET", re.compile(r"/v2/webhooks"), self.list_webhooks),
+            ("GET", re.compile(r"/v2/webhooks/deliveries"), self.list_deliveries),
+            ("GET", re.compile(r"/v2/webhooks/deliveries/([^/]*)"), self.get_delivery),
+            ("POST", re.compile(r"/v2/webhooks/([^/]*)/rotate-secret"), self.rotate_webhook_secret),
+            ("GET", re.compile(r"/v2/webhooks/([^/]*)"), self.get_webhook),
             ("GET", re.compile(r"/v2/usage/summary"), self.usage_summary),
             ("GET", re.compile(r"/v2/billing/invoices"), self.list_invoices),
             ("GET", re.compile(r"/v2/billing/invoices/(.*)"), self.get_invoice),
             ("POST", re.compile(r"/internal/inbound/events"), self.inbound_event),
+            ("POST", re.compile(r"/internal/tenants"), self.internal_new_tenant),
         ]
+        self.webhooks = WebhookDispatcher(config, store)
+        """Background webhook deliveries of new messages."""
+        store.add_message_listener(self.webhooks.on_message)
+
+    def close(self) -> None:
+        """Stop webhook deliveries (queued ones are dropped) and detach from the store."""
+        self.store.remove_message_listener(self.webhooks.on_message)
+        self.webhooks.close()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -299,7 +385,12 @@ class SandboxService:
             raise ApiError(403, "tenant_inactive", "Tenant is suspended")
         if ctx["agent_status"] != "active":
             raise ApiError(403, "agent_inactive", f"Agent is {ctx['agent_status']}")
-        return Auth(tenant_id=str(tenant_id), agent_id=str(agent_id))
+        return Auth(
+            tenant_id=str(tenant_id),
+            agent_id=str(agent_id),
+            wallet_bound=bool(ctx["wallet_bound"]),
+            tenant_created_ms=int(ctx["tenant_created_ms"]),
+        )
 
     def access(self, request: Request, auth: Auth, *, allocate: bool = False) -> Access:
         """Free-limit check of a protected endpoint; 402 unless no limit applies or paid."""
@@ -438,27 +529,7 @@ class SandboxService:
             raise ApiError(
                 409, "conflict", "Another wallet already owns this wallet's mailbox addresses"
             ) from None
-        iat = int(self.now_s())
-        payload = {
-            "tenant_id": tenant_id,
-            "agent_id": agent_id,
-            "did": did,
-            "scopes": list(SCOPES),
-            "iat": iat,
-            "exp": iat + int(self.config.token_ttl_s),
-        }
-        token = jwt.encode(payload, self.config.jwt_secret, algorithm="HS256")
-        return json_response(
-            200,
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": int(self.config.token_ttl_s),
-                "did": did,
-                "tenant_id": tenant_id,
-                "agent_id": agent_id,
-            },
-        )
+        return json_response(200, issue_token(self.config, tenant_id, agent_id, did, self.now_s()))
 
     def _signature_ok(self, message: str, signature: str, parsed: siwe.SiweMessage) -> bool:
         if not signature.startswith("0x") or not _HEX_RE.match(signature[2:]):
@@ -699,6 +770,339 @@ class SandboxService:
             raise _not_found("Message not found")
         return json_response(200, self._message(row, detail=True))
 
+    # -- send -----------------------------------------------------------------------------
+
+    def check_cooldown(self, auth: Auth) -> None:
+        """429 ``cooldown_limit`` for a young tenant without a wallet past its free sends."""
+        cfg = self.config
+        if auth.wallet_bound or cfg.send_cooldown_limit <= 0:
+            return
+        if self.store.now_ms() - auth.tenant_created_ms > cfg.send_cooldown_s * 1000:
+            return
+        sent = self.store.successful_sends_since(auth.tenant_id, auth.tenant_created_ms)
+        if sent >= cfg.send_cooldown_limit:
+            raise ApiError(
+                429,
+                "cooldown_limit",
+                COOLDOWN_MESSAGE,
+                limit=cfg.send_cooldown_limit,
+                window=_cooldown_window(cfg.send_cooldown_s),
+                action="bind_wallet",
+            )
+
+    async def send_message(self, request: Request) -> Response:
+        """``POST /v2/messages/send`` (protected): deliver, relay or keep in the outbox."""
+        auth = self.auth(request)
+        access = self.access(request, auth)
+        self.check_cooldown(auth)
+        body = await self.body(request)
+        mailbox_id = _text(body.get("mailbox_id"))
+        to = _recipients(body.get("to"))
+        subject = _text(body.get("subject"))
+        password = _text(body.get("mailbox_password"))
+        text, html = body.get("text"), body.get("html")
+        text = text if isinstance(text, str) and text.strip() else None
+        html = html if isinstance(html, str) and html.strip() else None
+        if not mailbox_id or not to or not subject or not password or not (text or html):
+            raise _bad_request(SEND_REQUIRED)
+        mailbox = self.store.mailbox(auth.tenant_id, mailbox_id)
+        if mailbox is None:
+            raise _not_found("Mailbox not found")
+        attempt_id = self.store.create_send_attempt(
+            tenant_id=auth.tenant_id,
+            agent_id=auth.agent_id,
+            mailbox_id=mailbox_id,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+        )
+        current = self.store.mailbox_password(auth.tenant_id, mailbox_id) or ""
+        if not current or not hmac.compare_digest(current.encode(), password.encode()):
+            self.store.finish_send_attempt(
+                attempt_id,
+                status="failed",
+                accepted=[],
+                rejected=[],
+                message_id=None,
+                response=None,
+                envelope=None,
+                error=send.AUTH_FAILED,
+            )
+            raise ApiError(502, "mail_backend_error", send.AUTH_FAILED, send_attempt_id=attempt_id)
+        try:
+            outcome = await self.transmit(
+                attempt_id, auth.tenant_id, mailbox["address"], to, subject, text, html
+            )
+        except Exception as exc:  # never leave a "queued" attempt behind
+            self.store.finish_send_attempt(
+                attempt_id,
+                status="failed",
+                accepted=[],
+                rejected=[],
+                message_id=None,
+                response=None,
+                envelope=None,
+                error=f"sandbox delivery error: {exc}",
+            )
+            raise
+        envelope = {"from": mailbox["address"], "to": to}
+        if not outcome["accepted"]:
+            message = f"{send.ALL_REJECTED}: {outcome['error']}"
+            self.store.finish_send_attempt(
+                attempt_id,
+                status="failed",
+                accepted=[],
+                rejected=outcome["rejected"],
+                message_id=None,
+                response=None,
+                envelope=envelope,
+                error=message,
+            )
+            raise ApiError(502, "mail_backend_error", message, send_attempt_id=attempt_id)
+        self.store.finish_send_attempt(
+            attempt_id,
+            status="accepted",
+            accepted=outcome["accepted"],
+            rejected=outcome["rejected"],
+            message_id=outcome["message_id"],
+            response=outcome["response"],
+            envelope=envelope,
+            error=outcome["error"],
+        )
+        self.meter(auth, "POST /v2/messages/send", access)
+        return json_response(
+            202,
+            {
+                "send_attempt_id": attempt_id,
+                "submission_status": "accepted",
+                "accepted": outcome["accepted"],
+                "rejected": outcome["rejected"],
+                "message_id": outcome["message_id"],
+                "response": outcome["response"],
+            },
+        )
+
+    async def transmit(
+        self,
+        attempt_id: str,
+        tenant_id: str,
+        sender: str,
+        to: list[str],
+        subject: str,
+        text: str | None,
+        html: str | None,
+    ) -> dict[str, Any]:
+        """Route each recipient: lease (inbound path), relay, or outbox; never raises.
+
+        Returns ``accepted``, ``rejected``, ``message_id``, ``response`` and ``error`` (the
+        per-recipient problems joined, or None).
+        """
+        cfg = self.config
+        accepted: list[str] = []
+        rejected: list[str] = []
+        errors: list[str] = []
+        valid: list[str] = []
+        for rcpt in to:
+            if send.is_addr_spec(rcpt):
+                valid.append(rcpt)
+            else:
+                rejected.append(rcpt)
+                errors.append(f"{rcpt}: 553 5.1.3 invalid address syntax")
+        message_id = make_msgid(domain=cfg.mailbox_domain)
+        if not valid:
+            return {
+                "accepted": [],
+                "rejected": rejected,
+                "message_id": None,
+                "response": None,
+                "error": "; ".join(errors),
+            }
+        raw = mail.build_mime(
+            sender=sender,
+            to=", ".join(dict.fromkeys(valid)),
+            # a header cannot hold CR/LF (no header injection): fold controls to spaces
+            subject=_CONTROLS.sub(" ", subject),
+            text=text,
+            html=html,
+            date=datetime.fromtimestamp(self.now_s(), UTC),
+            message_id=message_id,
+        )
+        external: list[str] = []
+        done: set[str] = set()
+        for rcpt in valid:
+            key = rcpt.lower()
+            if key in done:  # the same address twice gets one copy
+                accepted.append(rcpt)
+                continue
+            done.add(key)
+            target = self.store.mailbox_by_address(rcpt)
+            if target is not None and target["lease_id"] is not None:
+                try:
+                    mail.deliver(self.store, rcpt, raw, envelope_from=sender)
+                    accepted.append(rcpt)
+                    continue
+                except mail.NoActiveLeaseError:
+                    pass  # the lease ended meanwhile: keep it like any other address
+            domain = rcpt.rsplit("@", 1)[1].lower()
+            if cfg.smtp_relay and target is None and domain != cfg.mailbox_domain.lower():
+                external.append(rcpt)
+                continue
+            self.store.add_outbox(attempt_id, tenant_id, sender, rcpt, raw)
+            accepted.append(rcpt)
+        response = f"250 2.0.0 Ok: queued as {attempt_id.split('-')[0].upper()}"
+        if external:
+            assert cfg.smtp_relay is not None
+            result = await asyncio.to_thread(
+                send.relay, cfg.smtp_relay, sender, external, raw, cfg.relay_timeout_s
+            )
+            accepted.extend(result.accepted)
+            rejected.extend(result.rejected)
+            if result.error:
+                errors.append(result.error)
+            if result.response and len(result.accepted) == len(accepted):
+                response = result.response  # everything went through the relay
+        return {
+            "accepted": accepted,
+            "rejected": rejected,
+            "message_id": message_id if accepted else None,
+            "response": response if accepted else None,
+            "error": "; ".join(errors) or None,
+        }
+
+    @staticmethod
+    def _send_attempt(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "send_attempt_id": row["id"],
+            "mailbox_id": row["mailbox_id"],
+            "to": row["to"],
+            "subject": row["subject"],
+            "submission_status": row["status"],
+            "accepted": row["accepted"],
+            "rejected": row["rejected"],
+            "message_id": row["message_id"],
+            "response": row["response"],
+            "envelope": row["envelope"],
+            "error": row["error"],
+            "created_at": iso(row["created_ms"]),
+            "updated_at": iso(row["updated_ms"]),
+        }
+
+    async def list_send_attempts(self, request: Request) -> Response:
+        """``GET /v2/send-attempts``: all of the tenant's attempts, newest first."""
+        auth = self.auth(request)
+        rows = self.store.send_attempts(auth.tenant_id)
+        return json_response(200, {"items": [self._send_attempt(r) for r in rows]})
+
+    async def get_send_attempt(self, request: Request, attempt_id: str) -> Response:
+        """``GET /v2/send-attempts/{send_attempt_id}``."""
+        auth = self.auth(request)
+        if not attempt_id.strip():
+            raise _bad_request("send_attempt_id is required")
+        row = self.store.send_attempt(auth.tenant_id, attempt_id.strip())
+        if row is None:
+            raise _not_found("Send attempt not found")
+        return json_response(200, self._send_attempt(row))
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _webhook(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "webhook_id": row["id"],
+            "event_types": row["event_types"],
+            "target_url": row["target_url"],
+            "status": row["status"],
+            "last_delivery_at": iso(row["last_delivery_ms"]),
+            "last_status_code": row["last_status_code"],
+        }
+
+    @staticmethod
+    def _delivery(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "webhook_id": row["webhook_id"],
+            "delivery_id": row["id"],
+            "status_code": row["status_code"],
+            "attempts": row["attempts"],
+            "ok": bool(row["ok"]),
+            "error_message": row["error_message"],
+            "response_excerpt": row["response_excerpt"],
+            "request_id": row["request_id"],
+            "delivered_at": iso(row["delivered_ms"]),
+        }
+
+    async def create_webhook(self, request: Request) -> Response:
+        """``POST /v2/webhooks`` (protected)."""
+        auth = self.auth(request)
+        access = self.access(request, auth)
+        body = await self.body(request)
+        event_types, target_url, secret = (
+            body.get("event_types"),
+            body.get("target_url"),
+            body.get("secret"),
+        )
+        if (
+            not isinstance(event_types, list)
+            or not _text(target_url)
+            or not isinstance(secret, str)
+            or not secret
+        ):
+            raise _bad_request("event_types, target_url, secret are required")
+        if len(secret) < 16:
+            raise _bad_request("secret must have at least 16 chars")
+        if any(not isinstance(e, str) or e not in EVENT_TYPES for e in event_types):
+            raise _bad_request("event_types contains unsupported values")
+        url = _text(target_url)
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise _bad_request("target_url must be an http(s) URL")
+        row = self.store.create_webhook(auth.tenant_id, list(event_types), url, secret)
+        self.meter(auth, "POST /v2/webhooks", access)
+        return json_response(201, self._webhook(row))
+
+    async def list_webhooks(self, request: Request) -> Response:
+        """``GET /v2/webhooks``: sorted by ``target_url``."""
+        auth = self.auth(request)
+        rows = self.store.webhooks(auth.tenant_id)
+        return json_response(200, {"items": [self._webhook(r) for r in rows]})
+
+    async def get_webhook(self, request: Request, webhook_id: str) -> Response:
+        """``GET /v2/webhooks/{webhook_id}``."""
+        auth = self.auth(request)
+        if not webhook_id.strip():
+            raise _bad_request("webhook_id is required")
+        row = self.store.webhook(auth.tenant_id, webhook_id.strip())
+        if row is None:
+            raise _not_found("Webhook not found")
+        return json_response(200, self._webhook(row))
+
+    async def rotate_webhook_secret(self, request: Request, webhook_id: str) -> Response:
+        """``POST /v2/webhooks/{webhook_id}/rotate-secret``: a new 36-hex-char secret."""
+        auth = self.auth(request)
+        if not webhook_id.strip():
+            raise _bad_request("webhook_id is required")
+        secret = secrets.token_hex(18)
+        if not self.store.rotate_webhook_secret(auth.tenant_id, webhook_id.strip(), secret):
+            raise _not_found("Webhook not found")
+        return json_response(200, {"webhook_id": webhook_id.strip(), "secret": secret})
+
+    async def list_deliveries(self, request: Request) -> Response:
+        """``GET /v2/webhooks/deliveries[?webhook_id=]``: newest first."""
+        auth = self.auth(request)
+        webhook_id = request.query_params.get("webhook_id", "").strip() or None
+        rows = self.store.deliveries(auth.tenant_id, webhook_id)
+        return json_response(200, {"items": [self._delivery(r) for r in rows]})
+
+    async def get_delivery(self, request: Request, delivery_id: str) -> Response:
+        """``GET /v2/webhooks/deliveries/{delivery_id}``."""
+        auth = self.auth(request)
+        if not delivery_id.strip():
+            raise _bad_request("delivery_id is required")
+        row = self.store.delivery(auth.tenant_id, delivery_id.strip())
+        if row is None:
+            raise _not_found("Webhook delivery not found")
+        return json_response(200, self._delivery(row))
+
     # -- usage and billing ----------------------------------------------------------------
 
     async def usage_summary(self, request: Request) -> Response:
@@ -769,6 +1173,8 @@ class SandboxService:
 
     def internal_auth(self, request: Request) -> None:
         """``x-internal-token`` or ``Authorization: Bearer <internal token>``."""
+        if not self.config.internal_token:
+            raise ApiError(500, "internal_api_unconfigured", "Internal API token is not configured")
         expected = self.config.internal_token.encode()
         given = request.headers.get("x-internal-token", "")
         header = request.headers.get("authorization", "")
@@ -845,6 +1251,12 @@ class SandboxService:
             },
         )
 
+    async def internal_new_tenant(self, request: Request) -> Response:
+        """``POST /internal/tenants``: a tenant without a wallet identity, with its token."""
+        self.internal_auth(request)
+        await self.body(request)
+        return json_response(201, new_unbound_tenant(self.config, self.store))
+
 
 class RequestIdMiddleware:
     """Adds a fresh ``x-request-id`` (UUID v4) to every HTTP response."""
@@ -868,7 +1280,11 @@ class RequestIdMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = current_request_id.set(request_id.decode())
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)
 
 
 def create_app(config: SandboxConfig, store: Store | None = None) -> Starlette:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
-import smtplib
 import sys
 import tempfile
-from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.sandbox.config import DB_FILE, SandboxConfig
-from tui.sandbox.runner import SandboxServer, serve_forever
+
+if TYPE_CHECKING:  # the server stack is imported only when a command runs
+    from tui.sandbox.runner import SandboxServer
 
 
 @click.group(invoke_without_command=True)
@@ -35,6 +37,12 @@ from tui.sandbox.runner import SandboxServer, serve_forever
     help="Free allocations per agent per hour (0 = unlimited).",
 )
 @click.option("--demo", is_flag=True, help="Each tenant's first lease receives sample mails.")
+@click.option(
+    "--smtp-relay",
+    metavar="HOST:PORT",
+    default=None,
+    help="Forward sends to external recipients to this SMTP server (default: keep them).",
+)
 @click.pass_context
 def sandbox(
     ctx: click.Context,
@@ -45,10 +53,16 @@ def sandbox(
     no_smtp: bool,
     allocate_hourly_limit: int,
     demo: bool,
+    smtp_relay: str | None,
 ) -> None:
     """Run the sandbox in the foreground (Ctrl-C stops it) and print its URL."""
     if ctx.invoked_subcommand is not None:
         return
+    from tui.sandbox.runner import serve_forever
+
+    if smtp_relay is not None:
+        _split_hostport(smtp_relay, "--smtp-relay")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     temp_dir = None
     if data_dir is None:
         temp_dir = tempfile.mkdtemp(prefix="mailagents-sandbox-")
@@ -60,6 +74,7 @@ def sandbox(
         smtp_port=None if no_smtp else smtp_port,
         allocate_hourly_limit=allocate_hourly_limit,
         demo_on_allocate=demo,
+        smtp_relay=smtp_relay,
     )
 
     def ready(server: SandboxServer) -> None:
@@ -75,6 +90,14 @@ def sandbox(
                 f"  send mail: mailagents-tui sandbox deliver FILE.eml --to ADDRESS "
                 f"--smtp {host}:{server.smtp_port}"
             )
+        click.echo(
+            f"  tenant without wallet (send cooldown): mailagents-tui sandbox tenant new "
+            f"--url {server.base_url} --internal-token {config.internal_token}"
+        )
+        if smtp_relay:
+            click.echo(f"  sends to external recipients go to SMTP {smtp_relay}")
+        if demo:
+            click.echo("  demo: each tenant's first lease receives a few sample verification mails")
         click.echo("Press Ctrl-C to stop.")
 
     try:
@@ -87,10 +110,10 @@ def sandbox(
     click.echo("mailagents sandbox: stopped")
 
 
-def _split_hostport(value: str) -> tuple[str, int]:
+def _split_hostport(value: str, hint: str = "--smtp") -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:2525", param_hint="--smtp")
+        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:2525", param_hint=hint)
     return host.strip("[]"), int(port)
 
 
@@ -115,6 +138,9 @@ def deliver(
     With --smtp the message really goes over SMTP (the running sandbox refuses addresses that
     have no active lease); with --data-dir it is stored straight into that sandbox's database.
     """
+    import smtplib
+    from email.utils import parseaddr
+
     from tui.sandbox import mail
 
     if (smtp is None) == (data_dir is None):
@@ -154,3 +180,70 @@ def deliver(
             with contextlib.suppress(Exception):
                 store.close()
     click.echo(f"delivered {len(messages)} message(s) to {address}", file=sys.stderr)
+
+
+@sandbox.group()
+def tenant() -> None:
+    """Manage sandbox tenants."""
+
+
+@tenant.command("new")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Create it straight in the sandbox database of this data dir.",
+)
+@click.option("--url", default=None, help="Base URL of a running sandbox (http://HOST:PORT).")
+@click.option(
+    "--internal-token",
+    envvar="MAILAGENTS_SANDBOX_INTERNAL_TOKEN",
+    default=None,
+    help="The sandbox's internal token (printed at start; env MAILAGENTS_SANDBOX_INTERNAL_TOKEN).",
+)
+def tenant_new(data_dir: Path | None, url: str | None, internal_token: str | None) -> None:
+    """Create a tenant WITHOUT a wallet identity and print its access token as JSON.
+
+    Such a tenant may send 10 messages in its first 24 hours, then gets 429 cooldown_limit
+    (wallet sign-ins are never limited). The JSON has access_token, tenant_id, agent_id,
+    expires_in and the tenant's mailbox addresses.
+    """
+    import json
+
+    if (data_dir is None) == (url is None):
+        raise click.UsageError("give exactly one of --data-dir DIR or --url BASE")
+    if url is not None:
+        import httpx
+
+        if not internal_token:
+            raise click.UsageError("--url needs --internal-token")
+        try:
+            response = httpx.post(
+                url.rstrip("/") + "/internal/tenants",
+                headers={"x-internal-token": internal_token},
+                json={},
+                timeout=10,
+                trust_env=False,
+            )
+        except httpx.HTTPError as exc:
+            raise click.ClickException(f"cannot reach the sandbox at {url}: {exc}") from exc
+        if response.status_code != 201:
+            raise click.ClickException(
+                f"the sandbox answered {response.status_code}: {response.text[:200]}"
+            )
+        result = response.json()
+    else:
+        from tui.sandbox.app import new_unbound_tenant
+        from tui.sandbox.store import Store
+
+        assert data_dir is not None
+        if not (data_dir / DB_FILE).exists():
+            raise click.ClickException(f"no sandbox database in {data_dir}")
+        config = SandboxConfig.for_data_dir(data_dir)
+        store = Store(config.db_path)
+        try:
+            result = new_unbound_tenant(config, store)
+        finally:
+            with contextlib.suppress(Exception):
+                store.close()
+    click.echo(json.dumps(result, indent=2))

@@ -92,6 +92,23 @@ class SandboxConfig:
     """Deliver a few sample verification mails to each tenant's first lease (``--demo``)."""
     demo_delay_s: float = 1.0
     """Delay before the demo mails arrive, so a client sees them come in live."""
+    smtp_relay: str | None = None
+    """``HOST:PORT`` of an SMTP server that receives sends to external recipients (else they
+    stay in the outbox)."""
+    relay_timeout_s: float = 10.0
+    """Socket timeout of the SMTP relay connection."""
+    send_cooldown_limit: int = 10
+    """Sends allowed to a tenant without a wallet identity in its first ``send_cooldown_s``."""
+    send_cooldown_s: float = 86400.0
+    """The cooldown window after a tenant's creation (24 h)."""
+    webhook_attempts: int = 3
+    """Attempts per webhook delivery (the first one included)."""
+    webhook_timeout_s: float = 5.0
+    """Timeout of one webhook POST."""
+    webhook_backoff_s: float = 0.25
+    """Wait before retry ``n`` is ``webhook_backoff_s * n`` (250 ms, then 500 ms)."""
+    webhook_workers: int = 4
+    """Threads that POST webhook deliveries in the background."""
 
     @classmethod
     def for_data_dir(cls, data_dir: str | os.PathLike[str], **overrides: Any) -> SandboxConfig:

@@ -39,14 +39,11 @@ def analyze(raw: bytes) -> Extracted:
 
     Never raises: an extractor failure counts as "nothing found".
     """
-    try:
-        from tui.extract import analyze_message  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - only while tui.extract is being written
-        # TODO(sandbox): drop this guard once tui.extract.analyze_message has landed.
-        return Extracted(None, None)
+    from tui.extract import analyze_message  # lazy: only needed once mail arrives
+
     try:
         result = analyze_message(raw)
-    except Exception:
+    except Exception:  # the extractor promises not to raise; a failure finds nothing
         return Extracted(None, None)
     otp = getattr(result, "otp", None)
     link = getattr(result, "link", None)
@@ -93,14 +90,19 @@ def build_mime(
     text: str | None = None,
     html: str | None = None,
     date: datetime | None = None,
+    message_id: str | None = None,
 ) -> bytes:
-    """Build a small RFC 5322 message (text, html, or multipart/alternative) as bytes."""
+    """Build a small RFC 5322 message (text, html, or multipart/alternative) as bytes.
+
+    ``to`` is the To header as is (several addresses comma-separated); ``message_id`` defaults
+    to a fresh ``<...@sandbox.mailagents.test>``.
+    """
     msg = EmailMessage()
     msg["From"] = sender or "unknown@sandbox.invalid"
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date or datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain="sandbox.mailagents.test")
+    msg["Message-ID"] = message_id or make_msgid(domain="sandbox.mailagents.test")
     if text:
         msg.set_content(text)
         if html:
@@ -175,15 +177,15 @@ def demo_messages(address: str) -> list[bytes]:
             ),
         ),
         build_mime(
-            sender="Example Forum <accounts@forum.example>",
+            sender="Forumly <accounts@forumly.example>",
             to=address,
             subject="Confirm your email address",
             text=(
                 "Welcome! Confirm your address by opening this link:\n"
-                "https://forum.example/confirm?token=demo-7f3a9c\n"
+                "https://forumly.example/verify-email?token=demo-7f3a9c\n"
             ),
             html=(
-                '<p>Welcome!</p><p><a href="https://forum.example/confirm?token=demo-7f3a9c">'
+                '<p>Welcome!</p><p><a href="https://forumly.example/verify-email?token=demo-7f3a9c">'
                 "Confirm my email</a></p>"
             ),
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import threading
@@ -24,6 +25,12 @@ from tui.sandbox.config import SandboxConfig
 from tui.sandbox.store import Store
 
 START_TIMEOUT_S = 10.0
+
+# Keep uvicorn's and aiosmtpd's records away from Python's stderr "last resort" handler when
+# nothing configured logging (the TUI process); they still propagate to configured handlers.
+for _name in ("uvicorn.error", "mail.log"):
+    if not logging.getLogger(_name).handlers:
+        logging.getLogger(_name).addHandler(logging.NullHandler())
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -62,6 +69,17 @@ class _Server(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), 0.1)
             should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Fast path when idle: uvicorn's own shutdown always sleeps 0.1 s to let connections
+        # drain, which adds up over hundreds of short-lived test servers.
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
 
     def request_exit(self) -> None:
         """Thread-safe: make the main loop notice ``should_exit`` now."""
@@ -182,6 +200,18 @@ class SandboxServer:
         """Store raw RFC 5322 bytes for ``address`` in-process (as SMTP would)."""
         return mail.deliver(self.store, address, raw, require_active_lease=require_active_lease)
 
+    def wait_webhooks_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no webhook delivery is queued or running; False on timeout.
+
+        Deliveries are queued synchronously when a message is stored, so after an SMTP
+        ``sendmail`` (or an HTTP call) returns, this waits for exactly the work it caused.
+        """
+        return self.service.webhooks.wait_idle(timeout)
+
+    def outbox(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """Messages sent to recipients the sandbox kept (``recipient``, ``sender``, ``raw``...)."""
+        return self.store.outbox(tenant_id)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and wait for the thread (forcing the exit after ``timeout``)."""
         if self._server is not None:
@@ -192,6 +222,7 @@ class SandboxServer:
                 self._server.force_exit = True
                 self._thread.join(2.0)
             self._thread = None
+        self.service.close()
         if self._own_store:
             with contextlib.suppress(Exception):
                 self.store.close()

@@ -10,6 +10,9 @@ operation that reads or changes leases or mailboxes first expires the leases who
 from __future__ import annotations
 
 import calendar
+import json
+import logging
+import secrets
 import sqlite3
 import threading
 import time
@@ -19,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+log = logging.getLogger("tui.sandbox")
 
 MAILBOXES_PER_TENANT = 5
 ALLOCATE_ENDPOINTS = ("POST /v2/mailboxes/leases", "POST /v1/mailboxes/allocate")
@@ -104,6 +109,64 @@ CREATE TABLE IF NOT EXISTS invoices (
     created_ms INTEGER NOT NULL,
     UNIQUE (tenant_id, period)
 );
+CREATE TABLE IF NOT EXISTS send_attempts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    agent_id TEXT,
+    mailbox_id TEXT NOT NULL,
+    to_json TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text_body TEXT,
+    html_body TEXT,
+    status TEXT NOT NULL,
+    accepted_json TEXT NOT NULL DEFAULT '[]',
+    rejected_json TEXT NOT NULL DEFAULT '[]',
+    message_id TEXT,
+    response TEXT,
+    envelope_json TEXT,
+    error TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS send_attempts_tenant ON send_attempts(tenant_id, created_ms);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    send_attempt_id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    event_types_json TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    last_delivery_ms INTEGER,
+    last_status_code INTEGER,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    message_id TEXT,
+    status_code INTEGER,
+    attempts INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    error_message TEXT,
+    response_excerpt TEXT,
+    request_id TEXT,
+    delivered_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_tenant ON webhook_deliveries(tenant_id, delivered_ms);
 """
 
 
@@ -161,6 +224,7 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
         self._challenges: dict[str, Challenge] = {}
+        self._message_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -285,6 +349,42 @@ class Store:
                 raise AddressTakenError(prefix) from exc
             self._ensure_invoice(tenant_id, period_of(now))
             return tenant_id, agent_id, True
+
+    def create_unbound_tenant(self, mailbox_domain: str) -> tuple[str, str]:
+        """Create a tenant with no wallet identity (its agent, 5 mailboxes, a draft invoice).
+
+        Such a tenant is subject to the send cooldown (§5.5). Its mailbox prefix starts with
+        ``u`` (not a hex digit), so it can never take a wallet's addresses.
+        """
+        with self._tx() as db:
+            now = self.now_ms()
+            while True:
+                prefix = "u" + secrets.token_hex(5)[:9]
+                taken = self._one(
+                    "SELECT 1 AS x FROM mailboxes WHERE address=?",
+                    (f"{prefix}-1@{mailbox_domain}",),
+                )
+                if taken is None:
+                    break
+            tenant_id, agent_id = _new_id(), _new_id()
+            db.execute(
+                "INSERT INTO tenants (id, name, status, wallet_address, wallet_bound, did, "
+                "created_ms) VALUES (?, ?, 'active', NULL, 0, NULL, ?)",
+                (tenant_id, f"tenant-{prefix}", now),
+            )
+            db.execute(
+                "INSERT INTO agents (id, tenant_id, name, status, created_ms) "
+                "VALUES (?, ?, 'default-agent', 'active', ?)",
+                (agent_id, tenant_id, now),
+            )
+            for n in range(1, MAILBOXES_PER_TENANT + 1):
+                db.execute(
+                    "INSERT INTO mailboxes (id, tenant_id, address, seq, status, created_ms, "
+                    "updated_ms) VALUES (?, ?, ?, ?, 'available', ?, ?)",
+                    (_new_id(), tenant_id, f"{prefix}-{n}@{mailbox_domain}", n, now, now),
+                )
+            self._ensure_invoice(tenant_id, period_of(now))
+            return tenant_id, agent_id
 
     def tenant_context(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
         """Tenant and agent status when the agent belongs to the tenant, else None."""
@@ -434,6 +534,17 @@ class Store:
                 (address.strip().lower(),),
             )
 
+    def check_password(self, address: str, password: str) -> bool:
+        """True when ``password`` is the mailbox's current webmail password (constant time)."""
+        import hmac
+
+        with self._lock:
+            row = self._one(
+                "SELECT password FROM mailboxes WHERE address=?", (address.strip().lower(),)
+            )
+        current = (row or {}).get("password") or ""
+        return bool(current) and hmac.compare_digest(current.encode(), password.encode())
+
     def count_active_unexpired(self, tenant_id: str) -> int:
         """Active leases not past ``expires_at`` right now."""
         with self._tx():
@@ -549,7 +660,24 @@ class Store:
         marks = ", ".join("?" * len(row))
         with self._tx() as db:
             db.execute(f"INSERT INTO messages ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+        for listener in list(self._message_listeners):
+            try:
+                listener(row)
+            except Exception:  # a listener (webhooks) must never fail an ingest
+                log.exception("sandbox: message listener failed")
         return message_id
+
+    def add_message_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener(row)`` after each newly inserted message (in the inserting thread).
+
+        ``row`` holds the ``messages`` columns, ``id`` included. Exceptions are logged.
+        """
+        self._message_listeners.append(listener)
+
+    def remove_message_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Undo :meth:`add_message_listener` (no error when absent)."""
+        if listener in self._message_listeners:
+            self._message_listeners.remove(listener)
 
     def list_messages(
         self, tenant_id: str, mailbox_id: str, since_ms: int | None, limit: int
@@ -571,4 +699,244 @@ class Store:
                 return self._one("SELECT * FROM messages WHERE id=?", (message_id,))
             return self._one(
                 "SELECT * FROM messages WHERE tenant_id=? AND id=?", (tenant_id, message_id)
+            )
+
+    # -- send attempts and outbox ---------------------------------------------------------------
+
+    def mailbox_password(self, tenant_id: str, mailbox_id: str) -> str | None:
+        """The current webmail (SMTP) password of one of the tenant's mailboxes, if any."""
+        with self._lock:
+            row = self._one(
+                "SELECT password FROM mailboxes WHERE tenant_id=? AND id=?", (tenant_id, mailbox_id)
+            )
+            return (row or {}).get("password")
+
+    def successful_sends_since(self, tenant_id: str, since_ms: int) -> int:
+        """The tenant's accepted send attempts created at or after ``since_ms``."""
+        with self._lock:
+            row = self._one(
+                "SELECT COUNT(*) AS n FROM send_attempts WHERE tenant_id=? AND status='accepted' "
+                "AND created_ms>=?",
+                (tenant_id, since_ms),
+            )
+            return int(row["n"]) if row else 0
+
+    def create_send_attempt(
+        self,
+        *,
+        tenant_id: str,
+        agent_id: str | None,
+        mailbox_id: str,
+        to: list[str],
+        subject: str,
+        text: str | None,
+        html: str | None,
+    ) -> str:
+        """Store a ``queued`` send attempt (bodies included); return its id."""
+        attempt_id = _new_id()
+        with self._tx() as db:
+            now = self.now_ms()
+            db.execute(
+                "INSERT INTO send_attempts (id, tenant_id, agent_id, mailbox_id, to_json, subject, "
+                "text_body, html_body, status, created_ms, updated_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (
+                    attempt_id,
+                    tenant_id,
+                    agent_id,
+                    mailbox_id,
+                    json.dumps(to),
+                    subject,
+                    text,
+                    html,
+                    now,
+                    now,
+                ),
+            )
+        return attempt_id
+
+    def finish_send_attempt(
+        self,
+        attempt_id: str,
+        *,
+        status: str,
+        accepted: list[str],
+        rejected: list[str],
+        message_id: str | None,
+        response: str | None,
+        envelope: dict[str, Any] | None,
+        error: str | None,
+    ) -> None:
+        """Record a send attempt's outcome (``accepted`` or ``failed``)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE send_attempts SET status=?, accepted_json=?, rejected_json=?, "
+                "message_id=?, response=?, envelope_json=?, error=?, updated_ms=? WHERE id=?",
+                (
+                    status,
+                    json.dumps(accepted),
+                    json.dumps(rejected),
+                    message_id,
+                    response,
+                    json.dumps(envelope) if envelope is not None else None,
+                    error,
+                    self.now_ms(),
+                    attempt_id,
+                ),
+            )
+
+    @staticmethod
+    def _attempt(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        for key in ("to", "accepted", "rejected", "envelope"):
+            raw = row.pop(f"{key}_json")
+            row[key] = json.loads(raw) if raw is not None else None
+        return row
+
+    def send_attempts(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's send attempts, newest first (``to``/``accepted``/... decoded)."""
+        with self._lock:
+            rows = self._all(
+                "SELECT * FROM send_attempts WHERE tenant_id=? ORDER BY created_ms DESC, seq DESC",
+                (tenant_id,),
+            )
+        return [r for r in (self._attempt(row) for row in rows) if r is not None]
+
+    def send_attempt(self, tenant_id: str, attempt_id: str) -> dict[str, Any] | None:
+        """One of the tenant's send attempts."""
+        with self._lock:
+            row = self._one(
+                "SELECT * FROM send_attempts WHERE tenant_id=? AND id=?", (tenant_id, attempt_id)
+            )
+        return self._attempt(row)
+
+    def add_outbox(
+        self, attempt_id: str, tenant_id: str, sender: str, recipient: str, raw: bytes
+    ) -> None:
+        """Keep a message for a recipient the sandbox does not deliver to."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO outbox (send_attempt_id, tenant_id, sender, recipient, raw, "
+                "created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                (attempt_id, tenant_id, sender, recipient, raw, self.now_ms()),
+            )
+
+    def outbox(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """Outbox entries (oldest first), of one tenant or all."""
+        with self._lock:
+            if tenant_id is None:
+                return self._all("SELECT * FROM outbox ORDER BY seq")
+            return self._all("SELECT * FROM outbox WHERE tenant_id=? ORDER BY seq", (tenant_id,))
+
+    # -- webhooks -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _webhook(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        row["event_types"] = json.loads(row.pop("event_types_json"))
+        return row
+
+    def create_webhook(
+        self, tenant_id: str, event_types: list[str], target_url: str, secret: str
+    ) -> dict[str, Any]:
+        """Store an ``active`` webhook; return its row."""
+        webhook_id = _new_id()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO webhooks (id, tenant_id, event_types_json, target_url, secret, "
+                "status, created_ms) VALUES (?, ?, ?, ?, ?, 'active', ?)",
+                (webhook_id, tenant_id, json.dumps(event_types), target_url, secret, self.now_ms()),
+            )
+            row = self._webhook(self._one("SELECT * FROM webhooks WHERE id=?", (webhook_id,)))
+        assert row is not None
+        return row
+
+    def webhooks(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's webhooks sorted by ``target_url`` (then creation)."""
+        with self._lock:
+            rows = self._all(
+                "SELECT * FROM webhooks WHERE tenant_id=? ORDER BY target_url, seq", (tenant_id,)
+            )
+        return [r for r in (self._webhook(row) for row in rows) if r is not None]
+
+    def webhook(self, tenant_id: str | None, webhook_id: str) -> dict[str, Any] | None:
+        """One webhook (of the tenant, unless ``tenant_id`` is None)."""
+        with self._lock:
+            if tenant_id is None:
+                row = self._one("SELECT * FROM webhooks WHERE id=?", (webhook_id,))
+            else:
+                row = self._one(
+                    "SELECT * FROM webhooks WHERE tenant_id=? AND id=?", (tenant_id, webhook_id)
+                )
+        return self._webhook(row)
+
+    def rotate_webhook_secret(self, tenant_id: str, webhook_id: str, secret: str) -> bool:
+        """Replace a webhook's secret; False for an unknown or foreign webhook."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE webhooks SET secret=? WHERE tenant_id=? AND id=?",
+                (secret, tenant_id, webhook_id),
+            )
+            return cur.rowcount == 1
+
+    def record_delivery(
+        self,
+        *,
+        delivery_id: str,
+        tenant_id: str,
+        webhook_id: str,
+        event_type: str,
+        message_id: str | None,
+        status_code: int | None,
+        attempts: int,
+        ok: bool,
+        error_message: str | None,
+        response_excerpt: str | None,
+        request_id: str | None,
+    ) -> None:
+        """Write a delivery's final outcome and update the webhook's last delivery fields."""
+        with self._tx() as db:
+            now = self.now_ms()
+            db.execute(
+                "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_type, "
+                "message_id, status_code, attempts, ok, error_message, response_excerpt, "
+                "request_id, delivered_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    delivery_id,
+                    tenant_id,
+                    webhook_id,
+                    event_type,
+                    message_id,
+                    status_code,
+                    attempts,
+                    int(ok),
+                    error_message,
+                    response_excerpt,
+                    request_id,
+                    now,
+                ),
+            )
+            db.execute(
+                "UPDATE webhooks SET last_delivery_ms=?, last_status_code=? WHERE id=?",
+                (now, status_code, webhook_id),
+            )
+
+    def deliveries(self, tenant_id: str, webhook_id: str | None = None) -> list[dict[str, Any]]:
+        """The tenant's webhook deliveries, newest first, optionally of one webhook."""
+        sql = "SELECT * FROM webhook_deliveries WHERE tenant_id=?"
+        args: tuple[Any, ...] = (tenant_id,)
+        if webhook_id is not None:
+            sql += " AND webhook_id=?"
+            args += (webhook_id,)
+        with self._lock:
+            return self._all(sql + " ORDER BY delivered_ms DESC, seq DESC", args)
+
+    def delivery(self, tenant_id: str, delivery_id: str) -> dict[str, Any] | None:
+        """One of the tenant's webhook deliveries."""
+        with self._lock:
+            return self._one(
+                "SELECT * FROM webhook_deliveries WHERE tenant_id=? AND id=?",
+                (tenant_id, delivery_id),
             )

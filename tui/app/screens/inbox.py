@@ -1,38 +1,539 @@
-"""Inbox of one lease (placeholder until the inbox issue lands)."""
+"""Inbox of one lease: live message list, detail pane, OTP and link highlighted."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
 
-from tui.core.sanitize import clean
+from tui.api.models import iso_z
+from tui.app.clipboard import copy_text
+from tui.app.routing import WorkerErrors
+from tui.core.inbox import InboxItem, build_item
+from tui.core.links import inspect_link
+from tui.core.poller import MailboxPoller, PollUpdate
+from tui.core.sanitize import clean, clean_block
+from tui.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
 
 
-class InboxScreen(Screen[None]):
-    """Messages of one lease."""
+@dataclass
+class InboxUpdated(Message):
+    """The poller's latest snapshot (coalesced: only the newest matters)."""
+
+    update: PollUpdate
+    """Everything seen so far, plus the poll status."""
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer snapshot replaces an older one that was not handled yet."""
+        return isinstance(message, InboxUpdated)
+
+
+def code_badge(item: InboxItem) -> Text:
+    """The list's code column."""
+    if item.sample:
+        return Text("sample", style="dim italic")
+    if item.code:
+        return Text(clean(item.code, 16), style="bold black on yellow")
+    if item.server_guess:
+        return Text(f"{clean(item.server_guess, 12)}?", style="dim")
+    return Text("")
+
+
+class InboxScreen(WorkerErrors, Screen[None]):
+    """Messages of one lease, polled in the background."""
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back", tooltip="Back to the leases"),
+        Binding("c", "copy_code", "Copy code", id="inbox.copy_code", tooltip="Copy the OTP"),
+        Binding("y", "copy_link", "Copy link", id="inbox.copy_link", tooltip="Copy the link"),
+        Binding(
+            "o",
+            "open_link",
+            "Open link",
+            id="inbox.open_link",
+            tooltip="Open the verification link (shows its host first)",
+        ),
+        Binding("m", "compose", "Compose", id="inbox.compose", tooltip="Write from this mailbox"),
+        Binding("r", "reply", "Reply", id="inbox.reply", tooltip="Reply to the message"),
+        Binding("u", "poll_now", "Check now", id="inbox.poll", tooltip="Check for mail now"),
+        Binding(
+            "a",
+            "toggle_older",
+            "Older mail",
+            id="inbox.older",
+            tooltip="Show or hide mail from before this lease",
+        ),
+        Binding("slash", "filter", "Filter", id="inbox.filter", tooltip="Filter messages"),
+        Binding(
+            "enter",
+            "open_message",
+            "Open",
+            show=False,
+            id="inbox.open",
+            tooltip="Focus the message",
+        ),
+        Binding("j", "cursor_down", "Down", show=False, id="inbox.down", tooltip="Next"),
+        Binding("k", "cursor_up", "Up", show=False, id="inbox.up", tooltip="Previous"),
+        Binding("g", "cursor_top", "Top", show=False, id="inbox.top", tooltip="Newest"),
+        Binding("G", "cursor_bottom", "Bottom", show=False, id="inbox.bottom", tooltip="Oldest"),
     ]
+
+    app: MailagentsApp  # type: ignore[assignment]
 
     def __init__(self, view: Any) -> None:
         super().__init__()
         self.view = view
         """The :class:`tui.core.leases.LeaseView` whose mail is shown."""
+        self.items: list[InboxItem] = []
+        """Items as last built, newest first."""
+        self.show_older = False
+        """Also show mail from before the lease started."""
+        self.filter_text = ""
+        """Substring filter on sender/subject/code."""
+        self.poller: MailboxPoller | None = None
+        """The running poller."""
+        self._cache: dict[str, InboxItem] = {}
+        self._seen_codes: set[str] = set()
+        self._first_update = True
+
+    @property
+    def lease(self) -> Any:
+        """The lease."""
+        return self.view.lease
 
     def compose(self) -> ComposeResult:
         """Layout."""
-        text = Text("Inbox  ", style="bold")
-        text.append(clean(self.view.lease.address), style="bold cyan")
-        text.append("\n\nThe live inbox is not built yet. escape goes back.", style="dim")
-        yield Static(text, id="inbox-placeholder")
+        yield Static(id="inbox-header")
+        yield Input(placeholder="filter by sender, subject or code", id="inbox-filter")
+        with Horizontal(id="inbox-body"):
+            table: DataTable[Text] = DataTable(id="inbox-list", cursor_type="row")
+            yield table
+            with VerticalScroll(id="inbox-detail"):
+                yield Static(id="detail-meta")
+                yield Static(id="detail-code")
+                yield Static(id="detail-link")
+                yield Static(id="detail-body")
+        yield Static(id="status-bar")
         yield Footer()
 
+    def on_mount(self) -> None:
+        """Columns, header, and the poller."""
+        table = self.query_one("#inbox-list", DataTable)
+        table.add_column("When", key="when", width=8)
+        table.add_column("From", key="from", width=22)
+        table.add_column("Code", key="code", width=10)
+        table.add_column("Subject", key="subject")
+        self.query_one("#inbox-filter", Input).display = False
+        self.render_header()
+        self.render_detail(None)
+        self.start_poller()
+        self.set_interval(1.0, self.render_status)
+        self.set_interval(30.0, self.refresh_times)
+        table.focus()
+
+    def render_header(self) -> None:
+        """Address, lease time left, older-mail mode."""
+        from tui.core.timefmt import time_left
+
+        text = Text("Inbox  ", style="bold")
+        text.append(clean(self.lease.address, 80), style="bold cyan")
+        text.append(f"   lease {time_left(self.lease.expires_at)} left", style="dim")
+        if self.show_older:
+            text.append("   including mail from before this lease", style="yellow")
+        self.query_one("#inbox-header", Static).update(text)
+
+    # -- polling ----------------------------------------------------------------------------
+
+    def start_poller(self) -> None:
+        """(Re)start the poller for the current mode."""
+        since = None if self.show_older else iso_z(self.lease.started_at)
+        self.poller = MailboxPoller(
+            self.app.services.client,
+            self.lease.mailbox_id,
+            since=since,
+            lease_started=self.lease.started_at,
+        )
+        self.poller.touch()
+        self._first_update = True
+        self.run_poller(self.poller)
+
+    @work(exclusive=True, group="inbox-poll", exit_on_error=False)
+    async def run_poller(self, poller: MailboxPoller) -> None:
+        """The background loop; every snapshot is posted (and coalesced)."""
+        await poller.run(lambda update: self.post_message(InboxUpdated(update)))
+
+    @on(InboxUpdated)
+    def inbox_updated(self, event: InboxUpdated) -> None:
+        """Rebuild rows when mail arrived; announce new codes."""
+        update = event.update
+        changed = False
+        for message in update.messages:
+            if message.message_id not in self._cache:
+                self._cache[message.message_id] = build_item(message, self.lease.started_at)
+                changed = True
+        if changed or self._first_update:
+            self.items = [self._cache[m.message_id] for m in update.messages]
+            self.render_rows()
+        if not self._first_update:
+            self.announce([self._cache[m.message_id] for m in update.new])
+        else:
+            self._seen_codes |= {i.message_id for i in self.items}
+        self._first_update = False
+        self.render_status()
+
+    def announce(self, new: list[InboxItem]) -> None:
+        """Toast (and bell) for new mail with a code."""
+        for item in new:
+            if item.message_id in self._seen_codes:
+                continue
+            self._seen_codes.add(item.message_id)
+            if item.sample or (self.show_older is False and item.before_lease):
+                continue
+            if item.code:
+                self.notify(
+                    f"New code {clean(item.code, 16)} from {clean(item.message.sender, 60)}",
+                    title="New code",
+                    markup=False,
+                )
+                if self.app.services.settings.bell:
+                    self.app.bell()
+            else:
+                self.notify(f"New mail: {clean(item.message.subject, 80)}", markup=False)
+
+    def render_status(self) -> None:
+        """Poll state: last checked, next check, backing off."""
+        poller = self.poller
+        text = Text()
+        if poller is None:
+            return
+        status = poller.status
+        now = time.time()
+        if status.state == "starting":
+            text.append("checking…")
+        elif status.state in ("backing_off", "payment", "limited"):
+            label = {
+                "backing_off": "offline",
+                "payment": "payment needed",
+                "limited": "rate limited",
+            }
+            text.append(
+                f"{label[status.state]}: {clean(status.error or '', 120)}", style="bold red"
+            )
+        else:
+            checked = datetime.fromtimestamp(status.last_checked or now).strftime("%H:%M:%S")
+            text.append(f"checked {checked}")
+        if status.next_check is not None:
+            wait = max(0, int(status.next_check - now))
+            text.append(f" · next in {wait}s" if wait else " · checking…", style="dim")
+        shown = len(self.visible_items())
+        text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
+        if status.truncated:
+            text.append(" · older mail may be missing (over 100 at once)", style="yellow")
+        client = self.app.services.client
+        if client.paid_calls:
+            text.append(f" · paid calls {client.paid_calls}", style="yellow")
+        self.query_one("#status-bar", Static).update(text)
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        """Used by the error router."""
+        self.query_one("#status-bar", Static).update(
+            Text(message, style="bold red" if error else "")
+        )
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def visible_items(self) -> list[InboxItem]:
+        """Items shown: this lease's mail (or all), matching the filter."""
+        needle = self.filter_text.lower()
+        out = []
+        for item in self.items:
+            if item.before_lease and not self.show_older:
+                continue
+            if needle:
+                hay = " ".join([item.message.sender, item.message.subject, item.code or ""]).lower()
+                if needle not in hay:
+                    continue
+            out.append(item)
+        return out
+
+    def render_rows(self) -> None:
+        """Rebuild the list, keeping the selected message selected."""
+        table = self.query_one("#inbox-list", DataTable)
+        selected = self.selected_item()
+        table.clear()
+        now = datetime.now(UTC)
+        for item in self.visible_items():
+            m = item.message
+            table.add_row(
+                Text(relative_time(m.received_at, now), style="dim"),
+                Text(clean(m.sender, 60)),
+                code_badge(item),
+                Text(clean(m.subject, 200), style="dim" if item.sample else ""),
+                key=item.message_id,
+            )
+        if selected is not None:
+            with contextlib.suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(selected.message_id))
+        self.render_detail(self.selected_item())
+
+    def refresh_times(self) -> None:
+        """Update the relative times."""
+        table = self.query_one("#inbox-list", DataTable)
+        now = datetime.now(UTC)
+        for item in self.visible_items():
+            with contextlib.suppress(Exception):
+                table.update_cell(
+                    item.message_id,
+                    "when",
+                    Text(relative_time(item.message.received_at, now), style="dim"),
+                )
+
+    def selected_item(self) -> InboxItem | None:
+        """The message under the cursor."""
+        table = self.query_one("#inbox-list", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+        return self._cache.get(str(key))
+
+    @on(DataTable.RowSelected, "#inbox-list")
+    def row_selected(self) -> None:
+        """Enter on a message focuses its detail."""
+        self.action_open_message()
+
+    @on(DataTable.RowHighlighted, "#inbox-list")
+    def row_highlighted(self) -> None:
+        """Show the highlighted message."""
+        self.render_detail(self.selected_item())
+
+    def render_detail(self, item: InboxItem | None) -> None:
+        """The detail pane: headers, the code large, the link with its host emphasised."""
+        meta = self.query_one("#detail-meta", Static)
+        code = self.query_one("#detail-code", Static)
+        link = self.query_one("#detail-link", Static)
+        body = self.query_one("#detail-body", Static)
+        if item is None:
+            meta.update(
+                Text(
+                    "Waiting for mail… new messages appear here by themselves.\n"
+                    f"Send something to {clean(self.lease.address, 80)}",
+                    style="dim",
+                )
+            )
+            for widget in (code, link, body):
+                widget.update("")
+            code.display = False
+            return
+        m = item.message
+        text = Text()
+        for label, value in (
+            ("From", m.sender),
+            ("To", self.lease.address),
+            (
+                "Date",
+                m.received_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if m.received_at else "-",
+            ),
+            ("Subject", m.subject),
+        ):
+            text.append(f"{label:<8} ", style="bold")
+            text.append(clean(value, 300))
+            text.append("\n")
+        if item.sample:
+            text.append(
+                "\nThis is the service's sample message inserted on allocation: "
+                "its code is not real.\n",
+                style="yellow",
+            )
+        if item.before_lease:
+            text.append(
+                "\nReceived before this lease started (an earlier lessee's mail).\n", style="yellow"
+            )
+        meta.update(text)
+        if item.code:
+            big = Text(f" {clean(item.code, 16)} ", style="bold black on yellow")
+            source = {
+                "server": "server parse",
+                "subject": "from the subject",
+                "body": "from the body",
+            }
+            big.append(f"  {source.get(item.code_source, '')}", style="dim")
+            if item.server_guess:
+                big.append(f"\nserver read: {clean(item.server_guess, 16)}", style="dim")
+            code.update(big)
+            code.display = True
+        elif item.server_guess:
+            code.update(
+                Text(
+                    f"server's guess: {clean(item.server_guess, 16)} (not a reliable code)",
+                    style="dim",
+                )
+            )
+            code.display = True
+        else:
+            code.update("")
+            code.display = False
+        if item.link:
+            info = inspect_link(item.link)
+            from tui.app.dialogs.open_link import link_text
+
+            line = Text("Link     ", style="bold")
+            line.append_text(link_text(info))
+            line.append(f"\n         host {info.display_host or '-'}", style="bold green")
+            for warning in info.warnings:
+                line.append(f"\n         ! {warning}", style="yellow")
+            link.update(line)
+        else:
+            link.update("")
+        if item.body_text:
+            body.update(Text(clean_block(item.body_text, 200_000)))
+        else:
+            body.update(Text("(the API returns no message body)", style="dim"))
+
+    # -- actions ----------------------------------------------------------------------------
+
     def action_back(self) -> None:
-        """Back to the lease list."""
+        """Clear the filter first, else go back (the poller stops with the screen)."""
+        box = self.query_one("#inbox-filter", Input)
+        if box.display or self.filter_text:
+            box.value = ""
+            box.display = False
+            self.filter_text = ""
+            self.render_rows()
+            self.query_one("#inbox-list", DataTable).focus()
+            return
         self.app.pop_screen()
+
+    def action_poll_now(self) -> None:
+        """Check now."""
+        if self.poller is not None:
+            self.poller.wake()
+
+    def action_toggle_older(self) -> None:
+        """Show or hide mail from before the lease."""
+        self.show_older = not self.show_older
+        self.render_header()
+        if self.show_older:
+            self.start_poller()  # fetch from the beginning
+        else:
+            self.render_rows()
+
+    def _target(self) -> InboxItem | None:
+        item = self.selected_item()
+        if item is None:
+            self.notify("No message selected", severity="warning")
+        if self.poller is not None:
+            self.poller.touch()
+        return item
+
+    def action_copy_code(self) -> None:
+        """Copy the OTP."""
+        item = self._target()
+        if item is None:
+            return
+        if not item.code:
+            extra = " (sample message)" if item.sample else ""
+            self.notify(f"This message has no reliable code{extra}", severity="warning")
+            return
+        where = copy_text(self.app, item.code)
+        self.notify(f"Copied code {clean(item.code, 16)} to the {where}", markup=False)
+
+    def action_copy_link(self) -> None:
+        """Copy the verification link."""
+        item = self._target()
+        if item is None:
+            return
+        if not item.link:
+            self.notify("This message has no verification link", severity="warning")
+            return
+        info = inspect_link(item.link)
+        where = copy_text(self.app, info.url)
+        self.notify(f"Copied link to {info.host or '?'} to the {where}", markup=False)
+
+    def action_open_link(self) -> None:
+        """Show the host, then open on confirmation."""
+        item = self._target()
+        if item is None:
+            return
+        if not item.link:
+            self.notify("This message has no verification link", severity="warning")
+            return
+        info = inspect_link(item.link)
+        from tui.app.dialogs.open_link import OpenLinkDialog
+
+        def done(yes: bool | None) -> None:
+            if yes and info.openable:
+                self.app.open_url(info.url)
+                self.notify(f"Opened {info.host}", markup=False)
+
+        self.app.push_screen(OpenLinkDialog(info), done)
+
+    def action_open_message(self) -> None:
+        """Focus the detail pane (scroll the body)."""
+        self.query_one("#inbox-detail").focus()
+
+    def action_filter(self) -> None:
+        """Show the filter."""
+        box = self.query_one("#inbox-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#inbox-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        """Filter as you type."""
+        self.filter_text = event.value.strip()
+        self.render_rows()
+
+    @on(Input.Submitted, "#inbox-filter")
+    def filter_submitted(self) -> None:
+        """Back to the list."""
+        self.query_one("#inbox-list", DataTable).focus()
+
+    def action_cursor_down(self) -> None:
+        """vim j."""
+        self.query_one("#inbox-list", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """vim k."""
+        self.query_one("#inbox-list", DataTable).action_cursor_up()
+
+    def action_cursor_top(self) -> None:
+        """vim g."""
+        self.query_one("#inbox-list", DataTable).move_cursor(row=0)
+
+    def action_cursor_bottom(self) -> None:
+        """vim G."""
+        table = self.query_one("#inbox-list", DataTable)
+        table.move_cursor(row=max(0, table.row_count - 1))
+
+    def action_compose(self) -> None:
+        """Write a new message from this lease."""
+        from tui.app.screens.compose import ComposeScreen
+
+        self.app.push_screen(ComposeScreen(self.lease))
+
+    def action_reply(self) -> None:
+        """Reply to the selected message (To and Re: subject filled)."""
+        item = self._target()
+        if item is None:
+            return
+        from tui.app.screens.compose import ComposeScreen
+
+        self.app.push_screen(ComposeScreen(self.lease, reply_to=item.message))

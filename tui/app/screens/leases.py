@@ -38,6 +38,8 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         Binding("p", "credentials", "Creds", id="leases.creds", tooltip="Mailbox credentials"),
         Binding("c", "copy_address", "Copy", id="leases.copy", tooltip="Copy the address"),
         Binding("r", "refresh", "Refresh", id="leases.refresh", tooltip="Fetch the list again"),
+        Binding("m", "compose", "Compose", id="leases.compose", tooltip="Write from this mailbox"),
+        Binding("s", "sent", "Sent", id="leases.sent", tooltip="Send attempts"),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
         Binding("j", "cursor_down", "Down", show=False, id="leases.down", tooltip="Next row"),
         Binding("k", "cursor_up", "Up", show=False, id="leases.up", tooltip="Previous row"),
@@ -315,7 +317,10 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
                 self.release(view.lease.lease_id)
 
         self.app.push_screen(
-            ConfirmDialog(f"Release {clean(view.lease.address)}?\nIts mail stops arriving."),
+            ConfirmDialog(
+                f"Release {clean(view.lease.address)}?\n"
+                "The mailbox goes back to the pool and its credentials stop being yours."
+            ),
             done,
         )
 
@@ -340,3 +345,19 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         from tui.app.dialogs.credentials import CredentialsDialog
 
         self.app.push_screen(CredentialsDialog(view.lease))
+
+    def action_compose(self) -> None:
+        """Write a message from the selected lease."""
+        view = self.selected_view()
+        if view is None:
+            self.notify("No lease selected", severity="warning")
+            return
+        from tui.app.screens.compose import ComposeScreen
+
+        self.app.push_screen(ComposeScreen(view.lease))
+
+    def action_sent(self) -> None:
+        """The send attempts."""
+        from tui.app.screens.sent import SentScreen
+
+        self.app.push_screen(SentScreen())

@@ -53,11 +53,11 @@ class LoginScreen(Screen[None]):
         api.append(clean(services.settings.api_base), style="bold")
         sandbox = self.app.sandbox
         if sandbox is not None:
-            api.append("  (local sandbox", style="green")
+            api.append("\nSandbox   ", style="green")
+            api.append("local, on this machine", style="green")
             smtp = getattr(sandbox, "smtp_port", None)
             if smtp:
-                api.append(f", SMTP 127.0.0.1:{smtp}", style="green")
-            api.append(")", style="green")
+                api.append(f"\n          mail in: SMTP 127.0.0.1:{smtp}", style="green")
         self.query_one("#login-api", Static).update(api)
         self.update_wallet()
         source = services.session.wallet_source

@@ -1,0 +1,118 @@
+"""Compose: drafts saved as you type and restored, validation in place, confirmed discard."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from support import make_services, make_settings, wallet_from
+from textual.widgets import Input, Static, TextArea
+
+from tui.app import make_app
+from tui.app.dialogs.confirm import ConfirmDialog
+from tui.app.screens.compose import ComposeScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.core.compose import DraftStore
+from tui.core.wallets import WalletSource
+
+SIZE = (110, 34)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#compose-status", Static).content)
+
+
+@pytest.fixture
+async def leased(sandbox, wallet, tmp_path):
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    return lease
+
+
+def new_app(sandbox, wallet, tmp_path):
+    return make_app(
+        make_settings(sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+
+
+async def open_compose(app, pilot):
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    await until(pilot, lambda: len(app.screen.views) == 1)
+    await pilot.press("m")
+    await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+    return app.screen
+
+
+async def test_draft_is_saved_as_you_type_and_restored(sandbox, wallet, tmp_path, leased):
+    app = new_app(sandbox, wallet, tmp_path)
+    store = DraftStore(tmp_path / "state" / "drafts")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_compose(app, pilot)
+        assert leased.address in str(screen.query_one("#compose-header", Static).content)
+        screen.query_one("#compose-to", Input).value = "bob@example.org, not-an-address"
+        screen.query_one("#compose-subject", Input).value = "Hello"
+        screen.query_one("#compose-body", TextArea).text = "Line one\nLine two"
+        await until(pilot, lambda: store.load(leased.lease_id) is not None)
+        await until(pilot, lambda: store.load(leased.lease_id).body == "Line one\nLine two")
+        check = str(screen.query_one("#compose-to-check", Static).content)
+        assert "not an address: not-an-address" in check
+        await pilot.press("ctrl+s")
+        assert "not an email address: not-an-address" in status(app)
+        assert isinstance(app.screen, ComposeScreen)
+    # The app is gone (think: crash). The draft survives and comes back.
+    draft = store.load(leased.lease_id)
+    assert draft.to == "bob@example.org, not-an-address" and draft.subject == "Hello"
+    app2 = new_app(sandbox, wallet, tmp_path)
+    async with app2.run_test(size=SIZE) as pilot:
+        screen = await open_compose(app2, pilot)
+        assert screen.query_one("#compose-subject", Input).value == "Hello"
+        assert screen.query_one("#compose-body", TextArea).text == "Line one\nLine two"
+        assert "Draft restored" in status(app2)
+
+
+async def test_escape_asks_before_discarding(sandbox, wallet, tmp_path, leased):
+    app = new_app(sandbox, wallet, tmp_path)
+    store = DraftStore(tmp_path / "state" / "drafts")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_compose(app, pilot)
+        screen.query_one("#compose-subject", Input).value = "keep me"
+        screen.query_one("#compose-body", TextArea).focus()  # escape must work from the body too
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")  # keep
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        assert store.load(leased.lease_id).subject == "keep me"
+
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        assert app.screen.query_one("#compose-subject", Input).value == "keep me"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")  # discard
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        assert store.load(leased.lease_id) is None
+
+
+async def test_empty_fields_are_explained(sandbox, wallet, tmp_path, leased):
+    app = new_app(sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_compose(app, pilot)
+        await pilot.press("ctrl+s")
+        assert "add at least one recipient" in status(app)
+        screen.query_one("#compose-to", Input).value = "a@b.example"
+        await pilot.press("ctrl+s")
+        assert "subject is empty" in status(app)
+        screen.query_one("#compose-subject", Input).value = "s"
+        await pilot.press("ctrl+s")
+        assert "message is empty" in status(app)

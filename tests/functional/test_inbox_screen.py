@@ -1,0 +1,195 @@
+"""The inbox screen with its running poller: real SMTP delivery to the sandbox, then the screen."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+from support import make_services, make_settings, wallet_from
+from textual.widgets import DataTable, Static
+
+from tui.app import make_app
+from tui.app.dialogs.open_link import OpenLinkDialog
+from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.core.poller import PollSettings
+from tui.core.wallets import WalletSource
+
+SIZE = (120, 34)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+def rows(app) -> list[list[str]]:
+    table = app.screen.query_one("#inbox-list", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def smtp_send(port: int, to: str, subject: str, body: str, sender="Acme <no-reply@acme.test>"):
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(msg)
+
+
+@pytest.fixture
+def smtp_sandbox(sandbox_factory):
+    return sandbox_factory(smtp_port=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    from tui.core import poller
+
+    monkeypatch.setattr(
+        poller, "PollSettings", lambda: PollSettings(fast=0.1, normal=0.2, idle=0.5)
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_system_clipboard(monkeypatch):
+    import pyperclip
+
+    def refuse(text):
+        raise pyperclip.PyperclipException("no clipboard here")
+
+    monkeypatch.setattr(pyperclip, "copy", refuse)
+
+
+async def open_inbox(app, pilot):
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    screen = app.screen
+    await until(pilot, lambda: len(screen.views) == 1)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+    return app.screen
+
+
+async def test_smtp_mail_appears_live_with_code_and_link(smtp_sandbox, wallet, tmp_path):
+    services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    app = make_app(
+        make_settings(smtp_sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # the OSC 52 path, observed
+    opened: list[str] = []
+    app.open_url = lambda url, new_tab=True: opened.append(url)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await open_inbox(app, pilot)
+        await until(pilot, lambda: inbox.poller is not None and inbox.poller.status.calls > 0)
+        assert rows(app) == []
+        assert "Waiting for mail" in text_of(app, "#detail-meta")
+
+        smtp_send(
+            smtp_sandbox.smtp_port,
+            lease.address,
+            "Your Acme verification code",
+            "Hello!\n\nYour verification code is 482913.\n"
+            "Or confirm here: https://acme.test/verify?token=abc123\n\n(c) 2025 Acme",
+        )
+        await until(pilot, lambda: len(rows(app)) == 1)
+        row = rows(app)[0]
+        assert row[1] == "no-reply@acme.test" and row[2] == "482913"
+        assert "482913" in text_of(app, "#detail-code")
+        assert "acme.test" in text_of(app, "#detail-link")
+        assert any("New code 482913" in str(n.message) for n in app._notifications)
+
+        await pilot.press("c")
+        assert copied[-1] == "482913"
+        await pilot.press("y")
+        assert copied[-1] == "https://acme.test/verify?token=abc123"
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        assert app.screen.info.host == "acme.test"
+        await pilot.press("y")
+        await until(pilot, lambda: opened == ["https://acme.test/verify?token=abc123"])
+
+        # The selection stays on the same message when newer mail arrives.
+        smtp_send(smtp_sandbox.smtp_port, lease.address, "Newsletter", "Nothing to see.")
+        await until(pilot, lambda: len(rows(app)) == 2)
+        assert inbox.selected_item().message.subject == "Your Acme verification code"
+        assert rows(app)[0][3] == "Newsletter"
+
+
+HOSTILE_SUBJECTS = [
+    "[bold red]FAKE[/bold red] code [@click=app.quit]clickme[/]",
+    "\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ and \x1b]0;pwned\x07 title",
+    "\x1b]52;c;cHduZWQ=\x07clip \x1b[2J\x1b[31mred",
+    "huge " + "A" * 5000,
+]
+
+
+async def test_hostile_subjects_render_literally(smtp_sandbox, wallet, tmp_path):
+    services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    for subject in HOSTILE_SUBJECTS:
+        raw = (
+            f"From: x@evil.example\r\nTo: {lease.address}\r\nSubject: {subject}\r\n\r\nbody\r\n"
+        ).encode("utf-8", "surrogateescape")
+        smtp_sandbox.deliver(lease.address, raw)
+    await services.aclose()
+    app = make_app(
+        make_settings(smtp_sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await open_inbox(app, pilot)
+        await until(pilot, lambda: len(rows(app)) == len(HOSTILE_SUBJECTS))
+        shown = [r[3] for r in rows(app)]
+        assert any("[bold red]FAKE[/bold red] code [@click=app.quit]clickme[/]" in s for s in shown)
+        for text in shown:
+            assert "\x1b" not in text and "\x07" not in text
+            assert len(text) <= 200
+        for i in range(len(HOSTILE_SUBJECTS)):
+            inbox.query_one("#inbox-list", DataTable).move_cursor(row=i)
+            await pilot.pause(0.05)
+            meta = text_of(app, "#detail-meta")
+            assert "\x1b" not in meta
+        assert app.is_running  # [@click=app.quit] did not run
+
+
+async def test_only_mail_since_the_lease_unless_asked(smtp_sandbox, wallet, tmp_path):
+    services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
+    first = (await services.leases.allocate("one", 1, release_on_exit=False)).lease
+    smtp_sandbox.deliver(
+        first.address,
+        f"From: a@old.test\r\nTo: {first.address}\r\nSubject: old mail\r\n\r\nx\r\n".encode(),
+    )
+    await services.leases.release(first.lease_id)
+    second = (await services.leases.allocate("two", 1, release_on_exit=False)).lease
+    assert second.mailbox_id == first.mailbox_id
+    await services.aclose()
+    app = make_app(
+        make_settings(smtp_sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await open_inbox(app, pilot)
+        await until(pilot, lambda: inbox.poller.status.calls > 0)
+        assert rows(app) == []
+        await pilot.press("a")
+        await until(pilot, lambda: len(rows(app)) == 1)
+        assert rows(app)[0][3] == "old mail"
+        assert "before this lease" in text_of(app, "#detail-meta")
+        await pilot.press("a")
+        assert rows(app) == []

@@ -1,0 +1,265 @@
+"""Compose: From (the lease), To, Subject, body; drafts saved as you type; ctrl+s sends."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static, TextArea
+
+from tui.app.routing import WorkerErrors
+from tui.core.compose import (
+    ComposeError,
+    Draft,
+    DraftStore,
+    check_draft,
+    parse_recipients,
+    reply_subject,
+)
+from tui.core.files import ensure_private_dir
+from tui.core.sanitize import clean
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+SAVE_DELAY = 0.4
+"""Seconds of quiet typing before the draft is written."""
+
+
+class ComposeScreen(WorkerErrors, Screen[None]):
+    """Write and send one message from a leased mailbox."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+s", "send", "Send", id="compose.send", tooltip="Send the message", priority=True
+        ),
+        Binding(
+            "ctrl+e",
+            "editor",
+            "$EDITOR",
+            id="compose.editor",
+            tooltip="Edit the body in your editor",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="compose.close",
+            tooltip="Close (asks before discarding the draft)",
+            priority=True,
+        ),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def __init__(self, lease: Any, *, reply_to: Any = None) -> None:
+        super().__init__()
+        self.lease = lease
+        """The :class:`tui.api.models.Lease` that sends."""
+        self.reply_to = reply_to
+        """The :class:`tui.api.models.Message` answered, if any."""
+        self.draft = Draft(lease_id=lease.lease_id)
+        """The draft being edited."""
+        self.sending = False
+        """A send is in flight."""
+        self._save_timer: Any = None
+        self._loading = True
+
+    @property
+    def store(self) -> DraftStore:
+        """Where drafts live."""
+        return DraftStore(self.app.services.settings.state_dir / "drafts")
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        with Vertical(id="compose-box"):
+            yield Static(id="compose-header")
+            yield Label("To")
+            yield Input(placeholder="name@example.com, other@example.org", id="compose-to")
+            yield Static(id="compose-to-check")
+            yield Label("Subject")
+            yield Input(id="compose-subject", max_length=998)
+            yield TextArea(id="compose-body", soft_wrap=True, tab_behavior="indent")
+            yield Static(id="compose-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Restore a saved draft, or prefill a reply."""
+        header = Text("Compose  ", style="bold")
+        header.append("from ", style="dim")
+        header.append(clean(self.lease.address, 80), style="bold cyan")
+        self.query_one("#compose-header", Static).update(header)
+        saved = self.store.load(self.lease.lease_id)
+        if saved is not None and not saved.empty:
+            self.draft = saved
+            note = "Draft restored."
+            if saved.last_error:
+                note += f" Last send failed: {saved.last_error}"
+            self.set_status(note, warning=bool(saved.last_error))
+        elif self.reply_to is not None:
+            self.draft.to = self.reply_to.sender
+            self.draft.subject = reply_subject(self.reply_to.subject)
+            self.draft.in_reply_to = self.reply_to.message_id
+        self.query_one("#compose-to", Input).value = self.draft.to
+        self.query_one("#compose-subject", Input).value = self.draft.subject
+        self.query_one("#compose-body", TextArea).text = self.draft.body
+        self._loading = False
+        self.check_recipients()
+        target = "#compose-body" if self.draft.to and self.draft.subject else "#compose-to"
+        self.query_one(target).focus()
+
+    def set_status(self, message: str, *, error: bool = False, warning: bool = False) -> None:
+        """The line under the body."""
+        style = "bold red" if error else ("yellow" if warning else "green")
+        self.query_one("#compose-status", Static).update(Text(message, style=style))
+
+    # -- drafts ----------------------------------------------------------------------------
+
+    def collect(self) -> Draft:
+        """The draft from the widgets."""
+        self.draft.to = self.query_one("#compose-to", Input).value
+        self.draft.subject = self.query_one("#compose-subject", Input).value
+        self.draft.body = self.query_one("#compose-body", TextArea).text
+        return self.draft
+
+    def schedule_save(self) -> None:
+        """Save shortly after typing stops."""
+        if self._loading:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_now)
+
+    def save_now(self) -> None:
+        """Write the draft (kept even if empty-ish, unless it is entirely empty)."""
+        draft = self.collect()
+        if draft.empty:
+            self.store.delete(draft.lease_id)
+        else:
+            self.store.save(draft)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def changed(self) -> None:
+        """Typing: save soon, re-check addresses."""
+        self.schedule_save()
+        self.check_recipients()
+
+    def check_recipients(self) -> None:
+        """Show which recipients are valid as they are typed."""
+        value = self.query_one("#compose-to", Input).value
+        valid, invalid = parse_recipients(value)
+        text = Text()
+        if invalid:
+            text.append(
+                "not an address: " + ", ".join(clean(x, 60) for x in invalid[:5]), style="bold red"
+            )
+        elif valid:
+            text.append(f"{len(valid)} recipient{'s' if len(valid) != 1 else ''}", style="dim")
+        self.query_one("#compose-to-check", Static).update(text)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        """Validate, then send in a worker."""
+        if self.sending:
+            return
+        draft = self.collect()
+        self.save_now()
+        try:
+            to, subject, body = check_draft(draft)
+        except ComposeError as exc:
+            self.set_status(str(exc), error=True)
+            return
+        self.sending = True
+        self.set_status("Sending…", warning=True)
+        for widget in self.query("Input, TextArea"):
+            widget.disabled = True
+        self.send(to, subject, body)
+
+    @work(exclusive=True, group="compose-send", exit_on_error=False)
+    async def send(self, to: list[str], subject: str, body: str) -> None:
+        """Send; keep the draft and say why when it fails."""
+        from tui.api.errors import MailagentsError
+        from tui.core.compose import send_text
+
+        try:
+            result = await send_text(self.app.services, self.lease.lease_id, to, subject, text=body)
+        except (MailagentsError, ComposeError) as exc:
+            message = exc.user_message() if isinstance(exc, MailagentsError) else str(exc)
+            self.draft.last_error = message
+            self.store.save(self.collect())
+            self.finish_sending()
+            self.set_status(f"Not sent: {message}. The draft is kept.", error=True)
+            return
+        self.store.delete(self.lease.lease_id)
+        self.finish_sending()
+        rejected = f"; rejected: {', '.join(result.rejected)}" if result.rejected else ""
+        self.app.notify(
+            f"Sent to {', '.join(result.accepted) or 'nobody'}{rejected}",
+            title=result.submission_status,
+            severity="warning" if result.rejected else "information",
+            markup=False,
+        )
+        self.draft = Draft(lease_id=self.lease.lease_id)
+        self.app.pop_screen()
+
+    def finish_sending(self) -> None:
+        """Re-enable the form."""
+        self.sending = False
+        for widget in self.query("Input, TextArea"):
+            widget.disabled = False
+
+    def action_editor(self) -> None:
+        """Edit the body in ``$VISUAL``/``$EDITOR`` (the app suspends meanwhile)."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        draft = self.collect()
+        folder = ensure_private_dir(self.app.services.settings.state_dir / "drafts")
+        fd, path = tempfile.mkstemp(prefix="body-", suffix=".txt", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(draft.body)
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), path], check=False)
+            except Exception as exc:  # no terminal to suspend (tests, headless)
+                self.set_status(f"Cannot run the editor: {exc}", error=True)
+                return
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                self.query_one("#compose-body", TextArea).text = fh.read()
+            self.save_now()
+        finally:
+            os.unlink(path)
+
+    def action_close(self) -> None:
+        """Ask before discarding; keeping closes with the draft saved."""
+        draft = self.collect()
+        if draft.empty or self.sending:
+            if not self.sending:
+                self.store.delete(draft.lease_id)
+                self.app.pop_screen()
+            return
+        self.save_now()
+        from tui.app.dialogs.confirm import ConfirmDialog
+
+        def done(discard: bool | None) -> None:
+            if discard:
+                self.store.delete(draft.lease_id)
+                self.app.notify("Draft discarded")
+            else:
+                self.app.notify("Draft kept: it comes back when you compose from this lease")
+            self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmDialog("Discard this draft?", yes="Discard", no="Keep draft"), done
+        )

@@ -1,0 +1,116 @@
+"""Sent: the tenant's send attempts with their status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tui.app.routing import WorkerErrors
+from tui.core.sanitize import clean
+from tui.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+STATUS_STYLE = {"accepted": "green", "queued": "yellow", "failed": "bold red"}
+
+
+class AttemptsLoaded(Message):
+    """Send attempts arrived."""
+
+    def __init__(self, attempts: list) -> None:
+        super().__init__()
+        self.attempts = attempts
+        """:class:`tui.api.models.SendAttempt` items."""
+
+
+class SentScreen(WorkerErrors, Screen[None]):
+    """Send attempts, newest first."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="sent.back", tooltip="Back"),
+        Binding("r", "reload", "Refresh", id="sent.refresh", tooltip="Fetch again"),
+        Binding("j", "cursor_down", "Down", show=False, id="sent.down", tooltip="Next"),
+        Binding("k", "cursor_up", "Up", show=False, id="sent.up", tooltip="Previous"),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        yield Static(Text("Sent", style="bold"), id="sent-header")
+        table: DataTable[Text] = DataTable(id="sent-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and first load."""
+        table = self.query_one(DataTable)
+        table.add_column("When", key="when", width=9)
+        table.add_column("Status", key="status", width=9)
+        table.add_column("To", key="to", width=34)
+        table.add_column("Subject", key="subject")
+        table.add_column("Error", key="error")
+        self.set_status("loading…")
+        self.load()
+        table.focus()
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        """The status line."""
+        self.query_one("#status-bar", Static).update(
+            Text(message, style="bold red" if error else "")
+        )
+
+    @work(exclusive=True, group="sent-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch the attempts."""
+        self.post_message(AttemptsLoaded(await self.app.services.client.list_send_attempts()))
+
+    @on(AttemptsLoaded)
+    def loaded(self, event: AttemptsLoaded) -> None:
+        """Fill the table."""
+        table = self.query_one(DataTable)
+        table.clear()
+        for a in event.attempts:
+            status = Text(
+                clean(a.submission_status, 12), style=STATUS_STYLE.get(a.submission_status, "")
+            )
+            to = ", ".join(a.to)
+            if a.rejected:
+                to += f"  (rejected: {', '.join(a.rejected)})"
+            table.add_row(
+                Text(relative_time(a.created_at), style="dim"),
+                status,
+                Text(clean(to, 120)),
+                Text(clean(a.subject, 200)),
+                Text(clean(a.error or "", 200), style="red"),
+                key=a.send_attempt_id,
+            )
+        count = len(event.attempts)
+        self.set_status(
+            f"{count} send attempt{'s' if count != 1 else ''}" if count else "Nothing sent yet."
+        )
+
+    def action_reload(self) -> None:
+        """Refresh."""
+        self.load()
+
+    def action_back(self) -> None:
+        """Back."""
+        self.app.pop_screen()
+
+    def action_cursor_down(self) -> None:
+        """vim j."""
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """vim k."""
+        self.query_one(DataTable).action_cursor_up()

@@ -1,0 +1,238 @@
+"""The inbox poll loop shared by the TUI worker and the headless CLI.
+
+Incremental (``since`` = the newest ``received_at`` seen; the server's ``since`` is inclusive,
+so results are de-duplicated by ``message_id``), adaptive (fast while a fresh lease waits for
+its first mail or right after the user acted, slower when idle), with exponential backoff and
+jitter on network errors and 5xx, honouring 429 ``Retry-After``; one request in flight per
+mailbox at most, and a clean stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from tui.api.client import MailagentsClient
+from tui.api.errors import (
+    MailagentsError,
+    NetworkError,
+    PaymentRequiredError,
+    RateLimitError,
+    ServerError,
+)
+from tui.api.models import Message, iso_z
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """Poll intervals in seconds."""
+
+    fast: float = 1.0
+    """While a fresh lease waits for its first mail, or just after the user acted."""
+    normal: float = 5.0
+    """While mail arrived recently."""
+    idle: float = 15.0
+    """After :attr:`idle_after` seconds without new mail (at most 4 calls a minute)."""
+    idle_after: float = 120.0
+    """Quiet time before :attr:`idle`."""
+    waiting_window: float = 600.0
+    """A lease younger than this with no mail yet is polled :attr:`fast`."""
+    acted_window: float = 30.0
+    """How long a user action keeps polling :attr:`fast`."""
+    backoff_base: float = 2.0
+    """First retry delay after a failure."""
+    backoff_max: float = 60.0
+    """Longest retry delay."""
+    page_limit: int = 100
+    """``limit`` of each request (the API allows 1..100)."""
+
+
+@dataclass(frozen=True)
+class PollStatus:
+    """What the status bar shows."""
+
+    state: str = "starting"
+    """``starting``, ``ok``, ``backing_off``, ``payment``, ``limited`` or ``stopped``."""
+    last_checked: float | None = None
+    """Wall-clock time of the last successful poll."""
+    next_check: float | None = None
+    """Wall-clock time of the next poll."""
+    error: str | None = None
+    """The last failure, as a user message."""
+    calls: int = 0
+    """Requests made."""
+    failures: int = 0
+    """Consecutive failures."""
+    truncated: bool = False
+    """A poll returned a full page: older new mail may be missing (the API cannot page)."""
+
+
+@dataclass(frozen=True)
+class PollUpdate:
+    """A snapshot after a poll (safe to coalesce: it holds the whole state)."""
+
+    messages: list[Message]
+    """Every message seen, newest first."""
+    new: list[Message]
+    """Messages first seen in this poll."""
+    status: PollStatus
+    """The poll state."""
+
+
+@dataclass
+class MailboxPoller:
+    """Polls ``GET /v2/messages`` for one mailbox."""
+
+    client: MailagentsClient
+    """The API client."""
+    mailbox_id: str
+    """The mailbox."""
+    since: str | None = None
+    """Lower bound for the next request (inclusive), as an ISO string."""
+    lease_started: datetime | None = None
+    """When the lease started (a fresh lease waiting for mail is polled fast)."""
+    settings: PollSettings = field(default_factory=PollSettings)
+    """Intervals."""
+    clock: Callable[[], float] = time.time
+    """Wall clock (tests inject one)."""
+    rng: Callable[[], float] = random.random
+    """Jitter source."""
+    status: PollStatus = field(default_factory=PollStatus)
+    """Current state."""
+
+    def __post_init__(self) -> None:
+        self._messages: dict[str, Message] = {}
+        self._newest: datetime | None = None
+        self._last_new: float | None = None
+        self._acted: float | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._retry_after: float | None = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message seen, newest first."""
+        return sorted_newest(list(self._messages.values()))
+
+    def touch(self) -> None:
+        """The user acted (opened the inbox, copied a code...): poll fast for a while."""
+        self._acted = self.clock()
+
+    def wake(self) -> None:
+        """Poll now (from the UI); never starts a second request."""
+        self.touch()
+        self._wake.set()
+
+    def next_delay(self) -> float:
+        """Seconds until the next poll, from the state and the settings."""
+        s = self.settings
+        now = self.clock()
+        if self.status.failures:
+            if self._retry_after is not None:
+                return max(self._retry_after, s.fast)
+            if self.status.state == "payment":
+                return s.backoff_max
+            raw = min(s.backoff_max, s.backoff_base * 2 ** (self.status.failures - 1))
+            return raw * (0.5 + 0.5 * self.rng())  # jitter: spread retries of many clients
+        if self._acted is not None and now - self._acted < s.acted_window:
+            return s.fast
+        if not self._messages and self.lease_started is not None:
+            age = now - self.lease_started.timestamp()
+            if age < s.waiting_window:
+                return s.fast
+        quiet_since = self._last_new or (
+            self.lease_started.timestamp() if self.lease_started else None
+        )
+        if quiet_since is None or now - quiet_since >= s.idle_after:
+            return s.idle
+        return s.normal
+
+    # -- polling ----------------------------------------------------------------------------
+
+    async def poll_once(self) -> PollUpdate:
+        """One request (never two at once for this mailbox); raises on failure."""
+        async with self._lock:
+            self.status = replace(self.status, calls=self.status.calls + 1)
+            items = await self.client.list_messages(
+                self.mailbox_id, since=self.since, limit=self.settings.page_limit
+            )
+            new = [m for m in items if m.message_id not in self._messages]
+            for message in items:
+                self._messages[message.message_id] = message
+                if message.received_at and (
+                    self._newest is None or message.received_at > self._newest
+                ):
+                    self._newest = message.received_at
+            if self._newest is not None:
+                self.since = message_since(self._newest)
+            now = self.clock()
+            if new:
+                self._last_new = now
+            self._retry_after = None
+            self.status = replace(
+                self.status,
+                state="ok",
+                last_checked=now,
+                error=None,
+                failures=0,
+                truncated=self.status.truncated or len(new) >= self.settings.page_limit,
+            )
+            return PollUpdate(self.messages, sorted_newest(new), self.status)
+
+    def _failed(self, exc: MailagentsError) -> None:
+        state = "backing_off"
+        self._retry_after = None
+        if isinstance(exc, PaymentRequiredError):
+            state = "payment"
+        elif isinstance(exc, RateLimitError):
+            state = "limited"
+            self._retry_after = exc.retry_after
+        self.status = replace(
+            self.status,
+            state=state,
+            error=exc.user_message(),
+            failures=self.status.failures + 1,
+        )
+
+    async def run(self, on_update: Callable[[PollUpdate], None]) -> None:
+        """Poll until cancelled, calling ``on_update`` after every attempt.
+
+        Network errors, 5xx, 402 (payment disabled) and 429 back off and retry; other errors
+        (an expired session that could not be renewed, a mailbox that is gone) propagate.
+        """
+        try:
+            while True:
+                try:
+                    update = await self.poll_once()
+                except (NetworkError, ServerError, PaymentRequiredError, RateLimitError) as exc:
+                    self._failed(exc)
+                    update = PollUpdate(self.messages, [], self.status)
+                delay = self.next_delay()
+                self.status = replace(self.status, next_check=self.clock() + delay)
+                on_update(replace(update, status=self.status))
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        finally:
+            self.status = replace(self.status, state="stopped", next_check=None)
+
+
+def message_since(moment: datetime) -> str:
+    """The ``since`` value for messages at or after ``moment`` (ISO-8601 UTC, ms)."""
+    return iso_z(moment) or ""
+
+
+def sorted_newest(messages: list[Message]) -> list[Message]:
+    """Newest first."""
+    return sorted(
+        messages,
+        key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
+        reverse=True,
+    )

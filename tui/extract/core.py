@@ -1,0 +1,74 @@
+"""The two entry points: a raw message or its parts -> :class:`Extraction`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.extract.decode import decode_message
+from tui.extract.htmltext import HtmlDoc, clean_text, html_to_text
+from tui.extract.links import find_link
+from tui.extract.model import Attachment, Extraction
+from tui.extract.otp import find_otp
+from tui.extract.report import extraction_report
+
+MAX_TEXT = 1_000_000
+
+
+def _analyze(
+    subject: str,
+    plain: str,
+    html: str | None,
+    sender: str = "",
+    attachments: list[Attachment] | None = None,
+) -> Extraction:
+    subject = clean_text(" ".join(subject.split()))[:2000]
+    plain = clean_text(plain.replace("\r\n", "\n").replace("\r", "\n"))[:MAX_TEXT]
+    doc = html_to_text(html) if html else HtmlDoc()
+    sources: list[tuple[str, str, list[tuple[int, int]]]] = []
+    if plain.strip():
+        sources.append(("text", plain, []))
+    if doc.text.strip():
+        sources.append(("html", doc.text, doc.emphasis))
+    otp, otp_cands = find_otp(subject, sources)
+    body = plain if plain.strip() else doc.text
+    link, link_cands = find_link(subject, body, doc.anchors, [plain, doc.text], doc.text)
+    return Extraction(
+        otp=otp,
+        link=link,
+        otp_candidates=otp_cands,
+        link_candidates=link_cands,
+        subject=subject,
+        text=body,
+        html=html or None,
+        sender=sender,
+        attachments=list(attachments or []),
+    )
+
+
+def analyze_parts(subject: str = "", text: str = "", html: str = "") -> Extraction:
+    """Analyse a message given as already-decoded subject, plain text and HTML."""
+    try:
+        return _analyze(subject or "", text or "", html or None)
+    except Exception:  # pragma: no cover - last line of defence, never raise
+        return Extraction(subject=subject or "", text=text or "", html=html or None)
+
+
+def analyze_message(raw: bytes) -> Extraction:
+    """Parse a raw RFC 5322 message and analyse it; never raises."""
+    dec = decode_message(raw)
+    html = "\n".join(dec.html) if dec.html else None
+    try:
+        return _analyze(dec.subject, "\n\n".join(dec.plain), html, dec.sender, dec.attachments)
+    except Exception:  # pragma: no cover - last line of defence, never raise
+        return Extraction(
+            subject=dec.subject,
+            text="\n\n".join(dec.plain),
+            html=html,
+            sender=dec.sender,
+            attachments=dec.attachments,
+        )
+
+
+def report(raw: bytes) -> dict[str, Any]:
+    """The ``mailagents-tui parse FILE.eml --json`` object for a raw message."""
+    return extraction_report(analyze_message(raw))

@@ -1,0 +1,324 @@
+"""HTML -> readable text, keeping line structure and table cells, plus the anchors.
+
+Block elements start new lines, table cells are separated by a tab, ``<style>``,
+``<script>`` and similar are dropped, entities are decoded (also in ``href``), text is
+NFKC-normalised (full-width digits become ASCII) and zero-width padding is removed.
+Spans of emphasised text (bold, headings, large or letter-spaced fonts, monospace) are
+recorded because codes are usually shown that way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html import unescape
+
+_SKIP = frozenset({"style", "script", "title", "noscript", "template", "xml", "head_style"})
+_VOID = frozenset(
+    {"br", "img", "meta", "hr", "input", "link", "col", "area", "base", "wbr", "source", "param"}
+)
+_BREAK1 = frozenset(
+    {
+        "div", "tr", "li", "ul", "ol", "dl", "dt", "dd", "section", "article", "header",
+        "footer", "nav", "aside", "center", "form", "address", "figure", "figcaption",
+        "main", "tbody", "thead", "tfoot", "caption", "option", "fieldset", "legend",
+    }
+)  # fmt: skip
+_BREAK2 = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr"})
+_CELL = frozenset({"td", "th"})
+_EMPH_TAGS = frozenset(
+    {"b", "strong", "h1", "h2", "h3", "code", "kbd", "tt", "samp", "big", "mark"}
+)
+_FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)?", re.I)
+_EMPH_STYLE = re.compile(
+    r"letter-spacing\s*:\s*[1-9]|font-weight\s*:\s*(?:bold|[6-9]00)|"
+    r"font-family\s*:[^;]*(?:mono|courier|consolas|menlo)",
+    re.I,
+)
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u061c\u180e]")
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_STACK = 256
+
+
+def clean_text(text: str) -> str:
+    """NFKC-normalise, drop zero-width padding and control characters (keeps tab/newline)."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text).replace("\uff0c", ", ").replace("\u2019", "'")
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    return _CONTROL.sub("", text)
+
+
+@dataclass
+class Anchor:
+    """An ``<a href>``: its URL (entities decoded), visible text, image info and position."""
+
+    href: str
+    text: str = ""
+    title: str = ""
+    alt: str = ""
+    has_img: bool = False
+    img_src: str = ""
+    start: int = 0
+    index: int = 0
+
+
+@dataclass
+class HtmlDoc:
+    """Text of an HTML body, its anchors and the emphasised spans of the text."""
+
+    text: str = ""
+    anchors: list[Anchor] = field(default_factory=list)
+    emphasis: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _is_emph(tag: str, attrs: dict[str, str]) -> bool:
+    if tag in _EMPH_TAGS:
+        return True
+    style = attrs.get("style") or ""
+    if not style:
+        return tag == "font" and (attrs.get("size") or "") in ("5", "6", "7", "+2", "+3")
+    if _EMPH_STYLE.search(style):
+        return True
+    m = _FONT_SIZE.search(style)
+    if m:
+        size = float(m.group(1))
+        unit = (m.group(2) or "px").lower()
+        px = size * 16 if unit in ("em", "rem") else size * 1.33 if unit == "pt" else size
+        return px >= 20
+    return False
+
+
+class _Converter:
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.length = 0
+        self.trailing_nl = 2  # at the start, behave as if after a blank line
+        self.line_has_text = False
+        self.pending_space = False
+        self.pending_cell = False
+        self.skip = 0
+        self.pre = 0
+        self.stack: list[tuple[str, bool]] = []
+        self.emph = 0
+        self.emph_start = -1
+        self.emphasis: list[tuple[int, int]] = []
+        self.anchors: list[Anchor] = []
+        self.anchor: Anchor | None = None
+        self.anchor_chunk = 0
+
+    # -- output -------------------------------------------------------------------------
+    def _append(self, s: str) -> None:
+        self.chunks.append(s)
+        self.length += len(s)
+
+    def _break(self, n: int) -> None:
+        self.pending_space = False
+        self.pending_cell = False
+        while self.trailing_nl < n:
+            self._append("\n")
+            self.trailing_nl += 1
+        self.line_has_text = False
+
+    def _cell(self) -> None:
+        self.pending_space = False
+        self.pending_cell = self.line_has_text
+
+    def _text(self, data: str) -> None:
+        if self.pre:
+            data = clean_text(data)
+            if data:
+                self._append(data)
+                self.trailing_nl = len(data) - len(data.rstrip("\n"))
+                self.line_has_text = not data.endswith("\n")
+            return
+        data = _SPACES.sub(" ", data)
+        if not data:
+            return
+        if data[0] == " ":
+            if self.line_has_text:
+                self.pending_space = True
+            data = data[1:]
+        if not data:
+            return
+        trailing = data[-1] == " "
+        if trailing:
+            data = data[:-1]
+        if self.pending_cell and self.line_has_text:
+            self._append("\t")
+        elif self.pending_space and self.line_has_text:
+            self._append(" ")
+        self.pending_cell = False
+        start = self.length
+        self._append(data)
+        if self.emph:
+            self.emphasis.append((start, self.length))
+        self.trailing_nl = 0
+        self.line_has_text = True
+        self.pending_space = trailing
+
+    # -- parser callbacks ---------------------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip += 1
+            if tag not in ("style", "script"):
+                self.stack.append((tag, False))
+            return
+        if self.skip:
+            return
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "br":
+            self._break(1)
+            return
+        if tag in _BREAK2:
+            self._break(2)
+        elif tag in _BREAK1:
+            self._break(1)
+        elif tag in _CELL:
+            self._cell()
+        if tag == "img":
+            if self.anchor is not None:
+                self.anchor.has_img = True
+                self.anchor.alt = (self.anchor.alt + " " + clean_text(a.get("alt", ""))).strip()
+                self.anchor.img_src = self.anchor.img_src or a.get("src", "")
+            return
+        if tag == "a":
+            self._close_anchor()
+            href = a.get("href", "").strip()
+            if href:
+                self.anchor = Anchor(
+                    href=href,
+                    title=clean_text(a.get("title", "") or a.get("aria-label", "")),
+                    start=self.length,
+                    index=len(self.anchors),
+                )
+                self.anchor_chunk = len(self.chunks)
+        if tag in _VOID:
+            return
+        if tag == "pre":
+            self.pre += 1
+        emph = _is_emph(tag, a)
+        if len(self.stack) < MAX_STACK:
+            self.stack.append((tag, emph))
+            if emph:
+                self.emph += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            if self.skip:
+                self.skip -= 1
+            if tag not in ("style", "script"):
+                self._pop(tag)
+            return
+        if self.skip:
+            return
+        if tag == "a":
+            self._close_anchor()
+        self._pop(tag)
+        if tag in _BREAK2:
+            self._break(2)
+        elif tag in _BREAK1:
+            self._break(1)
+        elif tag in _CELL:
+            self._cell()
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+
+    def _pop(self, tag: str) -> None:
+        stack = self.stack
+        if stack and stack[-1][0] == tag:
+            if stack.pop()[1]:
+                self.emph -= 1
+            return
+        for i in range(len(stack) - 1, max(-1, len(stack) - 40), -1):
+            if self.stack[i][0] == tag:
+                for _, emph in self.stack[i:]:
+                    if emph:
+                        self.emph -= 1
+                del self.stack[i:]
+                return
+
+    def _close_anchor(self) -> None:
+        if self.anchor is None:
+            return
+        text = "".join(self.chunks[self.anchor_chunk :])
+        self.anchor.text = _SPACES.sub(" ", text).strip()[:300]
+        self.anchors.append(self.anchor)
+        self.anchor = None
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self._text(data)
+
+    def result(self) -> HtmlDoc:
+        self._close_anchor()
+        return HtmlDoc("".join(self.chunks).strip("\n"), self.anchors, self.emphasis)
+
+
+_TOKEN = re.compile(
+    r"<(?:(/?)([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>|!--.*?(?:-->|\Z)|![^>]*>|\?[^>]*>)", re.S
+)
+_ATTR = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+_RAW_END = {
+    "style": re.compile(r"</style\s*>", re.I),
+    "script": re.compile(r"</script\s*>", re.I),
+}
+_WANT_ATTRS = frozenset({"a", "img", "font"})
+MAX_HTML = 2_000_000
+
+
+def _attrs(raw: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for m in _ATTR.finditer(raw):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        if value is None:
+            value = m.group(4)
+        if value is not None and "&" in value:
+            value = unescape(value)
+        out.append((m.group(1).lower(), value))
+    return out
+
+
+def _feed(conv: _Converter, html: str) -> None:
+    pos = 0
+    n = len(html)
+    while pos < n:
+        m = _TOKEN.search(html, pos)
+        if m is None:
+            conv.handle_data(clean_text(unescape(html[pos:])))
+            return
+        if m.start() > pos:
+            data = html[pos : m.start()]
+            conv.handle_data(clean_text(unescape(data)) if "&" in data else data)
+        pos = m.end()
+        name = m.group(2)
+        if name is None:
+            continue  # comment, doctype, processing instruction, conditional comment
+        tag = name.lower()
+        if m.group(1):
+            conv.handle_endtag(tag)
+            continue
+        raw = m.group(3)
+        attrs = _attrs(raw) if tag in _WANT_ATTRS or "style" in raw or "STYLE" in raw else []
+        if tag in _RAW_END:
+            end = _RAW_END[tag].search(html, pos)
+            pos = n if end is None else end.end()
+            continue
+        if raw.endswith("/") and tag not in _VOID:
+            conv.handle_starttag(tag, attrs)
+            conv.handle_endtag(tag)
+        else:
+            conv.handle_starttag(tag, attrs)
+
+
+def html_to_text(html: str) -> HtmlDoc:
+    """Convert an HTML body; never raises."""
+    conv = _Converter()
+    try:
+        _feed(conv, clean_text(html[:MAX_HTML]))
+        return conv.result()
+    except Exception:  # pragma: no cover - defensive
+        text = unescape(re.sub(r"<[^>]*>", " ", html[:MAX_HTML]))
+        return HtmlDoc(clean_text(_SPACES.sub(" ", text)).strip())

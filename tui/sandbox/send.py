@@ -1,0 +1,108 @@
+"""Outbound mail of the sandbox (contract §5.5): recipient syntax and the optional SMTP relay.
+
+A send goes to each recipient one of three ways: a sandbox mailbox under an active lease gets
+it through ``mail.deliver`` (the inbound path), an external address goes to the SMTP relay
+when one is configured, and everything else stays in the outbox table.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from dataclasses import dataclass, field
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+_QUOTED = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"'
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*"
+_LITERAL = r"\[[\x21-\x5a\x5e-\x7e]*\]"
+_ADDR_SPEC = re.compile(rf"(?:{_DOT_ATOM}|{_QUOTED})@(?:{_DOMAIN}|{_LITERAL})")
+
+AUTH_FAILED = "Invalid login: 535 5.7.8 Error: authentication failed"
+"""What production's SMTP login answers a wrong mailbox password (the 502 message)."""
+ALL_REJECTED = "Can't send mail - all recipients were rejected"
+"""Prefix of the 502 message when no recipient was accepted (as nodemailer words it)."""
+
+
+def is_addr_spec(address: str) -> bool:
+    """A simple RFC 5322 ``addr-spec`` check (ASCII, no display name, no comments).
+
+    Local part: a dot-atom or a quoted string, at most 64 octets. Domain: dot-separated
+    LDH labels or a ``[literal]``. At most 254 octets in all.
+    """
+    if len(address) > 254 or not _ADDR_SPEC.fullmatch(address):
+        return False
+    local = address.rsplit("@", 1)[0]
+    return len(local) <= 64
+
+
+def split_hostport(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` too) as a tuple; ValueError when malformed."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass
+class RelayResult:
+    """Outcome of one relay transaction."""
+
+    accepted: list[str] = field(default_factory=list)
+    """Recipients the relay took."""
+    rejected: list[str] = field(default_factory=list)
+    """Recipients it refused, or all of them when the transaction failed."""
+    response: str | None = None
+    """The final reply to DATA (``250 ...``)."""
+    error: str | None = None
+    """What went wrong, if anything."""
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {message}".strip()
+
+
+def relay(
+    hostport: str, sender: str, recipients: list[str], raw: bytes, timeout: float
+) -> RelayResult:
+    """Forward ``raw`` to an SMTP server (blocking): one transaction, RCPT per recipient.
+
+    A refused RCPT rejects that recipient only; a connection, MAIL or DATA failure rejects
+    all of them. Never raises.
+    """
+    result = RelayResult()
+    try:
+        host, port = split_hostport(hostport)
+        with smtplib.SMTP(host, port, timeout=timeout) as client:
+            client.ehlo_or_helo_if_needed()
+            code, text = client.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, text, sender)
+            errors: list[str] = []
+            for rcpt in recipients:
+                code, text = client.rcpt(rcpt)
+                if code in (250, 251):
+                    result.accepted.append(rcpt)
+                else:
+                    result.rejected.append(rcpt)
+                    errors.append(f"{rcpt}: {_reply(code, text)}")
+            if not result.accepted:
+                client.rset()
+                result.error = "; ".join(errors)
+                return result
+            code, text = client.data(raw)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, text)
+            result.response = _reply(code, text)
+            result.error = "; ".join(errors) or None
+    except (OSError, ValueError, smtplib.SMTPException) as exc:
+        detail = exc
+        if isinstance(exc, smtplib.SMTPResponseException):
+            detail = _reply(exc.smtp_code, exc.smtp_error)  # type: ignore[assignment]
+        result.rejected = list(recipients)
+        result.accepted = []
+        result.response = None
+        result.error = f"relay {hostport}: {detail or type(exc).__name__}"
+    return result
