@@ -134,7 +134,42 @@ def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
         term.wait_for("EXITED:0", timeout=30)
     finally:
         term.close()
-    rows = sqlite3.connect(home / "sandbox" / "sandbox.sqlite3").execute(
-        "SELECT status FROM leases"
-    ).fetchall()
+    rows = (
+        sqlite3.connect(home / "sandbox" / "sandbox.sqlite3")
+        .execute("SELECT status FROM leases")
+        .fetchall()
+    )
+    assert rows == [("released",)]
+
+
+def test_closing_the_terminal_releases_and_exits(tmp_path):
+    home = tmp_path / "home"
+    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
+    term = Terminal([COMMAND, "--sandbox"], env)
+    try:
+        term.wait_for("throwaway sandbox wallet")
+        term.send("Enter")
+        term.wait_for("No active leases")
+        term.send("n")
+        term.wait_for("Allocate a mailbox")
+        term.send("Enter")
+        term.wait_for("@sandbox.mailagents.test")
+        shell = int(term.tmux("list-panes", "-t", term.name, "-F", "#{pane_pid}").strip())
+        app_pid = children_of(shell)[0]
+    finally:
+        term.close()  # the terminal goes away: SIGHUP
+    import time
+
+    deadline = time.monotonic() + 20
+    while os.path.exists(f"/proc/{app_pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = os.path.exists(f"/proc/{app_pid}")
+    if alive:
+        os.kill(app_pid, 9)
+    assert not alive, "the app kept running after its terminal closed"
+    rows = (
+        sqlite3.connect(home / "sandbox" / "sandbox.sqlite3")
+        .execute("SELECT status FROM leases")
+        .fetchall()
+    )
     assert rows == [("released",)]

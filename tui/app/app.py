@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -62,9 +63,9 @@ class MailagentsApp(App[None]):
         if self.services.settings.keymap:
             self.set_keymap(self.services.settings.keymap)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.signal_quit)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, self.signal_quit)
+            loop.add_signal_handler(signal.SIGHUP, self.hangup)
         from tui.app.screens.login import LoginScreen
 
         if self.services.session.load_saved() is not None:
@@ -74,8 +75,26 @@ class MailagentsApp(App[None]):
             self.push_screen(LoginScreen())
 
     def signal_quit(self) -> None:
-        """SIGTERM / SIGHUP: release this run's leases, then exit."""
+        """SIGTERM: release this run's leases (progress shown), then exit."""
         self.call_later(self.action_quit)
+
+    def hangup(self) -> None:
+        """SIGHUP: the terminal is gone. Release this run's leases without drawing, then end
+        the process at once: restoring a terminal that no longer exists can hang forever."""
+        if not self.quitting:
+            self.quitting = True
+            self.release_after_hangup()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def release_after_hangup(self) -> None:
+        """Release, then leave without touching the terminal."""
+        try:
+            await self.services.leases.release_run_leases(self.services.settings.release_timeout)
+        finally:
+            if self.sandbox is not None:
+                with contextlib.suppress(Exception):
+                    self.sandbox.stop(timeout=2.0)
+            os._exit(0)
 
     def after_sign_in(self) -> None:
         """Show the lease list and offer to release leases an earlier run left behind."""
