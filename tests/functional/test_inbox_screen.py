@@ -16,6 +16,7 @@ from tui.app.screens.leases import LeaseListScreen
 from tui.core.poller import PollSettings
 from tui.core.wallets import WalletSource
 
+FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5)
 SIZE = (120, 34)
 
 
@@ -55,15 +56,6 @@ def smtp_sandbox(sandbox_factory):
 
 
 @pytest.fixture(autouse=True)
-def fast_polls(monkeypatch):
-    from tui.core import poller
-
-    monkeypatch.setattr(
-        poller, "PollSettings", lambda: PollSettings(fast=0.1, normal=0.2, idle=0.5)
-    )
-
-
-@pytest.fixture(autouse=True)
 def no_system_clipboard(monkeypatch):
     import pyperclip
 
@@ -87,7 +79,7 @@ async def test_smtp_mail_appears_live_with_code_and_link(smtp_sandbox, wallet, t
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
     app = make_app(
-        make_settings(smtp_sandbox.base_url, tmp_path),
+        make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
     copied: list[str] = []
@@ -149,7 +141,7 @@ async def test_hostile_subjects_render_literally(smtp_sandbox, wallet, tmp_path)
         smtp_sandbox.deliver(lease.address, raw)
     await services.aclose()
     app = make_app(
-        make_settings(smtp_sandbox.base_url, tmp_path),
+        make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
     async with app.run_test(size=SIZE) as pilot:
@@ -180,7 +172,7 @@ async def test_only_mail_since_the_lease_unless_asked(smtp_sandbox, wallet, tmp_
     assert second.mailbox_id == first.mailbox_id
     await services.aclose()
     app = make_app(
-        make_settings(smtp_sandbox.base_url, tmp_path),
+        make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
     async with app.run_test(size=SIZE) as pilot:

@@ -141,3 +141,86 @@ def test_help_lists_every_command(env):
     result = run(env, "--help")
     for name in ("login", "leases", "lease", "wallet", "sandbox", "parse"):
         assert f"  {name}" in result.stdout
+
+
+def test_send_and_sent(env, sandbox, tmp_path):
+    a = json.loads(run(env, "lease", "new", "--json").stdout)
+    b = json.loads(run(env, "lease", "new", "--json").stdout)
+    body = tmp_path / "body.txt"
+    body.write_text("Your login code is 908172.\n")
+    result = run(
+        env,
+        "send",
+        "--lease",
+        a["lease_id"],
+        "--to",
+        b["address"],
+        "--to",
+        "ext@example.org",
+        "--subject",
+        "Login code",
+        "--text-file",
+        str(body),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    sent = json.loads(result.stdout)
+    assert sent["submission_status"] == "accepted"
+    assert sorted(sent["accepted"]) == sorted([b["address"], "ext@example.org"])
+
+    got = json.loads(run(env, "messages", "--lease", b["lease_id"], "--json").stdout)
+    assert [(m["sender"], m["otp"], m["source"]) for m in got] == [(a["address"], "908172", "api")]
+    assert run(env, "wait-otp", "--lease", b["lease_id"], "--timeout", "5").stdout == "908172\n"
+
+    attempts = json.loads(run(env, "sent", "--json").stdout)
+    assert attempts[0]["send_attempt_id"] == sent["send_attempt_id"]
+    assert attempts[0]["subject"] == "Login code"
+
+
+def test_send_refuses_bad_addresses_before_sending(env):
+    lease = json.loads(run(env, "lease", "new", "--json").stdout)
+    result = run(
+        env,
+        "send",
+        "--lease",
+        lease["lease_id"],
+        "--to",
+        "not an address",
+        "--subject",
+        "s",
+        "--text",
+        "t",
+    )
+    assert result.exit_code == 1
+    assert "not an email address: not, an, address" in result.stderr
+    assert json.loads(run(env, "sent", "--json").stdout) == []
+
+
+def test_send_without_stored_credentials_is_explained(env, sandbox, wallet):
+    from tui.sandbox.testing import sign_in
+
+    token = sign_in(sandbox.base_url, wallet)["access_token"]
+    import httpx
+
+    resp = httpx.post(
+        f"{sandbox.base_url}/v2/mailboxes/leases",
+        json={
+            "agent_id": sign_in(sandbox.base_url, wallet)["agent_id"],
+            "purpose": "x",
+            "ttl_hours": 1,
+        },
+        headers={"authorization": f"Bearer {token}"},
+    )
+    lease_id = resp.json()["lease_id"]  # allocated elsewhere: not in our ledger
+    result = run(
+        env, "send", "--lease", lease_id, "--to", "a@b.example", "--subject", "s", "--text", "t"
+    )
+    assert result.exit_code == 1
+    assert "reset its credentials" in result.stderr
+
+
+def test_wait_otp_times_out_with_exit_3(env):
+    lease = json.loads(run(env, "lease", "new", "--json").stdout)
+    result = run(env, "wait-otp", "--lease", lease["lease_id"], "--timeout", "0.5")
+    assert result.exit_code == 3
+    assert "no new code" in result.stderr

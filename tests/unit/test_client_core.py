@@ -372,3 +372,35 @@ async def test_session_errors_sign_in_again_once(status, body, renews):
             assert calls == ["Bearer token-0"]
     finally:
         await client.aclose()
+
+
+async def test_cooldown_of_an_unbound_tenant_is_explained(sandbox, wallet, tmp_path):
+    import time as _time
+
+    from tui.api.errors import RateLimitError
+    from tui.core.compose import send_text
+    from tui.core.session import Session, token_expiry
+    from tui.sandbox.testing import unbound_tenant
+
+    tenant = unbound_tenant(sandbox)
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    services.session.session = Session(
+        api_base=sandbox.base_url,
+        address="(no wallet)",
+        access_token=tenant["access_token"],
+        agent_id=tenant["agent_id"],
+        tenant_id=tenant["tenant_id"],
+        did="",
+        expires_at=token_expiry(tenant["access_token"]) or _time.time() + 3600,
+    )
+    try:
+        lease = (await services.leases.allocate("a", 1, release_on_exit=False)).lease
+        for i in range(10):
+            await send_text(services, lease.lease_id, ["x@example.org"], f"n{i}", text="t")
+        with pytest.raises(RateLimitError) as info:
+            await send_text(services, lease.lease_id, ["x@example.org"], "n10", text="t")
+    finally:
+        await services.aclose()
+    assert info.value.is_cooldown
+    message = info.value.user_message()
+    assert "may send 10 messages per 24h" in message and "bind a wallet" in message

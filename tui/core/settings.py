@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from tui.core.poller import PollSettings
 
 DEFAULT_API_BASE = "https://api.mailagents.net"
 APP_NAME = "mailagents-tui"
@@ -42,6 +44,8 @@ class Settings:
     """Binding id -> keys, passed to ``App.set_keymap``."""
     release_timeout: float = 10.0
     """Seconds allowed to release this run's leases on exit."""
+    poll: PollSettings = field(default_factory=PollSettings)
+    """Inbox poll intervals (``[poll]`` table: fast, normal, idle, idle_after...)."""
 
     @property
     def config_dir(self) -> Path:
@@ -96,6 +100,7 @@ class Settings:
             "bell": values.get("bell"),
             "keymap": values.get("keymap"),
             "release_timeout": values.get("release_timeout"),
+            "poll": values.get("poll"),
         }
         settings = base
         if mapping["api_base"] is not None:
@@ -115,11 +120,29 @@ class Settings:
                     raise SettingsError(f"{key} must be a number") from exc
         if isinstance(mapping["bell"], bool):
             settings = replace(settings, bell=mapping["bell"])
+        if isinstance(mapping["poll"], dict):
+            settings = replace(settings, poll=poll_settings(mapping["poll"]))
         if isinstance(mapping["keymap"], dict):
             settings = replace(
                 settings, keymap={str(k): str(v) for k, v in mapping["keymap"].items()}
             )
         return settings
+
+
+def poll_settings(values: dict[str, Any]) -> PollSettings:
+    """``[poll]`` from the TOML file, validated (seconds, positive)."""
+    known = {f.name for f in fields(PollSettings)}
+    unknown = set(values) - known
+    if unknown:
+        raise SettingsError(f"unknown [poll] setting(s): {', '.join(sorted(unknown))}")
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise SettingsError(f"[poll] {key} must be a positive number")
+        clean[key] = int(value) if key == "page_limit" else float(value)
+    if "page_limit" in clean and not 1 <= clean["page_limit"] <= 100:
+        raise SettingsError("[poll] page_limit must be 1..100")
+    return PollSettings(**clean)
 
 
 def normalize_api_base(value: str) -> str:

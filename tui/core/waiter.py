@@ -79,7 +79,7 @@ async def wait_for_code(
         lease.mailbox_id,
         since=iso_z(lease.started_at),
         lease_started=lease.started_at,
-        settings=settings or PollSettings(),
+        settings=settings or services.settings.poll,
     )
     deadline = time.monotonic() + timeout
     old: set[str] | None = None

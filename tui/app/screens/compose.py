@@ -74,6 +74,8 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         """A send is in flight."""
         self._save_timer: Any = None
         self._loading = True
+        self._initial: tuple[str, str, str] = ("", "", "")
+        self._restored = False
 
     @property
     def store(self) -> DraftStore:
@@ -113,6 +115,8 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         self.query_one("#compose-to", Input).value = self.draft.to
         self.query_one("#compose-subject", Input).value = self.draft.subject
         self.query_one("#compose-body", TextArea).text = self.draft.body
+        self._initial = (self.draft.to, self.draft.subject, self.draft.body)
+        self._restored = saved is not None and not saved.empty
         self._loading = False
         self.check_recipients()
         target = "#compose-body" if self.draft.to and self.draft.subject else "#compose-to"
@@ -242,12 +246,17 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             os.unlink(path)
 
     def action_close(self) -> None:
-        """Ask before discarding; keeping closes with the draft saved."""
+        """Ask before discarding what was typed; keeping closes with the draft saved."""
+        if self.sending:
+            return
         draft = self.collect()
-        if draft.empty or self.sending:
-            if not self.sending:
-                self.store.delete(draft.lease_id)
-                self.app.pop_screen()
+        untouched = (draft.to, draft.subject, draft.body) == self._initial
+        if draft.empty or (untouched and not self._restored):
+            # Nothing typed (an empty form, or a reply left as prefilled): nothing to lose.
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self.store.delete(draft.lease_id)
+            self.app.pop_screen()
             return
         self.save_now()
         from tui.app.dialogs.confirm import ConfirmDialog

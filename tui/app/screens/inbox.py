@@ -167,6 +167,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             self.lease.mailbox_id,
             since=since,
             lease_started=self.lease.started_at,
+            settings=self.app.services.settings.poll,
         )
         self.poller.touch()
         self._first_update = True

@@ -1,0 +1,136 @@
+"""Sending end to end: compose screen -> the other lease's inbox; failures keep the draft."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from support import make_services, make_settings, wallet_from
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from tui.app import make_app
+from tui.app.screens.compose import ComposeScreen
+from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.screens.sent import SentScreen
+from tui.core.compose import DraftStore
+from tui.core.poller import PollSettings
+from tui.core.wallets import WalletSource
+
+FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5)
+SIZE = (120, 34)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def new_app(sandbox, wallet, tmp_path):
+    return make_app(
+        make_settings(sandbox.base_url, tmp_path, poll=FAST),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+
+
+def select_lease(app, lease_id: str) -> None:
+    table = app.screen.query_one(DataTable)
+    table.move_cursor(row=table.get_row_index(lease_id))
+
+
+async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    alice = (await services.leases.allocate("alice", 1, release_on_exit=False)).lease
+    bob = (await services.leases.allocate("bob", 1, release_on_exit=False)).lease
+    await services.aclose()
+    app = new_app(sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 2)
+        select_lease(app, alice.lease_id)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = f"Bob <{bob.address}>"
+        compose.query_one("#compose-subject", Input).value = "Your verification code"
+        compose.query_one("#compose-body", TextArea).text = "Your verification code is 605813."
+        status = compose.query_one("#compose-status", Static)
+        await pilot.press("ctrl+s")
+        try:
+            await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        except AssertionError:
+            raise AssertionError(str(status.content)) from None
+        assert any(f"Sent to {bob.address}" in str(n.message) for n in app._notifications)
+        assert DraftStore(tmp_path / "state" / "drafts").load(alice.lease_id) is None
+
+        select_lease(app, bob.lease_id)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: len(inbox.items) == 1)
+        item = inbox.items[0]
+        assert item.message.sender == alice.address
+        assert item.code == "605813"
+
+        # Reply fills To and the Re: subject.
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        assert app.screen.query_one("#compose-to", Input).value == alice.address
+        assert app.screen.query_one("#compose-subject", Input).value == (
+            "Re: Your verification code"
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+
+        await pilot.press("escape")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[1] == "accepted" and bob.address in row[2]
+
+
+async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_path):
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("a", 1, release_on_exit=False)).lease
+    await services.aclose()
+    # Someone rotated the password elsewhere: the ledger's copy is now wrong.
+    ledger_path = tmp_path / "state" / "ledger.json"
+    data = json.loads(ledger_path.read_text())
+    data["leases"][0]["webmail_password"] = "stale-password"
+    ledger_path.write_text(json.dumps(data))
+
+    app = new_app(sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = "someone@example.org"
+        compose.query_one("#compose-subject", Input).value = "hello"
+        compose.query_one("#compose-body", TextArea).text = "precious words"
+        await pilot.press("ctrl+s")
+        status = compose.query_one("#compose-status", Static)
+        await until(pilot, lambda: "Not sent" in str(status.content))
+        assert "authentication failed" in str(status.content)
+        assert "draft is kept" in str(status.content)
+        assert isinstance(app.screen, ComposeScreen)
+        assert not compose.query_one("#compose-body", TextArea).disabled
+    draft = DraftStore(tmp_path / "state" / "drafts").load(lease.lease_id)
+    assert draft.body == "precious words" and "authentication failed" in draft.last_error
+
+    app2 = new_app(sandbox, wallet, tmp_path)
+    async with app2.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app2.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app2.screen.views) == 1)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app2.screen, ComposeScreen))
+        assert app2.screen.query_one("#compose-body", TextArea).text == "precious words"
+        status = str(app2.screen.query_one("#compose-status", Static).content)
+        assert "Draft restored" in status and "authentication failed" in status
