@@ -13,13 +13,13 @@ from pathlib import Path
 
 from tui.app import make_app
 from tui.app.dialogs.allocate import AllocateDialog
-from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.credentials import CredentialsDialog
 from tui.app.dialogs.help import HelpDialog
 from tui.app.screens.compose import ComposeScreen
 from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.screens.login import LoginScreen
+from tui.app.screens.sent import SentScreen
 from tui.auth.wallet import Wallet
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource
@@ -108,10 +108,15 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         app.screen.query_one("#compose-body").text = "Thanks, the code worked.\n\n-- agent"
         await pilot.pause(0.3)
         save("compose")
-        await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("y")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        await until(pilot, lambda: app.screen.query_one("#sent-table").row_count == 1)
+        await pilot.pause(0.3)
+        save("sent")
         await pilot.press("escape")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, timeout=20)

@@ -49,6 +49,8 @@ def code_badge(item: InboxItem) -> Text:
         return Text("sample", style="dim italic")
     if item.code:
         return Text(clean(item.code, 16), style="bold black on yellow")
+    if item.link:
+        return Text("link", style="bold cyan")
     if item.server_guess:
         return Text(f"{clean(item.server_guess, 12)}?", style="dim")
     return Text("")
