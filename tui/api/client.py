@@ -32,12 +32,16 @@ from tui.api.models import (
     AuthResult,
     Challenge,
     Credentials,
+    Invoice,
     Lease,
     Message,
     PaymentProof,
     Runtime,
     SendAttempt,
     SendResult,
+    UsageSummary,
+    Webhook,
+    WebhookDelivery,
     items_of,
 )
 
@@ -380,4 +384,59 @@ class MailagentsClient:
         """``GET /v2/send-attempts/{id}``."""
         return SendAttempt.from_json(
             await self._call("GET", f"/v2/send-attempts/{_seg(attempt_id)}")
+        )
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    async def create_webhook(self, event_types: list[str], target_url: str, secret: str) -> Webhook:
+        """``POST /v2/webhooks`` (protected)."""
+        body = {"event_types": event_types, "target_url": target_url, "secret": secret}
+        return Webhook.from_json(await self._call("POST", "/v2/webhooks", body=body))
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """``GET /v2/webhooks``."""
+        data = await self._call("GET", "/v2/webhooks")
+        return [Webhook.from_json(item) for item in items_of(data, "webhooks")]
+
+    async def get_webhook(self, webhook_id: str) -> Webhook:
+        """``GET /v2/webhooks/{id}``."""
+        return Webhook.from_json(await self._call("GET", f"/v2/webhooks/{_seg(webhook_id)}"))
+
+    async def rotate_webhook_secret(self, webhook_id: str) -> str:
+        """``POST /v2/webhooks/{id}/rotate-secret``: the new secret (shown only now)."""
+        data = await self._call("POST", f"/v2/webhooks/{_seg(webhook_id)}/rotate-secret", body={})
+        secret = data.get("secret") if isinstance(data, dict) else None
+        if not isinstance(secret, str):
+            raise InvalidResponseError("rotate-secret answer lacks 'secret'")
+        return secret
+
+    async def list_webhook_deliveries(self, webhook_id: str | None = None) -> list[WebhookDelivery]:
+        """``GET /v2/webhooks/deliveries[?webhook_id=]``: newest first."""
+        params = {"webhook_id": webhook_id} if webhook_id else None
+        data = await self._call("GET", "/v2/webhooks/deliveries", params=params)
+        return [WebhookDelivery.from_json(item) for item in items_of(data, "deliveries")]
+
+    async def get_webhook_delivery(self, delivery_id: str) -> WebhookDelivery:
+        """``GET /v2/webhooks/deliveries/{id}``."""
+        return WebhookDelivery.from_json(
+            await self._call("GET", f"/v2/webhooks/deliveries/{_seg(delivery_id)}")
+        )
+
+    # -- usage and billing ---------------------------------------------------------------------
+
+    async def usage_summary(self, period: str) -> UsageSummary:
+        """``GET /v2/usage/summary?period=YYYY-MM``."""
+        data = await self._call("GET", "/v2/usage/summary", params={"period": period})
+        return UsageSummary.from_json(data)
+
+    async def list_invoices(self, period: str | None = None) -> list[Invoice]:
+        """``GET /v2/billing/invoices[?period=]``."""
+        params = {"period": period} if period else None
+        data = await self._call("GET", "/v2/billing/invoices", params=params)
+        return [Invoice.from_json(item) for item in items_of(data, "invoices")]
+
+    async def get_invoice(self, invoice_id: str) -> Invoice:
+        """``GET /v2/billing/invoices/{id}``."""
+        return Invoice.from_json(
+            await self._call("GET", f"/v2/billing/invoices/{_seg(invoice_id)}")
         )

@@ -421,3 +421,146 @@ class SendAttempt:
             error=_opt(body, "error"),
             created_at=parse_timestamp(body.get("created_at")),
         )
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook (``/v2/webhooks``); the secret is never returned after creation."""
+
+    webhook_id: str
+    """Id."""
+    event_types: list[str]
+    """Subscribed events (``mail.received``, ``otp.extracted``)."""
+    target_url: str
+    """Where deliveries go."""
+    status: str
+    """Always ``active`` on the reference server."""
+    last_delivery_at: datetime | None
+    """Last delivery time."""
+    last_status_code: int | None
+    """HTTP status of the last delivery."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Webhook:
+        """Parse a webhook."""
+        body = _obj(data, "webhook")
+        code = body.get("last_status_code")
+        return cls(
+            webhook_id=_req(body, "webhook_id", "webhook"),
+            event_types=_str_list(body.get("event_types")),
+            target_url=_opt(body, "target_url") or "",
+            status=_opt(body, "status") or "unknown",
+            last_delivery_at=parse_timestamp(body.get("last_delivery_at")),
+            last_status_code=code if isinstance(code, int) else None,
+        )
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One delivery of an event to a webhook."""
+
+    delivery_id: str
+    """Id (also the ``x-agent-mail-delivery-id`` header)."""
+    webhook_id: str
+    """The webhook."""
+    status_code: int | None
+    """Final HTTP status (502 for network failures)."""
+    attempts: int
+    """Attempts made (1..3)."""
+    ok: bool
+    """Delivered with a 2xx."""
+    error_message: str | None
+    """Why it failed."""
+    response_excerpt: str | None
+    """Start of a non-2xx answer."""
+    delivered_at: datetime | None
+    """When."""
+
+    @classmethod
+    def from_json(cls, data: object) -> WebhookDelivery:
+        """Parse a delivery."""
+        body = _obj(data, "webhook delivery")
+        code = body.get("status_code")
+        attempts = body.get("attempts")
+        return cls(
+            delivery_id=_req(body, "delivery_id", "webhook delivery"),
+            webhook_id=_opt(body, "webhook_id") or "",
+            status_code=code if isinstance(code, int) else None,
+            attempts=attempts if isinstance(attempts, int) else 0,
+            ok=body.get("ok") is True,
+            error_message=_opt(body, "error_message"),
+            response_excerpt=_opt(body, "response_excerpt"),
+            delivered_at=parse_timestamp(body.get("delivered_at")),
+        )
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """``GET /v2/usage/summary?period=YYYY-MM``."""
+
+    period: str
+    """``YYYY-MM``."""
+    api_calls: int
+    """Usage records in the month."""
+    active_mailboxes: int
+    """Active, unexpired leases now (not per period)."""
+    message_parses: int
+    """``GET /v2/messages`` calls."""
+    billable_units: int
+    """Equal to api_calls on the reference server."""
+
+    @classmethod
+    def from_json(cls, data: object) -> UsageSummary:
+        """Parse a usage summary (numbers sit under ``usage``)."""
+        body = _obj(data, "usage")
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+
+        def num(key: str) -> int:
+            value = usage.get(key)
+            return int(value) if isinstance(value, int | float) else 0
+
+        return cls(
+            period=_opt(body, "period") or "",
+            api_calls=num("api_calls"),
+            active_mailboxes=num("active_mailboxes"),
+            message_parses=num("message_parses"),
+            billable_units=num("billable_units"),
+        )
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An invoice (list items carry ``period``; details carry ``statement_hash``)."""
+
+    invoice_id: str
+    """Id."""
+    period: str | None
+    """``YYYY-MM`` (list only)."""
+    amount_usdc: float
+    """Amount."""
+    status: str
+    """``draft`` or ``issued``."""
+    period_start: str | None
+    """First day."""
+    period_end: str | None
+    """Last day."""
+    statement_hash: str | None = None
+    """Set when issued (detail only)."""
+    settlement_tx_hash: str | None = None
+    """Settlement transaction, if any."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Invoice:
+        """Parse an invoice."""
+        body = _obj(data, "invoice")
+        amount = body.get("amount_usdc")
+        return cls(
+            invoice_id=_req(body, "invoice_id", "invoice"),
+            period=_opt(body, "period"),
+            amount_usdc=float(amount) if isinstance(amount, int | float) else 0.0,
+            status=_opt(body, "status") or "unknown",
+            period_start=_opt(body, "period_start"),
+            period_end=_opt(body, "period_end"),
+            statement_hash=_opt(body, "statement_hash"),
+            settlement_tx_hash=_opt(body, "settlement_tx_hash"),
+        )
