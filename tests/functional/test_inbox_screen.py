@@ -7,12 +7,13 @@ from email.message import EmailMessage
 
 import pytest
 from support import make_services, make_settings, wallet_from
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.app import make_app
 from tui.app.dialogs.open_link import OpenLinkDialog
 from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
+from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
 from tui.core.wallets import WalletSource
 
@@ -36,7 +37,7 @@ def text_of(app, selector: str) -> str:
 
 
 def rows(app) -> list[list[str]]:
-    table = app.screen.query_one("#inbox-list", DataTable)
+    table = app.screen.query_one("#inbox-list", MessageList)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
@@ -153,7 +154,7 @@ async def test_hostile_subjects_render_literally(smtp_sandbox, wallet, tmp_path)
             assert "\x1b" not in text and "\x07" not in text
             assert len(text) <= 200
         for i in range(len(HOSTILE_SUBJECTS)):
-            inbox.query_one("#inbox-list", DataTable).move_cursor(row=i)
+            inbox.query_one("#inbox-list", MessageList).move_cursor(row=i)
             await pilot.pause(0.05)
             meta = text_of(app, "#detail-meta")
             assert "\x1b" not in meta
@@ -185,3 +186,72 @@ async def test_only_mail_since_the_lease_unless_asked(smtp_sandbox, wallet, tmp_
         assert "before this lease" in text_of(app, "#detail-meta")
         await pilot.press("a")
         assert rows(app) == []
+
+
+async def test_ten_thousand_messages_browse_filter_and_keep_selection(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tui.api.models import Lease, Message
+    from tui.app.screens.inbox import InboxUpdated
+    from tui.core.leases import LeaseView
+    from tui.core.poller import PollStatus, PollUpdate
+    from tui.core.settings import Settings
+
+    now = datetime.now(UTC)
+
+    def message(i: int) -> Message:
+        return Message(
+            message_id=f"m{i}",
+            sender=f"svc{i}@site.test",
+            subject=f"Your code is {100000 + i}",
+            received_at=now - timedelta(seconds=i),
+            otp_code=str(100000 + i),
+            verification_link=None,
+            parsed_status="parsed",
+        )
+
+    msgs = [message(i) for i in range(10_000)]
+    lease = Lease(
+        lease_id="l",
+        mailbox_id="mb",
+        address="a@b.test",
+        lease_status="active",
+        started_at=now - timedelta(days=1),
+        expires_at=now + timedelta(hours=1),
+    )
+
+    class Offline(InboxScreen):
+        def start_poller(self) -> None:  # fed by hand: no network in this test
+            pass
+
+    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = Offline(LeaseView(lease, None))
+        await app.push_screen(screen)
+        screen.post_message(InboxUpdated(PollUpdate(msgs, msgs, PollStatus(state="ok"))))
+        table = screen.query_one("#inbox-list", MessageList)
+        await until(pilot, lambda: table.row_count == 10_000)
+        await pilot.press("G")
+        assert table.cursor_key == "m9999"
+        assert "svc9999@site.test" in text_of(app, "#detail-meta")
+        await pilot.press("k", "k")
+        assert table.cursor_key == "m9997"
+        # New mail on top keeps the selection on the same message.
+        newer = [
+            Message(
+                message_id="new",
+                sender="x@y.test",
+                subject="hi",
+                received_at=now,
+                otp_code=None,
+                verification_link=None,
+                parsed_status="failed",
+            ),
+            *msgs,
+        ]
+        screen.post_message(InboxUpdated(PollUpdate(newer, newer[:1], PollStatus(state="ok"))))
+        await until(pilot, lambda: table.row_count == 10_001)
+        assert table.cursor_key == "m9997"
+        await pilot.press("slash", "1", "0", "9", "9", "9", "9")
+        await until(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row_at(0)[1]) == "svc9999@site.test"

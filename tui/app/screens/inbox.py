@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,12 +14,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets import Footer, Input, Static
 
 from tui.api.models import iso_z
 from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.message_list import Column, MessageList
 from tui.core.inbox import InboxItem, build_item
 from tui.core.links import inspect_link
 from tui.core.poller import MailboxPoller, PollUpdate
@@ -101,15 +100,17 @@ class InboxScreen(WorkerErrors, Screen[None]):
         super().__init__()
         self.view = view
         """The :class:`tui.core.leases.LeaseView` whose mail is shown."""
-        self.items: list[InboxItem] = []
-        """Items as last built, newest first."""
+        self.order: list[str] = []
+        """Message ids, newest first."""
         self.show_older = False
         """Also show mail from before the lease started."""
         self.filter_text = ""
         """Substring filter on sender/subject/code."""
         self.poller: MailboxPoller | None = None
         """The running poller."""
+        self._messages: dict[str, Any] = {}
         self._cache: dict[str, InboxItem] = {}
+        self._visible_count = 0
         self._seen_codes: set[str] = set()
         self._first_update = True
 
@@ -123,8 +124,16 @@ class InboxScreen(WorkerErrors, Screen[None]):
         yield Static(id="inbox-header")
         yield Input(placeholder="filter by sender, subject or code", id="inbox-filter")
         with Horizontal(id="inbox-body"):
-            table: DataTable[Text] = DataTable(id="inbox-list", cursor_type="row")
-            yield table
+            yield MessageList(
+                [
+                    Column("When", 8),
+                    Column("From", 22),
+                    Column("Code", 10),
+                    Column("Subject", None),
+                ],
+                self.row_cells,
+                id="inbox-list",
+            )
             with VerticalScroll(id="inbox-detail"):
                 yield Static(id="detail-meta")
                 yield Static(id="detail-code")
@@ -135,11 +144,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         """Columns, header, and the poller."""
-        table = self.query_one("#inbox-list", DataTable)
-        table.add_column("When", key="when", width=8)
-        table.add_column("From", key="from", width=22)
-        table.add_column("Code", key="code", width=10)
-        table.add_column("Subject", key="subject")
+        table = self.query_one("#inbox-list", MessageList)
         self.query_one("#inbox-filter", Input).display = False
         self.render_header()
         self.render_detail(None)
@@ -186,16 +191,18 @@ class InboxScreen(WorkerErrors, Screen[None]):
         update = event.update
         changed = False
         for message in update.messages:
-            if message.message_id not in self._cache:
-                self._cache[message.message_id] = build_item(message, self.lease.started_at)
+            if message.message_id not in self._messages:
                 changed = True
+            self._messages[message.message_id] = message
         if changed or self._first_update:
-            self.items = [self._cache[m.message_id] for m in update.messages]
+            self.order = [m.message_id for m in update.messages]
             self.render_rows()
+            if len(self.order) - len(self._cache) > 200:
+                self.warm_items()
         if not self._first_update:
-            self.announce([self._cache[m.message_id] for m in update.new])
+            self.announce([self.item(m.message_id) for m in update.new])
         else:
-            self._seen_codes |= {i.message_id for i in self.items}
+            self._seen_codes |= set(self.order)
         self._first_update = False
         self.render_status()
 
@@ -243,7 +250,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if status.next_check is not None:
             wait = max(0, int(status.next_check - now))
             text.append(f" · next in {wait}s" if wait else " · checking…", style="dim")
-        shown = len(self.visible_items())
+        shown = self._visible_count
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
         if status.truncated:
             text.append(" · older mail may be missing (over 100 at once)", style="yellow")
@@ -260,69 +267,87 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     # -- rows -------------------------------------------------------------------------------
 
-    def visible_items(self) -> list[InboxItem]:
-        """Items shown: this lease's mail (or all), matching the filter."""
+    def item(self, message_id: str) -> InboxItem:
+        """The presentation of a message, built when first needed (big inboxes stay fast)."""
+        item = self._cache.get(message_id)
+        if item is None:
+            item = build_item(self._messages[message_id], self.lease.started_at)
+            self._cache[message_id] = item
+        return item
+
+    @work(exclusive=True, group="inbox-warm", exit_on_error=False)
+    async def warm_items(self) -> None:
+        """Build the items of a big inbox in small slices, between frames."""
+        import asyncio
+
+        pending = [mid for mid in self.order if mid not in self._cache]
+        for start in range(0, len(pending), 100):
+            for mid in pending[start : start + 100]:
+                if mid in self._messages:
+                    self.item(mid)
+            await asyncio.sleep(0)
+
+    @property
+    def items(self) -> list[InboxItem]:
+        """Every item, newest first (builds them all: not for hot paths)."""
+        return [self.item(mid) for mid in self.order]
+
+    def visible_keys(self) -> list[str]:
+        """Ids shown: this lease's mail (or all), matching the filter."""
         needle = self.filter_text.lower()
+        started = self.lease.started_at
         out = []
-        for item in self.items:
-            if item.before_lease and not self.show_older:
+        for mid in self.order:
+            m = self._messages[mid]
+            if not self.show_older and started and m.received_at and m.received_at < started:
                 continue
             if needle:
-                hay = " ".join([item.message.sender, item.message.subject, item.code or ""]).lower()
+                built = self._cache.get(mid)  # codes are warmed in the background
+                code = built.code if built is not None else m.otp_code
+                hay = f"{m.sender} {m.subject} {code or ''}".lower()
                 if needle not in hay:
                     continue
-            out.append(item)
+            out.append(mid)
         return out
 
+    def visible_items(self) -> list[InboxItem]:
+        """Items shown (builds them: not for hot paths)."""
+        return [self.item(mid) for mid in self.visible_keys()]
+
+    def row_cells(self, key: str) -> list[Text]:
+        """The list's cells for one message (rendered on demand, only when visible)."""
+        item = self.item(key)
+        m = item.message
+        return [
+            Text(relative_time(m.received_at), style="dim"),
+            Text(clean(m.sender, 60)),
+            code_badge(item),
+            Text(clean(m.subject, 200), style="dim" if item.sample else ""),
+        ]
+
     def render_rows(self) -> None:
-        """Rebuild the list, keeping the selected message selected."""
-        table = self.query_one("#inbox-list", DataTable)
-        selected = self.selected_item()
-        table.clear()
-        now = datetime.now(UTC)
-        for item in self.visible_items():
-            m = item.message
-            table.add_row(
-                Text(relative_time(m.received_at, now), style="dim"),
-                Text(clean(m.sender, 60)),
-                code_badge(item),
-                Text(clean(m.subject, 200), style="dim" if item.sample else ""),
-                key=item.message_id,
-            )
-        if selected is not None:
-            with contextlib.suppress(RowDoesNotExist):
-                table.move_cursor(row=table.get_row_index(selected.message_id))
+        """Show the visible items, keeping the selected message selected."""
+        table = self.query_one("#inbox-list", MessageList)
+        keys = self.visible_keys()
+        self._visible_count = len(keys)
+        table.set_rows(keys, changed=set())
         self.render_detail(self.selected_item())
 
     def refresh_times(self) -> None:
         """Update the relative times."""
-        table = self.query_one("#inbox-list", DataTable)
-        now = datetime.now(UTC)
-        for item in self.visible_items():
-            with contextlib.suppress(Exception):
-                table.update_cell(
-                    item.message_id,
-                    "when",
-                    Text(relative_time(item.message.received_at, now), style="dim"),
-                )
+        self.query_one("#inbox-list", MessageList).refresh_rows()
 
     def selected_item(self) -> InboxItem | None:
         """The message under the cursor."""
-        table = self.query_one("#inbox-list", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return self._cache.get(str(key))
+        key = self.query_one("#inbox-list", MessageList).cursor_key
+        return self.item(key) if key is not None and key in self._messages else None
 
-    @on(DataTable.RowSelected, "#inbox-list")
+    @on(MessageList.Selected, "#inbox-list")
     def row_selected(self) -> None:
         """Enter on a message focuses its detail."""
         self.action_open_message()
 
-    @on(DataTable.RowHighlighted, "#inbox-list")
+    @on(MessageList.Highlighted, "#inbox-list")
     def row_highlighted(self) -> None:
         """Show the highlighted message."""
         self.render_detail(self.selected_item())
@@ -420,7 +445,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             box.display = False
             self.filter_text = ""
             self.render_rows()
-            self.query_one("#inbox-list", DataTable).focus()
+            self.query_one("#inbox-list", MessageList).focus()
             return
         self.app.pop_screen()
 
@@ -507,24 +532,23 @@ class InboxScreen(WorkerErrors, Screen[None]):
     @on(Input.Submitted, "#inbox-filter")
     def filter_submitted(self) -> None:
         """Back to the list."""
-        self.query_one("#inbox-list", DataTable).focus()
+        self.query_one("#inbox-list", MessageList).focus()
 
     def action_cursor_down(self) -> None:
         """vim j."""
-        self.query_one("#inbox-list", DataTable).action_cursor_down()
+        self.query_one("#inbox-list", MessageList).action_cursor_down()
 
     def action_cursor_up(self) -> None:
         """vim k."""
-        self.query_one("#inbox-list", DataTable).action_cursor_up()
+        self.query_one("#inbox-list", MessageList).action_cursor_up()
 
     def action_cursor_top(self) -> None:
         """vim g."""
-        self.query_one("#inbox-list", DataTable).move_cursor(row=0)
+        self.query_one("#inbox-list", MessageList).action_first()
 
     def action_cursor_bottom(self) -> None:
         """vim G."""
-        table = self.query_one("#inbox-list", DataTable)
-        table.move_cursor(row=max(0, table.row_count - 1))
+        self.query_one("#inbox-list", MessageList).action_last()
 
     def action_compose(self) -> None:
         """Write a new message from this lease."""
