@@ -243,3 +243,22 @@ async def test_user_keymap_rebinds_allocate(tui_app):
         assert not isinstance(app.screen, AllocateDialog)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+
+
+async def test_paid_allocation_is_automatic_and_counted(sandbox_factory, wallet, tmp_path):
+    server = sandbox_factory(allocate_hourly_limit=1)
+    app = make_app(
+        make_settings(server.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in(app, pilot)
+        for expected in (1, 2):
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+            await pilot.press("enter")
+            await until(pilot, lambda n=expected: len(screen.views) == n)
+        await until(
+            pilot, lambda: "paid calls 1 x 0.001 = 0.001 USDC" in text_of(app, "#status-bar")
+        )
+        assert app.services.client.paid_calls == 1

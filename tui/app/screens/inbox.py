@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Static
 from tui.api.models import iso_z
 from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
+from tui.app.screens.leases import paid_calls_text
 from tui.app.widgets.message_list import Column, MessageList
 from tui.core.inbox import InboxItem, build_item
 from tui.core.links import inspect_link
@@ -254,9 +255,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
         if status.truncated:
             text.append(" · older mail may be missing (over 100 at once)", style="yellow")
-        client = self.app.services.client
-        if client.paid_calls:
-            text.append(f" · paid calls {client.paid_calls}", style="yellow")
+        text.append_text(paid_calls_text(self.app.services))
         self.query_one("#status-bar", Static).update(text)
 
     def set_status(self, message: str, *, error: bool = False) -> None:

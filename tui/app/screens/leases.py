@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,20 @@ from tui.app.routing import WorkerErrors
 from tui.core.leases import LeaseView
 from tui.core.sanitize import clean
 from tui.core.timefmt import time_left
+
+
+def paid_calls_text(services: Any) -> Text:
+    """` · paid calls 2 x 0.001 = 0.002 USDC` once this session paid for a call."""
+    client = services.client
+    if not client.paid_calls:
+        return Text()
+    runtime = services.session.runtime
+    price = runtime.overage_charge_usdc if runtime is not None else None
+    each = f" x {price:g}" if price is not None else ""
+    return Text(
+        f" · paid calls {client.paid_calls}{each} = {client.paid_usdc:g} USDC", style="yellow"
+    )
+
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
@@ -102,7 +116,6 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
 
     def set_status(self, message: str, *, error: bool = False) -> None:
         """The status line: leases count, paid calls, message."""
-        client = self.app.services.client
         text = Text()
         if error:
             text.append(message, style="bold red")
@@ -112,10 +125,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         text.append(f"   · {len(self.views)} active", style="dim")
         if run:
             text.append(f" · {run} released on quit", style="dim")
-        if client.paid_calls:
-            text.append(
-                f" · paid calls {client.paid_calls} ({client.paid_usdc:g} USDC)", style="yellow"
-            )
+        text.append_text(paid_calls_text(self.app.services))
         self.query_one("#status-bar", Static).update(text)
 
     # -- data ------------------------------------------------------------------------------
