@@ -586,9 +586,24 @@ def send(
         fail("the message is empty: give --text, --text-file or --html-file", 2)
 
     async def body(services: Any) -> Any:
-        return await send_text(
-            services, lease_id, list(to), subject, text=body_text, html=body_html
-        )
+        from tui.core.compose import MissingCredentials
+
+        try:
+            return await send_text(
+                services, lease_id, list(to), subject, text=body_text, html=body_html
+            )
+        except MissingCredentials:
+            if not sys.stdin.isatty() or not click.confirm(
+                "No stored password for this lease (allocated elsewhere). Reset its "
+                "credentials now? Anything using the old password stops working",
+                err=True,
+            ):
+                raise
+            lease_obj = await services.client.get_lease(lease_id)
+            await services.leases.reset_credentials(lease_obj)
+            return await send_text(
+                services, lease_id, list(to), subject, text=body_text, html=body_html
+            )
 
     result = run_with_services(ctx, body)
     data = send_dict(result)

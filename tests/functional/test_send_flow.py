@@ -134,3 +134,32 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
         assert app2.screen.query_one("#compose-body", TextArea).text == "precious words"
         status = str(app2.screen.query_one("#compose-status", Static).content)
         assert "Draft restored" in status and "authentication failed" in status
+
+
+async def test_lease_allocated_elsewhere_offers_a_reset_then_sends(sandbox, wallet, tmp_path):
+    from tui.app.dialogs.confirm import ConfirmDialog
+
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("a", 1, release_on_exit=False)).lease
+    await services.aclose()
+    (tmp_path / "state" / "ledger.json").unlink()  # as if another machine allocated it
+
+    app = new_app(sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = "someone@example.org"
+        compose.query_one("#compose-subject", Input).value = "hello"
+        compose.query_one("#compose-body", TextArea).text = "words"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "allocated elsewhere" in app.screen.question
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        entry = app.services.ledger.get(lease.lease_id)
+        assert entry is not None and entry.webmail_password
+    attempts = await make_services(sandbox.base_url, tmp_path, wallet).client.list_send_attempts()
+    assert [a.subject for a in attempts] == ["hello"]

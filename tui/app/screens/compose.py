@@ -21,6 +21,7 @@ from tui.core.compose import (
     ComposeError,
     Draft,
     DraftStore,
+    MissingCredentials,
     check_draft,
     parse_recipients,
     reply_subject,
@@ -199,6 +200,11 @@ class ComposeScreen(WorkerErrors, Screen[None]):
 
         try:
             result = await send_text(self.app.services, self.lease.lease_id, to, subject, text=body)
+        except MissingCredentials as exc:
+            self.finish_sending()
+            self.set_status(str(exc), error=True)
+            self.offer_reset()
+            return
         except (MailagentsError, ComposeError) as exc:
             message = exc.user_message() if isinstance(exc, MailagentsError) else str(exc)
             self.draft.last_error = message
@@ -217,6 +223,37 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         )
         self.draft = Draft(lease_id=self.lease.lease_id)
         self.app.pop_screen()
+
+    def offer_reset(self) -> None:
+        """No stored password: offer a confirmed credentials reset, then send again."""
+        from tui.app.dialogs.confirm import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.reset_and_send()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "This lease was allocated elsewhere: its mailbox password is unknown here.\n"
+                "Reset the credentials and send? Anything using the old password stops working.",
+                yes="Reset and send",
+                no="Cancel",
+            ),
+            done,
+        )
+
+    @work(exclusive=True, group="compose-reset", exit_on_error=False)
+    async def reset_and_send(self) -> None:
+        """Rotate the password (stored in the ledger), then send."""
+        from tui.api.errors import MailagentsError
+
+        self.set_status("Resetting the mailbox credentials…", warning=True)
+        try:
+            await self.app.services.leases.reset_credentials(self.lease)
+        except MailagentsError as exc:
+            self.set_status(f"Reset failed: {exc.user_message()}", error=True)
+            return
+        self.action_send()
 
     def finish_sending(self) -> None:
         """Re-enable the form."""
