@@ -69,7 +69,8 @@ class LoginScreen(Screen[None]):
             self.query_one("#login-button", Button).focus()
         self.load_runtime()
         if source.address is None and source.kind in ("env", "generate"):
-            self.load_wallet()
+            # Loading a key imports eth-account (~0.6 s of CPU): let the first frame paint.
+            self.call_after_refresh(self.load_wallet)
 
     @work(exclusive=True, group="wallet", exit_on_error=False)
     async def load_wallet(self) -> None:
