@@ -1,12 +1,19 @@
 """The installed ``mailagents-tui --sandbox`` in a real terminal (tmux): sign in, allocate with
-``n``, quit with ``q``, and find the lease released in the sandbox's database."""
+``n``, read a code that arrived over SMTP, and find the lease released however the app ends
+(``q``, SIGTERM, or the terminal closing)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import smtplib
 import sqlite3
 import stat
+import time
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from terminal import COMMAND, Terminal
@@ -17,58 +24,41 @@ pytestmark = [
 ]
 
 
-def test_allocate_and_quit_releases(tmp_path):
-    home = tmp_path / "home"
-    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
-    term = Terminal([COMMAND, "--sandbox"], env)
-    try:
-        screen = term.wait_for("Press enter to sign in")
-        assert "Sandbox   local" in screen
-        term.wait_for("throwaway sandbox wallet")
-        term.send("Enter")
-        term.wait_for("No active leases")
-        term.send("n")
-        term.wait_for("Allocate a mailbox")
-        term.send("Enter")
-        screen = term.wait_for("@sandbox.mailagents.test")
-        assert "active" in screen
-        term.send("q")
-        term.wait_for("EXITED:0", timeout=30)
-    finally:
-        term.close()
-    db = home / "sandbox" / "sandbox.sqlite3"
-    rows = sqlite3.connect(db).execute("SELECT status, released_ms FROM leases").fetchall()
-    assert len(rows) == 1
-    assert rows[0][0] == "released" and rows[0][1] is not None
-    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
-    ledger = (home / "state" / "ledger.json").read_text()
-    assert '"status": "released"' in ledger
+def start(home: Path, **size: int) -> Terminal:
+    """``mailagents-tui --sandbox`` in a fresh terminal, no system clipboard."""
+    env = {
+        "MAILAGENTS_HOME": str(home),
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "DISPLAY": "",
+        "WAYLAND_DISPLAY": "",
+    }
+    return Terminal([COMMAND, "--sandbox"], env, **size)
 
 
-def test_sigterm_releases_this_runs_leases(tmp_path):
-    import signal
+def sign_in_and_allocate(term: Terminal) -> str:
+    """Sign in, allocate with ``n``; return the screen showing the new lease."""
+    term.wait_for("throwaway sandbox wallet")
+    term.send("Enter")
+    term.wait_for("No active leases")
+    term.send("n")
+    term.wait_for("Allocate a mailbox")
+    term.send("Enter")
+    return term.wait_for("@sandbox.mailagents.test")
 
-    home = tmp_path / "home"
-    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
-    term = Terminal([COMMAND, "--sandbox"], env)
-    try:
-        term.wait_for("throwaway sandbox wallet")
-        term.send("Enter")
-        term.wait_for("No active leases")
-        term.send("n")
-        term.wait_for("Allocate a mailbox")
-        term.send("Enter")
-        term.wait_for("@sandbox.mailagents.test")
-        shell = term.tmux("list-panes", "-t", term.name, "-F", "#{pane_pid}").strip()
-        children = children_of(int(shell))
-        assert children, "the app's process was not found"
-        os.kill(children[0], signal.SIGTERM)
-        term.wait_for("EXITED:", timeout=30)
-    finally:
-        term.close()
-    db = home / "sandbox" / "sandbox.sqlite3"
-    rows = sqlite3.connect(db).execute("SELECT status FROM leases").fetchall()
-    assert rows == [("released",)]
+
+def lease_statuses(home: Path) -> list[str]:
+    """Lease statuses in the embedded sandbox's database."""
+    db = sqlite3.connect(home / "sandbox" / "sandbox.sqlite3")
+    return [row[0] for row in db.execute("SELECT status FROM leases")]
+
+
+def app_pid(term: Terminal) -> int:
+    """The app's process: the child of the pane's shell."""
+    shell = int(term.tmux("list-panes", "-t", term.name, "-F", "#{pane_pid}").strip())
+    children = children_of(shell)
+    assert children, "the app's process was not found"
+    return children[0]
 
 
 def children_of(pid: int) -> list[int]:
@@ -87,31 +77,40 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
-    import re
-    import smtplib
-    from email.message import EmailMessage
-
+def test_allocate_and_quit_releases(tmp_path):
     home = tmp_path / "home"
-    env = {
-        "MAILAGENTS_HOME": str(home),
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "DISPLAY": "",
-        "WAYLAND_DISPLAY": "",
-    }
-    term = Terminal([COMMAND, "--sandbox"], env, width=120, height=32)
+    term = start(home)
     try:
-        screen = term.wait_for("throwaway sandbox wallet")
-        found = re.search(r"SMTP 127\.0\.0\.1:(\d+)", screen)
-        assert found, screen
-        smtp_port = int(found.group(1))
-        term.send("Enter")
-        term.wait_for("No active leases")
-        term.send("n")
-        term.wait_for("Allocate a mailbox")
-        term.send("Enter")
-        screen = term.wait_for("@sandbox.mailagents.test")
+        assert "Sandbox   local" in term.wait_for("Press enter to sign in")
+        assert "active" in sign_in_and_allocate(term)
+        term.send("q")
+        term.wait_for("EXITED:0", timeout=30)
+    finally:
+        term.close()
+    assert lease_statuses(home) == ["released"]
+    assert stat.S_IMODE(os.stat(home / "sandbox" / "sandbox.sqlite3").st_mode) == 0o600
+    assert '"status": "released"' in (home / "state" / "ledger.json").read_text()
+
+
+def test_sigterm_releases_this_runs_leases(tmp_path):
+    home = tmp_path / "home"
+    term = start(home)
+    try:
+        sign_in_and_allocate(term)
+        os.kill(app_pid(term), signal.SIGTERM)
+        term.wait_for("EXITED:", timeout=30)
+    finally:
+        term.close()
+    assert lease_statuses(home) == ["released"]
+
+
+def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
+    home = tmp_path / "home"
+    term = start(home, width=120, height=32)
+    try:
+        found = re.search(r"SMTP 127\.0\.0\.1:(\d+)", term.wait_for("throwaway sandbox wallet"))
+        assert found
+        screen = sign_in_and_allocate(term)
         address = re.search(r"(\S+@sandbox\.mailagents\.test)", screen).group(1)
         term.send("Enter")
         term.wait_for("Inbox")
@@ -120,7 +119,7 @@ def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
         msg["To"] = address
         msg["Subject"] = "Widgets sign-in"
         msg.set_content("Your one-time code: 639204\nIt expires in 5 minutes. Ticket 12345678.")
-        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        with smtplib.SMTP("127.0.0.1", int(found.group(1)), timeout=10) as smtp:
             smtp.send_message(msg)
         term.wait_for("auth@widgets.example")
         term.wait_for("639204")
@@ -134,42 +133,22 @@ def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
         term.wait_for("EXITED:0", timeout=30)
     finally:
         term.close()
-    rows = (
-        sqlite3.connect(home / "sandbox" / "sandbox.sqlite3")
-        .execute("SELECT status FROM leases")
-        .fetchall()
-    )
-    assert rows == [("released",)]
+    assert lease_statuses(home) == ["released"]
 
 
 def test_closing_the_terminal_releases_and_exits(tmp_path):
     home = tmp_path / "home"
-    env = {"MAILAGENTS_HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ["PATH"]}
-    term = Terminal([COMMAND, "--sandbox"], env)
+    term = start(home)
     try:
-        term.wait_for("throwaway sandbox wallet")
-        term.send("Enter")
-        term.wait_for("No active leases")
-        term.send("n")
-        term.wait_for("Allocate a mailbox")
-        term.send("Enter")
-        term.wait_for("@sandbox.mailagents.test")
-        shell = int(term.tmux("list-panes", "-t", term.name, "-F", "#{pane_pid}").strip())
-        app_pid = children_of(shell)[0]
+        sign_in_and_allocate(term)
+        pid = app_pid(term)
     finally:
         term.close()  # the terminal goes away: SIGHUP
-    import time
-
     deadline = time.monotonic() + 20
-    while os.path.exists(f"/proc/{app_pid}") and time.monotonic() < deadline:
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.1)
-    alive = os.path.exists(f"/proc/{app_pid}")
+    alive = os.path.exists(f"/proc/{pid}")
     if alive:
-        os.kill(app_pid, 9)
+        os.kill(pid, signal.SIGKILL)
     assert not alive, "the app kept running after its terminal closed"
-    rows = (
-        sqlite3.connect(home / "sandbox" / "sandbox.sqlite3")
-        .execute("SELECT status FROM leases")
-        .fetchall()
-    )
-    assert rows == [("released",)]
+    assert lease_statuses(home) == ["released"]

@@ -22,7 +22,7 @@ from tui.app.routing import WorkerErrors
 from tui.app.screens.leases import paid_calls_text
 from tui.app.widgets.message_list import Column, MessageList
 from tui.core.inbox import InboxItem, build_item
-from tui.core.links import inspect_link
+from tui.core.links import LinkInfo, inspect_link
 from tui.core.poller import MailboxPoller, PollUpdate
 from tui.core.sanitize import clean, clean_block
 from tui.core.timefmt import relative_time
@@ -482,27 +482,29 @@ class InboxScreen(WorkerErrors, Screen[None]):
         where = copy_text(self.app, item.code)
         self.notify(f"Copied code {clean(item.code, 16)} to the {where}", markup=False)
 
-    def action_copy_link(self) -> None:
-        """Copy the verification link."""
+    def _target_link(self) -> LinkInfo | None:
+        """The selected message's link, inspected (or a warning toast)."""
         item = self._target()
         if item is None:
-            return
+            return None
         if not item.link:
             self.notify("This message has no verification link", severity="warning")
+            return None
+        return inspect_link(item.link)
+
+    def action_copy_link(self) -> None:
+        """Copy the verification link."""
+        info = self._target_link()
+        if info is None:
             return
-        info = inspect_link(item.link)
         where = copy_text(self.app, info.url)
         self.notify(f"Copied link to {info.host or '?'} to the {where}", markup=False)
 
     def action_open_link(self) -> None:
         """Show the host, then open on confirmation."""
-        item = self._target()
-        if item is None:
+        info = self._target_link()
+        if info is None:
             return
-        if not item.link:
-            self.notify("This message has no verification link", severity="warning")
-            return
-        info = inspect_link(item.link)
         from tui.app.dialogs.open_link import OpenLinkDialog
 
         def done(yes: bool | None) -> None:
