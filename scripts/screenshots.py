@@ -20,6 +20,8 @@ from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.screens.login import LoginScreen
 from tui.app.screens.sent import SentScreen
+from tui.app.screens.usage import UsageScreen
+from tui.app.screens.webhooks import WebhooksScreen
 from tui.auth.wallet import Wallet
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource
@@ -118,6 +120,23 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         await pilot.pause(0.3)
         save("sent")
         await pilot.press("escape")
+        # Webhooks: one receiver that is down, so the log shows a retried failure.
+        await app.services.client.create_webhook(
+            ["mail.received", "otp.extracted"], "http://127.0.0.1:9/hooks/mail", "s" * 24
+        )
+        server.deliver(lease.address, demo_messages(lease.address)[0])
+        server.wait_webhooks_idle(10)
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
+        await pilot.pause(1.0)
+        save("webhooks")
+        await pilot.press("escape")
+        await pilot.press("U")
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen))
+        await pilot.pause(1.0)
+        save("usage")
+        await pilot.press("escape")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, timeout=20)
     return saved
@@ -128,7 +147,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        SandboxServer(SandboxConfig(port=0, smtp_port=0)) as server,
+        SandboxServer(
+            SandboxConfig(port=0, smtp_port=0, webhook_backoff_s=0.01, webhook_timeout_s=1.0)
+        ) as server,
     ):
         for path in asyncio.run(shoot(out, server, Path(tmp))):
             print(path)

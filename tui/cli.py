@@ -732,5 +732,9 @@ def wallet_address(ctx: click.Context) -> None:
 
 LAZY_COMMANDS = {
     "sandbox": ("tui.sandbox.cli:sandbox", "Run the local mailagents sandbox service."),
+    "webhooks": ("tui.commands.billing:webhooks", "List webhooks and their delivery log."),
+    "webhook": ("tui.commands.billing:webhook", "Create webhooks and rotate their secrets."),
+    "usage": ("tui.commands.billing:usage", "A month's usage and the price of a paid call."),
+    "invoices": ("tui.commands.billing:invoices", "List invoices (`invoices show ID` for one)."),
 }
 """Subcommands defined in their own packages, imported only when used."""

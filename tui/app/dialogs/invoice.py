@@ -39,7 +39,7 @@ def invoice_text(invoice: Any, period: str | None) -> Text:
     for i, (label, value, style) in enumerate(rows):
         if i:
             text.append("\n")
-        text.append(f"{label:<11}", style="dim")
+        text.append(f"{label:<12}", style="dim")
         text.append(clean(value, 120), style=style)
     return text
 

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from tui.commands import (
+from tui.core.billing import (
     EVENT_TYPES,
     GENERATED_SECRET_CHARS,
     MIN_SECRET_CHARS,
@@ -73,8 +73,8 @@ class WebhookNewDialog(ModalScreen[NewWebhook | None]):
                     yield Checkbox(event, True, id=f"event-{event.replace('.', '-')}")
             yield Static(Text(EVENT_HELP, style="dim"), id="webhook-events-help")
             yield Label(
-                f"Secret ({MIN_SECRET_CHARS}+ characters; a random {GENERATED_SECRET_CHARS}-"
-                "character one is filled in, ctrl+g makes another)"
+                f"Secret ({MIN_SECRET_CHARS}+ characters; random {GENERATED_SECRET_CHARS} "
+                "filled in; ctrl+g makes another)"
             )
             with Horizontal(id="webhook-secret-row"):
                 yield Input(self.generated_secret, id="webhook-secret", max_length=256)

@@ -42,7 +42,7 @@ class WebhookSecretDialog(ModalScreen[None]):
             body.append(clean(self.secret, 300), style="bold")
             body.append(
                 "\n\nShown only now: the service never returns it again. Store it where your "
-                "receiver checks x-agent-mail-signature (HMAC-SHA256 of \"<timestamp>.<body>\").",
+                'receiver checks x-agent-mail-signature (HMAC-SHA256 of "<timestamp>.<body>").',
                 style="yellow",
             )
             yield Static(body, id="webhook-secret-body", classes="dialog-body")

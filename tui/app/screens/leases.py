@@ -54,6 +54,10 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         Binding("r", "refresh", "Refresh", id="leases.refresh", tooltip="Fetch the list again"),
         Binding("m", "compose", "Compose", id="leases.compose", tooltip="Write from this mailbox"),
         Binding("s", "sent", "Sent", id="leases.sent", tooltip="Send attempts"),
+        Binding(
+            "w", "webhooks", "Webhooks", id="leases.webhooks", tooltip="Webhooks and deliveries"
+        ),
+        Binding("U", "usage", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
         Binding("j", "cursor_down", "Down", show=False, id="leases.down", tooltip="Next row"),
         Binding("k", "cursor_up", "Up", show=False, id="leases.up", tooltip="Previous row"),
@@ -371,3 +375,15 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         from tui.app.screens.sent import SentScreen
 
         self.app.push_screen(SentScreen())
+
+    def action_webhooks(self) -> None:
+        """The webhooks screen."""
+        from tui.app.screens.webhooks import WebhooksScreen
+
+        self.app.push_screen(WebhooksScreen())
+
+    def action_usage(self) -> None:
+        """The usage and billing screen."""
+        from tui.app.screens.usage import UsageScreen
+
+        self.app.push_screen(UsageScreen())

@@ -1,0 +1,409 @@
+"""Webhooks: the list, the selected webhook's delivery log, create and rotate-secret."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui.app.routing import WorkerErrors
+from tui.core.sanitize import clean
+from tui.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+    from tui.app.dialogs.webhook_new import NewWebhook
+
+REFRESH_SECONDS = 20.0
+"""How often the list and the log are fetched again while the screen is shown."""
+
+
+def status_code_text(code: int | None) -> Text:
+    """An HTTP status coloured by class (2xx green, 4xx yellow, 5xx red, none dim)."""
+    if code is None:
+        return Text("-", style="dim")
+    style = "green" if 200 <= code < 300 else "yellow" if 400 <= code < 500 else "bold red"
+    return Text(str(code), style=style)
+
+
+class WebhooksLoaded(Message):
+    """The tenant's webhooks arrived."""
+
+    def __init__(self, webhooks: list[Any]) -> None:
+        super().__init__()
+        self.webhooks = webhooks
+        """:class:`tui.api.models.Webhook` items, sorted by target as the service sends them."""
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the newest list matters."""
+        return isinstance(message, WebhooksLoaded)
+
+
+class DeliveriesLoaded(Message):
+    """One webhook's delivery log arrived."""
+
+    def __init__(self, webhook_id: str, deliveries: list[Any]) -> None:
+        super().__init__()
+        self.webhook_id = webhook_id
+        """Whose log it is."""
+        self.deliveries = deliveries
+        """:class:`tui.api.models.WebhookDelivery` items, newest first."""
+
+
+class WebhookCreated(Message):
+    """A webhook was created."""
+
+    def __init__(self, webhook: Any, secret: str | None) -> None:
+        super().__init__()
+        self.webhook = webhook
+        """The new :class:`tui.api.models.Webhook`."""
+        self.secret = secret
+        """The generated secret to show once (None when the user typed it)."""
+
+
+class SecretRotated(Message):
+    """A webhook got a new secret from the service."""
+
+    def __init__(self, webhook_id: str, secret: str) -> None:
+        super().__init__()
+        self.webhook_id = webhook_id
+        """The webhook."""
+        self.secret = secret
+        """The new secret (shown once)."""
+
+
+class WebhooksScreen(WorkerErrors, Screen[None]):
+    """Webhooks (target, events, status, last delivery) over the selected one's deliveries."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="webhooks.back", tooltip="Back"),
+        Binding("n", "new", "New", id="webhooks.new", tooltip="Create a webhook"),
+        Binding(
+            "R",
+            "rotate",
+            "Rotate secret",
+            id="webhooks.rotate",
+            tooltip="Replace the selected webhook's secret (confirm; shown once)",
+        ),
+        Binding("r", "reload", "Refresh", id="webhooks.refresh", tooltip="Fetch again"),
+        Binding("j", "cursor_down", "Down", show=False, id="webhooks.down", tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", show=False, id="webhooks.up", tooltip="Previous row"),
+        Binding("g", "cursor_top", "Top", show=False, id="webhooks.top", tooltip="First row"),
+        Binding("G", "cursor_bottom", "Bottom", show=False, id="webhooks.bottom", tooltip="Last"),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.webhooks: list[Any] = []
+        """Webhooks as last loaded."""
+        self.deliveries: list[Any] = []
+        """The selected webhook's deliveries as last loaded."""
+        self.deliveries_of: str | None = None
+        """Webhook id whose log :attr:`deliveries` holds."""
+        self.pending_select: str | None = None
+        """A webhook to put the cursor on once the list has it (after creation)."""
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        yield Static(Text("Webhooks", style="bold"), id="webhooks-header")
+        hooks: DataTable[Text] = DataTable(
+            id="webhooks-table", cursor_type="row", zebra_stripes=True
+        )
+        yield hooks
+        yield Static(id="webhooks-empty")
+        yield Static(id="deliveries-title")
+        log: DataTable[Text] = DataTable(
+            id="deliveries-table", cursor_type="row", zebra_stripes=True
+        )
+        yield log
+        yield Static(id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and first load."""
+        hooks = self.hooks_table
+        hooks.add_column("Target", key="target")
+        hooks.add_column("Events", key="events")
+        hooks.add_column("Status", key="status", width=8)
+        hooks.add_column("Last delivery", key="last", width=13)
+        hooks.add_column("Code", key="code", width=4)
+        log = self.log_table
+        log.add_column("When", key="when", width=9)
+        log.add_column("Code", key="code", width=4)
+        log.add_column("Tries", key="attempts", width=5)
+        log.add_column("Result", key="ok", width=6)
+        log.add_column("Error / response", key="error")
+        self.query_one("#webhooks-empty", Static).display = False
+        self.update_log_title()
+        self.set_status("loading webhooks…")
+        self.load()
+        self.set_interval(REFRESH_SECONDS, self.load)
+        hooks.focus()
+
+    @property
+    def hooks_table(self) -> DataTable[Text]:
+        """The webhook list."""
+        return self.query_one("#webhooks-table", DataTable)
+
+    @property
+    def log_table(self) -> DataTable[Text]:
+        """The delivery log."""
+        return self.query_one("#deliveries-table", DataTable)
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        """The status line."""
+        self.query_one("#status-bar", Static).update(
+            Text(message, style="bold red" if error else "")
+        )
+
+    # -- data ------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="webhooks-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch the webhooks (the log follows for the selected one)."""
+        self.post_message(WebhooksLoaded(await self.app.services.client.list_webhooks()))
+
+    @work(exclusive=True, group="webhooks-deliveries", exit_on_error=False)
+    async def load_deliveries(self, webhook_id: str) -> None:
+        """Fetch one webhook's deliveries."""
+        found = await self.app.services.client.list_webhook_deliveries(webhook_id)
+        self.post_message(DeliveriesLoaded(webhook_id, found))
+
+    @on(WebhooksLoaded)
+    def webhooks_loaded(self, event: WebhooksLoaded) -> None:
+        """Redraw the list, keeping the cursor on the same webhook."""
+        table = self.hooks_table
+        selected = self.selected_webhook()
+        wanted = self.pending_select or (selected.webhook_id if selected is not None else None)
+        self.pending_select = None
+        self.webhooks = event.webhooks
+        table.clear()
+        for hook in self.webhooks:
+            events = ", ".join(hook.event_types)
+            table.add_row(
+                Text(clean(hook.target_url, 200)),
+                Text(clean(events, 60)) if events else Text("(none: never fires)", style="red"),
+                Text(clean(hook.status, 12), style="green" if hook.status == "active" else ""),
+                Text(
+                    relative_time(hook.last_delivery_at) if hook.last_delivery_at else "never",
+                    style="dim",
+                ),
+                status_code_text(hook.last_status_code),
+                key=hook.webhook_id,
+            )
+        if wanted is not None:
+            self.select(wanted)
+        empty = self.query_one("#webhooks-empty", Static)
+        empty.display = not self.webhooks
+        if not self.webhooks:
+            empty.update(Text("No webhooks. Press n to create one.", style="dim"))
+        count = len(self.webhooks)
+        self.set_status(
+            f"{count} webhook{'s' if count != 1 else ''} · updated "
+            f"{datetime.now().strftime('%H:%M:%S')}"
+        )
+        self.follow_selection()
+
+    def follow_selection(self) -> None:
+        """Load the log of the webhook under the cursor (or clear it)."""
+        hook = self.selected_webhook()
+        if hook is None:
+            self.deliveries_of = None
+            self.deliveries = []
+            self.log_table.clear()
+            self.update_log_title()
+            return
+        if hook.webhook_id != self.deliveries_of:
+            self.log_table.clear()
+            self.deliveries_of = hook.webhook_id
+            self.deliveries = []
+            self.update_log_title(loading=True)
+        self.load_deliveries(hook.webhook_id)
+
+    @on(DataTable.RowHighlighted, "#webhooks-table")
+    def webhook_highlighted(self) -> None:
+        """Moving in the list shows that webhook's log."""
+        hook = self.selected_webhook()
+        if hook is not None and hook.webhook_id != self.deliveries_of:
+            self.follow_selection()
+
+    @on(DeliveriesLoaded)
+    def deliveries_loaded(self, event: DeliveriesLoaded) -> None:
+        """Fill the log (if it is still the selected webhook's)."""
+        if event.webhook_id != self.deliveries_of:
+            return
+        self.deliveries = event.deliveries
+        log = self.log_table
+        log.clear()
+        for d in event.deliveries:
+            detail = Text()
+            if d.error_message:
+                detail.append(clean(d.error_message, 120), style="red")
+            if d.response_excerpt:
+                if detail:
+                    detail.append("  ")
+                detail.append(clean(d.response_excerpt, 200), style="dim")
+            log.add_row(
+                Text(relative_time(d.delivered_at), style="dim"),
+                status_code_text(d.status_code),
+                Text(str(d.attempts)),
+                Text("ok", style="green") if d.ok else Text("failed", style="bold red"),
+                detail,
+                key=d.delivery_id,
+            )
+        self.update_log_title()
+
+    def update_log_title(self, *, loading: bool = False) -> None:
+        """``Deliveries of <target>`` with a count."""
+        title = Text("Deliveries", style="bold")
+        hook = next((h for h in self.webhooks if h.webhook_id == self.deliveries_of), None)
+        if hook is None:
+            title.append("  (select a webhook)", style="dim")
+        else:
+            title.append(" of ")
+            title.append(clean(hook.target_url, 100))
+            if loading:
+                title.append("  loading…", style="dim")
+            elif not self.deliveries:
+                title.append("  none yet (one per new message, up to 3 attempts)", style="dim")
+            else:
+                failed = sum(1 for d in self.deliveries if not d.ok)
+                title.append(f"  {len(self.deliveries)} · {failed} failed", style="dim")
+        self.query_one("#deliveries-title", Static).update(title)
+
+    def selected_webhook(self) -> Any:
+        """The webhook under the list cursor, or None."""
+        table = self.hooks_table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+        return next((h for h in self.webhooks if h.webhook_id == key), None)
+
+    def select(self, webhook_id: str) -> None:
+        """Put the list cursor on a webhook (its log follows)."""
+        with contextlib.suppress(RowDoesNotExist):
+            self.hooks_table.move_cursor(row=self.hooks_table.get_row_index(webhook_id))
+
+    # -- create ----------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        """Ask for target, events and secret, then create."""
+        from tui.app.dialogs.webhook_new import WebhookNewDialog
+
+        def done(result: NewWebhook | None) -> None:
+            if result is not None:
+                self.set_status("creating webhook…")
+                self.create(result)
+
+        self.app.push_screen(WebhookNewDialog(), done)
+
+    @work(exclusive=True, group="webhooks-create", exit_on_error=False)
+    async def create(self, new: NewWebhook) -> None:
+        """``POST /v2/webhooks`` (protected: a 402 is paid by the client's proof policy)."""
+        hook = await self.app.services.client.create_webhook(
+            new.event_types, new.target_url, new.secret
+        )
+        self.post_message(WebhookCreated(hook, new.secret if new.generated else None))
+
+    @on(WebhookCreated)
+    def webhook_created(self, event: WebhookCreated) -> None:
+        """Toast, show a generated secret once, refresh and select the new webhook."""
+        hook = event.webhook
+        self.notify(f"Webhook created for {clean(hook.target_url, 100)}", markup=False)
+        self.pending_select = hook.webhook_id
+        self.load()
+        if event.secret is not None:
+            from tui.app.dialogs.webhook_secret import WebhookSecretDialog
+
+            self.app.push_screen(
+                WebhookSecretDialog(event.secret, "Webhook created: its secret", hook.target_url)
+            )
+
+    # -- rotate ----------------------------------------------------------------------------
+
+    def action_rotate(self) -> None:
+        """Confirm, then rotate the selected webhook's secret."""
+        hook = self.selected_webhook()
+        if hook is None:
+            self.notify("No webhook selected", severity="warning")
+            return
+        from tui.app.dialogs.confirm import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.set_status("rotating secret…")
+                self.rotate(hook.webhook_id)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Rotate the secret of {clean(hook.target_url, 100)}?\n"
+                "The service makes a new one and shows it once; receivers checking the old "
+                "secret reject deliveries until they have the new one.",
+                yes="Rotate",
+            ),
+            done,
+        )
+
+    @work(exclusive=True, group="webhooks-rotate", exit_on_error=False)
+    async def rotate(self, webhook_id: str) -> None:
+        """``POST /v2/webhooks/{id}/rotate-secret``."""
+        secret = await self.app.services.client.rotate_webhook_secret(webhook_id)
+        self.post_message(SecretRotated(webhook_id, secret))
+
+    @on(SecretRotated)
+    def secret_rotated(self, event: SecretRotated) -> None:
+        """Show the new secret once."""
+        from tui.app.dialogs.webhook_secret import WebhookSecretDialog
+
+        hook = next((h for h in self.webhooks if h.webhook_id == event.webhook_id), None)
+        self.set_status("secret rotated")
+        self.app.push_screen(
+            WebhookSecretDialog(event.secret, "New webhook secret", hook.target_url if hook else "")
+        )
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        """Fetch again now."""
+        self.set_status("refreshing…")
+        self.load()
+
+    def action_back(self) -> None:
+        """Back."""
+        self.app.pop_screen()
+
+    def focused_table(self) -> DataTable[Text]:
+        """The table j/k/g/G move: the focused one, else the list."""
+        focused = self.focused
+        return focused if isinstance(focused, DataTable) else self.hooks_table
+
+    def action_cursor_down(self) -> None:
+        """vim j."""
+        self.focused_table().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """vim k."""
+        self.focused_table().action_cursor_up()
+
+    def action_cursor_top(self) -> None:
+        """vim g."""
+        self.focused_table().move_cursor(row=0)
+
+    def action_cursor_bottom(self) -> None:
+        """vim G."""
+        table = self.focused_table()
+        table.move_cursor(row=max(0, table.row_count - 1))

@@ -1,0 +1,1 @@
+"""Headless commands kept out of ``tui.cli`` and registered there lazily."""
