@@ -224,3 +224,35 @@ def test_wait_otp_times_out_with_exit_3(env):
     result = run(env, "wait-otp", "--lease", lease["lease_id"], "--timeout", "0.5")
     assert result.exit_code == 3
     assert "no new code" in result.stderr
+
+
+def test_python_dash_m_runs_the_same_command():
+    import subprocess
+    import sys
+
+    from tui import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"mailagents-tui, version {__version__}"
+
+
+def test_core_layers_never_load_textual():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.cli, tui.core.services, tui.core.poller, tui.core.compose, "
+        "tui.core.waiter, tui.extract, tui.sandbox.app, tui.imap; "
+        "bad = [m for m in sys.modules "
+        "if m == 'textual' or m.startswith(('textual.', 'tui.app'))]; "
+        "heavy = [m for m in sys.modules if m.startswith('eth_account')]; "
+        "print(bad, heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[] []"
