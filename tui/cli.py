@@ -474,6 +474,7 @@ def message_dict(item: Any) -> dict[str, Any]:
         "parsed_status": m.parsed_status,
         "sample": item.sample,
         "before_lease": item.before_lease,
+        "after_lease": item.after_lease,
         "source": "api",
     }
 
@@ -493,7 +494,9 @@ def messages(ctx: click.Context, lease_id: str, show_all: bool, limit: int, as_j
         lease_obj = await services.client.get_lease(lease_id)
         since = None if show_all else iso_z(lease_obj.started_at)
         found = await services.client.list_messages(lease_obj.mailbox_id, since=since, limit=limit)
-        return [build_item(m, lease_obj.started_at) for m in found]
+        items = [build_item(m, lease_obj.started_at, lease_obj.released_at) for m in found]
+        # A released lease's later mail belongs to the next lessee: shown only with --all.
+        return [i for i in items if show_all or not i.after_lease]
 
     items = run_with_services(ctx, body)
     if as_json:
@@ -507,9 +510,16 @@ def messages(ctx: click.Context, lease_id: str, show_all: bool, limit: int, as_j
         m = item.message
         code = clean(item.code or (f"({item.server_guess}?)" if item.server_guess else "-"), 20)
         flag = " [sample]" if item.sample else (" [older]" if item.before_lease else "")
+        if item.after_lease:
+            flag = " [after release]"
+        link = ""
+        if item.link:
+            from tui.core.links import inspect_link
+
+            link = f"  link: {clean(inspect_link(item.link).host, 60) or '?'}"
         click.echo(
             f"{iso_z(m.received_at)}  {clean(m.sender, 40):<40}  {code:<10}  "
-            f"{clean(m.subject, 60)}{flag}"
+            f"{clean(m.subject, 60)}{flag}{link}"
         )
 
 
@@ -527,7 +537,7 @@ def wait_otp(
     ctx: click.Context, lease_id: str, timeout: float, want_link: bool, fresh: bool
 ) -> None:
     """Print the lease's next code (or link) and exit 0; exit 3 on timeout."""
-    from tui.core.waiter import WaitTimeout, wait_for_code
+    from tui.core.waiter import LeaseNotActive, WaitTimeout, wait_for_code
 
     async def body(services: Any) -> str:
         value, _item = await wait_for_code(
@@ -539,6 +549,8 @@ def wait_otp(
         value = run_with_services(ctx, body)
     except WaitTimeout as exc:
         fail(str(exc), EXIT_TIMEOUT)
+    except LeaseNotActive as exc:
+        fail(str(exc))
     from tui.core.sanitize import clean
 
     click.echo(clean(value, 2000))
@@ -637,7 +649,11 @@ def sent(ctx: click.Context, as_json: bool) -> None:
             "accepted": a.accepted,
             "rejected": a.rejected,
             "error": a.error,
+            "message_id": a.message_id,
+            "response": a.response,
+            "envelope": a.envelope,
             "created_at": iso_z(a.created_at),
+            "updated_at": iso_z(a.updated_at),
         }
         for a in attempts
     ]

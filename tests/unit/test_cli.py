@@ -256,3 +256,39 @@ def test_core_layers_never_load_textual():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] []"
+
+
+def test_released_lease_does_not_claim_the_next_lessees_mail(env, sandbox):
+    from tui.sandbox.mail import build_mime
+
+    first = json.loads(run(env, "lease", "new", "--json").stdout)
+    sandbox.deliver(
+        first["address"],
+        build_mime(sender="a@one.test", to=first["address"], subject="mine", text="code 111111"),
+    )
+    run(env, "lease", "release", first["lease_id"])
+    second = json.loads(run(env, "lease", "new", "--json").stdout)
+    assert second["address"] == first["address"]  # the same mailbox, re-leased
+    sandbox.deliver(
+        second["address"],
+        build_mime(
+            sender="b@two.test",
+            to=second["address"],
+            subject="theirs",
+            text="Your verification code is 222222",
+        ),
+    )
+    old = json.loads(run(env, "messages", "--lease", first["lease_id"], "--json").stdout)
+    assert [m["subject"] for m in old] == ["mine"]
+    everything = json.loads(
+        run(env, "messages", "--lease", first["lease_id"], "--all", "--json").stdout
+    )
+    assert {(m["subject"], m["after_lease"]) for m in everything} == {
+        ("mine", False),
+        ("theirs", True),
+    }
+    waited = run(env, "wait-otp", "--lease", first["lease_id"], "--timeout", "1")
+    assert waited.exit_code == 1
+    assert "is released" in waited.stderr
+    human = run(env, "messages", "--lease", second["lease_id"]).stdout
+    assert "222222" in human and "theirs" in human

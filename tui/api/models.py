@@ -405,6 +405,14 @@ class SendAttempt:
     """Why it failed."""
     created_at: datetime | None
     """When."""
+    message_id: str | None = None
+    """SMTP message id, when known."""
+    response: str | None = None
+    """The mail server's answer, when known."""
+    envelope: dict[str, Any] | None = None
+    """SMTP envelope (``from``, ``to``)."""
+    updated_at: datetime | None = None
+    """Last change."""
 
     @classmethod
     def from_json(cls, data: object) -> SendAttempt:
@@ -420,6 +428,10 @@ class SendAttempt:
             rejected=_str_list(body.get("rejected")),
             error=_opt(body, "error"),
             created_at=parse_timestamp(body.get("created_at")),
+            message_id=_opt(body, "message_id"),
+            response=_opt(body, "response"),
+            envelope=body.get("envelope") if isinstance(body.get("envelope"), dict) else None,
+            updated_at=parse_timestamp(body.get("updated_at")),
         )
 
 
@@ -475,6 +487,8 @@ class WebhookDelivery:
     """Start of a non-2xx answer."""
     delivered_at: datetime | None
     """When."""
+    request_id: str | None = None
+    """``x-request-id`` of the request that stored the mail."""
 
     @classmethod
     def from_json(cls, data: object) -> WebhookDelivery:
@@ -491,6 +505,7 @@ class WebhookDelivery:
             error_message=_opt(body, "error_message"),
             response_excerpt=_opt(body, "response_excerpt"),
             delivered_at=parse_timestamp(body.get("delivered_at")),
+            request_id=_opt(body, "request_id"),
         )
 
 
@@ -556,7 +571,8 @@ class Invoice:
         amount = body.get("amount_usdc")
         return cls(
             invoice_id=_req(body, "invoice_id", "invoice"),
-            period=_opt(body, "period"),
+            # The detail answer has no period: derive it from period_start (YYYY-MM-DD).
+            period=_opt(body, "period") or (_opt(body, "period_start") or "")[:7] or None,
             amount_usdc=float(amount) if isinstance(amount, int | float) else 0.0,
             status=_opt(body, "status") or "unknown",
             period_start=_opt(body, "period_start"),

@@ -51,6 +51,7 @@ def delivery_dict(delivery: Any) -> dict[str, Any]:
         "error_message": delivery.error_message,
         "response_excerpt": delivery.response_excerpt,
         "delivered_at": iso_z(delivery.delivered_at),
+        "request_id": delivery.request_id,
     }
 
 

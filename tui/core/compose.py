@@ -137,7 +137,8 @@ def sending_credentials(services: Services, lease_id: str) -> LedgerEntry:
     if entry is None or not entry.webmail_password:
         raise MissingCredentials(
             "no stored password for this lease (allocated elsewhere): reset its credentials "
-            "first (`lease credentials ID --reset`, or p then R in the TUI)"
+            f"first (`mailagents-tui lease credentials {lease_id} --reset --yes`, or p then R "
+            "in the TUI)"
         )
     return entry
 

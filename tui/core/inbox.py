@@ -51,6 +51,14 @@ class InboxItem:
     """The fake sample message of the reference server."""
     before_lease: bool = False
     """Received before the current lease started (an earlier lessee's mail)."""
+    after_lease: bool = False
+    """Received after the lease was released (a later lessee's mail)."""
+
+    @property
+    def foreign(self) -> bool:
+        """Another lessee's mail (before the lease started or after it ended)."""
+        return self.before_lease or self.after_lease
+
     body_text: str | None = None
     """The text body, when a source provided one."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +75,9 @@ class InboxItem:
         return self.message.received_at
 
 
-def build_item(message: Message, lease_started: datetime | None = None) -> InboxItem:
+def build_item(
+    message: Message, lease_started: datetime | None = None, lease_ended: datetime | None = None
+) -> InboxItem:
     """Decide code, guess, link and flags for an API message.
 
     Our own extractor on the subject wins when it finds a code (the subject is the only text
@@ -89,7 +99,9 @@ def build_item(message: Message, lease_started: datetime | None = None) -> Inbox
         # Found in the body, which the client cannot see: the server's word for it.
         code, source = server_code, "server"
     guess = server_code if server_code and server_code != code else None
-    before = bool(lease_started and message.received_at and message.received_at < lease_started)
+    received = message.received_at
+    before = bool(lease_started and received and received < lease_started)
+    after = bool(lease_ended and received and received > lease_ended)
     return InboxItem(
         message=message,
         code=None if sample else code,
@@ -98,4 +110,5 @@ def build_item(message: Message, lease_started: datetime | None = None) -> Inbox
         link=message.verification_link,
         sample=sample,
         before_lease=before,
+        after_lease=after,
     )

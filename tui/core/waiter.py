@@ -45,15 +45,19 @@ class ReturnedCodes:
 
 def usable(item: InboxItem, want_link: bool) -> str | None:
     """The value ``wait-otp`` may print for an item (never samples, older mail or guesses)."""
-    if item.sample or item.before_lease:
+    if item.sample or item.foreign:
         return None
     return item.link if want_link else item.code
 
 
 async def lease_items(lease: Lease, poller: MailboxPoller) -> list[InboxItem]:
-    """Poll once and build the items of the current lease."""
+    """Poll once and build the items of the lease."""
     update = await poller.poll_once()
-    return [build_item(m, lease.started_at) for m in update.messages]
+    return [build_item(m, lease.started_at, lease.released_at) for m in update.messages]
+
+
+class LeaseNotActive(Exception):
+    """Waiting on a lease that no longer receives mail for its holder."""
 
 
 async def wait_for_code(
@@ -71,6 +75,10 @@ async def wait_for_code(
     with ``fresh``, only mail first seen after this call started. Raises :class:`WaitTimeout`.
     """
     lease = await services.client.get_lease(lease_id)
+    if not lease.is_active:
+        raise LeaseNotActive(
+            f"lease {lease_id} is {lease.lease_status}: new mail to its address is not yours"
+        )
     returned = ReturnedCodes(services.settings.state_dir / "returned.json")
     kind = "link" if want_link else "otp"
     done = returned.get(lease_id, kind)

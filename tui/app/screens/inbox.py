@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,9 +151,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.render_header()
         self.render_detail(None)
         self.start_poller()
-        self.set_interval(1.0, self.render_status)
+        self.set_interval(1.0, self.tick)
         self.set_interval(30.0, self.refresh_times)
         table.focus()
+
+    def tick(self) -> None:
+        """Every second: the lease countdown and the poll state."""
+        self.render_header()
+        self.render_status()
 
     def render_header(self) -> None:
         """Address, lease time left, older-mail mode."""
@@ -249,8 +255,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
             checked = datetime.fromtimestamp(status.last_checked or now).strftime("%H:%M:%S")
             text.append(f"checked {checked}")
         if status.next_check is not None:
-            wait = max(0, int(status.next_check - now))
-            text.append(f" · next in {wait}s" if wait else " · checking…", style="dim")
+            wait = max(1, math.ceil(status.next_check - now))
+            text.append(f" · next in {wait}s", style="dim")
         shown = self._visible_count
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
         if status.truncated:
@@ -317,11 +323,15 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """The list's cells for one message (rendered on demand, only when visible)."""
         item = self.item(key)
         m = item.message
+        subject = Text(clean(m.subject, 200), style="dim" if item.sample else "")
+        if item.foreign:
+            subject = Text("older · ", style="yellow").append_text(subject)
+            subject.stylize("dim")
         return [
             Text(relative_time(m.received_at), style="dim"),
-            Text(clean(m.sender, 60)),
+            Text(clean(m.sender, 60), style="dim" if item.foreign else ""),
             code_badge(item),
-            Text(clean(m.subject, 200), style="dim" if item.sample else ""),
+            subject,
         ]
 
     def render_rows(self) -> None:
