@@ -96,6 +96,13 @@ def run_with_services(
             return await body(services)
         finally:
             await services.aclose()
+            client = services.client
+            if client.paid_calls:
+                click.echo(
+                    f"mailagents-tui: paid {client.paid_calls} call(s) past the free limits "
+                    f"({client.paid_usdc:g} USDC)",
+                    err=True,
+                )
 
     return asyncio.run(main())
 

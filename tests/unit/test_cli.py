@@ -292,3 +292,18 @@ def test_released_lease_does_not_claim_the_next_lessees_mail(env, sandbox):
     assert "is released" in waited.stderr
     human = run(env, "messages", "--lease", second["lease_id"]).stdout
     assert "222222" in human and "theirs" in human
+
+
+def test_paid_calls_are_reported_on_stderr(sandbox_factory, wallet, tmp_path):
+    server = sandbox_factory(allocate_hourly_limit=1)
+    env = {
+        "MAILAGENTS_HOME": str(tmp_path / "home"),
+        "MAILAGENTS_API_BASE": server.base_url,
+        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
+    }
+    first = run(env, "lease", "new", "--json")
+    assert first.exit_code == 0 and "paid" not in first.stderr
+    second = run(env, "lease", "new", "--json")
+    assert second.exit_code == 0
+    assert "paid 1 call(s) past the free limits (0.001 USDC)" in second.stderr
+    assert json.loads(second.stdout)["lease_status"] == "active"

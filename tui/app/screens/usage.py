@@ -219,7 +219,7 @@ class UsageScreen(WorkerErrors, Screen[None]):
             text.append("loading…", style="dim")
         else:
             rows = [
-                ("API calls", s.api_calls, "billed calls: allocate, release, reset, list, send"),
+                ("API calls", s.api_calls, "allocate, release, reset, list, send, webhook"),
                 ("Active mailboxes", s.active_mailboxes, "now, whatever the month"),
                 ("Message parses", s.message_parses, "message list calls"),
                 ("Billable units", s.billable_units, ""),
