@@ -30,3 +30,22 @@ def make_services(
         wallet_source=WalletSource.of(wallet_from(account)),
         run_id=run_id,
     )
+
+
+async def until(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (fails the test on timeout)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def text_of(app: Any, selector: str) -> str:
+    """The plain text of a Static on the current screen."""
+    from textual.widgets import Static
+
+    return str(app.screen.query_one(selector, Static).content)

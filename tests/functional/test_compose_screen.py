@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from support import make_services, make_settings, wallet_from
+from support import make_services, make_settings, until, wallet_from
 from textual.widgets import Input, Static, TextArea
 
 from tui.app import make_app
@@ -16,15 +14,6 @@ from tui.core.compose import DraftStore
 from tui.core.wallets import WalletSource
 
 SIZE = (110, 34)
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 def status(app) -> str:

@@ -6,8 +6,7 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
-from support import make_services, make_settings, wallet_from
-from textual.widgets import Static
+from support import make_services, make_settings, text_of, until, wallet_from
 
 from tui.app import make_app
 from tui.app.dialogs.open_link import OpenLinkDialog
@@ -19,21 +18,6 @@ from tui.core.wallets import WalletSource
 
 FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5)
 SIZE = (120, 34)
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).content)
 
 
 def rows(app) -> list[list[str]]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
-from support import make_settings, wallet_from
-from textual.widgets import DataTable, Static
+from support import make_settings, text_of, until, wallet_from
+from textual.widgets import DataTable
 
 from tui.app import make_app
 from tui.app.dialogs.allocate import AllocateDialog
@@ -19,20 +16,6 @@ from tui.app.screens.login import LoginScreen
 from tui.core.wallets import WalletSource
 
 SIZE = (110, 32)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds (fails the test on timeout)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).content)
 
 
 def table_rows(app) -> list[list[str]]:

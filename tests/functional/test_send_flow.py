@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from support import make_services, make_settings, wallet_from
+from support import make_services, make_settings, until, wallet_from
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from tui.app import make_app
@@ -19,15 +18,6 @@ from tui.core.wallets import WalletSource
 
 FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5)
 SIZE = (120, 34)
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 def new_app(sandbox, wallet, tmp_path):

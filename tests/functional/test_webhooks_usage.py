@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-from collections.abc import Callable
 
 import pytest
-from support import make_services, make_settings, wallet_from
-from textual.widgets import Checkbox, DataTable, Input, Sparkline, Static
+from support import make_services, make_settings, text_of, until, wallet_from
+from textual.widgets import Checkbox, DataTable, Input, Sparkline
 
 from tui.app import make_app
 from tui.app.dialogs.confirm import ConfirmDialog
@@ -23,20 +22,6 @@ from tui.core.wallets import WalletSource
 from tui.sandbox.testing import WebhookReceiver, webhook_signature
 
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds (fails the test on timeout)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).content)
 
 
 def rows(app, selector: str) -> list[list[str]]:
