@@ -82,6 +82,65 @@ def dense_200kb(code: str = "482193") -> bytes:
     )
 
 
+def _html_message(subject: str, html: str) -> bytes:
+    head = f"From: x@y.example\nSubject: {subject}\nContent-Type: text/html; charset=utf-8\n\n"
+    return head.encode() + html.encode()
+
+
+def plain_numbers_200kb(code: str = "482193") -> bytes:
+    """Worst case: 200 KB of text/plain that is nearly all numbers (a tab-separated export of
+    4-8 digit ids, quantities, amounts and mixed ids), the code at the end."""
+    lines = []
+    i = 0
+    while sum(len(x) + 1 for x in lines) < 200_000:
+        lines.append(
+            f"{1000 + i % 9000}\t{100000 + i * 7919 % 900000}\t{10000000 + i * 104729 % 89999999}"
+            f"\t{i % 977}.{i % 100:02d}\tA{i % 97}K{i % 89}\t{20000 + i * 31 % 70000}"
+        )
+        i += 1
+    body = "\n".join(lines) + f"\n\nYour verification code is {code}\n"
+    return b"From: x@y.example\nSubject: report\nContent-Type: text/plain\n\n" + body.encode()
+
+
+def nested_tables_200kb(code: str = "482193") -> bytes:
+    """Worst case: 200 KB of tables nested in tables (layout-table mail builders), one number
+    per innermost cell, the code in the middle."""
+    cells = []
+    i = 0
+    while sum(map(len, cells)) < 196_000:
+        cell = (
+            f"<b>{i * 7919 % 1000000:06d}</b>"
+            if i != 700
+            else f"Your verification code:<br><b>{code}</b>"
+        )
+        cells.append(
+            '<table role="presentation" width="100%"><tr><td style="padding:0">'
+            '<table><tr><td style="font-size:14px"><div><span>'
+            f"{cell}</span></div></td></tr></table></td></tr></table>"
+        )
+        i += 1
+    return _html_message("nested", "<table><tr><td>" + "".join(cells) + "</td></tr></table>")
+
+
+def links_200kb(code: str = "482193") -> bytes:
+    """Worst case: 200 KB of anchors (a link directory), each with a number in its text and
+    URL, then a bare-URL list, the code at the top."""
+    parts = [f"<p>Your verification code is <b>{code}</b></p><ul>"]
+    i = 0
+    while sum(map(len, parts)) < 170_000:
+        parts.append(
+            f'<li><a href="https://e.example/item/{i}?ref=list&amp;id={i * 37}">Item {i} '
+            f"(#{10000 + i})</a></li>"
+        )
+        i += 1
+    parts.append("</ul><pre>")
+    while sum(map(len, parts)) < 200_000:
+        parts.append(f"https://e.example/x/{i}/{i * 7919}\n")
+        i += 1
+    parts.append("</pre>")
+    return _html_message("links", "".join(parts))
+
+
 def _time(func, *args) -> tuple[float, float]:
     w, c = time.perf_counter(), time.process_time()
     func(*args)
@@ -111,11 +170,17 @@ def main(argv: list[str] | None = None) -> int:
         rates.append(len(messages) / cpu if cpu else float("inf"))
         wall_rates.append(len(messages) / wall if wall else float("inf"))
 
-    big = {"newsletter": newsletter_200kb(), "dense table (worst case)": dense_200kb()}
+    big = {
+        "newsletter": newsletter_200kb(),
+        "dense table (worst case)": dense_200kb(),
+        "plain numbers (worst case)": plain_numbers_200kb(),
+        "nested tables (worst case)": nested_tables_200kb(),
+        "links (worst case)": links_200kb(),
+    }
     big_times: dict[str, list[tuple[float, float]]] = {}
     for name, raw in big.items():
         assert analyze_message(raw).otp == "482193", name
-        big_times[name] = [_time(analyze_message, raw) for _ in range(1 if args.quick else 5)]
+        big_times[name] = [_time(analyze_message, raw) for _ in range(1 if args.quick else 7)]
 
     print(f"python {platform.python_version()} on {platform.machine()}, {runs} run(s)")
     print(
@@ -136,10 +201,13 @@ def main(argv: list[str] | None = None) -> int:
         wall_ms = [w * 1000 for _, w in times]
         print(
             f"200 KB {name} ({len(big[name]) / 1024:.0f} KB): CPU min {min(cpu_ms):.1f} ms,"
-            f" median {statistics.median(cpu_ms):.1f} ms; wall median"
+            f" median {statistics.median(cpu_ms):.1f} ms, max {max(cpu_ms):.1f} ms; wall median"
             f" {statistics.median(wall_ms):.1f} ms   budget <= {BUDGET_200KB_MS:.0f} ms"
         )
-    ok = ok and statistics.median(c * 1000 for c, _ in big_times["newsletter"]) <= BUDGET_200KB_MS
+    ok = ok and all(
+        statistics.median(c * 1000 for c, _ in times) <= BUDGET_200KB_MS
+        for times in big_times.values()
+    )
     print("within budget" if ok else "OVER BUDGET")
     return 0
 

@@ -27,6 +27,8 @@ _BREAK1 = frozenset(
 )  # fmt: skip
 _BREAK2 = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr"})
 _CELL = frozenset({"td", "th"})
+# tag -> 2 (blank line), 1 (new line) or 0 (table cell); _BREAK2 wins over _BREAK1 ("hr")
+_BREAKS = {**dict.fromkeys(_CELL, 0), **dict.fromkeys(_BREAK1, 1), **dict.fromkeys(_BREAK2, 2)}
 _EMPH_TAGS = frozenset(
     {"b", "strong", "h1", "h2", "h3", "code", "kbd", "tt", "samp", "big", "mark"}
 )
@@ -40,6 +42,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u061c\u18
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_STACK = 256
+_NO_ATTRS: dict[str, str] = {}
 
 
 def clean_text(text: str) -> str:
@@ -134,7 +137,8 @@ class _Converter:
                 self.trailing_nl = len(data) - len(data.rstrip("\n"))
                 self.line_has_text = not data.endswith("\n")
             return
-        data = _SPACES.sub(" ", data)
+        if not data.isprintable() or "  " in data:  # printable: no tab, newline, ...
+            data = _SPACES.sub(" ", data)
         if not data:
             return
         if data[0] == " ":
@@ -168,16 +172,16 @@ class _Converter:
             return
         if self.skip:
             return
-        a = {k: (v or "") for k, v in attrs}
+        a = {k: (v or "") for k, v in attrs} if attrs else _NO_ATTRS
         if tag == "br":
             self._break(1)
             return
-        if tag in _BREAK2:
-            self._break(2)
-        elif tag in _BREAK1:
-            self._break(1)
-        elif tag in _CELL:
-            self._cell()
+        brk = _BREAKS.get(tag)
+        if brk is not None:
+            if brk:
+                self._break(brk)
+            else:
+                self._cell()
         if tag == "img":
             if self.anchor is not None:
                 self.anchor.has_img = True
@@ -217,12 +221,12 @@ class _Converter:
         if tag == "a":
             self._close_anchor()
         self._pop(tag)
-        if tag in _BREAK2:
-            self._break(2)
-        elif tag in _BREAK1:
-            self._break(1)
-        elif tag in _CELL:
-            self._cell()
+        brk = _BREAKS.get(tag)
+        if brk is not None:
+            if brk:
+                self._break(brk)
+            else:
+                self._cell()
         if tag == "pre" and self.pre:
             self.pre -= 1
 
@@ -284,33 +288,34 @@ def _attrs(raw: str) -> list[tuple[str, str | None]]:
 def _feed(conv: _Converter, html: str) -> None:
     pos = 0
     n = len(html)
+    text, start_tag, end_tag = conv._text, conv.handle_starttag, conv.handle_endtag
     while pos < n:
-        m = _TOKEN.search(html, pos)
-        if m is None:
-            conv.handle_data(clean_text(unescape(html[pos:])))
-            return
-        if m.start() > pos:
-            data = html[pos : m.start()]
-            conv.handle_data(clean_text(unescape(data)) if "&" in data else data)
-        pos = m.end()
-        name = m.group(2)
-        if name is None:
-            continue  # comment, doctype, processing instruction, conditional comment
-        tag = name.lower()
-        if m.group(1):
-            conv.handle_endtag(tag)
-            continue
-        raw = m.group(3)
-        attrs = _attrs(raw) if tag in _WANT_ATTRS or "style" in raw or "STYLE" in raw else []
-        if tag in _RAW_END:
-            end = _RAW_END[tag].search(html, pos)
-            pos = n if end is None else end.end()
-            continue
-        if raw.endswith("/") and tag not in _VOID:
-            conv.handle_starttag(tag, attrs)
-            conv.handle_endtag(tag)
+        # one finditer pass, restarted only after a <style> or <script> body is skipped
+        for m in _TOKEN.finditer(html, pos):
+            mstart, mend = m.span()
+            if mstart > pos and not conv.skip:
+                data = html[pos:mstart]
+                text(clean_text(unescape(data)) if "&" in data else data)
+            pos = mend
+            slash, name, raw = m.groups()
+            if name is None:
+                continue  # comment, doctype, processing instruction, conditional comment
+            tag = name.lower()
+            if slash:
+                end_tag(tag)
+                continue
+            if tag in _RAW_END:
+                end = _RAW_END[tag].search(html, pos)
+                pos = n if end is None else end.end()
+                break
+            attrs = _attrs(raw) if tag in _WANT_ATTRS or "style" in raw or "STYLE" in raw else []
+            start_tag(tag, attrs)
+            if raw.endswith("/") and tag not in _VOID:
+                end_tag(tag)
         else:
-            conv.handle_starttag(tag, attrs)
+            if pos < n:
+                conv.handle_data(clean_text(unescape(html[pos:])))
+            return
 
 
 def html_to_text(html: str) -> HtmlDoc:

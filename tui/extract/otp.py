@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, insort
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tui.extract.model import Candidate
@@ -132,8 +133,14 @@ def _alt(words: list[str]) -> str:
 _LATIN_E = r"(?![A-Za-zÀ-ÿ])"
 
 
-def _trie_alternation(fragments: list[str]) -> str:
-    """Alternation grouped by first character, so each position tries few branches."""
+def _trie_alternation(fragments: list[str], suffix: str = "") -> str:
+    """Alternation grouped by first character, so each position tries few branches.
+
+    ``suffix`` is appended to every branch (``(?:a|b)S`` and ``aS|bS`` match the same), so that
+    every branch starts with a literal character: the regex engine then skips, in C, the
+    positions whose character cannot start a label (digits, punctuation) instead of trying
+    the alternation there.
+    """
     groups: dict[str, list[str]] = {}
     residual: list[str] = []
     for frag in fragments:
@@ -145,8 +152,10 @@ def _trie_alternation(fragments: list[str]) -> str:
     parts = []
     for first, rests in sorted(groups.items()):
         rests = sorted(set(rests), key=len, reverse=True)
-        parts.append(re.escape(first) + ("(?:" + "|".join(rests) + ")" if rests != [""] else ""))
-    parts.extend(sorted(residual, key=len, reverse=True))
+        parts.append(
+            re.escape(first) + ("(?:" + "|".join(rests) + ")" if rests != [""] else "") + suffix
+        )
+    parts.extend(frag + suffix for frag in sorted(residual, key=len, reverse=True))
     return "|".join(parts)
 
 
@@ -155,21 +164,30 @@ _KIND_RES = [
     ("decoy", re.compile(_alt(_DECOY), re.I)),
     ("generic", re.compile(_alt(_GENERIC), re.I)),
 ]
-_LABEL = re.compile(
-    rf"(?:{_trie_alternation(_STRONG + _DECOY + _GENERIC)}){_LATIN_E}|#\s*(?=\d)", re.I
-)
+_LABEL = re.compile(_trie_alternation(_STRONG + _DECOY + _GENERIC, _LATIN_E) + r"|#\s*(?=\d)", re.I)
 
 
 _LABEL_LOWER = re.compile(_LABEL.pattern)  # for text already lower-cased: no IGNORECASE cost
 
 
+_KIND_CACHE: dict[str, str] = {}
+
+
 def _kind(word: str) -> str:
+    kind = _KIND_CACHE.get(word)
+    if kind is not None:
+        return kind
+    kind = "decoy"
     if word.startswith("#"):
-        return "hash"
-    for kind, rx in _KIND_RES:
-        if rx.fullmatch(word):
-            return kind
-    return "decoy"
+        kind = "hash"
+    else:
+        for name, rx in _KIND_RES:
+            if rx.fullmatch(word):
+                kind = name
+                break
+    if len(_KIND_CACHE) < 4096:
+        _KIND_CACHE[word] = kind
+    return kind
 
 
 # Words that mark a line as a postal address or legal footer.
@@ -190,32 +208,43 @@ _MEETING = re.compile(
 # ---------------------------------------------------------------------------------------
 # Masks: spans that can never be (part of) a code
 
+# Each alternative starts with a single character test (no leading lookbehind or repeat), so
+# the regex engine skips the alternatives that cannot start at a position without entering
+# them; a leading lookbehind such as (?<!\d) is written after the first character instead,
+# and runs that can only be matched whole are possessive. Same matches as the plain form
+# (checked by tests/unit/test_extract_perf.py against it).
+_R18 = r"[-.]\d{3}[-.]\d{4}(?!\d)"
 _MASKS = re.compile(
     r"|".join(
         [
-            r"\d{4}\s?[-/.年]\s?\d{1,2}\s?[-/.月]\s?\d{1,2}\s?日?",  # 2024-05-01, 2024年5月1日
-            r"\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?\d{2,4}(?!\d)",  # 01/05/2024, 1.5.24
-            r"\d{1,2}\s?月\s?\d{1,2}\s?日",  # 5月1日
-            r"\d{4}\s?年(?:\s?\d{1,2}\s?月)?",  # 2024年
-            r"\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\.?)?",  # 10:30, 10:30:15 pm
-            r"\d{1,2}\s?[ap]\.?m\.?(?![A-Za-z])",  # 10 am
-            r"\d{1,2}h\d{2}",  # 14h30
+            # 2024-05-01, 01/05/2024, 5月1日, 2024年, 10:30 pm, 10 am, 14h30 (one leading digit,
+            # then a run of at most 3 more: a digit deep inside a long run is rejected at once)
+            r"\d(?!\d{4})(?:"
+            r"\d{3}\s?[-/.年]\s?\d{1,2}\s?[-/.月]\s?\d{1,2}\s?日?"
+            r"|\d?\s?[-/.]\s?\d{1,2}\s?[-/.]\s?\d{2,4}(?!\d)"
+            r"|\d?\s?月\s?\d{1,2}\s?日"
+            r"|\d{3}\s?年(?:\s?\d{1,2}\s?月)?"
+            r"|\d?(?::\d{2}){1,2}(?:\s?[ap]\.?m\.?)?"
+            r"|\d?\s?[ap]\.?m\.?(?![A-Za-z])"
+            r"|\d?h\d{2})",
             r"[$€£¥₹₩]\s?\d[\d,. ]{0,20}\d|[$€£¥₹₩]\s?\d",  # $1,234.56
-            r"(?<![\d.,])\d[\d,.]{0,20}\s?(?:€|円|元|USD|EUR|GBP|JPY|CNY|RMB|CHF|kr)(?![A-Za-z])",
-            r"(?<![\d.,])\d+(?:[.,]\d+)+",  # 1.234,56 / 2.4.1 / 10.0.0.1
-            r"(?<!\d)\d+\s?%",
-            r"(?:[*•xX·.]{2,}|[xX])\s?-?\d{4}(?!\d)",  # **** 4242, x4242
-            r"(?-i:\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b)",  # CA 94107
-            r"\d{5}-\d{4}",  # zip+4
-            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            r"\d(?<![\d.,]\d)[\d,.]{0,20}+\s?(?:€|円|元|USD|EUR|GBP|JPY|CNY|RMB|CHF|kr)(?![A-Za-z])",
+            r"\d(?<![\d.,]\d)\d*+(?:[.,]\d+)+",  # 1.234,56 / 2.4.1 / 10.0.0.1
+            r"\d(?<!\d\d)\d*+\s?%",
+            r"[*•xX·.](?:[*•xX·.]+|(?<=[xX]))\s?-?\d{4}(?!\d)",  # **** 4242, x4242
+            r"(?-i:[A-Z](?<!\w[A-Z])[A-Z]\s\d{5}(?:-\d{4})?\b)",  # CA 94107
+            r"\d\d{4}-\d{4}",  # zip+4
+            r"(?-i:[0-9a-fA-F])[0-9a-f]{7}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             # phone numbers: international, (area) local, 3-3-4, 0x.. national, CN mobile
-            r"(?:\+|00)\d{1,3}[\s.-]?(?:\(\d{1,5}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}",
+            r"[+0](?:(?<=\+)|(?<=0)0)\d{1,3}[\s.-]?(?:\(\d{1,5}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}",
             r"\(\d{2,5}\)\s?\d{2,5}(?:[\s.-]\d{2,5}){1,2}",
-            r"(?<!\d)1?[-.\s]?\d{3}[-.]\d{3}[-.]\d{4}(?!\d)",
-            r"(?<!\d)0\d{1,4}[-\s/]\d{2,5}[-\s/]\d{3,5}(?!\d)",
-            r"(?<!\d)0\d(?:[\s.]\d{2}){4}(?!\d)",
-            r"(?<!\d)1[3-9]\d[\s-]\d{4}[\s-]\d{4}(?!\d)",
-            r"(?<!\d)[48]00[\s-]\d{3}[\s-]\d{4}(?!\d)",
+            r"1(?<!\d1)[-.\s]?\d{3}" + _R18,
+            r"[-.\s](?<!\d[-.\s])\d{3}" + _R18,
+            r"\d(?<!\d\d)\d\d" + _R18,
+            r"0(?<!\d0)\d{1,4}[-\s/]\d{2,5}[-\s/]\d{3,5}(?!\d)",
+            r"0(?<!\d0)\d(?:[\s.]\d{2}){4}(?!\d)",
+            r"1(?<!\d1)[3-9]\d[\s-]\d{4}[\s-]\d{4}(?!\d)",
+            r"[48](?<!\d[48])00[\s-]\d{3}[\s-]\d{4}(?!\d)",
         ]
     ),
     re.I,
@@ -274,6 +303,12 @@ _CAPS_STOP = frozenset(
 _SEGMENT_TRIM = " :.-\u2013\u2014*()[]\"'「」『』【】<>=#|"
 
 MAX_OCCURRENCES = 600
+# Huge texts are searched in their head and around code keywords only (see _focus).
+FOCUS_MIN_TEXT = 30_000
+FOCUS_HEAD = 10_000
+FOCUS_MARGIN = 400
+FOCUS_BUDGET = 40_000
+_DIGITS_BASE = {4: 0.4, 5: 0.6, 6: 1.0, 7: 0.5, 8: 0.7}
 _URL_MASK = re.compile(r"(?:https?://|www\.|HTTPS?://)[^\s<>\"']+")
 _EMAIL_AT = re.compile(r"@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _EMAIL_LOCAL = re.compile(r"[\w.+-]{1,64}\Z")
@@ -326,6 +361,7 @@ class _Occ:
 
 
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+_LATIN_CHARS = frozenset(chr(c) for c in range(0x100) if _LATIN.match(chr(c)))
 
 
 def _labels(text: str) -> list[tuple[int, int, str, str]]:
@@ -336,11 +372,13 @@ def _labels(text: str) -> list[tuple[int, int, str, str]]:
         text, rx = lower, _LABEL_LOWER
     else:
         rx = _LABEL
+    latin = _LATIN_CHARS
     for m in rx.finditer(text):
-        st = m.start()
-        if st and _LATIN.match(text, st - 1) and _LATIN.match(text, st):
+        st, en = m.span()
+        if st and text[st - 1] in latin and text[st] in latin:
             continue  # inside a word ("border", "decode")
-        labels.append((st, m.end(), _kind(m.group(0)), m.group(0)))
+        word = m.group()
+        labels.append((st, en, _kind(word), word))
     return labels
 
 
@@ -379,11 +417,20 @@ _DECOY_GAP = re.compile(
 _TIGHT_GAP = re.compile(
     r"[\s:\uff1a\-=*]*(?:is|lautet|est|es|ist|は|为|是|為)?[\s:\uff1a\-=*]*", re.I
 )
-_TRAVEL = re.compile(
-    r"(?<![A-Za-z])(?:flight|boarding|itinerary|check-in|departure|e-ticket|pnr|record\s+locator|"
-    r"trip\s+to|your\s+trip|reservation\s+confirmed|vol\s+|vuelo|flug|航班|便名)",
-    re.I,
+_TRAVEL_WORDS = (
+    r"flight|boarding|itinerary|check-in|departure|e-ticket|pnr|record\s+locator|"
+    r"trip\s+to|your\s+trip|reservation\s+confirmed|vol\s+|vuelo|flug|航班|便名"
 )
+_TRAVEL = re.compile(rf"(?<![A-Za-z])(?:{_TRAVEL_WORDS})", re.I)
+# The same two searches on lower-cased text, without IGNORECASE, every branch starting with a
+# literal character (the lookbehind moved after it), so the engine skips in C the positions
+# that cannot start a match. Valid unless the text holds one of the three characters that
+# IGNORECASE folds onto an ASCII letter but str.lower() does not (checked exhaustively).
+_MEETING_LOWER = re.compile(_MEETING.pattern)
+_TRAVEL_LOWER = re.compile(
+    "|".join(w[0] + "(?<![A-Za-z].)" + w[1:] for w in _TRAVEL_WORDS.split("|"))
+)
+_FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f]")  # capital I with dot, dotless i, long s
 _TRAVEL_CODE = re.compile(r"confirmation\s+code|booking\s+code|reservation\s+code")
 
 
@@ -399,50 +446,70 @@ def _score_source(
 ) -> list[_Occ]:
     if not text:
         return []
-    masked = _mask(text)
+    regions = _focus(text, labels)
+    if len(regions) == 1 and regions[0] == (0, len(text)):
+        masked = _mask(text)
+    else:
+        pieces: list[str] = []
+        pos = 0
+        for a, b in regions:
+            pieces.append("\x00" * (a - pos))
+            pieces.append(_mask(text[a:b]))
+            pos = b
+        pieces.append("\x00" * (len(text) - pos))
+        masked = "".join(pieces)
     ends = [lab[1] for lab in labels]
     starts = [lab[0] for lab in labels]
+    # spans of the prefixed, grouped, spaced and word codes kept so far: they never overlap
+    # each other, so they are kept sorted and an overlap test is one bisection
     taken: list[tuple[int, int]] = []
     raw_cands: list[tuple[int, int, str, str, float]] = []  # start, end, value, shape, base
 
     def overlaps(s: int, e: int) -> bool:
-        return any(s < te and ts < e for ts, te in taken)
+        i = bisect_left(taken, (e,)) - 1
+        return i >= 0 and taken[i][1] > s
 
-    for m in _PREFIXED.finditer(masked):
-        taken.append(m.span())
+    def take(span: tuple[int, int]) -> None:
+        insort(taken, span)
+
+    def scan(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        for a, b in regions:
+            yield from rx.finditer(masked, a, b)
+
+    for m in scan(_PREFIXED):
+        take(m.span())
         raw_cands.append((m.start(), m.end(), m.group(2), f"prefixed code {m.group(1)}-", 1.5))
-    for m in _GROUPED.finditer(masked):
+    for m in scan(_GROUPED):
         groups = re.split(r"[ -]", m.group(1))
         digits = "".join(groups)
         if len({len(g) for g in groups}) != 1 or not 6 <= len(digits) <= 8 or overlaps(*m.span()):
             continue
-        taken.append(m.span())
+        take(m.span())
         raw_cands.append((m.start(), m.end(), digits, f"grouped code '{m.group(1)}'", 1.2))
-    for m in _SPACED.finditer(masked):
+    for m in scan(_SPACED):
         if overlaps(*m.span()):
             continue
-        taken.append(m.span())
+        take(m.span())
         digits = re.sub(r"\s", "", m.group(1))
         raw_cands.append((m.start(), m.end(), digits, "spaced digits", 0.8))
-    for m in _DIGITS.finditer(masked):
+    for m in scan(_DIGITS):
         if overlaps(*m.span()):
             continue
         n = len(m.group(1))
-        base = {4: 0.4, 5: 0.6, 6: 1.0, 7: 0.5, 8: 0.7}[n]
-        raw_cands.append((m.start(), m.end(), m.group(1), f"{n} digits", base))
-    for m in _ALNUM.finditer(masked):
+        raw_cands.append((m.start(), m.end(), m.group(1), f"{n} digits", _DIGITS_BASE[n]))
+    for m in scan(_ALNUM):
         tok = m.group(1)
         if tok.isdigit() or tok.isalpha() or not any(c.isdigit() for c in tok):
             continue
         if not any(c.isalpha() for c in tok) or overlaps(*m.span()) or _NOT_CODE_ALNUM.match(tok):
             continue
         raw_cands.append((m.start(), m.end(), tok, "letters and digits", 0.4))
-    for m in _WORDS.finditer(masked):
+    for m in scan(_WORDS):
         if overlaps(*m.span()):
             continue
-        taken.append(m.span())
+        take(m.span())
         raw_cands.append((m.start(), m.end(), m.group(1), "hyphenated words", 0.0))
-    for m in _CAPS.finditer(masked):
+    for m in scan(_CAPS):
         if overlaps(*m.span()):
             continue
         if m.group(1) in _CAPS_STOP:
@@ -551,6 +618,36 @@ def _score_source(
     return occs
 
 
+def _focus(text: str, labels: list[tuple[int, int, str, str]]) -> list[tuple[int, int]]:
+    """The parts of ``text`` searched for candidates: all of it, unless it is huge.
+
+    A text longer than FOCUS_MIN_TEXT is searched in its first FOCUS_HEAD characters and
+    around every code keyword (FOCUS_MARGIN characters either side; strong keywords first,
+    then generic ones, in text order) until FOCUS_BUDGET characters are covered. A code
+    within reach of a keyword is therefore never skipped (unless thousands of keywords
+    exhaust the budget); numbers far from any keyword and past the head, which could only
+    win through a subject about a code, are not looked at.
+    """
+    n = len(text)
+    if n <= FOCUS_MIN_TEXT:
+        return [(0, n)]
+    wanted = [(0, FOCUS_HEAD)]
+    total = FOCUS_HEAD
+    for kind in ("strong", "generic"):
+        for ls, le, k, _ in labels:
+            if k == kind and total < FOCUS_BUDGET:
+                wanted.append((max(0, ls - FOCUS_MARGIN), min(n, le + FOCUS_MARGIN)))
+                total += le - ls + 2 * FOCUS_MARGIN
+    wanted.sort()
+    regions: list[tuple[int, int]] = []
+    for a, b in wanted:
+        if regions and a <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], b))
+        else:
+            regions.append((a, b))
+    return regions
+
+
 def _near_keywords_first(
     cands: list[tuple[int, int, str, str, float]], labels: list[tuple[int, int, str, str]]
 ) -> list[tuple[int, int, str, str, float]]:
@@ -588,8 +685,13 @@ def find_otp(
     per_source = [_labels(text) for _, text, _ in all_sources]
     global_keyword = _global_keyword(per_source)
     subject_code = any(lab[2] in ("strong", "generic") for lab in per_source[0])
-    meeting = bool(_MEETING.search(everything))
-    travel = bool(_TRAVEL.search(everything))
+    if _FOLD_UNSAFE.search(everything):
+        meeting = bool(_MEETING.search(everything))
+        travel = bool(_TRAVEL.search(everything))
+    else:
+        lower = everything.lower()
+        meeting = bool(_MEETING_LOWER.search(lower))
+        travel = bool(_TRAVEL_LOWER.search(lower))
     occs: list[_Occ] = []
     for (name, text, emph), labels in zip(all_sources, per_source, strict=True):
         occs.extend(
