@@ -69,3 +69,58 @@ def session_factory() -> Iterator[Callable[..., Any]]:
     yield make
     for session in sessions:
         session.close()
+
+
+def _require_dovecot() -> None:
+    from tui.sandbox.dovecot import find_dovecot
+
+    if find_dovecot() is None:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd): no IMAP tests")
+
+
+@pytest.fixture(scope="module")
+def imap_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox with SMTP inbound and its private Dovecot IMAP, shared by a test module.
+
+    Skips when Dovecot is not installed or could not start. Tests stay independent by
+    allocating leases with fresh wallets (``tui.sandbox.testing.Session``).
+    """
+    _require_dovecot()
+    config = SandboxConfig(
+        db_path=":memory:", port=0, smtp_port=0, imap_port=0, allocate_hourly_limit=0
+    )
+    server = SandboxServer(config).start()
+    if server.imap_port is None:
+        server.stop()
+        pytest.skip(f"the sandbox could not start Dovecot: {server.imap_note}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
+    """Like ``sandbox_factory`` with SMTP and IMAP on (skips without Dovecot); stops them all."""
+    _require_dovecot()
+    servers: list[SandboxServer] = []
+
+    def make(**overrides: Any) -> SandboxServer:
+        store = overrides.pop("store", None)
+        config = SandboxConfig(
+            **{
+                "db_path": ":memory:",
+                "port": 0,
+                "smtp_port": 0,
+                "imap_port": 0,
+                "allocate_hourly_limit": 0,
+                **overrides,
+            }
+        )
+        server = SandboxServer(config, store=store).start()
+        servers.append(server)
+        if server.imap_port is None:
+            pytest.skip(f"the sandbox could not start Dovecot: {server.imap_note}")
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

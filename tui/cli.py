@@ -246,7 +246,7 @@ def start_embedded_sandbox(ctx: click.Context) -> tuple[Any, Any]:
         os.environ["MAILAGENTS_HOME"] = tempfile.mkdtemp(prefix="mailagents-sandbox-")
     data_dir = Path(os.environ["MAILAGENTS_HOME"]) / "sandbox"
     config = SandboxConfig.for_data_dir(
-        data_dir, host="127.0.0.1", port=0, smtp_port=0, demo_on_allocate=True
+        data_dir, host="127.0.0.1", port=0, smtp_port=0, imap_port=0, demo_on_allocate=True
     )
     handler = logging.FileHandler(data_dir / "sandbox.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -466,10 +466,10 @@ def lease_credentials(
     )
 
 
-def message_dict(item: Any) -> dict[str, Any]:
+def message_dict(item: Any, source: str = "api") -> dict[str, Any]:
     """An inbox item as JSON for the CLI."""
     m = item.message
-    return {
+    data = {
         "message_id": m.message_id,
         "sender": m.sender,
         "subject": m.subject,
@@ -482,52 +482,130 @@ def message_dict(item: Any) -> dict[str, Any]:
         "sample": item.sample,
         "before_lease": item.before_lease,
         "after_lease": item.after_lease,
-        "source": "api",
+        "source": source,
     }
+    if source == "imap":
+        imap = item.extra.get("imap")
+        data["body_text"] = item.body_text
+        data["attachments"] = [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in (imap.attachments if imap is not None else [])
+        ]
+        data["partial"] = bool(imap is not None and imap.partial)
+    return data
+
+
+async def lease_mail(
+    services: Any, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
+) -> tuple[Any, list[tuple[Any, str]], list[Any], str | None]:
+    """The lease, its merged (item, source) rows, the IMAP messages, and why IMAP is off."""
+    from tui.core.imapsource import merge, read_imap
+
+    lease_obj = await services.client.get_lease(lease_id)
+    since = None if show_all else iso_z(lease_obj.started_at)
+    found = await services.client.list_messages(lease_obj.mailbox_id, since=since, limit=limit)
+    imap_messages: list[Any] = []
+    reason: str | None = "not asked"
+    if use_imap:
+        imap_messages, reason = await read_imap(services, lease_obj)
+    rows = merge(found, imap_messages, lease_obj)
+    if not show_all:
+        # Another lessee's mail (before the lease, or after its release): only with --all.
+        rows = [(i, src) for i, src in rows if not (i.before_lease or i.after_lease)]
+    return lease_obj, rows, imap_messages, reason
 
 
 @main.command()
 @click.option("--lease", "lease_id", required=True, help="Lease id.")
-@click.option("--all", "show_all", is_flag=True, help="Include mail from before the lease.")
+@click.option("--all", "show_all", is_flag=True, help="Include other lessees' mail.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
+@click.option("--no-imap", is_flag=True, help="Only the API (no bodies).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def messages(ctx: click.Context, lease_id: str, show_all: bool, limit: int, as_json: bool) -> None:
-    """List a lease's messages (newest first) with their codes and links."""
-    from tui.core.inbox import build_item
+def messages(
+    ctx: click.Context, lease_id: str, show_all: bool, limit: int, no_imap: bool, as_json: bool
+) -> None:
+    """List a lease's messages (newest first) with their codes and links.
 
-    async def body(services: Any) -> list[Any]:
-        lease_obj = await services.client.get_lease(lease_id)
-        since = None if show_all else iso_z(lease_obj.started_at)
-        found = await services.client.list_messages(lease_obj.mailbox_id, since=since, limit=limit)
-        items = [build_item(m, lease_obj.started_at, lease_obj.released_at) for m in found]
-        # A released lease's later mail belongs to the next lessee: shown only with --all.
-        return [i for i in items if show_all or not i.after_lease]
+    With the lease's credentials in the ledger, the full messages are read over IMAP too:
+    codes come from the bodies and each message says its source.
+    """
 
-    items = run_with_services(ctx, body)
+    async def body(services: Any) -> Any:
+        return await lease_mail(
+            services, lease_id, show_all=show_all, limit=limit, use_imap=not no_imap
+        )
+
+    _lease, rows, _imap, reason = run_with_services(ctx, body)
     if as_json:
-        emit([message_dict(i) for i in items], True, "")
+        emit([message_dict(item, source) for item, source in rows], True, "")
         return
+    from tui.core.links import inspect_link
     from tui.core.sanitize import clean
 
-    if not items:
+    if reason and not no_imap:
+        click.echo(f"(IMAP off: {clean(reason, 200)}; codes from the API)", err=True)
+    if not rows:
         click.echo("No messages yet.")
-    for item in items:
+    for item, _source in rows:
         m = item.message
         code = clean(item.code or (f"({item.server_guess}?)" if item.server_guess else "-"), 20)
         flag = " [sample]" if item.sample else (" [older]" if item.before_lease else "")
         if item.after_lease:
             flag = " [after release]"
-        link = ""
-        if item.link:
-            from tui.core.links import inspect_link
-
-            link = f"  link: {clean(inspect_link(item.link).host, 60) or '?'}"
+        link = f"  link: {clean(inspect_link(item.link).host, 60) or '?'}" if item.link else ""
         click.echo(
             f"{iso_z(m.received_at)}  {clean(m.sender, 40):<40}  {code:<10}  "
             f"{clean(m.subject, 60)}{flag}{link}"
         )
+
+
+@main.command()
+@click.option("--lease", "lease_id", required=True, help="Lease id.")
+@click.argument("message_id")
+@click.option("--raw", is_flag=True, help="The raw RFC 5322 message (needs IMAP).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json: bool) -> None:
+    """Print one message with its body (MESSAGE_ID from `messages`: an API id or imap:UID)."""
+    from tui.core.imapsource import find_raw
+
+    async def body(services: Any) -> Any:
+        return await lease_mail(services, lease_id, show_all=True, limit=100, use_imap=True)
+
+    _lease, rows, imap_messages, reason = run_with_services(ctx, body)
+    match = next(((i, src) for i, src in rows if i.message_id == message_id), None)
+    if match is None:
+        fail(f"no message {message_id} in lease {lease_id}")
+    item, source = match
+    if raw:
+        imap = find_raw(imap_messages, rows, message_id)
+        if imap is None:
+            fail(f"the raw message needs IMAP ({reason or 'not found there'})")
+        sys.stdout.buffer.write(imap.raw)
+        return
+    if as_json:
+        emit(message_dict(item, source), True, "")
+        return
+    from tui.core.sanitize import clean, clean_block
+
+    m = item.message
+    lines = [
+        f"From:     {clean(m.sender, 200)}",
+        f"Subject:  {clean(m.subject, 300)}",
+        f"Date:     {iso_z(m.received_at)}",
+        f"Code:     {clean(item.code or '-', 40)}"
+        + (f"  (server read: {clean(item.server_guess, 40)})" if item.server_guess else ""),
+        f"Link:     {clean(item.link or '-', 500)}",
+        f"Source:   {source}",
+        "",
+        clean_block(item.body_text)
+        if item.body_text
+        else "(no body: IMAP is off: " + clean(reason or "unknown", 200) + ")",
+    ]
+    click.echo("\n".join(lines))
 
 
 EXIT_TIMEOUT = 3

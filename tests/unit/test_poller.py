@@ -203,3 +203,28 @@ def test_since_parameter_is_sent(tmp_path):
     poller = MailboxPoller(client, "mbx", since="2026-11-24T00:27:20.873Z", lease_started=start)
     asyncio.run(poller.poll_once())
     assert got == {"mailbox_id": "mbx", "since": "2026-11-24T00:27:20.873Z", "limit": "100"}
+
+
+async def test_new_settings_move_the_pending_poll_without_an_extra_request():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(200, json={"items": []})
+
+    client = fake_client(handler)
+    poller = MailboxPoller(client, "m", settings=PollSettings(fast=0.05, normal=0.05, idle=0.05))
+    task = asyncio.ensure_future(poller.run(lambda u: None))
+    while len(calls) < 2:
+        await asyncio.sleep(0.01)
+    slow = PollSettings(fast=60, normal=60, idle=60)
+    poller.use_settings(slow)  # e.g. IMAP went live
+    settled = len(calls)
+    await asyncio.sleep(0.4)
+    assert len(calls) == settled  # the short wait was lengthened, not spent
+    assert poller.status.next_check - poller.clock() > 50
+    poller.use_settings(PollSettings(fast=0.05, normal=0.05, idle=0.05))
+    while len(calls) < settled + 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await client.aclose()

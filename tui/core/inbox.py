@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui.api.models import Message
@@ -19,6 +19,13 @@ SAMPLE_SENDER = "noreply@example.com"
 SAMPLE_LINK = "https://example.com/verify?token=test-token"
 
 _HAS_DIGIT = re.compile(r"\d")
+IMAP_SLACK = timedelta(seconds=1)
+"""IMAP's INTERNALDATE has whole seconds: a mail can look up to 1 s older than it is."""
+
+
+def arrival_slack(message: Message) -> timedelta:
+    """Tolerance when comparing a message's arrival with a lease's start or end."""
+    return IMAP_SLACK if message.parsed_status == "imap" else timedelta(0)
 
 
 def is_sample(message: Message) -> bool:
@@ -100,8 +107,9 @@ def build_item(
         code, source = server_code, "server"
     guess = server_code if server_code and server_code != code else None
     received = message.received_at
-    before = bool(lease_started and received and received < lease_started)
-    after = bool(lease_ended and received and received > lease_ended)
+    slack = arrival_slack(message)
+    before = bool(lease_started and received and received < lease_started - slack)
+    after = bool(lease_ended and received and received > lease_ended + slack)
     return InboxItem(
         message=message,
         code=None if sample else code,
@@ -111,4 +119,74 @@ def build_item(
         sample=sample,
         before_lease=before,
         after_lease=after,
+    )
+
+
+MATCH_WINDOW_S = 60.0
+"""An API message and an IMAP message within this many seconds (same sender and subject) are
+the same mail: the API never returns a Message-ID to match on."""
+
+
+def imap_message_id(uid: int) -> str:
+    """The row key of a message known only over IMAP."""
+    return f"imap:{uid}"
+
+
+def imap_as_message(imap: Any) -> Message:
+    """A :class:`Message` for a mail the API has not listed (yet)."""
+    return Message(
+        message_id=imap_message_id(imap.uid),
+        sender=imap.sender,
+        subject=imap.subject,
+        received_at=imap.when,
+        otp_code=None,
+        verification_link=None,
+        parsed_status="imap",
+    )
+
+
+def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, Any]:
+    """Pair API messages with IMAP ones: message_id -> ImapMessage (sender, subject, time)."""
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for imap in imap_messages:
+        by_key.setdefault((imap.sender.lower(), imap.subject.strip()), []).append(imap)
+    pairs: dict[str, Any] = {}
+    used: set[int] = set()
+    for message in messages:
+        candidates = by_key.get((message.sender.lower(), message.subject.strip()), [])
+        for imap in candidates:
+            if imap.uid in used:
+                continue
+            when = imap.when
+            apart = (
+                abs((message.received_at - when).total_seconds())
+                if message.received_at and when
+                else 0.0
+            )
+            if apart > MATCH_WINDOW_S:
+                continue
+            pairs[message.message_id] = imap
+            used.add(imap.uid)
+            break
+    return pairs
+
+
+def with_body(item: InboxItem, imap: Any) -> InboxItem:
+    """An item completed with what IMAP read: our code from the body, the body, attachments.
+
+    The server's code stays beside ours as its guess when it differs.
+    """
+    server_code = item.message.otp_code
+    code = imap.otp if not item.sample else None
+    return InboxItem(
+        message=item.message,
+        code=code,
+        code_source="body" if code else "",
+        server_guess=server_code if server_code and server_code != code else None,
+        link=imap.link or item.link,
+        sample=item.sample,
+        before_lease=item.before_lease,
+        after_lease=item.after_lease,
+        body_text=imap.text,
+        extra={"imap": imap},
     )

@@ -10,7 +10,6 @@ mailbox at most, and a clean stop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -112,6 +111,7 @@ class MailboxPoller:
         self._acted: float | None = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._resched = asyncio.Event()
         self._retry_after: float | None = None
 
     # -- state ------------------------------------------------------------------------------
@@ -124,6 +124,12 @@ class MailboxPoller:
     def touch(self) -> None:
         """The user acted (opened the inbox, copied a code...): poll fast for a while."""
         self._acted = self.clock()
+
+    def use_settings(self, settings: PollSettings) -> None:
+        """Change the intervals (e.g. far slower while IMAP is live); the pending wait is
+        shortened or lengthened at once, without an extra request."""
+        self.settings = settings
+        self._resched.set()
 
     def wake(self) -> None:
         """Poll now (from the UI); never starts a second request."""
@@ -214,12 +220,32 @@ class MailboxPoller:
                 except (NetworkError, ServerError, PaymentRequiredError, RateLimitError) as exc:
                     self._failed(exc)
                     update = PollUpdate(self.messages, [], self.status)
-                delay = self.next_delay()
-                self.status = replace(self.status, next_check=self.clock() + delay)
-                on_update(replace(update, status=self.status))
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                polled_at = self.clock()
+                first = True
+                while True:  # wait; a change of settings only moves the next poll
+                    due = polled_at + self.next_delay()
+                    self.status = replace(self.status, next_check=due)
+                    if first:
+                        on_update(replace(update, status=self.status))
+                        first = False
+                    self._wake.clear()
+                    self._resched.clear()
+                    remaining = due - self.clock()
+                    if remaining <= 0:
+                        break
+                    waits = [
+                        asyncio.ensure_future(self._wake.wait()),
+                        asyncio.ensure_future(self._resched.wait()),
+                    ]
+                    try:
+                        await asyncio.wait(
+                            waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                        )
+                    finally:
+                        for task in waits:
+                            task.cancel()
+                    if not self._resched.is_set() or self._wake.is_set():
+                        break
         finally:
             self.status = replace(self.status, state="stopped", next_check=None)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui.api.models import Lease, iso_z
 from tui.core.files import locked, read_json, write_json
@@ -90,20 +92,72 @@ async def wait_for_code(
         settings=settings or services.settings.poll,
     )
     deadline = time.monotonic() + timeout
+    reader = await _imap_reader(services, lease)
     old: set[str] | None = None
-    while True:
-        poller.touch()  # someone is waiting: poll fast
-        items = await lease_items(lease, poller)
-        if fresh and old is None:
-            old = {item.message_id for item in items}
-        for item in items:  # newest first
-            value = usable(item, want_link)
-            if not value or item.message_id in done or (old and item.message_id in old):
-                continue
-            returned.add(lease_id, kind, item.message_id)
-            return value, item
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            what = "verification link" if want_link else "code"
-            raise WaitTimeout(f"no new {what} for lease {lease_id} within {timeout:g}s")
-        await asyncio.sleep(min(poller.next_delay(), remaining))
+    try:
+        while True:
+            items = None
+            if reader is not None:
+                items = await _imap_items(reader, lease)
+                if items is None:  # IMAP broke: the API takes over
+                    reader = None
+            if items is None:
+                poller.touch()  # someone is waiting: poll fast
+                items = await lease_items(lease, poller)
+            if fresh and old is None:
+                old = {fingerprint(item) for item in items}
+            for item in items:  # newest first
+                value = usable(item, want_link)
+                mark = fingerprint(item)
+                if not value or mark in done or item.message_id in done or (old and mark in old):
+                    continue
+                returned.add(lease_id, kind, mark)
+                return value, item
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                what = "verification link" if want_link else "code"
+                raise WaitTimeout(f"no new {what} for lease {lease_id} within {timeout:g}s")
+            if reader is not None:
+                await _imap_wait(reader, min(remaining, 30.0))
+            else:
+                await asyncio.sleep(min(poller.next_delay(), remaining))
+    finally:
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                await reader.close()
+
+
+def fingerprint(item: InboxItem) -> str:
+    """The same mail seen over the API or IMAP: sender, subject and minute of arrival."""
+    when = int(item.received_at.timestamp() // 60) if item.received_at else 0
+    return f"{item.message.sender.lower()}|{item.message.subject.strip()}|{when}"
+
+
+async def _imap_reader(services: Services, lease: Lease) -> Any:
+    """A connected IMAP reader for the lease, or None (the API is used instead)."""
+    from tui.core.imapsource import ImapUnavailable, open_reader
+
+    try:
+        return await open_reader(services, lease)
+    except ImapUnavailable:
+        return None
+
+
+async def _imap_items(reader: Any, lease: Lease) -> list[InboxItem] | None:
+    """Fetch what is new; every IMAP message as an item (None when IMAP failed)."""
+    from tui.core.imapsource import merge
+    from tui.imap.errors import ImapError
+
+    try:
+        await reader.fetch_new()
+    except ImapError:
+        return None
+    return [item for item, _source in merge([], reader.messages, lease)]
+
+
+async def _imap_wait(reader: Any, timeout: float) -> None:
+    """Wait for IDLE to signal new mail (or the timeout)."""
+    from tui.imap.errors import ImapError
+
+    with contextlib.suppress(ImapError):
+        await reader.wait_for_change(timeout)

@@ -234,6 +234,8 @@ class SandboxService:
         """The state."""
         self.port: int = config.port
         """The bound HTTP port (set by the runner when ``config.port`` is 0)."""
+        self.imap: dict[str, Any] | None = None
+        """Sandbox-only runtime hint ``{host, port, security}`` while the private IMAP runs."""
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[Response]]]] = [
             ("GET", re.compile(r"/healthz"), self.healthz),
             ("GET", re.compile(r"/v2/meta/runtime"), self.runtime),
@@ -463,6 +465,8 @@ class SandboxService:
                 "agent_allocate_hourly_limit": cfg.allocate_hourly_limit,
                 "webmail_url": cfg.webmail_url,
                 "auth": {"browser_wallet_required": True},
+                # Sandbox-only hint (not in the live contract; clients ignore unknown fields).
+                **({"imap": dict(self.imap)} if self.imap else {}),
             },
         )
 

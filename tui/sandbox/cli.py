@@ -30,6 +30,13 @@ if TYPE_CHECKING:  # the server stack is imported only when a command runs
 @click.option("--smtp-port", type=int, default=0, help="SMTP inbound port (default: a free port).")
 @click.option("--no-smtp", is_flag=True, help="Do not run the SMTP inbound server.")
 @click.option(
+    "--imap-port",
+    type=int,
+    default=0,
+    help="IMAP port of the private Dovecot (default: a free port; needs dovecot-imapd).",
+)
+@click.option("--no-imap", is_flag=True, help="Do not run the private IMAP server (Dovecot).")
+@click.option(
     "--allocate-hourly-limit",
     type=int,
     default=5,
@@ -51,6 +58,8 @@ def sandbox(
     data_dir: Path | None,
     smtp_port: int,
     no_smtp: bool,
+    imap_port: int,
+    no_imap: bool,
     allocate_hourly_limit: int,
     demo: bool,
     smtp_relay: str | None,
@@ -72,6 +81,7 @@ def sandbox(
         host=host,
         port=port,
         smtp_port=None if no_smtp else smtp_port,
+        imap_port=None if no_imap else imap_port,
         allocate_hourly_limit=allocate_hourly_limit,
         demo_on_allocate=demo,
         smtp_relay=smtp_relay,
@@ -81,6 +91,13 @@ def sandbox(
         click.echo(f"mailagents sandbox: {server.base_url}")
         if server.smtp_port is not None:
             click.echo(f"  SMTP inbound: {host}:{server.smtp_port}")
+        if server.imap_port is not None:
+            click.echo(
+                f"  IMAP: {server.dovecot.host}:{server.imap_port} (plaintext, loopback only; "
+                "login = lease address, password = its webmail_password)"
+            )
+        elif not no_imap:
+            click.echo(f"  {server.imap_note}")
         note = " (temporary)" if temp_dir else ""
         click.echo(f"  data dir: {data_dir}{note}")
         click.echo(f"  internal token: {config.internal_token}")
@@ -170,7 +187,11 @@ def deliver(
         db = data_dir / DB_FILE
         if not db.exists():
             raise click.ClickException(f"no sandbox database in {data_dir}")
+        from tui.sandbox.maildir import Maildirs
+
         store = Store(str(db))
+        # Like the running sandbox: every inbound message also goes to the address's Maildir.
+        store.add_message_listener(Maildirs.open(data_dir / "maildir").listener(store))
         try:
             for raw in messages:
                 mail.deliver(store, address, raw)

@@ -86,6 +86,13 @@ class SandboxConfig:
     """Seconds per ``ttl_hours`` unit of a lease (tests shrink it to make leases expire fast)."""
     smtp_port: int | None = None
     """SMTP inbound port; ``None`` disables SMTP, 0 picks a free port."""
+    imap_port: int | None = None
+    """IMAP port of a private Dovecot on loopback (plaintext, no TLS) serving the leases'
+    mailboxes with their webmail credentials; ``None`` disables it, 0 picks a free port.
+    Needs Dovecot (Debian ``dovecot-imapd``); without it IMAP stays off and the rest runs."""
+    mail_dir: str | None = None
+    """Root of the per-address Maildirs every inbound message is written to; ``None`` means
+    ``<database dir>/maildir`` for a database file, a temporary dir for ``:memory:``."""
     webmail_url: str | None = None
     """Reported as ``webmail_url`` (runtime, allocations, resets)."""
     demo_on_allocate: bool = False

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -22,9 +26,12 @@ import uvicorn
 from tui.sandbox import mail
 from tui.sandbox.app import SandboxService, create_app
 from tui.sandbox.config import SandboxConfig
+from tui.sandbox.maildir import Maildirs
 from tui.sandbox.store import Store
 
 START_TIMEOUT_S = 10.0
+
+log = logging.getLogger("tui.sandbox")
 
 # Keep uvicorn's and aiosmtpd's records away from Python's stderr "last resort" handler when
 # nothing configured logging (the TUI process); they still propagate to configured handlers.
@@ -93,6 +100,10 @@ class _Server(uvicorn.Server):
 class SandboxServer:
     """The sandbox HTTP API (and SMTP when ``config.smtp_port`` is set) in a background thread.
 
+    Every inbound message is also written to a Maildir per address (:attr:`maildirs`); with
+    ``config.imap_port`` set and Dovecot installed, a private Dovecot serves them over IMAP on
+    loopback (:attr:`imap_port`, :attr:`imap_note`).
+
     Use as a context manager or call :meth:`start` / :meth:`stop`.
     """
 
@@ -110,10 +121,21 @@ class SandboxServer:
         """The bound HTTP port, once started."""
         self.smtp_port: int | None = None
         """The bound SMTP port, once started (None when SMTP is off)."""
+        self.imap_port: int | None = None
+        """The IMAP port of the private Dovecot, once started (None when IMAP is off)."""
+        self.imap_note: str = "IMAP off"
+        """One line about IMAP for humans: ``IMAP on 127.0.0.1:N`` or why it is off."""
+        self.maildirs: Maildirs | None = None
+        """The per-address Maildirs inbound mail is written to, once started."""
+        self.dovecot: Any = None
+        """The :class:`tui.sandbox.dovecot.DovecotServer`, while IMAP is on."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._smtp_ready = threading.Event()
+        self._temp_mail_dir: str | None = None
+        self._temp_cleanup: weakref.finalize[Any, Any] | None = None
+        self._mail_listener: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -142,6 +164,14 @@ class SandboxServer:
         self.port = http_sock.getsockname()[1]
         self.service.port = self.port
         self.smtp_port = smtp_sock.getsockname()[1] if smtp_sock else None
+        try:
+            self._start_mail()
+        except BaseException:
+            http_sock.close()
+            if smtp_sock is not None:
+                smtp_sock.close()
+            self._stop_mail()
+            raise
         uv_config = uvicorn.Config(
             self.app,
             log_config=None,
@@ -161,12 +191,115 @@ class SandboxServer:
         while not (self._server.started and (smtp_sock is None or self._smtp_ready.is_set())):
             if self._error is not None or not self._thread.is_alive():
                 self._thread.join(1)
+                self._stop_mail()
                 raise RuntimeError(f"the sandbox failed to start: {self._error!r}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("the sandbox did not start in time")
             time.sleep(0.005)
         return self
+
+    def _mail_paths(self) -> tuple[Path, Path | None]:
+        """The Maildir root and Dovecot's state folder (None: temporary)."""
+        cfg = self.config
+        db_dir = None
+        if cfg.db_path != ":memory:" and not cfg.db_path.startswith("file:"):
+            db_dir = Path(cfg.db_path).resolve().parent
+        if cfg.mail_dir:
+            root = Path(cfg.mail_dir)
+        elif db_dir is not None:
+            root = db_dir / "maildir"
+        else:
+            root = self._new_temp_mail_dir()
+        return root, (db_dir / "imap" if db_dir is not None else None)
+
+    def _new_temp_mail_dir(self) -> Path:
+        """A fresh temporary Maildir root, removed by :meth:`stop` (or at interpreter exit)."""
+        self._remove_temp_mail_dir()
+        self._temp_mail_dir = tempfile.mkdtemp(prefix="mailagents-maildir-")
+        self._temp_cleanup = weakref.finalize(self, shutil.rmtree, self._temp_mail_dir, True)
+        return Path(self._temp_mail_dir) / "maildir"
+
+    def _remove_temp_mail_dir(self) -> None:
+        cleanup, self._temp_cleanup = self._temp_cleanup, None
+        if cleanup is not None:
+            cleanup()
+        self._temp_mail_dir = None
+
+    def _start_mail(self) -> None:
+        """Maildir delivery for every inbound message, then Dovecot when IMAP is asked for."""
+        root, state_root = self._mail_paths()
+        replay = False
+        if self.config.imap_port is not None:
+            root, replay = self._start_dovecot(root, state_root)
+        self.maildirs = Maildirs.open(root)
+        if replay:
+            for row in self.store.inbound_messages():
+                with contextlib.suppress(ValueError, OSError):
+                    self.maildirs.deliver(
+                        row["address"], bytes(row["raw"]), received_s=row["received_ms"] / 1000
+                    )
+        self._mail_listener = self.maildirs.listener(self.store)
+        self.store.add_message_listener(self._mail_listener)
+
+    def _start_dovecot(self, root: Path, state_root: Path | None) -> tuple[Path, bool]:
+        """Start Dovecot over ``root``; return the Maildir root used and whether to refill it."""
+        from tui.sandbox.dovecot import (
+            DovecotError,
+            DovecotServer,
+            Identity,
+            find_dovecot,
+            unreachable_folder,
+        )
+
+        if find_dovecot() is None:
+            self.imap_note = "IMAP off: Dovecot is not installed (Debian package dovecot-imapd)"
+            log.warning("sandbox: %s", self.imap_note)
+            return root, False
+        replay = False
+        try:
+            identity = Identity.detect()
+            blocked = unreachable_folder(root, identity)
+            if blocked is not None:
+                # As root, Dovecot reads mail as the dovecot user, who cannot get past
+                # ``blocked`` (e.g. /root): serve a temporary replica rebuilt from the database.
+                log.info("sandbox: %s is closed to Dovecot; Maildirs in a temporary dir", blocked)
+                root, replay = self._new_temp_mail_dir(), True
+            dovecot = DovecotServer(
+                maildir_root=root,
+                state_root=state_root,
+                users=self.store.active_credentials,
+                host=self.config.host,
+                port=self.config.imap_port or 0,
+                identity=identity,
+            )
+            if self._temp_mail_dir is not None:
+                dovecot.cleanup_paths.append(Path(self._temp_mail_dir))
+            port = dovecot.start()
+        except (DovecotError, OSError) as exc:
+            self.imap_note = f"IMAP off: {exc}"
+            log.warning("sandbox: %s", self.imap_note)
+            return root, replay
+        self.dovecot = dovecot
+        self.imap_port = port
+        self.store.add_lease_listener(dovecot.sync)
+        self.service.imap = {"host": dovecot.host, "port": port, "security": "plain"}
+        self.imap_note = f"IMAP on {dovecot.host}:{port} (plaintext, loopback only)"
+        return root, replay
+
+    def _stop_mail(self) -> None:
+        dovecot, self.dovecot = self.dovecot, None
+        if dovecot is not None:
+            self.store.remove_lease_listener(dovecot.sync)
+            self.service.imap = None
+            try:
+                dovecot.stop()
+            except Exception:  # stopping must go on (store, temp dirs)
+                log.exception("sandbox: stopping dovecot failed")
+        if self._mail_listener is not None:
+            self.store.remove_message_listener(self._mail_listener)
+            self._mail_listener = None
+        self._remove_temp_mail_dir()
 
     def _run(self, http_sock: socket.socket, smtp_sock: socket.socket | None) -> None:
         try:
@@ -222,6 +355,7 @@ class SandboxServer:
                 self._server.force_exit = True
                 self._thread.join(2.0)
             self._thread = None
+        self._stop_mail()
         self.service.close()
         if self._own_store:
             with contextlib.suppress(Exception):

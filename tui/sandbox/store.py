@@ -225,6 +225,8 @@ class Store:
         self._conn.executescript(_SCHEMA)
         self._challenges: dict[str, Challenge] = {}
         self._message_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._lease_listeners: list[Callable[[], None]] = []
+        self._leases_changed = False
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -245,8 +247,32 @@ class Store:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                self._leases_changed = False
                 raise
             self._conn.execute("COMMIT")
+            changed, self._leases_changed = self._leases_changed, False
+        if changed:
+            self._notify_lease_listeners()
+
+    def _notify_lease_listeners(self) -> None:
+        for listener in list(self._lease_listeners):
+            try:
+                listener()
+            except Exception:  # a listener (the IMAP users file) must never fail a request
+                log.exception("sandbox: lease listener failed")
+
+    def add_lease_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after a change to the active leases' credentials is committed.
+
+        That is an allocation, a release, an expiry or a password reset (in the changing
+        thread). See :meth:`active_credentials`. Exceptions are logged.
+        """
+        self._lease_listeners.append(listener)
+
+    def remove_lease_listener(self, listener: Callable[[], None]) -> None:
+        """Undo :meth:`add_lease_listener` (no error when absent)."""
+        if listener in self._lease_listeners:
+            self._lease_listeners.remove(listener)
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         row = self._conn.execute(sql, args).fetchone()
@@ -261,6 +287,8 @@ class Store:
             "SELECT id, mailbox_id, expires_ms FROM leases WHERE status='active' AND expires_ms<=?",
             (now,),
         )
+        if expired:
+            self._leases_changed = True
         for lease in expired:
             self._conn.execute(
                 "UPDATE leases SET status='expired', released_ms=expires_ms WHERE id=?",
@@ -439,6 +467,7 @@ class Store:
                 "provider_ref=COALESCE(provider_ref, 'sandbox:' || address) WHERE id=?",
                 (password, now, mailbox["id"]),
             )
+            self._leases_changed = True
             return self._one(self._LEASE_SELECT + "WHERE l.id=?", (lease_id,))
 
     def lease_count(self, tenant_id: str) -> int:
@@ -488,6 +517,7 @@ class Store:
                     "UPDATE mailboxes SET status='available', updated_ms=? WHERE id=?",
                     (now, lease["mailbox_id"]),
                 )
+                self._leases_changed = True
                 lease["status"] = "released"
             return lease
 
@@ -520,6 +550,7 @@ class Store:
                 "UPDATE mailboxes SET password=?, updated_ms=? WHERE tenant_id=? AND id=?",
                 (password, now, tenant_id, mailbox_id),
             )
+            self._leases_changed = cur.rowcount == 1
             return cur.rowcount == 1
 
     def mailbox_by_address(self, address: str) -> dict[str, Any] | None:
@@ -533,6 +564,23 @@ class Store:
                 "WHERE m.address=?",
                 (address.strip().lower(),),
             )
+
+    def mailbox_address(self, mailbox_id: str) -> str | None:
+        """The address of a mailbox, by id (any tenant)."""
+        with self._lock:
+            row = self._one("SELECT address FROM mailboxes WHERE id=?", (mailbox_id,))
+            return str(row["address"]) if row else None
+
+    def active_credentials(self) -> list[tuple[str, str]]:
+        """``(address, password)`` of every active, unexpired lease (the IMAP users)."""
+        with self._lock:
+            rows = self._all(
+                "SELECT m.address, m.password FROM leases l JOIN mailboxes m ON m.id=l.mailbox_id "
+                "WHERE l.status='active' AND l.expires_ms>? AND m.password IS NOT NULL "
+                "ORDER BY m.address",
+                (self.now_ms(),),
+            )
+        return [(str(r["address"]), str(r["password"])) for r in rows]
 
     def check_password(self, address: str, password: str) -> bool:
         """True when ``password`` is the mailbox's current webmail password (constant time)."""
@@ -666,6 +714,24 @@ class Store:
             except Exception:  # a listener (webhooks) must never fail an ingest
                 log.exception("sandbox: message listener failed")
         return message_id
+
+    def inbound_messages(self) -> Iterator[dict[str, Any]]:
+        """Every stored message with a body as ``{address, raw, received_ms}``, oldest first
+        (to rebuild the Maildirs)."""
+        with self._lock:
+            ids = [
+                r["seq"]
+                for r in self._all("SELECT seq FROM messages WHERE raw IS NOT NULL ORDER BY seq")
+            ]
+        for seq in ids:
+            with self._lock:
+                row = self._one(
+                    "SELECT b.address, m.raw, m.received_ms FROM messages m "
+                    "JOIN mailboxes b ON b.id=m.mailbox_id WHERE m.seq=?",
+                    (seq,),
+                )
+            if row is not None:
+                yield row
 
     def add_message_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call ``listener(row)`` after each newly inserted message (in the inserting thread).

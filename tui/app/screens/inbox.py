@@ -22,7 +22,7 @@ from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
 from tui.app.screens.leases import paid_calls_text
 from tui.app.widgets.message_list import Column, MessageList
-from tui.core.inbox import InboxItem, build_item
+from tui.core.inbox import InboxItem, arrival_slack, build_item
 from tui.core.links import LinkInfo, inspect_link
 from tui.core.poller import MailboxPoller, PollUpdate
 from tui.core.sanitize import clean, clean_block
@@ -30,6 +30,18 @@ from tui.core.timefmt import relative_time
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
+
+
+@dataclass
+class ImapUpdated(Message):
+    """The IMAP reader's latest report (coalesced: it holds the whole list)."""
+
+    update: Any
+    """A :class:`tui.imap.reader.ImapUpdate`."""
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer report replaces an older unhandled one, unless it carries new mail."""
+        return isinstance(message, ImapUpdated) and not message.update.new
 
 
 @dataclass
@@ -111,6 +123,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.poller: MailboxPoller | None = None
         """The running poller."""
         self._messages: dict[str, Any] = {}
+        self._api: dict[str, Any] = {}
+        self._api_order: list[str] = []
+        self._imap: dict[int, Any] = {}
+        self._pairs: dict[str, Any] = {}
+        self.imap_status: str = "IMAP: starting"
+        """What the status bar says about the IMAP source."""
+        self.imap_live = False
+        """IMAP is connected and watching the mailbox."""
         self._cache: dict[str, InboxItem] = {}
         self._visible_count = 0
         self._seen_codes: set[str] = set()
@@ -151,6 +171,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.render_header()
         self.render_detail(None)
         self.start_poller()
+        self.run_imap()
         self.set_interval(1.0, self.tick)
         self.set_interval(30.0, self.refresh_times)
         table.focus()
@@ -198,20 +219,108 @@ class InboxScreen(WorkerErrors, Screen[None]):
         update = event.update
         changed = False
         for message in update.messages:
-            if message.message_id not in self._messages:
+            if message.message_id not in self._api:
                 changed = True
-            self._messages[message.message_id] = message
+            self._api[message.message_id] = message
         if changed or self._first_update:
-            self.order = [m.message_id for m in update.messages]
-            self.render_rows()
-            if len(self.order) - len(self._cache) > 200:
-                self.warm_items()
+            self._api_order = [m.message_id for m in update.messages]
+            self.rebuild(imap_changed=False)
         if not self._first_update:
             self.announce([self.item(m.message_id) for m in update.new])
         else:
             self._seen_codes |= set(self.order)
         self._first_update = False
         self.render_status()
+
+    def rebuild(self, *, imap_changed: bool) -> None:
+        """Merge the API's and IMAP's messages into one list (one row per mail)."""
+        from tui.core.inbox import imap_as_message, imap_message_id, match_imap
+
+        api_messages = [self._api[mid] for mid in self._api_order]
+        pairs = match_imap(api_messages, list(self._imap.values())) if self._imap else {}
+        paired_uids = {imap.uid for imap in pairs.values()}
+        merged: dict[str, Any] = dict(self._api)
+        for uid, imap in self._imap.items():
+            if uid not in paired_uids:
+                merged[imap_message_id(uid)] = imap_as_message(imap)
+        if imap_changed or pairs.keys() != self._pairs.keys():
+            self._cache.clear()
+        self._pairs = pairs
+        self._messages = merged
+        self.order = [
+            m.message_id
+            for m in sorted(
+                merged.values(),
+                key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
+                reverse=True,
+            )
+        ]
+        for mid, imap in pairs.items():  # the same mail under both keys: announce it once
+            if mid in self._seen_codes or imap_message_id(imap.uid) in self._seen_codes:
+                self._seen_codes |= {mid, imap_message_id(imap.uid)}
+        self.render_rows(all_changed=imap_changed)
+        if len(self.order) - len(self._cache) > 200:
+            self.warm_items()
+
+    # -- IMAP -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="inbox-imap", exit_on_error=False)
+    async def run_imap(self) -> None:
+        """Read the mailbox over IMAP with the lease's credentials (IDLE push), if possible."""
+        from tui.api.errors import MailagentsError
+        from tui.core.imapsource import ImapUnavailable, reader_for
+
+        services = self.app.services
+        try:
+            runtime = await services.session.get_runtime()
+            reader = reader_for(services, services.ledger.get(self.lease.lease_id), runtime)
+        except ImapUnavailable as exc:
+            hint = " (p then R on the lease list resets them)" if "credentials" in str(exc) else ""
+            self.set_imap_status(f"IMAP off: {exc}{hint}")
+            return
+        except MailagentsError as exc:
+            self.set_imap_status(f"IMAP off: {exc.user_message()}")
+            return
+        await reader.run(lambda update: self.post_message(ImapUpdated(update)))
+
+    def set_imap_status(self, text: str, *, live: bool = False) -> None:
+        """Remember the IMAP state; the API is polled far less while IMAP is live."""
+        self.imap_status = text
+        if live != self.imap_live and self.poller is not None:
+            from dataclasses import replace
+
+            base = self.app.services.settings.poll
+            slow = max(base.idle, 60.0)
+            self.poller.use_settings(
+                replace(base, fast=slow, normal=slow, idle=slow) if live else base
+            )
+        self.imap_live = live
+        self.render_status()
+
+    @on(ImapUpdated)
+    def imap_updated(self, event: ImapUpdated) -> None:
+        """New mail over IMAP, or a new connection state."""
+        from tui.core.inbox import imap_message_id
+
+        update = event.update
+        self.set_imap_status(f"IMAP {update.status.text}", live=update.status.live)
+        known = set(self._imap)
+        if update.reset:
+            self._imap.clear()
+        fresh = {imap.uid: imap for imap in update.messages}
+        if fresh.keys() != known or update.reset:
+            self._imap.update(fresh)
+            self.rebuild(imap_changed=True)
+            first = not known and not update.new
+            new_keys = [imap_message_id(imap.uid) for imap in update.new]
+            pairs_by_uid = {imap.uid: mid for mid, imap in self._pairs.items()}
+            keys = [
+                pairs_by_uid.get(imap.uid, k) for imap, k in zip(update.new, new_keys, strict=True)
+            ]
+            if first:
+                self._seen_codes |= set(self.order)
+            else:
+                self.announce([self.item(k) for k in keys if k in self._messages])
 
     def announce(self, new: list[InboxItem]) -> None:
         """Toast (and bell) for new mail with a code."""
@@ -259,6 +368,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
             text.append(f" · next in {wait}s", style="dim")
         shown = self._visible_count
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
+        text.append(" · ", style="dim")
+        text.append(
+            clean(self.imap_status, 90),
+            style="green"
+            if self.imap_live
+            else ("dim" if self.imap_status.startswith("IMAP off") else "yellow"),
+        )
         if status.truncated:
             text.append(" · older mail may be missing (over 100 at once)", style="yellow")
         text.append_text(paid_calls_text(self.app.services))
@@ -276,7 +392,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """The presentation of a message, built when first needed (big inboxes stay fast)."""
         item = self._cache.get(message_id)
         if item is None:
+            from tui.core.inbox import with_body
+
             item = build_item(self._messages[message_id], self.lease.started_at)
+            imap = self._pairs.get(message_id)
+            if imap is None and message_id.startswith("imap:"):
+                imap = self._imap.get(int(message_id[5:]))
+            if imap is not None:
+                item = with_body(item, imap)
             self._cache[message_id] = item
         return item
 
@@ -304,7 +427,12 @@ class InboxScreen(WorkerErrors, Screen[None]):
         out = []
         for mid in self.order:
             m = self._messages[mid]
-            if not self.show_older and started and m.received_at and m.received_at < started:
+            if (
+                not self.show_older
+                and started
+                and m.received_at
+                and m.received_at < started - arrival_slack(m)
+            ):
                 continue
             if needle:
                 built = self._cache.get(mid)  # codes are warmed in the background
@@ -334,12 +462,12 @@ class InboxScreen(WorkerErrors, Screen[None]):
             subject,
         ]
 
-    def render_rows(self) -> None:
+    def render_rows(self, *, all_changed: bool = False) -> None:
         """Show the visible items, keeping the selected message selected."""
         table = self.query_one("#inbox-list", MessageList)
         keys = self.visible_keys()
         self._visible_count = len(keys)
-        table.set_rows(keys, changed=set())
+        table.set_rows(keys, changed=None if all_changed else set())
         self.render_detail(self.selected_item())
 
     def refresh_times(self) -> None:
@@ -440,7 +568,21 @@ class InboxScreen(WorkerErrors, Screen[None]):
         else:
             link.update("")
         if item.body_text:
-            body.update(Text(clean_block(item.body_text, 200_000)))
+            content = Text()
+            imap = item.extra.get("imap")
+            if imap is not None and imap.notice:
+                content.append(clean(imap.notice, 300) + "\n", style="yellow")
+            if imap is not None and imap.attachments:
+                content.append("Attachments\n", style="bold")
+                for att in imap.attachments[:50]:
+                    content.append(
+                        f"  {clean(att.filename or '(unnamed)', 80)}  "
+                        f"{clean(att.content_type, 60)}  {att.size:,} bytes\n",
+                        style="dim",
+                    )
+                content.append("\n")
+            content.append(clean_block(item.body_text, 200_000))
+            body.update(content)
         else:
             body.update(Text("(the API returns no message body)", style="dim"))
 

@@ -1,0 +1,126 @@
+"""The IMAP side of a lease for the headless commands: open a reader, read the mail once, merge
+it with the API's list."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tui.api.errors import MailagentsError
+from tui.api.models import Lease, Message
+from tui.core.inbox import (
+    InboxItem,
+    build_item,
+    imap_as_message,
+    imap_message_id,
+    match_imap,
+    with_body,
+)
+from tui.core.services import Services
+
+
+class ImapUnavailable(Exception):
+    """IMAP cannot be used for this lease; the message says why (never a password)."""
+
+
+RESERVED_SUFFIXES = (".test", ".invalid", ".example", ".localhost")
+"""RFC 2606 names never resolve: a server whose mailbox domain is one offers no IMAP there."""
+
+
+def unreachable_reason(host: str) -> str | None:
+    """Why IMAP cannot work at ``host`` without even trying, or None."""
+    name = host.lower().rstrip(".")
+    if name.endswith(RESERVED_SUFFIXES) and name != "localhost":
+        return f"the service offers no IMAP ({name} is a reserved name)"
+    return None
+
+
+def reader_for(services: Services, entry: Any, runtime: Any) -> Any:
+    """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason."""
+    from tui.imap.errors import ImapError
+    from tui.imap.reader import ImapReader
+    from tui.imap.settings import resolve_imap_settings
+
+    if entry is None or not entry.webmail_password:
+        raise ImapUnavailable("no stored credentials for this lease")
+    try:
+        settings = resolve_imap_settings(
+            webmail_url=entry.webmail_url,
+            runtime_raw=runtime.raw,
+            mailbox_domain=runtime.mailbox_domain,
+        )
+    except ImapError as exc:
+        raise ImapUnavailable(exc.user_message()) from exc
+    reason = unreachable_reason(settings.host)
+    if reason is not None:
+        raise ImapUnavailable(reason)
+    return ImapReader(settings, entry.webmail_login or entry.address, entry.webmail_password)
+
+
+async def open_reader(services: Services, lease: Lease) -> Any:
+    """A connected :class:`tui.imap.reader.ImapReader` for the lease, or ImapUnavailable."""
+    from tui.imap.errors import ImapError
+
+    try:
+        runtime = await services.session.get_runtime()
+        reader = reader_for(services, services.ledger.get(lease.lease_id), runtime)
+        await reader.connect()
+    except ImapError as exc:
+        raise ImapUnavailable(exc.user_message()) from exc
+    except MailagentsError as exc:
+        raise ImapUnavailable(exc.user_message()) from exc
+    return reader
+
+
+async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | None]:
+    """Every message IMAP can read now (newest first), or ``([], reason)``."""
+    from tui.imap.errors import ImapError
+
+    try:
+        reader = await open_reader(services, lease)
+    except ImapUnavailable as exc:
+        return [], str(exc)
+    try:
+        await reader.fetch_new()
+        return reader.messages, None
+    except ImapError as exc:
+        return [], exc.user_message()
+    finally:
+        with contextlib.suppress(Exception):
+            await reader.close()
+
+
+def merge(
+    messages: list[Message], imap_messages: list[Any], lease: Lease
+) -> list[tuple[InboxItem, str]]:
+    """One (item, source) per mail, newest first; source is ``imap`` or ``api``."""
+    pairs = match_imap(messages, imap_messages)
+    paired = {imap.uid for imap in pairs.values()}
+    out: list[tuple[InboxItem, str]] = []
+    for message in messages:
+        item = build_item(message, lease.started_at, lease.released_at)
+        imap = pairs.get(message.message_id)
+        out.append((with_body(item, imap), "imap") if imap is not None else (item, "api"))
+    for imap in imap_messages:
+        if imap.uid not in paired:
+            item = build_item(imap_as_message(imap), lease.started_at, lease.released_at)
+            out.append((with_body(item, imap), "imap"))
+    out.sort(
+        key=lambda pair: (
+            pair[0].received_at.timestamp() if pair[0].received_at else 0.0,
+            pair[0].message_id,
+        ),
+        reverse=True,
+    )
+    return out
+
+
+def find_raw(imap_messages: list[Any], items: list[tuple[InboxItem, str]], key: str) -> Any:
+    """The IMAP message behind a row key (API id or ``imap:<uid>``), if IMAP has it."""
+    for item, _source in items:
+        if item.message_id == key and "imap" in item.extra:
+            return item.extra["imap"]
+    for imap in imap_messages:
+        if imap_message_id(imap.uid) == key:
+            return imap
+    return None
