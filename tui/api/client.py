@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
-
-import httpx
 
 from tui import __version__
 from tui.api.errors import (
@@ -44,6 +42,9 @@ from tui.api.models import (
     WebhookDelivery,
     items_of,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ class MailagentsClient:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _client(self) -> httpx.AsyncClient:
+        # httpx (and its SSL context) load on the first request, off the start-up path.
+        import httpx
+
         if self._http is None:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url,
@@ -166,6 +170,8 @@ class MailagentsClient:
             headers["authorization"] = f"Bearer {token}"
         if proof:
             headers["x-payment-proof"] = proof
+        import httpx
+
         content = None
         if body is not None:
             headers["content-type"] = "application/json"

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tui.api.client import MailagentsClient
 from tui.api.errors import (
     MailagentsError,
     NetworkError,
@@ -25,6 +25,9 @@ from tui.api.errors import (
     ServerError,
 )
 from tui.api.models import Message, iso_z
+
+if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
 
 
 @dataclass(frozen=True)

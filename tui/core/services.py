@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tui.api.client import MailagentsClient
 from tui.core.leases import LeaseManager
 from tui.core.ledger import Ledger
 from tui.core.session import SessionManager
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
+
+if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Services:
     ) -> Services:
         """Build the services; a given client (tests) is used as is."""
         if client is None:
+            from tui.api.client import MailagentsClient
+
             client = MailagentsClient(
                 settings.api_base,
                 payment_policy=settings.payment,  # type: ignore[arg-type]

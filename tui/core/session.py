@@ -8,15 +8,17 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.api.client import MailagentsClient
 from tui.api.errors import ChallengeRejected
 from tui.api.models import Challenge, Runtime
 from tui.auth import siwe
 from tui.core.files import locked, read_json, write_json
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource
+
+if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
 
 EXPIRY_MARGIN_S = 60.0
 """A token this close to its ``exp`` counts as expired (sign in again first)."""

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
 
+DETAIL_DELAY = 0.1
+"""Seconds the cursor rests before the detail pane follows it."""
+
+
 @dataclass
 class ImapUpdated(Message):
     """The IMAP reader's latest report (coalesced: it holds the whole list)."""
@@ -133,6 +137,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """IMAP is connected and watching the mailbox."""
         self._cache: dict[str, InboxItem] = {}
         self._visible_count = 0
+        self._detail_timer: Any = None
+        self._shown_key: Any = None
         self._seen_codes: set[str] = set()
         self._first_update = True
 
@@ -486,11 +492,21 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     @on(MessageList.Highlighted, "#inbox-list")
     def row_highlighted(self) -> None:
-        """Show the highlighted message."""
-        self.render_detail(self.selected_item())
+        """Show the highlighted message once the cursor rests (keys stay one frame each)."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_selected)
+
+    def _show_selected(self) -> None:
+        self._detail_timer = None
+        item = self.selected_item()
+        key = (item.message_id, id(item)) if item is not None else None
+        if key != self._shown_key:
+            self.render_detail(item)
 
     def render_detail(self, item: InboxItem | None) -> None:
         """The detail pane: headers, the code large, the link with its host emphasised."""
+        self._shown_key = (item.message_id, id(item)) if item is not None else None
         meta = self.query_one("#detail-meta", Static)
         code = self.query_one("#detail-code", Static)
         link = self.query_one("#detail-link", Static)

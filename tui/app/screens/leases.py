@@ -104,7 +104,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         self.set_status("loading leases…")
         self.refresh_leases()
         self.set_interval(1.0, self.tick)
-        self.set_interval(REFRESH_SECONDS, self.refresh_leases)
+        self.set_interval(REFRESH_SECONDS, self.refresh_if_shown)
         table.focus()
 
     def update_header(self) -> None:
@@ -131,6 +131,11 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             text.append(f" · {run} released on quit", style="dim")
         text.append_text(paid_calls_text(self.app.services))
         self.query_one("#status-bar", Static).update(text)
+
+    def refresh_if_shown(self) -> None:
+        """The periodic refresh, skipped while another screen covers this one."""
+        if self.is_current:
+            self.refresh_leases()
 
     # -- data ------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class LoginScreen(Screen[None]):
             password.focus()
         else:
             self.query_one("#login-button", Button).focus()
-        self.load_runtime()
+        self.call_after_refresh(self.load_runtime)  # the network after the first paint
         if source.address is None and source.kind in ("env", "generate"):
             # Loading a key imports eth-account (~0.6 s of CPU): let the first frame paint.
             self.call_after_refresh(self.load_wallet)
