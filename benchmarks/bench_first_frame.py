@@ -1,0 +1,181 @@
+"""First frame of the installed ``mailagents-tui`` in a real terminal vs a bare Textual app.
+
+    .venv/bin/python benchmarks/bench_first_frame.py            # 7 runs of each, interleaved
+    .venv/bin/python benchmarks/bench_first_frame.py --quick    # 1 run of each (CI smoke test)
+
+Both programs run in the same private tmux server (``tmux -L``, a fixed 110x30 pane), started
+the same way (``respawn-pane`` with ``env -i``): the product is the venv's
+``bin/mailagents-tui --api-base <a sandbox started here>`` with a throwaway
+``MAILAGENTS_PRIVATE_KEY`` and ``MAILAGENTS_HOME``; the baseline is a Textual app showing one
+Label (``benchmarks/_bare_apps.py label``). "First frame" is the moment ``tmux capture-pane``
+first shows a known text (the login screen's "Press enter to sign in" / the label), polled
+every 5 ms, measured from just before tmux was asked to start the program. Runs alternate
+between the two programs so that machine noise hits both.
+
+Also reported (no budget): when the login screen shows the runtime fetched from the API and
+the wallet's address (eth-account loaded in a thread), and the import time of the modules on
+the first screen's path, each in a fresh interpreter (what limits the first frame).
+Budget (DESIGN.md): first frame within 1.3x the bare app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    COMMAND,
+    ROOT,
+    Tmux,
+    machine_line,
+    ms,
+    print_table,
+    ratio,
+    spread,
+    start_sandbox,
+    verdict,
+)
+
+BUDGET = 1.3
+BARE = str(Path(__file__).resolve().parent / "_bare_apps.py")
+APP_MARK = "Press enter to sign in"
+RUNTIME_MARK = "Runtime   Base Sepolia"
+WALLET_MARK = "(private key from"
+BARE_MARK = "bare textual ready"
+
+IMPORTS = {
+    "textual.app + widgets (bare app)": "import textual.app, textual.widgets",
+    "tui.cli (entry point)": "import tui.cli",
+    "first screen path (cli, app, login screen)": (
+        "import tui.cli, tui.app, tui.app.screens.login, tui.core.services"
+    ),
+    "httpx": "import httpx",
+    "eth_account (wallet, loaded in a thread)": "import eth_account",
+}
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """The environment of both programs (nothing else is inherited: ``env -i``)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+
+
+def import_time(statement: str, runs: int) -> float:
+    """Median wall time of ``statement`` in a fresh interpreter."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        times.append(float(out.stdout.strip()))
+    return sorted(times)[len(times) // 2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 run of each (CI smoke test)")
+    ap.add_argument("--runs", type=int, default=7, help="runs of each program")
+    ap.add_argument("--width", type=int, default=110)
+    ap.add_argument("--height", type=int, default=30)
+    args = ap.parse_args(argv)
+    runs = 1 if args.quick else args.runs
+    print(machine_line())
+    print(f"command: {COMMAND}")
+
+    server = start_sandbox()
+    term = Tmux(args.width, args.height)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-first-frame-"))
+    bare_times: list[float] = []
+    app_times: list[float] = []
+    runtime_times: list[float] = []
+    wallet_times: list[float] = []
+    try:
+        order = ["bare", "app"] * (runs + (0 if args.quick else 1))
+        for i, which in enumerate(order):
+            warmup = not args.quick and i < 2
+            if which == "bare":
+                env = base_env(tmp)
+                t0 = term.start([sys.executable, BARE, "label"], env)
+                t1 = term.wait_for(BARE_MARK)
+                if not warmup:
+                    bare_times.append(t1 - t0)
+            else:
+                home = tmp / f"home{i}"
+                env = {
+                    **base_env(home),
+                    "MAILAGENTS_HOME": str(home),
+                    "MAILAGENTS_PRIVATE_KEY": "0x" + secrets.token_hex(32),
+                }
+                t0 = term.start([COMMAND, "--api-base", server.base_url], env)
+                t1 = term.wait_for(APP_MARK)
+                t2 = term.wait_for(RUNTIME_MARK)
+                t3 = term.wait_for(WALLET_MARK)
+                if not warmup:
+                    app_times.append(t1 - t0)
+                    runtime_times.append(t2 - t0)
+                    wallet_times.append(t3 - t0)
+            term.stop()
+            time.sleep(0.3)  # let the killed program go before the next start
+    finally:
+        term.close()
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    bare = spread(bare_times)
+    app = spread(app_times)
+    print_table(
+        f"First frame in tmux {args.width}x{args.height}, {runs} run(s) each (ms)",
+        ["program", "min", "median", "max", "ratio (median)", "budget", "verdict"],
+        [
+            ["bare Textual app (one Label)", *map(ms, bare), "1.00x", "baseline", ""],
+            [
+                "mailagents-tui login screen",
+                *map(ms, app),
+                ratio(app[1], bare[1]),
+                f"<= {BUDGET}x",
+                verdict(app[1] <= BUDGET * bare[1]),
+            ],
+            [
+                "  ... runtime shown (API call)",
+                *map(ms, spread(runtime_times)),
+                ratio(spread(runtime_times)[1], bare[1]),
+                "-",
+                "",
+            ],
+            [
+                "  ... wallet address shown",
+                *map(ms, spread(wallet_times)),
+                ratio(spread(wallet_times)[1], bare[1]),
+                "-",
+                "",
+            ],
+        ],
+    )
+
+    import_runs = 1 if args.quick else 5
+    statements = dict(list(IMPORTS.items())[:2]) if args.quick else IMPORTS
+    print_table(
+        f"Import time in a fresh interpreter (median of {import_runs}, ms)",
+        ["modules", "ms"],
+        [[name, ms(import_time(stmt, import_runs))] for name, stmt in statements.items()],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

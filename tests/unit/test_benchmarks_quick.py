@@ -1,0 +1,46 @@
+"""Every benchmark runs once at a tiny size (``--quick``) so the scripts keep working.
+
+No timing assertions: a script must exit 0 and print its table(s). Budgets are read from the
+printed tables by people, on a quiet machine (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks"
+
+CASES = {
+    "bench_extract.py": ["messages/s (CPU)", "200 KB newsletter"],
+    "bench_first_frame.py": ["| bare Textual app (one Label)", "| mailagents-tui login screen"],
+    "bench_keypress.py": ["| lease list (5 leases)", "| inbox (100 messages)"],
+    "bench_big_inbox.py": [
+        "| inbox given all messages (InboxUpdated)",
+        "| mailagents-tui inbox, 300 messages",
+        "| bursts <= one page between polls",
+    ],
+    "bench_code_latency.py": ["| send -> code on the inbox screen", "| once idle"],
+    "bench_sandbox_load.py": ["| local sandbox (SQLite WAL)", "Lease integrity"],
+}
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_benchmark_runs_quick(script: str) -> None:
+    if script == "bench_first_frame.py" and shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    for expected in CASES[script]:
+        assert expected in result.stdout, result.stdout[-3000:]
