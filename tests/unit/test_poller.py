@@ -228,3 +228,39 @@ async def test_new_settings_move_the_pending_poll_without_an_extra_request():
         await asyncio.sleep(0.01)
     task.cancel()
     await client.aclose()
+
+
+async def test_paging_with_a_small_page_loses_and_duplicates_nothing(sandbox, wallet, tmp_path):
+    """limit <= 100, newest first, inclusive since: incremental polls see every message once,
+    ties on one millisecond included, as long as a page is not outrun between two polls."""
+    from tui.sandbox import mail
+
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    try:
+        lease = (await services.leases.allocate("p", 1, release_on_exit=False)).lease
+        poller = MailboxPoller(
+            services.client, lease.mailbox_id, settings=PollSettings(page_limit=5)
+        )
+        seen: list[str] = []
+        delivered: list[str] = []
+        base = sandbox.store.now_ms()
+        for burst, size in enumerate([1, 5, 3, 5, 2, 4]):
+            stamp = base + burst * 10  # every mail of a burst shares one millisecond
+            for i in range(size):
+                subject = f"b{burst}-{i}"
+                raw = build_mime(sender="a@b.test", to=lease.address, subject=subject, text="x")
+                mail.deliver(sandbox.store, lease.address, raw, received_ms=stamp)
+                delivered.append(subject)
+            update = await poller.poll_once()
+            seen += [m.subject for m in update.new]
+        assert sorted(seen) == sorted(delivered)
+        assert len(seen) == len(set(seen)) == 20
+
+        # Outrunning a page between two polls is detected (the API cannot page back).
+        for i in range(7):
+            raw = build_mime(sender="a@b.test", to=lease.address, subject=f"big{i}", text="x")
+            mail.deliver(sandbox.store, lease.address, raw, received_ms=base + 1000 + i)
+        await poller.poll_once()
+        assert poller.status.truncated
+    finally:
+        await services.aclose()
