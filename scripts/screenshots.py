@@ -102,6 +102,11 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
         await until(pilot, lambda: len(inbox.items) == 3)
+        if server.imap_port is not None:  # with Dovecot: bodies and codes read over IMAP
+            await until(pilot, lambda: inbox.imap_live, timeout=15)
+            await until(
+                pilot, lambda: all(i.code_source in ("body", "") for i in inbox.items), timeout=15
+            )
         await pilot.press("G")
         await pilot.pause(0.3)
         save("inbox")
@@ -148,7 +153,9 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         SandboxServer(
-            SandboxConfig(port=0, smtp_port=0, webhook_backoff_s=0.01, webhook_timeout_s=1.0)
+            SandboxConfig(
+                port=0, smtp_port=0, imap_port=0, webhook_backoff_s=0.01, webhook_timeout_s=1.0
+            )
         ) as server,
     ):
         for path in asyncio.run(shoot(out, server, Path(tmp))):
