@@ -75,6 +75,19 @@ def _bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
 
 
+def _found(
+    fetch: Callable[[str, str], Any], tenant_id: str, value: str, name: str, missing: str
+) -> Any:
+    """A path id's row of the tenant: 400 ``<name> is required`` when empty, 404 when unknown
+    or another tenant's (the contract never says 403)."""
+    if not value.strip():
+        raise _bad_request(f"{name} is required")
+    row = fetch(tenant_id, value.strip())
+    if row is None:
+        raise _not_found(missing)
+    return row
+
+
 def _not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
 
@@ -643,11 +656,7 @@ class SandboxService:
     async def get_lease(self, request: Request, lease_id: str) -> Response:
         """``GET /v2/mailboxes/leases/{lease_id}``: any of the tenant's leases."""
         auth = self.auth(request)
-        if not lease_id.strip():
-            raise _bad_request("lease_id is required")
-        row = self.store.get_lease(auth.tenant_id, lease_id)
-        if row is None:
-            raise _not_found("Lease not found")
+        row = _found(self.store.get_lease, auth.tenant_id, lease_id, "lease_id", "Lease not found")
         return json_response(200, self._lease(row))
 
     async def release(self, request: Request, lease_id: str) -> Response:
@@ -767,11 +776,9 @@ class SandboxService:
     async def get_message(self, request: Request, message_id: str) -> Response:
         """``GET /v2/messages/{message_id}``."""
         auth = self.auth(request)
-        if not message_id.strip():
-            raise _bad_request("message_id is required")
-        row = self.store.message(auth.tenant_id, message_id.strip())
-        if row is None:
-            raise _not_found("Message not found")
+        row = _found(
+            self.store.message, auth.tenant_id, message_id, "message_id", "Message not found"
+        )
         return json_response(200, self._message(row, detail=True))
 
     # -- send -----------------------------------------------------------------------------
@@ -1001,11 +1008,13 @@ class SandboxService:
     async def get_send_attempt(self, request: Request, attempt_id: str) -> Response:
         """``GET /v2/send-attempts/{send_attempt_id}``."""
         auth = self.auth(request)
-        if not attempt_id.strip():
-            raise _bad_request("send_attempt_id is required")
-        row = self.store.send_attempt(auth.tenant_id, attempt_id.strip())
-        if row is None:
-            raise _not_found("Send attempt not found")
+        row = _found(
+            self.store.send_attempt,
+            auth.tenant_id,
+            attempt_id,
+            "send_attempt_id",
+            "Send attempt not found",
+        )
         return json_response(200, self._send_attempt(row))
 
     # -- webhooks -------------------------------------------------------------------------
@@ -1073,11 +1082,9 @@ class SandboxService:
     async def get_webhook(self, request: Request, webhook_id: str) -> Response:
         """``GET /v2/webhooks/{webhook_id}``."""
         auth = self.auth(request)
-        if not webhook_id.strip():
-            raise _bad_request("webhook_id is required")
-        row = self.store.webhook(auth.tenant_id, webhook_id.strip())
-        if row is None:
-            raise _not_found("Webhook not found")
+        row = _found(
+            self.store.webhook, auth.tenant_id, webhook_id, "webhook_id", "Webhook not found"
+        )
         return json_response(200, self._webhook(row))
 
     async def rotate_webhook_secret(self, request: Request, webhook_id: str) -> Response:
@@ -1100,11 +1107,13 @@ class SandboxService:
     async def get_delivery(self, request: Request, delivery_id: str) -> Response:
         """``GET /v2/webhooks/deliveries/{delivery_id}``."""
         auth = self.auth(request)
-        if not delivery_id.strip():
-            raise _bad_request("delivery_id is required")
-        row = self.store.delivery(auth.tenant_id, delivery_id.strip())
-        if row is None:
-            raise _not_found("Webhook delivery not found")
+        row = _found(
+            self.store.delivery,
+            auth.tenant_id,
+            delivery_id,
+            "delivery_id",
+            "Webhook delivery not found",
+        )
         return json_response(200, self._delivery(row))
 
     # -- usage and billing ----------------------------------------------------------------
@@ -1153,11 +1162,9 @@ class SandboxService:
     async def get_invoice(self, request: Request, invoice_id: str) -> Response:
         """``GET /v2/billing/invoices/{invoice_id}``."""
         auth = self.auth(request)
-        if not invoice_id.strip():
-            raise _bad_request("invoice_id is required")
-        row = self.store.invoice(auth.tenant_id, invoice_id)
-        if row is None:
-            raise _not_found("Invoice not found")
+        row = _found(
+            self.store.invoice, auth.tenant_id, invoice_id, "invoice_id", "Invoice not found"
+        )
         start, end = period_bounds(row["period"])
         return json_response(
             200,
