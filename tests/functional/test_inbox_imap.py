@@ -95,3 +95,31 @@ async def test_wrong_password_falls_back_to_the_api_with_the_reason(
         table = inbox.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == 1, timeout=10)  # the API still works
         assert inbox.selected_item().code == "771045"
+
+
+async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, tmp_path):
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    hostile = (
+        "[bold red]FAKE[/] [@click=app.quit]click[/]\n"
+        "\x1b]8;;https://evil.example\x1b\\hidden link\x1b]8;;\x1b\\\n"
+        "\x1b]52;c;cHduZWQ=\x07\x1b]0;title\x07\x1b[2J\x1b[31mred\n"
+        "Your verification code is 605813.\n"
+    )
+    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: inbox.imap_live, timeout=15)
+        smtp_send(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
+        await until(pilot, lambda: "605813" in text_of(app, "#detail-body"), timeout=10)
+        body = text_of(app, "#detail-body")
+        assert "[bold red]FAKE[/] [@click=app.quit]click[/]" in body
+        # No escape byte reaches the terminal: OSC 8/52/0, CSI and BEL are inert text at most.
+        assert "hidden link" in body
+        assert not any(ch in body for ch in "\x1b\x07\x9b\x9d")
+        assert app.is_running
