@@ -71,9 +71,7 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
         assert inbox.poller.status.calls == calls_before
 
 
-async def test_wrong_password_falls_back_to_the_api_with_the_reason(
-    imap_sandbox, wallet, tmp_path
-):
+async def test_wrong_password_falls_back_to_the_api_with_the_reason(imap_sandbox, wallet, tmp_path):
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
@@ -123,3 +121,30 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
         assert "hidden link" in body
         assert not any(ch in body for ch in "\x1b\x07\x9b\x9d")
         assert app.is_running
+
+
+async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet, tmp_path):
+    from tui.app.dialogs.confirm import ConfirmDialog
+    from tui.app.dialogs.credentials import CredentialsDialog
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    await services.leases.allocate("signup", 1, release_on_exit=False)
+    await services.aclose()
+    (tmp_path / "state" / "ledger.json").unlink()  # allocated "elsewhere"
+    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: "no stored credentials" in inbox.imap_status)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await until(pilot, lambda: "New password stored" in text_of(app, "#creds-status"))
+        await pilot.press("escape")
+        await until(pilot, lambda: inbox.imap_live, timeout=15)

@@ -91,6 +91,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
         Binding("r", "reply", "Reply", id="inbox.reply", tooltip="Reply to the message"),
         Binding("u", "poll_now", "Check now", id="inbox.poll", tooltip="Check for mail now"),
         Binding(
+            "p",
+            "credentials",
+            "Creds",
+            id="inbox.creds",
+            tooltip="Mailbox credentials (a confirmed reset lets IMAP read full messages)",
+        ),
+        Binding(
             "a",
             "toggle_older",
             "Older mail",
@@ -281,7 +288,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             runtime = await services.session.get_runtime()
             reader = reader_for(services, services.ledger.get(self.lease.lease_id), runtime)
         except ImapUnavailable as exc:
-            hint = " (p then R on the lease list resets them)" if "credentials" in str(exc) else ""
+            hint = " (p, then R, resets them)" if "credentials" in str(exc) else ""
             self.set_imap_status(f"IMAP off: {exc}{hint}")
             return
         except MailagentsError as exc:
@@ -718,6 +725,16 @@ class InboxScreen(WorkerErrors, Screen[None]):
     def action_cursor_bottom(self) -> None:
         """vim G."""
         self.query_one("#inbox-list", MessageList).action_last()
+
+    def action_credentials(self) -> None:
+        """The credentials dialog; IMAP starts again when it closes (e.g. after a reset)."""
+        from tui.app.dialogs.credentials import CredentialsDialog
+
+        def done(_result: object) -> None:
+            if not self.imap_live:
+                self.run_imap()
+
+        self.app.push_screen(CredentialsDialog(self.lease), done)
 
     def action_compose(self) -> None:
         """Write a new message from this lease."""
