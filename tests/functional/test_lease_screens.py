@@ -245,3 +245,17 @@ async def test_paid_allocation_is_automatic_and_counted(sandbox_factory, wallet,
             pilot, lambda: "paid calls 1 x 0.001 = 0.001 USDC" in text_of(app, "#status-bar")
         )
         assert app.services.client.paid_calls == 1
+
+
+async def test_periodic_refresh_pauses_while_covered(tui_app):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in(app, pilot)
+        calls = []
+        screen.refresh_leases = lambda: calls.append(1)
+        screen.refresh_if_shown()
+        assert calls == [1]
+        await app.push_screen(HelpDialog(screen))
+        await pilot.pause()
+        screen.refresh_if_shown()  # the screen right below is not "shown"
+        assert calls == [1]

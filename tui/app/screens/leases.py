@@ -134,7 +134,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
 
     def refresh_if_shown(self) -> None:
         """The periodic refresh, skipped while another screen covers this one."""
-        if self.is_current:
+        if self.app.screen is self:  # (is_current also counts the screen right below)
             self.refresh_leases()
 
     # -- data ------------------------------------------------------------------------------
