@@ -139,7 +139,7 @@ def shows_code(inbox: Any, code: str) -> bool:
 
 
 async def deliveries(
-    server: Any, home: Path, account: Any, count: int, max_pause: float = 2.0
+    server: Any, home: Path, account: Any, count: int, max_pause: float = 2.0, imap: bool = False
 ) -> dict[str, Any]:
     """Latency from SMTP send to the code on screen, over ``count`` fresh leases."""
     from tui.core.poller import PollSettings
@@ -154,6 +154,8 @@ async def deliveries(
             allocated = await app.services.leases.allocate("bench", 1, release_on_exit=False)
             lease = allocated.lease
             inbox = await open_inbox(app, pilot, lease.lease_id)
+            if imap:
+                await wait_until(lambda inbox=inbox: inbox.imap_live, 20)
             await asyncio.sleep(rng.uniform(0.0, max_pause))
             code = f"{rng.randrange(100000, 999999)}"
             shown = probe.watch(lambda inbox=inbox, code=code: shows_code(inbox, code), 20)
@@ -193,6 +195,8 @@ async def idle_calls(
             deliver(server.store, lease.address, raw)
         inbox = await open_inbox(app, pilot, lease.lease_id)
         await wait_until(lambda: inbox.query_one("#inbox-list").row_count == 3)
+        if server.imap_port is not None:
+            await wait_until(lambda: inbox.imap_live, 20)
         tenant = app.services.session.session.tenant_id
         t0 = time.monotonic()
         t0_ms = server.store.now_ms()
@@ -229,7 +233,27 @@ async def run(args: argparse.Namespace) -> int:
     poll = PollSettings()
     if args.quick:  # a hundred times faster, so that the idle state is reached in seconds
         poll = PollSettings(fast=0.01, normal=0.05, idle=0.15, idle_after=1.2, acted_window=0.3)
-    server = start_sandbox(smtp_port=0, allocate_hourly_limit=0)
+    modes = ["api", "imap"] if args.mode == "both" else [args.mode]
+    for mode in modes:
+        result = await measure(args, mode, count, seconds, poll)
+        if result is None:
+            print(f"\n[{mode}] skipped: the sandbox could not start Dovecot (IMAP)")
+            continue
+        report(args, mode, count, seconds, poll, *result)
+    return 0
+
+
+async def measure(
+    args: argparse.Namespace, mode: str, count: int, seconds: float, poll: Any
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Deliveries and idle calls in one mode: ``api`` (polling only) or ``imap`` (IDLE)."""
+    imap = mode == "imap"
+    server = start_sandbox(
+        smtp_port=0, allocate_hourly_limit=0, **({"imap_port": 0} if imap else {})
+    )
+    if imap and server.imap_port is None:
+        server.stop()
+        return None
     home = Path(tempfile.mkdtemp(prefix="bench-code-"))
     try:
         account = new_account()
@@ -238,11 +262,26 @@ async def run(args: argparse.Namespace) -> int:
         services = make_services(server.base_url, home, account)
         await services.session.sign_in()
         await services.aclose()
-        d = await deliveries(server, home, account, count, 0.2 if args.quick else 2.0)
+        d = await deliveries(server, home, account, count, 0.2 if args.quick else 2.0, imap)
         idle = await idle_calls(server, home, account, seconds, poll)
     finally:
         server.stop()
         shutil.rmtree(home, ignore_errors=True)
+    return d, idle
+
+
+def report(
+    args: argparse.Namespace,
+    mode: str,
+    count: int,
+    seconds: float,
+    poll: Any,
+    d: dict[str, Any],
+    idle: dict[str, Any],
+) -> None:
+    """Print the tables of one mode."""
+    label = "IMAP IDLE + API once a minute" if mode == "imap" else "API polling"
+    print(f"\n== mode: {mode} ({label})")
 
     lat, smtp = d["latency"], d["smtp"]
     smtp_med = statistics.median(smtp)
@@ -286,7 +325,6 @@ async def run(args: argparse.Namespace) -> int:
         ],
     )  # fmt: skip
     print("requests by endpoint: " + ", ".join(f"{k} x{v}" for k, v in idle["by_path"].items()))
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--deliveries", type=int, default=20)
     ap.add_argument("--idle-seconds", type=float, default=300.0)
     ap.add_argument("--runs", type=int, default=1, help="(one series of deliveries is a run)")
+    ap.add_argument(
+        "--mode", choices=["api", "imap", "both"], default="both",
+        help="API polling, IMAP IDLE (needs Dovecot), or both to compare",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     print(machine_line())
     return asyncio.run(run(args))
