@@ -30,7 +30,16 @@ def smtp_send(port: int, to: str, subject: str, body: str) -> None:
         smtp.send_message(msg)
 
 
-async def open_inbox(server, wallet, tmp_path):
+async def enter_inbox(app, pilot) -> InboxScreen:
+    """From the lease list (one lease), open its inbox."""
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    await until(pilot, lambda: len(app.screen.views) == 1)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+    return app.screen
+
+
+async def new_app(server, wallet, tmp_path):
     app = make_app(
         make_settings(server.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
@@ -42,13 +51,9 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
-    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-        inbox = app.screen
+        inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: inbox.imap_live, timeout=15)
         assert "IMAP live" in text_of(app, "#status-bar")
         calls_before = inbox.poller.status.calls
@@ -79,13 +84,9 @@ async def test_wrong_password_falls_back_to_the_api_with_the_reason(imap_sandbox
     data = json.loads(ledger.read_text())
     data["leases"][0]["webmail_password"] = "wrong-password-123"
     ledger.write_text(json.dumps(data))
-    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-        inbox = app.screen
+        inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: "auth failed" in inbox.imap_status, timeout=15)
         status = text_of(app, "#status-bar")
         assert "IMAP auth failed" in status and "wrong-password-123" not in status
@@ -105,13 +106,9 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
         "\x1b]52;c;cHduZWQ=\x07\x1b]0;title\x07\x1b[2J\x1b[31mred\n"
         "Your verification code is 605813.\n"
     )
-    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-        inbox = app.screen
+        inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: inbox.imap_live, timeout=15)
         smtp_send(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
         await until(pilot, lambda: "605813" in text_of(app, "#detail-body"), timeout=10)
@@ -131,13 +128,9 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
     await services.leases.allocate("signup", 1, release_on_exit=False)
     await services.aclose()
     (tmp_path / "state" / "ledger.json").unlink()  # allocated "elsewhere"
-    app = await open_inbox(imap_sandbox, wallet, tmp_path)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-        inbox = app.screen
+        inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: "no stored credentials" in inbox.imap_status)
         await pilot.press("p")
         await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
