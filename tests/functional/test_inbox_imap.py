@@ -141,3 +141,53 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
         await until(pilot, lambda: "New password stored" in text_of(app, "#creds-status"))
         await pilot.press("escape")
         await until(pilot, lambda: inbox.imap_live, timeout=15)
+
+
+async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_path):
+    """Mail stored through the sandbox's store (as its internal inbound endpoint does) with
+    headers that the API and IMAP see differently still gives one row per mail, each with
+    the body read over IMAP."""
+    from datetime import UTC, datetime, timedelta
+
+    from tui.sandbox.mail import deliver
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    to = lease.address
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    mails = [
+        b"From: news@acme.test\r\nTo: %s\r\nSubject: News 0\r\n\r\nhello 0\r\n",
+        # Folded and doubled white space in the subject.
+        b"From: a@acme.test\r\nTo: %s\r\nSubject: Your   code\r\n  is here\r\n\r\nbody 1\r\n",
+        # An encoded word (non-ASCII subject).
+        b"From: b@acme.test\r\nTo: %s\r\nSubject: "
+        b"=?utf-8?b?0JrQvtC0INC/0L7QtNGC0LLQtdGA0LbQtNC10L3QuNGP?=\r\n\r\nbody 2\r\n",
+        # No subject at all: the API says "(no subject)".
+        b"From: c@acme.test\r\nTo: %s\r\n\r\nbody 3\r\n",
+        # Upper-case sender address with a display name.
+        b"From: Shop <Security@SHOP.test>\r\nTo: %s\r\nSubject: Alert\r\n\r\nbody 4\r\n",
+        # No From: the API's sender is the envelope sender, IMAP sees none.
+        b"To: %s\r\nSubject: Bounce\r\n\r\nbody 5\r\n",
+    ]
+    for raw in mails:
+        deliver(
+            imap_sandbox.store, to, raw.replace(b"%s", to.encode()), envelope_from="env@bounce.test"
+        )
+    # A Date header ten minutes old (a sender's clock, or mail held in a queue).
+    dated = (
+        b"From: d@acme.test\r\nTo: %s\r\nSubject: Late\r\nDate: "
+        + old.strftime("%a, %d %b %Y %H:%M:%S +0000").encode()
+        + b"\r\n\r\nbody 6\r\n"
+    )
+    deliver(imap_sandbox.store, to, dated.replace(b"%s", to.encode()))
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 7, timeout=15)
+        await until(pilot, lambda: inbox.poller.status.calls >= 1, timeout=10)
+        await pilot.pause(0.3)
+        table = inbox.query_one("#inbox-list", MessageList)
+        assert table.row_count == 7, [(i.message.sender, i.message.subject) for i in inbox.items]
+        assert all(item.body_text for item in inbox.items)
+        assert not any(key.startswith("imap:") for key in inbox.order)

@@ -112,3 +112,69 @@ def test_sanitize_caps_and_keeps_markup_literal():
     assert clean("x" * 500, 10) == "x" * 9 + "…"
     assert clean("[bold]hi[/bold] [@click=app.quit]") == "[bold]hi[/bold] [@click=app.quit]"
     assert clean_block("line1\nline2\x1b[2J") == "line1\nline2"
+
+
+def imap_msg(uid, raw: bytes, arrived: datetime):
+    from tui.imap.message import parse_message
+
+    stamp = arrived.strftime("%d-%b-%Y %H:%M:%S +0000")
+    return parse_message(uid, raw, size=len(raw), partial=False, internaldate=stamp)
+
+
+def api_msg(mid, sender, subject, at):
+    return Message(mid, sender, subject, at, None, None, "parsed")
+
+
+def test_api_and_imap_rows_pair_despite_header_differences():
+    from tui.core.inbox import arrived, match_imap
+
+    late = NOW - timedelta(minutes=10)
+    imap = [
+        imap_msg(1, b"From: a@x.io\r\nSubject: Your   code\r\n  is here\r\n\r\n1\r\n", NOW),
+        imap_msg(2, b"From: b@x.io\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\n2\r\n", NOW),
+        imap_msg(3, b"From: c@x.io\r\n\r\nno subject\r\n", NOW),
+        imap_msg(4, b"Subject: Bounce\r\n\r\nno From\r\n", NOW),
+        imap_msg(5, b"From: Shop <Sec@SHOP.io>\r\nSubject: Alert\r\n\r\n5\r\n", NOW),
+        imap_msg(
+            6,
+            b"From: d@x.io\r\nSubject: Late\r\nDate: "
+            + late.strftime("%a, %d %b %Y %H:%M:%S +0000").encode()
+            + b"\r\n\r\n6\r\n",
+            NOW,
+        ),
+    ]
+    api = [
+        api_msg("m1", "a@x.io", "Your code is here", NOW),
+        api_msg("m2", "b@x.io", "=?utf-8?q?Caf=C3=A9?=", NOW),  # left encoded by the server
+        api_msg("m3", "c@x.io", "(no subject)", NOW),
+        api_msg("m4", "env@bounce.io", "Bounce", NOW),  # the envelope sender
+        api_msg("m5", "sec@shop.io", "ALERT", NOW),
+        api_msg("m6", "d@x.io", "Late", late),  # received_at taken from the Date header
+    ]
+    pairs = match_imap(api, imap)
+    assert {mid: m.uid for mid, m in pairs.items()} == {f"m{i}": i for i in range(1, 7)}
+    # The mail server's arrival time places the mail in the lease and orders the list.
+    assert arrived(api[5], pairs["m6"]).received_at == NOW
+    assert build_item(api[5], lease_started=NOW - timedelta(minutes=1)).before_lease
+    assert not build_item(
+        arrived(api[5], pairs["m6"]), lease_started=NOW - timedelta(minutes=1)
+    ).before_lease
+
+
+def test_pairing_prefers_the_same_sender_then_the_closest_time():
+    from tui.core.inbox import match_imap
+
+    raw = b"From: %s\r\nSubject: Your code\r\n\r\nx\r\n"
+    imap = [
+        imap_msg(1, raw % b"one@x.io", NOW),
+        imap_msg(2, raw % b"two@x.io", NOW + timedelta(seconds=2)),
+        imap_msg(3, raw % b"two@x.io", NOW + timedelta(seconds=30)),
+    ]
+    api = [
+        api_msg("late", "two@x.io", "Your code", NOW + timedelta(seconds=29)),
+        api_msg("early", "two@x.io", "Your code", NOW + timedelta(seconds=2)),
+        api_msg("one", "one@x.io", "Your code", NOW),
+        api_msg("far", "one@x.io", "Your code", NOW + timedelta(minutes=5)),  # no twin in time
+    ]
+    pairs = {mid: m.uid for mid, m in match_imap(api, imap).items()}
+    assert pairs == {"late": 3, "early": 2, "one": 1}

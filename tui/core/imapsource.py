@@ -10,6 +10,7 @@ from tui.api.errors import MailagentsError
 from tui.api.models import Lease, Message
 from tui.core.inbox import (
     InboxItem,
+    arrived,
     build_item,
     imap_as_message,
     imap_message_id,
@@ -98,8 +99,10 @@ def merge(
     paired = {imap.uid for imap in pairs.values()}
     out: list[tuple[InboxItem, str]] = []
     for message in messages:
-        item = build_item(message, lease.started_at, lease.released_at)
         imap = pairs.get(message.message_id)
+        if imap is not None:
+            message = arrived(message, imap)
+        item = build_item(message, lease.started_at, lease.released_at)
         out.append((with_body(item, imap), "imap") if imap is not None else (item, "api"))
     for imap in imap_messages:
         if imap.uid not in paired:

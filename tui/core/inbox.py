@@ -24,8 +24,11 @@ IMAP_SLACK = timedelta(seconds=1)
 
 
 def arrival_slack(message: Message) -> timedelta:
-    """Tolerance when comparing a message's arrival with a lease's start or end."""
-    return IMAP_SLACK if message.parsed_status == "imap" else timedelta(0)
+    """Tolerance when comparing a message's arrival with a lease's start or end: IMAP times
+    have whole seconds (an IMAP-only row, or an API row given its IMAP arrival time)."""
+    received = message.received_at
+    whole = received is not None and received.microsecond == 0
+    return IMAP_SLACK if message.parsed_status == "imap" or whole else timedelta(0)
 
 
 def is_sample(message: Message) -> bool:
@@ -145,30 +148,75 @@ def imap_as_message(imap: Any) -> Message:
     )
 
 
+def match_key(text: str) -> str:
+    """A subject or sender as both sources can agree on it: encoded words decoded, white
+    space collapsed, case folded; the API's ``(no subject)`` counts as no subject."""
+    if "=?" in text:
+        from tui.extract.decode import decode_header_value
+
+        text = decode_header_value(text)
+    key = " ".join(text.split()).casefold()
+    return "" if key == "(no subject)" else key
+
+
+def _apart(message: Message, imap: Any) -> float:
+    """Seconds between the API's arrival time and the closer of IMAP's two times.
+
+    The live service takes ``received_at`` from the Date header, IMAP's INTERNALDATE is the
+    arrival: either may be the one the API used.
+    """
+    if message.received_at is None:
+        return 0.0
+    times = [t for t in (imap.received, imap.date) if t is not None]
+    if not times:
+        return 0.0
+    return min(abs((message.received_at - t).total_seconds()) for t in times)
+
+
 def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, Any]:
-    """Pair API messages with IMAP ones: message_id -> ImapMessage (sender, subject, time)."""
-    by_key: dict[tuple[str, str], list[Any]] = {}
+    """Pair API messages with IMAP ones: message_id -> ImapMessage.
+
+    The API returns no Message-ID, so a pair is the same subject within
+    :data:`MATCH_WINDOW_S`, the closest in time first; the same sender too in a first pass,
+    then, for what is left, any sender (the API may give the envelope sender, IMAP the
+    ``From`` or nothing).
+    """
+    by_subject: dict[str, list[Any]] = {}
     for imap in imap_messages:
-        by_key.setdefault((imap.sender.lower(), imap.subject.strip()), []).append(imap)
+        by_subject.setdefault(match_key(imap.subject), []).append(imap)
     pairs: dict[str, Any] = {}
     used: set[int] = set()
-    for message in messages:
-        candidates = by_key.get((message.sender.lower(), message.subject.strip()), [])
-        for imap in candidates:
-            if imap.uid in used:
+    for same_sender in (True, False):
+        for message in messages:
+            if message.message_id in pairs:
                 continue
-            when = imap.when
-            apart = (
-                abs((message.received_at - when).total_seconds())
-                if message.received_at and when
-                else 0.0
-            )
-            if apart > MATCH_WINDOW_S:
-                continue
-            pairs[message.message_id] = imap
-            used.add(imap.uid)
-            break
+            sender = match_key(message.sender)
+            best: tuple[float, Any] | None = None
+            for imap in by_subject.get(match_key(message.subject), []):
+                if imap.uid in used or (same_sender and match_key(imap.sender) != sender):
+                    continue
+                apart = _apart(message, imap)
+                if apart <= MATCH_WINDOW_S and (best is None or apart < best[0]):
+                    best = (apart, imap)
+            if best is not None:
+                pairs[message.message_id] = best[1]
+                used.add(best[1].uid)
     return pairs
+
+
+def arrived(message: Message, imap: Any) -> Message:
+    """The API's message with IMAP's arrival time (INTERNALDATE), when IMAP has one.
+
+    The live service takes ``received_at`` from the sender's Date header, which may be off by
+    minutes (or claim a time before the lease began); the mail server's arrival time is what
+    places a mail in a lease, and orders the list.
+    """
+    received = getattr(imap, "received", None)
+    if received is None or received == message.received_at:
+        return message
+    from dataclasses import replace
+
+    return replace(message, received_at=received)
 
 
 def with_body(item: InboxItem, imap: Any) -> InboxItem:

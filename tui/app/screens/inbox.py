@@ -247,12 +247,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     def rebuild(self, *, imap_changed: bool) -> None:
         """Merge the API's and IMAP's messages into one list (one row per mail)."""
-        from tui.core.inbox import imap_as_message, imap_message_id, match_imap
+        from tui.core.inbox import arrived, imap_as_message, imap_message_id, match_imap
 
         api_messages = [self._api[mid] for mid in self._api_order]
         pairs = match_imap(api_messages, list(self._imap.values())) if self._imap else {}
         paired_uids = {imap.uid for imap in pairs.values()}
         merged: dict[str, Any] = dict(self._api)
+        for mid, imap in pairs.items():
+            merged[mid] = arrived(merged[mid], imap)
         for uid, imap in self._imap.items():
             if uid not in paired_uids:
                 merged[imap_message_id(uid)] = imap_as_message(imap)
