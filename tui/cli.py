@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 import click
 
 from tui import __version__
-from tui.api.models import iso_z
-from tui.core.timefmt import time_left
 
 T = TypeVar("T")
 
@@ -56,28 +54,57 @@ def fail(message: str, code: int = EXIT_ERROR) -> None:
     sys.exit(code)
 
 
+USER_ERRORS = (
+    ("tui.auth.wallet", "WalletError"),
+    ("tui.core.settings", "SettingsError"),
+    ("tui.core.leases", "LeaseInputError"),
+    ("tui.core.compose", "ComposeError"),
+)
+"""(module, class) of the errors that are the user's to fix: printed as one line."""
+
+
+def user_error_classes() -> tuple[type[Exception], ...]:
+    """The classes of :data:`USER_ERRORS` whose modules are imported.
+
+    An error class whose module was never imported cannot have been raised, and importing
+    them all up front (the lease manager, the composer) would slow down the TUI's start.
+    """
+    found = []
+    for module_name, class_name in USER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            found.append(getattr(module, class_name))
+    return tuple(found)
+
+
 def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
     """Turn the project's errors into one line on stderr and a non-zero exit."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         from tui.api.errors import MailagentsError
-        from tui.auth.wallet import WalletError
-        from tui.core.compose import ComposeError
-        from tui.core.leases import LeaseInputError
-        from tui.core.settings import SettingsError
 
         try:
             return func(*args, **kwargs)
         except MailagentsError as exc:
             fail(exc.user_message())
-        except (WalletError, SettingsError, LeaseInputError, ComposeError) as exc:
-            fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as exc:
+            if not isinstance(exc, user_error_classes()):
+                raise
+            fail(str(exc))
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """:func:`tui.api.models.iso_z`, imported on first use (the TUI starts without the
+    models)."""
+    from tui.api.models import iso_z as api_iso_z
+
+    return api_iso_z(moment)
 
 
 def run_with_services(
@@ -353,6 +380,8 @@ def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("No active leases. Allocate one with `mailagents-tui lease new`.")
         return
+    from tui.core.timefmt import time_left
+
     for row in rows:
         expires = row["expires_at"]
         status = row["lease_status"]

@@ -7,7 +7,6 @@ it). Nothing is created at import time; directories appear when something is wri
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -46,6 +45,12 @@ class Settings:
     """Seconds allowed to release this run's leases on exit."""
     poll: PollSettings = field(default_factory=PollSettings)
     """Inbox poll intervals (``[poll]`` table: fast, normal, idle, idle_after...)."""
+    download_dir: Path | None = None
+    """Folder first offered for saving attachments (``MAILAGENTS_DOWNLOAD_DIR``; default
+    ``~/Downloads`` when it exists, else the home folder)."""
+    mail_cache: bool = True
+    """Keep the mail read over IMAP on disk (0600) until the lease is released, so a reopened
+    inbox fetches only what is new (``mail_cache = false`` keeps nothing)."""
 
     @property
     def config_dir(self) -> Path:
@@ -87,10 +92,12 @@ class Settings:
         values: dict[str, Any] = {}
         try:
             with path.open("rb") as fh:
+                import tomllib  # only when there is a file (the TUI's start often has none)
+
                 values = tomllib.load(fh)
         except FileNotFoundError:
             pass
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, toml_decode_error()) as exc:
             raise SettingsError(f"cannot read {path}: {exc}") from exc
         mapping = {
             "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
@@ -101,6 +108,8 @@ class Settings:
             "keymap": values.get("keymap"),
             "release_timeout": values.get("release_timeout"),
             "poll": values.get("poll"),
+            "download_dir": env.get("MAILAGENTS_DOWNLOAD_DIR") or values.get("download_dir"),
+            "mail_cache": values.get("mail_cache"),
         }
         settings = base
         if mapping["api_base"] is not None:
@@ -120,6 +129,11 @@ class Settings:
                     raise SettingsError(f"{key} must be a number") from exc
         if isinstance(mapping["bell"], bool):
             settings = replace(settings, bell=mapping["bell"])
+        if isinstance(mapping["mail_cache"], bool):
+            settings = replace(settings, mail_cache=mapping["mail_cache"])
+        if mapping["download_dir"]:
+            folder = Path(str(mapping["download_dir"])).expanduser()
+            settings = replace(settings, download_dir=folder)
         if isinstance(mapping["poll"], dict):
             settings = replace(settings, poll=poll_settings(mapping["poll"]))
         if isinstance(mapping["keymap"], dict):
@@ -127,6 +141,13 @@ class Settings:
                 settings, keymap={str(k): str(v) for k, v in mapping["keymap"].items()}
             )
         return settings
+
+
+def toml_decode_error() -> type[Exception]:
+    """``tomllib.TOMLDecodeError`` (evaluated by ``except`` only when something was raised)."""
+    import tomllib
+
+    return tomllib.TOMLDecodeError
 
 
 def poll_settings(values: dict[str, Any]) -> PollSettings:
