@@ -4,6 +4,7 @@ body itself, IDLE push without polling the API, and API-only with the reason whe
 from __future__ import annotations
 
 import json
+import os
 import smtplib
 from email.message import EmailMessage
 
@@ -191,3 +192,88 @@ async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_p
         assert table.row_count == 7, [(i.message.sender, i.message.subject) for i in inbox.items]
         assert all(item.body_text for item in inbox.items)
         assert not any(key.startswith("imap:") for key in inbox.order)
+
+
+def send_with_attachments(port: int, to: str, files: list[tuple[str, bytes]]) -> None:
+    msg = EmailMessage()
+    msg["From"] = "Reports <reports@acme.test>"
+    msg["To"] = to
+    msg["Subject"] = "Your files"
+    msg.set_content("Two files attached.")
+    for name, data in files:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.send_message(msg)
+
+
+async def test_s_saves_the_chosen_attachment_after_asking(imap_sandbox, wallet, tmp_path):
+    from textual.widgets import Input, OptionList
+
+    from tui.app.dialogs.save_attachment import SaveAttachmentDialog
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    payload = bytes(range(256)) * 40
+    send_with_attachments(
+        imap_sandbox.smtp_port, lease.address, [("notes.txt", b"hello"), ("../../x.sh", payload)]
+    )
+    downloads = tmp_path / "dl"
+    downloads.mkdir()
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: "Attachments" in text_of(app, "#detail-body"), timeout=15)
+        assert "x.sh" in text_of(app, "#detail-body")
+        # Asked first: escape writes nothing.
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is inbox)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        dialog = app.screen
+        assert dialog.query_one(OptionList).option_count == 2
+        await pilot.press("down", "enter")  # the second one; enter moves to the folder
+        folder = dialog.query_one("#save-folder", Input)
+        assert folder.has_focus
+        folder.value = str(downloads)
+        await pilot.pause()
+        assert str(downloads / "x.sh") in text_of(app, "#save-target")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is inbox)
+        saved = downloads / "x.sh"  # the sender's "../../" is gone: it stays in the folder
+        assert saved.read_bytes() == payload
+        assert sorted(p.name for p in downloads.iterdir()) == ["x.sh"]
+        assert not (tmp_path / "x.sh").exists()
+        # The next save offers the same folder, and never overwrites.
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        assert app.screen.query_one("#save-folder", Input).value == str(downloads)
+        await pilot.press("down", "enter", "enter")
+        await until(pilot, lambda: app.screen is inbox)
+        assert (downloads / "x (1).sh").read_bytes() == payload
+
+
+async def test_s_fetches_the_whole_of_a_message_read_partly(imap_sandbox, wallet, tmp_path):
+    from tui.app.dialogs.save_attachment import SaveAttachmentDialog
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    big = os.urandom(5 * 1024 * 1024 + 4096)  # over the 5 MB read at first
+    send_with_attachments(imap_sandbox.smtp_port, lease.address, [("big.bin", big)])
+    downloads = tmp_path / "dl"
+    downloads.mkdir()
+    app = make_app(
+        make_settings(imap_sandbox.base_url, tmp_path, poll=FAST, download_dir=downloads),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: "Only the first" in text_of(app, "#detail-body"), timeout=20)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog), timeout=20)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is inbox)
+        assert (downloads / "big.bin").read_bytes() == big

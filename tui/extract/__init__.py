@@ -7,6 +7,7 @@
 
 from tui.extract.baseline import server_style_extract
 from tui.extract.core import analyze_message, analyze_parts, report
+from tui.extract.decode import attachment_parts
 from tui.extract.model import Attachment, Candidate, Extraction
 from tui.extract.report import format_report
 
@@ -16,6 +17,7 @@ __all__ = [
     "Extraction",
     "analyze_message",
     "analyze_parts",
+    "attachment_parts",
     "format_report",
     "report",
     "server_style_extract",

@@ -173,6 +173,8 @@ class Decoded:
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    payloads: list[bytes] | None = None
+    """The attachments' decoded bytes, in the same order (only when asked for)."""
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -311,7 +313,10 @@ def _walk(root: Message, out: Decoded) -> None:
         elif ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
             _add_body_part(out, msg, ctype, params)
         else:
-            out.attachments.append(Attachment(filename, ctype, len(_payload(msg))))
+            data = _payload(msg)
+            out.attachments.append(Attachment(filename, ctype, len(data)))
+            if out.payloads is not None:
+                out.payloads.append(data)
 
 
 def _fallback(raw: bytes, out: Decoded) -> None:
@@ -328,9 +333,16 @@ def _fallback(raw: bytes, out: Decoded) -> None:
     (out.html if _looks_like_html(text) else out.plain).append(text)
 
 
-def decode_message(raw: bytes) -> Decoded:
-    """Parse and decode a raw message; never raises."""
-    out = Decoded()
+def attachment_parts(raw: bytes) -> list[tuple[Attachment, bytes]]:
+    """Each attachment of a raw message with its decoded bytes, in the order
+    :attr:`Extraction.attachments` lists them; never raises."""
+    out = decode_message(raw, payloads=True)
+    return list(zip(out.attachments, out.payloads or [], strict=False))
+
+
+def decode_message(raw: bytes, *, payloads: bool = False) -> Decoded:
+    """Parse and decode a raw message; never raises. ``payloads`` keeps attachment bytes."""
+    out = Decoded(payloads=[] if payloads else None)
     if not isinstance(raw, bytes | bytearray | memoryview):
         raw = str(raw).encode("utf-8", "replace")
     raw = bytes(raw)
@@ -340,6 +352,6 @@ def decode_message(raw: bytes) -> Decoded:
         out.sender = decode_header_value(_raw_header(msg, "from"))
         _walk(msg, out)
     except (RecursionError, MemoryError, Exception):
-        out = Decoded()
+        out = Decoded(payloads=[] if payloads else None)
         _fallback(raw, out)
     return out

@@ -129,7 +129,8 @@ class ImapMessage:
         return self.received or self.date
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
+    """``532 bytes``, ``12 KB``, ``1.4 MB``."""
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MB"
     if n >= 1024:
@@ -171,7 +172,7 @@ def parse_message(
     notice = None
     if partial:
         notice = (
-            f"Only the first {_size_text(len(raw))} of this {_size_text(full)} message were "
+            f"Only the first {size_text(len(raw))} of this {size_text(full)} message were "
             "fetched; the body and attachments may be incomplete."
         )
     message_id = clean_header(header("Message-ID"), 400) or None

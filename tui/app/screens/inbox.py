@@ -29,6 +29,8 @@ from tui.core.sanitize import clean, clean_block
 from tui.core.timefmt import relative_time
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui.app.app import MailagentsApp
 
 
@@ -104,6 +106,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
             id="inbox.older",
             tooltip="Show or hide mail from before this lease",
         ),
+        Binding(
+            "s",
+            "save_attachment",
+            "Save",
+            id="inbox.save",
+            tooltip="Save an attachment (asks which one and where first)",
+        ),
         Binding("slash", "filter", "Filter", id="inbox.filter", tooltip="Filter messages"),
         Binding(
             "enter",
@@ -142,6 +151,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """What the status bar says about the IMAP source."""
         self.imap_live = False
         """IMAP is connected and watching the mailbox."""
+        self.save_folder: Path | None = None
+        """The folder the last attachment was saved in (offered next time)."""
         self._cache: dict[str, InboxItem] = {}
         self._visible_count = 0
         self._detail_timer: Any = None
@@ -598,13 +609,16 @@ class InboxScreen(WorkerErrors, Screen[None]):
             if imap is not None and imap.notice:
                 content.append(clean(imap.notice, 300) + "\n", style="yellow")
             if imap is not None and imap.attachments:
+                from tui.imap.message import size_text
+
                 content.append("Attachments\n", style="bold")
                 for att in imap.attachments[:50]:
                     content.append(
                         f"  {clean(att.filename or '(unnamed)', 80)}  "
-                        f"{clean(att.content_type, 60)}  {att.size:,} bytes\n",
+                        f"{clean(att.content_type, 60)}  {size_text(att.size)}\n",
                         style="dim",
                     )
+                content.append("  s saves one\n", style="dim italic")
                 content.append("\n")
             content.append(clean_block(item.body_text, 200_000))
             body.update(content)
@@ -690,6 +704,76 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 self.notify(f"Opened {info.host}", markup=False)
 
         self.app.push_screen(OpenLinkDialog(info), done)
+
+    def action_save_attachment(self) -> None:
+        """Save one of the selected message's attachments, after asking which and where."""
+        item = self._target()
+        if item is None:
+            return
+        imap = item.extra.get("imap")
+        if imap is None:
+            why = "the API returns no attachments; " + (
+                "IMAP is reading this mailbox, this mail is not there"
+                if self.imap_live
+                else "IMAP is off for this lease (p shows the credentials)"
+            )
+            self.notify(f"Nothing to save: {why}", severity="warning", markup=False)
+            return
+        if not imap.extraction.attachments:
+            self.notify("This message has no attachments", severity="warning")
+            return
+        self.save_attachment(imap)
+
+    @work(exclusive=True, group="inbox-save", exit_on_error=False)
+    async def save_attachment(self, imap: Any) -> None:
+        """Fetch the whole message if only its start was read, then ask and save."""
+        import asyncio
+
+        from tui.app.dialogs.save_attachment import SaveAttachmentDialog
+        from tui.core.attachments import default_folder
+        from tui.extract import attachment_parts
+
+        raw = imap.raw
+        if imap.partial:
+            raw = await self.fetch_whole(imap.uid)
+            if raw is None:
+                return
+        parts = await asyncio.to_thread(attachment_parts, raw)
+        if not parts:
+            self.notify("This message has no attachments", severity="warning")
+            return
+        folder = self.save_folder or default_folder(self.app.services.settings.download_dir)
+        path = await self.app.push_screen_wait(SaveAttachmentDialog(parts, folder))
+        if path is not None:
+            self.save_folder = path.parent
+            self.notify(f"Saved {clean(str(path), 200)}", markup=False)
+
+    async def fetch_whole(self, uid: int) -> bytes | None:
+        """The whole message over a second IMAP connection (the first one is idling)."""
+        import contextlib
+
+        from tui.core.imapsource import ImapUnavailable, open_reader
+        from tui.imap.errors import ImapError
+
+        self.set_status("Fetching the whole message to save its attachment…")
+        try:
+            reader = await open_reader(self.app.services, self.lease)
+        except ImapUnavailable as exc:
+            self.set_status(f"Cannot fetch the whole message: {exc}", error=True)
+            return None
+        try:
+            raw = await reader.fetch_raw(uid)
+        except ImapError as exc:
+            self.set_status(f"Cannot fetch the whole message: {exc.user_message()}", error=True)
+            return None
+        finally:
+            with contextlib.suppress(Exception):
+                await reader.close()
+        if raw is None:
+            self.set_status("The message is no longer in the mailbox", error=True)
+            return None
+        self.render_status()
+        return raw
 
     def action_open_message(self) -> None:
         """Focus the detail pane (scroll the body)."""
