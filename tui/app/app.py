@@ -7,8 +7,8 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable, Iterable
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -16,9 +16,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.app.dialogs.progress import ProgressDialog
-from tui.app.routing import describe
-from tui.core.services import Services
+from tui.core.settings import Settings
+from tui.core.wallets import WalletSource, resolve_wallet_source
+
+if TYPE_CHECKING:
+    from tui.app.dialogs.progress import ProgressDialog
+    from tui.core.services import Services
+
+# The login screen paints before the API client, session, ledger and lease manager (and the
+# models they import) are built: they load on first use, see ``MailagentsApp.services``.
 
 
 class MailagentsApp(App[None]):
@@ -42,33 +48,76 @@ class MailagentsApp(App[None]):
         ),
     ]
 
-    services: Services
-    """Client, session, ledger and lease manager."""
+    settings: Settings
+    """Resolved settings (the same object as ``services.settings``)."""
+    wallet_source: WalletSource
+    """The signing wallet (the same object as ``services.session.wallet_source``)."""
     sandbox: Any
     """The embedded sandbox server, when started with ``--sandbox``."""
 
-    def __init__(self, services: Services, *, sandbox: Any = None) -> None:
+    def __init__(
+        self,
+        services: Services | None = None,
+        *,
+        sandbox: Any = None,
+        settings: Settings | None = None,
+        client: Any = None,
+        wallet_source: WalletSource | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """Either given ``services``, or the arguments of ``Services.create`` (built lazily)."""
         super().__init__()
-        self.services = services
+        if services is not None:
+            self.services = services
+            settings = services.settings
+            wallet_source = services.session.wallet_source
+        elif settings is None:
+            raise TypeError("MailagentsApp needs services or settings")
+        self.settings = settings
+        self.wallet_source = wallet_source or resolve_wallet_source(settings)
+        self._services_args = (client, run_id)
         self.sandbox = sandbox
         self.quitting = False
         """True once quitting has begun (releases are running)."""
         self.release_results: list[Any] = []
         """Outcome of the releases done on quit."""
 
+    @cached_property
+    def services(self) -> Services:
+        """Client, session, ledger and lease manager, built on first use.
+
+        Building them imports the API models and the core (~20 ms): the login screen does not
+        need them for its first frame (it reads ``settings`` and ``wallet_source``).
+        """
+        from tui.core.services import Services
+
+        client, run_id = self._services_args
+        return Services.create(self.settings, client, self.wallet_source, run_id)
+
+    @property
+    def services_built(self) -> bool:
+        """True once ``services`` exists (nothing to release or close before)."""
+        return "services" in self.__dict__
+
     # -- start ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         """Apply the keymap, catch SIGTERM/SIGHUP, open the first screen."""
-        if self.services.settings.keymap:
-            self.set_keymap(self.services.settings.keymap)
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, self.signal_quit)
             loop.add_signal_handler(signal.SIGHUP, self.hangup)
         from tui.app.screens.login import LoginScreen
 
-        if self.services.session.load_saved() is not None:
+        # No address yet (a key still to load) or no sessions file: no saved session to look
+        # up, so nothing to build before the login screen's first frame.
+        if (
+            self.wallet_source.address
+            and self.settings.sessions_path.exists()
+            and self.services.session.load_saved() is not None
+        ):
             self.push_screen(LoginScreen())
             self.after_sign_in()
         else:
@@ -177,6 +226,8 @@ class MailagentsApp(App[None]):
             self.exit()
             return
         self.quitting = True
+        from tui.app.dialogs.progress import ProgressDialog
+
         dialog = ProgressDialog(f"Releasing {len(run)} lease(s) allocated in this run…")
         await self.push_screen(dialog)
         self.release_and_exit(dialog)
@@ -206,6 +257,8 @@ class MailagentsApp(App[None]):
 
     def route_error(self, error: BaseException, set_status: Callable[..., None] | None) -> None:
         """Explain a failed worker: sign-in, payment, limits, network, input, or a bug."""
+        from tui.app.routing import describe
+
         kind, message = describe(error)
         if kind == "bug":
             from tui.app.dialogs.error import ErrorDialog
@@ -237,9 +290,19 @@ def make_app(
     sandbox: Any = None,
     run_id: str | None = None,
 ) -> MailagentsApp:
-    """The one factory for the App, used by the CLI and by tests."""
-    services = Services.create(settings, client, wallet_source, run_id)
-    return MailagentsApp(services, sandbox=sandbox)
+    """The one factory for the App, used by the CLI and by tests.
+
+    The services (``Services.create(settings, client, wallet_source, run_id)``) are built on
+    first use of ``app.services``; the wallet source is resolved now, so its errors (an
+    unreadable keystore...) still stop the CLI before the TUI starts.
+    """
+    return MailagentsApp(
+        sandbox=sandbox,
+        settings=settings,
+        client=client,
+        wallet_source=wallet_source,
+        run_id=run_id,
+    )
 
 
 def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) -> None:
@@ -248,7 +311,7 @@ def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) ->
     try:
         app.run()
     finally:
-        leftovers = app.services.leases.run_leases()
+        leftovers = app.services.leases.run_leases() if app.services_built else []
         if leftovers:
             # The app ended without its normal quit (a crash): release synchronously.
             async def release() -> None:

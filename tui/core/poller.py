@@ -25,33 +25,10 @@ from tui.api.errors import (
     ServerError,
 )
 from tui.api.models import Message, iso_z
+from tui.core.settings import PollSettings  # lives with the settings (light to import)
 
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient
-
-
-@dataclass(frozen=True)
-class PollSettings:
-    """Poll intervals in seconds."""
-
-    fast: float = 1.0
-    """While a fresh lease waits for its first mail, or just after the user acted."""
-    normal: float = 5.0
-    """While mail arrived recently."""
-    idle: float = 15.0
-    """After :attr:`idle_after` seconds without new mail (at most 4 calls a minute)."""
-    idle_after: float = 120.0
-    """Quiet time before :attr:`idle`."""
-    waiting_window: float = 600.0
-    """A lease younger than this with no mail yet is polled :attr:`fast`."""
-    acted_window: float = 30.0
-    """How long a user action keeps polling :attr:`fast`."""
-    backoff_base: float = 2.0
-    """First retry delay after a failure."""
-    backoff_max: float = 60.0
-    """Longest retry delay."""
-    page_limit: int = 100
-    """``limit`` of each request (the API allows 1..100)."""
 
 
 @dataclass(frozen=True)

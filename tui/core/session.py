@@ -108,7 +108,7 @@ class SessionManager:
     @property
     def path(self) -> Path:
         """``sessions.json`` in the state dir."""
-        return self.settings.state_dir / "sessions.json"
+        return self.settings.sessions_path
 
     def _key(self, address: str) -> str:
         return f"{self.settings.api_base} {address.lower()}"

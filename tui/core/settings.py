@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from tui.core.poller import PollSettings
-
 DEFAULT_API_BASE = "https://api.mailagents.net"
 APP_NAME = "mailagents-tui"
 PAYMENT_POLICIES = ("auto", "always", "never")
@@ -21,6 +19,30 @@ PAYMENT_POLICIES = ("auto", "always", "never")
 
 class SettingsError(ValueError):
     """A setting with an unusable value; the message names it."""
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """Poll intervals in seconds (used by :mod:`tui.core.poller`, which re-exports it)."""
+
+    fast: float = 1.0
+    """While a fresh lease waits for its first mail, or just after the user acted."""
+    normal: float = 5.0
+    """While mail arrived recently."""
+    idle: float = 15.0
+    """After :attr:`idle_after` seconds without new mail (at most 4 calls a minute)."""
+    idle_after: float = 120.0
+    """Quiet time before :attr:`idle`."""
+    waiting_window: float = 600.0
+    """A lease younger than this with no mail yet is polled :attr:`fast`."""
+    acted_window: float = 30.0
+    """How long a user action keeps polling :attr:`fast`."""
+    backoff_base: float = 2.0
+    """First retry delay after a failure."""
+    backoff_max: float = 60.0
+    """Longest retry delay."""
+    page_limit: int = 100
+    """``limit`` of each request (the API allows 1..100)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,11 @@ class Settings:
         from platformdirs import user_state_path
 
         return user_state_path(APP_NAME)
+
+    @property
+    def sessions_path(self) -> Path:
+        """``sessions.json``: the saved sign-ins (``SessionManager`` reads and writes it)."""
+        return self.state_dir / "sessions.json"
 
     @property
     def default_keystore(self) -> Path:

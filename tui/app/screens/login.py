@@ -48,9 +48,11 @@ class LoginScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Fill in what is known and fetch the runtime."""
-        services = self.app.services
+        # Only settings and the wallet source here: ``app.services`` (the API client, session,
+        # ledger) is built on first use, after the first frame (``load_runtime``).
+        app = self.app
         api = Text("API       ")
-        api.append(clean(services.settings.api_base), style="bold")
+        api.append(clean(app.settings.api_base), style="bold")
         sandbox = self.app.sandbox
         if sandbox is not None:
             api.append("\nSandbox   ", style="green")
@@ -60,7 +62,7 @@ class LoginScreen(Screen[None]):
                 api.append(f"\n          mail in: SMTP 127.0.0.1:{smtp}", style="green")
         self.query_one("#login-api", Static).update(api)
         self.update_wallet()
-        source = services.session.wallet_source
+        source = app.wallet_source
         password = self.query_one("#login-password", Input)
         password.display = source.needs_password
         if source.needs_password:
@@ -96,7 +98,7 @@ class LoginScreen(Screen[None]):
 
     def update_wallet(self) -> None:
         """Show the wallet's address and where it comes from."""
-        source = self.app.services.session.wallet_source
+        source = self.app.wallet_source
         text = Text("Wallet    ")
         if source.address:
             text.append(source.address, style="bold")
