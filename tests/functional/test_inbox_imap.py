@@ -277,3 +277,41 @@ async def test_s_fetches_the_whole_of_a_message_read_partly(imap_sandbox, wallet
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is inbox)
         assert (downloads / "big.bin").read_bytes() == big
+
+
+async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
+    imap_sandbox, wallet, tmp_path, monkeypatch
+):
+    from tui.imap.reader import ImapReader
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    smtp_send(imap_sandbox.smtp_port, lease.address, "One", "Your code is 110011.")
+    smtp_send(imap_sandbox.smtp_port, lease.address, "Two", "Your code is 220022.")
+    fetched: list[int] = []
+    real = ImapReader._fetch_bodies
+
+    async def spy(self, client, batch):
+        fetched.extend(uid for uid, _size in batch)
+        return await real(self, client, batch)
+
+    monkeypatch.setattr(ImapReader, "_fetch_bodies", spy)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: len(inbox._imap) == 2 and inbox.imap_live, timeout=15)
+        folder = app.services.mail_cache.folder(lease.lease_id)
+        await until(pilot, lambda: len(list(folder.glob("*.eml"))) == 2)
+    assert sorted(fetched) == [1, 2]
+    fetched.clear()
+    smtp_send(imap_sandbox.smtp_port, lease.address, "Three", "Your code is 330033.")
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: len(inbox._imap) == 3 and inbox.imap_live, timeout=15)
+        codes = {item.code for item in inbox.items if item.code_source == "body"}
+        assert codes == {"110011", "220022", "330033"}
+        assert fetched == [3]  # the first two came from the cache
+    await services.leases.release(lease.lease_id)
+    await services.aclose()
+    assert not folder.exists()

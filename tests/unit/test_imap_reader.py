@@ -414,3 +414,24 @@ async def test_tls_and_starttls_with_a_trusted_certificate(tls_dovecot, security
     with pytest.raises(ImapTLSError) as info:
         await ImapReader(settings, "tls@x.test", "pw-tls").connect()
     assert "certificate" in str(info.value) and "pw-tls" not in str(info.value)
+
+
+async def test_a_cached_mailbox_fetches_only_newer_mail(lease, tmp_path):
+    """What one reader read, saved in the mail cache, lets the next fetch only what is new."""
+    from tui.core.mailcache import MailCache
+
+    cache = MailCache(tmp_path / "mail")
+    lease.deliver()
+    lease.deliver(lease.mail("second", text="Your login code is 551234."))
+    async with lease.reader() as reader:
+        assert len(await reader.fetch_new()) == 2
+        cache.save("lease-1", reader.state, reader.messages)
+    lease.deliver(lease.mail("third", text="Your code is 771045."))
+    state, known = cache.load("lease-1")
+    assert [m.subject for m in known] == ["second", "Your verification code"]
+    async with lease.reader(state=state, known=known) as reader:
+        new = await reader.fetch_new()
+        assert [m.subject for m in new] == ["third"]  # not the two already read
+        assert [m.otp for m in reader.messages] == ["771045", "551234", "482913"]
+        cache.save("lease-1", reader.state, reader.messages)
+    assert len(cache.load("lease-1")[1]) == 3

@@ -3,6 +3,7 @@ it with the API's list."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -36,8 +37,14 @@ def unreachable_reason(host: str) -> str | None:
     return None
 
 
-def reader_for(services: Services, entry: Any, runtime: Any) -> Any:
-    """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason."""
+def reader_for(
+    services: Services, entry: Any, runtime: Any, *, state: Any = None, known: Any = ()
+) -> Any:
+    """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason.
+
+    ``state`` and ``known`` (from :meth:`tui.core.mailcache.MailCache.load`) let it fetch only
+    what is new.
+    """
     from tui.imap.errors import ImapError
     from tui.imap.reader import ImapReader
     from tui.imap.settings import resolve_imap_settings
@@ -55,16 +62,41 @@ def reader_for(services: Services, entry: Any, runtime: Any) -> Any:
     reason = unreachable_reason(settings.host)
     if reason is not None:
         raise ImapUnavailable(reason)
-    return ImapReader(settings, entry.webmail_login or entry.address, entry.webmail_password)
+    return ImapReader(
+        settings,
+        entry.webmail_login or entry.address,
+        entry.webmail_password,
+        state=state,
+        known=known,
+    )
 
 
-async def open_reader(services: Services, lease: Lease) -> Any:
-    """A connected :class:`tui.imap.reader.ImapReader` for the lease, or ImapUnavailable."""
+async def load_cached(services: Services, lease_id: str) -> tuple[Any, list[Any]]:
+    """The mail cache's state and messages for a lease (``(None, [])`` when it is off)."""
+    cache = services.mail_cache
+    if cache is None:
+        return None, []
+    return await asyncio.to_thread(cache.load, lease_id)
+
+
+async def save_cached(services: Services, lease_id: str, state: Any, messages: list[Any]) -> None:
+    """Remember what a reader has read (nothing when the cache is off)."""
+    if services.mail_cache is not None:
+        await asyncio.to_thread(services.mail_cache.save, lease_id, state, messages)
+
+
+async def open_reader(services: Services, lease: Lease, *, cached: bool = False) -> Any:
+    """A connected :class:`tui.imap.reader.ImapReader` for the lease, or ImapUnavailable.
+
+    ``cached`` starts it from the mail cache (it then fetches only newer mail).
+    """
     from tui.imap.errors import ImapError
 
     try:
         runtime = await services.session.get_runtime()
-        reader = reader_for(services, services.ledger.get(lease.lease_id), runtime)
+        state, known = await load_cached(services, lease.lease_id) if cached else (None, [])
+        entry = services.ledger.get(lease.lease_id)
+        reader = reader_for(services, entry, runtime, state=state, known=known)
         await reader.connect()
     except ImapError as exc:
         raise ImapUnavailable(exc.user_message()) from exc
@@ -78,11 +110,12 @@ async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | 
     from tui.imap.errors import ImapError
 
     try:
-        reader = await open_reader(services, lease)
+        reader = await open_reader(services, lease, cached=True)
     except ImapUnavailable as exc:
         return [], str(exc)
     try:
         await reader.fetch_new()
+        await save_cached(services, lease.lease_id, reader.state, reader.messages)
         return reader.messages, None
     except ImapError as exc:
         return [], exc.user_message()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tui.api.errors import MailagentsError, NotFoundError
 from tui.api.models import AllocatedLease, Lease
 from tui.core.ledger import Ledger, LedgerEntry
+from tui.core.mailcache import MailCache
 from tui.core.session import SessionManager
 
 MAX_TTL_HOURS = 720
@@ -72,11 +73,26 @@ class LeaseManager:
     run_id: str
     """This process's run id; leases allocated with ``release_on_exit`` carry it."""
 
-    def __init__(self, session: SessionManager, ledger: Ledger, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        session: SessionManager,
+        ledger: Ledger,
+        run_id: str | None = None,
+        *,
+        mail_cache: MailCache | None = None,
+    ) -> None:
         self.session = session
         self.client = session.client
         self.ledger = ledger
         self.run_id = run_id or uuid.uuid4().hex
+        self.mail_cache = mail_cache
+        """Where IMAP mail is kept per lease (dropped when the lease ends)."""
+
+    def _ended(self, lease_id: str, status: str = "released") -> None:
+        """Record that a lease ended, and forget its mail (blocking: run it in a thread)."""
+        self.ledger.mark_released(lease_id, status)
+        if self.mail_cache is not None:
+            self.mail_cache.drop(lease_id)
 
     @property
     def api_base(self) -> str:
@@ -118,7 +134,7 @@ class LeaseManager:
                 and self.session.session is not None
                 and entry.tenant_id == self.session.session.tenant_id
             ):
-                await asyncio.to_thread(self.ledger.mark_released, entry.lease_id, "gone")
+                await asyncio.to_thread(self._ended, entry.lease_id, "gone")
         return [LeaseView(lease, entries.get(lease.lease_id)) for lease in leases]
 
     async def release(self, lease_id: str) -> ReleaseResult:
@@ -130,13 +146,13 @@ class LeaseManager:
         try:
             lease = await self.client.get_lease(lease_id)
         except NotFoundError:
-            await asyncio.to_thread(self.ledger.mark_released, lease_id, "gone")
+            await asyncio.to_thread(self._ended, lease_id, "gone")
             return ReleaseResult(lease_id, True, "not found on the server")
         if not lease.is_active:
-            await asyncio.to_thread(self.ledger.mark_released, lease_id, lease.lease_status)
+            await asyncio.to_thread(self._ended, lease_id, lease.lease_status)
             return ReleaseResult(lease_id, True, f"already {lease.lease_status}")
         await self.client.release_lease(lease_id)
-        await asyncio.to_thread(self.ledger.mark_released, lease_id)
+        await asyncio.to_thread(self._ended, lease_id)
         return ReleaseResult(lease_id, True, "released")
 
     async def reset_credentials(self, lease: Lease) -> LedgerEntry:

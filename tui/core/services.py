@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from tui.core.leases import LeaseManager
 from tui.core.ledger import Ledger
+from tui.core.mailcache import MailCache
 from tui.core.session import SessionManager
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
@@ -29,6 +30,8 @@ class Services:
     """Lease ledger."""
     leases: LeaseManager
     """Lease use cases."""
+    mail_cache: MailCache | None = None
+    """Mail read over IMAP, per lease (None: ``mail_cache = false``)."""
 
     @classmethod
     def create(
@@ -50,12 +53,14 @@ class Services:
         source = wallet_source or resolve_wallet_source(settings)
         session = SessionManager(settings, client, source)
         ledger = Ledger(settings.state_dir / "ledger.json")
+        cache = MailCache(settings.state_dir / "mail") if settings.mail_cache else None
         return cls(
             settings=settings,
             client=client,
             session=session,
             ledger=ledger,
-            leases=LeaseManager(session, ledger, run_id),
+            leases=LeaseManager(session, ledger, run_id, mail_cache=cache),
+            mail_cache=cache,
         )
 
     async def aclose(self) -> None:

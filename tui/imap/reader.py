@@ -27,7 +27,7 @@ import logging
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -190,6 +190,7 @@ class ImapReader:
         password: str,
         *,
         state: MailboxState | None = None,
+        known: Iterable[ImapMessage] = (),
         size_limit: int = DEFAULT_SIZE_LIMIT,
         use_idle: bool = True,
         idle_renew: float = IDLE_RENEW_S,
@@ -240,7 +241,9 @@ class ImapReader:
         self._lost: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._idle_task: asyncio.Future[Any] | None = None
-        self._messages: dict[int, ImapMessage] = {}
+        self._messages: dict[int, ImapMessage] = {m.uid: m for m in known}
+        """Messages read (by this reader, or earlier ones: ``known``, which goes with
+        ``state``), by UID."""
         self._reset = False
 
     def __repr__(self) -> str:

@@ -151,6 +151,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """What the status bar says about the IMAP source."""
         self.imap_live = False
         """IMAP is connected and watching the mailbox."""
+        self._imap_synced = False
         self.save_folder: Path | None = None
         """The folder the last attachment was saved in (offered next time)."""
         self._cache: dict[str, InboxItem] = {}
@@ -294,12 +295,15 @@ class InboxScreen(WorkerErrors, Screen[None]):
     async def run_imap(self) -> None:
         """Read the mailbox over IMAP with the lease's credentials (IDLE push), if possible."""
         from tui.api.errors import MailagentsError
-        from tui.core.imapsource import ImapUnavailable, reader_for
+        from tui.core.imapsource import ImapUnavailable, load_cached, reader_for
 
         services = self.app.services
         try:
             runtime = await services.session.get_runtime()
-            reader = reader_for(services, services.ledger.get(self.lease.lease_id), runtime)
+            entry = services.ledger.get(self.lease.lease_id)
+            reader_for(services, entry, runtime)  # usable at all? (before reading the cache)
+            state, known = await load_cached(services, self.lease.lease_id)
+            reader = reader_for(services, entry, runtime, state=state, known=known)
         except ImapUnavailable as exc:
             hint = " (p, then R, resets them)" if "credentials" in str(exc) else ""
             self.set_imap_status(f"IMAP off: {exc}{hint}")
@@ -334,10 +338,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if update.reset:
             self._imap.clear()
         fresh = {imap.uid: imap for imap in update.messages}
+        if update.status.live and (update.new or update.reset or not self._imap_synced):
+            self.remember_imap(update)
+        first = not self._imap_synced  # what was there when the inbox opened is not news
+        self._imap_synced = self._imap_synced or update.status.live
         if fresh.keys() != known or update.reset:
             self._imap.update(fresh)
             self.rebuild(imap_changed=True)
-            first = not known and not update.new
             new_keys = [imap_message_id(imap.uid) for imap in update.new]
             pairs_by_uid = {imap.uid: mid for mid, imap in self._pairs.items()}
             keys = [
@@ -347,6 +354,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 self._seen_codes |= set(self.order)
             else:
                 self.announce([self.item(k) for k in keys if k in self._messages])
+
+    @work(group="inbox-cache", exit_on_error=False)
+    async def remember_imap(self, update: Any) -> None:
+        """Keep what IMAP read (mail cache), so the next open fetches only newer mail."""
+        from tui.core.imapsource import save_cached
+
+        await save_cached(self.app.services, self.lease.lease_id, update.state, update.messages)
 
     def announce(self, new: list[InboxItem]) -> None:
         """Toast (and bell) for new mail with a code."""

@@ -1,0 +1,136 @@
+"""Mail read over IMAP, kept per lease so a reopened inbox fetches only what is new.
+
+One folder per lease under ``<state>/mail/`` (0700): ``index.json`` holds the reader's
+:class:`~tui.imap.reader.MailboxState` (UIDVALIDITY, last UID) and each message's IMAP facts,
+``<uid>.eml`` its fetched bytes (0600). A new UIDVALIDITY empties it (the reader re-syncs);
+releasing the lease deletes it. Only the newest :data:`KEEP` messages, at most
+:data:`MAX_BYTES` in all, are kept. Nothing here raises on a damaged cache: it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import shutil
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.core.files import ensure_private_dir, read_json, write_json, write_private
+
+if TYPE_CHECKING:
+    from tui.imap.message import ImapMessage
+    from tui.imap.reader import MailboxState
+
+log = logging.getLogger(__name__)
+
+KEEP = 200
+"""Messages kept per lease (the reader's first sync reads at most this many too)."""
+MAX_BYTES = 50 * 1024 * 1024
+"""Bytes kept per lease, newest first."""
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+class MailCache:
+    """The on-disk cache of every lease's IMAP mail (thread-safe; call it off the UI thread)."""
+
+    def __init__(self, root: Path, *, keep: int = KEEP, max_bytes: int = MAX_BYTES) -> None:
+        self.root = root
+        """``<state>/mail``."""
+        self.keep = keep
+        """Messages kept per lease."""
+        self.max_bytes = max_bytes
+        """Bytes kept per lease."""
+        self._lock = threading.Lock()
+
+    def folder(self, lease_id: str) -> Path:
+        """The lease's folder (an odd id is hashed: it never names a path outside the root)."""
+        name = (
+            lease_id if _SAFE_ID.match(lease_id) else hashlib.sha256(lease_id.encode()).hexdigest()
+        )
+        return self.root / name
+
+    def load(self, lease_id: str) -> tuple[MailboxState, list[ImapMessage]]:
+        """The saved state and messages (newest first); a fresh state when nothing usable."""
+        from tui.imap.message import parse_message
+        from tui.imap.reader import MailboxState
+
+        folder = self.folder(lease_id)
+        index = read_json(folder / "index.json", None)
+        if not isinstance(index, dict):
+            return MailboxState(), []
+        state = MailboxState.from_dict(index.get("state"))
+        metas = index.get("messages")
+        messages: list[ImapMessage] = []
+        for key, meta in metas.items() if isinstance(metas, dict) else []:
+            try:
+                uid = int(key)
+                raw = (folder / f"{uid}.eml").read_bytes()
+                received = meta.get("received")
+                messages.append(
+                    parse_message(
+                        uid,
+                        raw,
+                        size=int(meta.get("size", len(raw))),
+                        partial=bool(meta.get("partial")),
+                        internaldate=datetime.fromisoformat(received) if received else None,
+                    )
+                )
+            except (OSError, ValueError, TypeError, AttributeError):
+                continue  # a missing or damaged entry is fetched again if still wanted
+        if state.uidvalidity is None:
+            return MailboxState(), []
+        messages.sort(key=lambda m: m.uid, reverse=True)
+        return state, messages
+
+    def save(self, lease_id: str, state: MailboxState, messages: list[ImapMessage]) -> None:
+        """Remember ``state`` and ``messages`` (newest kept); files already there are kept."""
+        folder = self.folder(lease_id)
+        with self._lock:
+            try:
+                self._save(folder, state, messages)
+            except OSError as exc:
+                log.warning("cannot write the mail cache in %s: %s", folder, exc.strerror or exc)
+
+    def _save(self, folder: Path, state: MailboxState, messages: list[ImapMessage]) -> None:
+        old = read_json(folder / "index.json", None)
+        old_state = old.get("state") if isinstance(old, dict) else None
+        if (
+            isinstance(old_state, dict)
+            and old_state.get("uidvalidity") == state.uidvalidity
+            and isinstance(old_state.get("last_uid"), int)
+            and old_state["last_uid"] > state.last_uid
+        ):
+            return  # a newer save got here first
+        ensure_private_dir(self.root)
+        ensure_private_dir(folder)
+        if not isinstance(old_state, dict) or old_state.get("uidvalidity") != state.uidvalidity:
+            for path in folder.glob("*.eml"):  # other UIDs: never reuse a file under a new one
+                path.unlink(missing_ok=True)
+        kept: dict[str, Any] = {}
+        total = 0
+        for message in sorted(messages, key=lambda m: m.uid, reverse=True)[: self.keep]:
+            total += len(message.raw)
+            if total > self.max_bytes and kept:
+                break
+            path = folder / f"{message.uid}.eml"
+            if not path.exists():
+                write_private(path, message.raw)
+            kept[str(message.uid)] = {
+                "size": message.size,
+                "partial": message.partial,
+                "received": message.received.isoformat() if message.received else None,
+            }
+        write_json(folder / "index.json", {"state": state.to_dict(), "messages": kept})
+        for path in folder.glob("*.eml"):
+            if path.stem not in kept:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def drop(self, lease_id: str) -> None:
+        """Forget a lease's mail (released: nobody can read that mailbox any more)."""
+        with self._lock:
+            shutil.rmtree(self.folder(lease_id), ignore_errors=True)
