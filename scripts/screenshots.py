@@ -42,8 +42,29 @@ async def until(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> 
         await pilot.pause(0.05)
 
 
+def receipt(to: str) -> bytes:
+    """A mail with two attachments, for the save dialog."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Acme Billing <billing@acme.example>"
+    msg["To"] = to
+    msg["Subject"] = "Your Acme receipt"
+    msg.set_content("Thanks for your payment. Your receipt and usage report are attached.")
+    msg.add_attachment(
+        b"%PDF-1.4 demo" * 900,
+        maintype="application",
+        subtype="pdf",
+        filename="receipt-2026-11.pdf",
+    )
+    msg.add_attachment("day,calls\n2026-11-24,118\n", subtype="csv", filename="usage.csv")
+    return msg.as_bytes()
+
+
 async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
-    settings = Settings(home=home).with_overrides(api_base=server.base_url)
+    settings = Settings(home=home).with_overrides(
+        api_base=server.base_url, download_dir=Path("~/Downloads")
+    )
     wallet = Wallet.from_private_key(DEMO_KEY)
     app = make_app(
         settings,
@@ -110,6 +131,21 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         await pilot.press("G")
         await pilot.pause(0.3)
         save("inbox")
+        if server.imap_port is not None:  # an attachment to save (IMAP reads attachments)
+            from tui.app.dialogs.save_attachment import SaveAttachmentDialog
+
+            server.deliver(lease.address, receipt(lease.address))
+            await until(pilot, lambda: len(inbox.items) == 4, timeout=15)
+            await pilot.press("g")
+            await until(pilot, lambda: "receipt" in str(inbox.query_one("#detail-body").content))
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+            await pilot.pause(0.3)
+            save("save-attachment")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is inbox)
+            await pilot.press("G")
+            await pilot.pause(0.2)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
         app.screen.query_one("#compose-body").text = "Thanks, the code worked.\n\n-- agent"

@@ -78,6 +78,15 @@ def test_save_errors_are_clear(tmp_path):
             save_attachment(locked, "a.txt", b"x")
 
 
+def test_tilde(tmp_path, monkeypatch):
+    from tui.core.attachments import tilde
+
+    monkeypatch.setenv("HOME", str(tmp_path / "me"))
+    assert tilde(tmp_path / "me" / "Downloads") == "~/Downloads"
+    assert tilde(tmp_path / "me") == "~"
+    assert tilde(tmp_path / "meme" / "x") == str(tmp_path / "meme" / "x")
+
+
 def test_default_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_folder() == tmp_path

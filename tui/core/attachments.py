@@ -60,6 +60,15 @@ def default_folder(configured: Path | None = None) -> Path:
     return downloads if downloads.is_dir() else Path.home()
 
 
+def tilde(path: Path) -> str:
+    """``path`` with the home folder written ``~`` (shorter, and what users type)."""
+    home = str(Path.home())
+    text = str(path)
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text
+
+
 def save_attachment(folder: str | Path, name: str, data: bytes) -> Path:
     """Write ``data`` as ``folder/name`` (mode 0600), never replacing a file: ``name (1).ext``
     and so on when the name is taken. Returns the path written."""

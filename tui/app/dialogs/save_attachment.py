@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.core.attachments import SaveError, safe_filename, save_attachment
+from tui.core.attachments import SaveError, safe_filename, save_attachment, tilde
 from tui.core.sanitize import clean
 from tui.extract import Attachment
 from tui.imap.message import size_text
@@ -70,7 +70,7 @@ class SaveAttachmentDialog(ModalScreen[Path | None]):
                     id="save-which-one",
                 )
             yield Label("Folder")
-            yield Input(str(self.folder), id="save-folder")
+            yield Input(tilde(self.folder), id="save-folder")
             yield Static(id="save-target", classes="dialog-body")
             yield Static(id="save-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
@@ -90,9 +90,9 @@ class SaveAttachmentDialog(ModalScreen[Path | None]):
     def show_target(self) -> None:
         """``Saves as <folder>/<name>`` (a taken name gets `` (1)`` when saved)."""
         folder = self.query_one("#save-folder", Input).value.strip() or "?"
-        path = Path(folder).expanduser() / self.name_for(self.index)
+        path = tilde(Path(folder).expanduser() / self.name_for(self.index))
         self.query_one("#save-target", Static).update(
-            Text.assemble("Saves as ", (clean(str(path), 200), "bold"))
+            Text.assemble("Saves as ", (clean(path, 200), "bold"))
         )
 
     @on(OptionList.OptionHighlighted)

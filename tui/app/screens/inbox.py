@@ -110,6 +110,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             "s",
             "save_attachment",
             "Save",
+            show=False,
             id="inbox.save",
             tooltip="Save an attachment (asks which one and where first)",
         ),
@@ -760,7 +761,9 @@ class InboxScreen(WorkerErrors, Screen[None]):
         path = await self.app.push_screen_wait(SaveAttachmentDialog(parts, folder))
         if path is not None:
             self.save_folder = path.parent
-            self.notify(f"Saved {clean(str(path), 200)}", markup=False)
+            from tui.core.attachments import tilde
+
+            self.notify(f"Saved {clean(tilde(path), 200)}", markup=False)
 
     async def fetch_whole(self, uid: int) -> bytes | None:
         """The whole message over a second IMAP connection (the first one is idling)."""
