@@ -118,6 +118,9 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
         # No escape byte reaches the terminal: OSC 8/52/0, CSI and BEL are inert text at most.
         assert "hidden link" in body
         assert not any(ch in body for ch in "\x1b\x07\x9b\x9d")
+        # Whole sequences go: no hidden link target, clipboard payload or title left as text.
+        assert "evil.example" not in body and "cHduZWQ" not in body and "title" not in body
+        assert "]8;;" not in body and "[2J" not in body and "[31m" not in body
         assert app.is_running
 
 
