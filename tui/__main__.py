@@ -1,5 +1,5 @@
 """``python -m tui`` runs the mailagents-tui command line."""
 
-from tui.cli import main
+from tui.launch import main
 
 main()

@@ -1,13 +1,13 @@
 """The ``mailagents-tui`` command: the TUI by default, headless commands, and the sandbox.
 
 Heavy modules (Textual, eth-account, the sandbox) are imported inside the commands that need
-them, so ``--help`` and the headless commands start fast.
+them, so ``--help`` and the headless commands start fast. The executable's entry point is
+:func:`tui.launch.main`: a plain start opens the TUI without this module (and click).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import sys
@@ -19,84 +19,9 @@ from typing import Any, TypeVar
 import click
 
 from tui import __version__
+from tui.launch import Context, fail, friendly_errors, launch_tui
 
 T = TypeVar("T")
-
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
-
-
-class Context:
-    """Options shared by every command."""
-
-    def __init__(
-        self,
-        api_base: str | None,
-        keystore: Path | None,
-        payment: str | None,
-    ) -> None:
-        self.api_base = api_base
-        self.keystore = keystore
-        self.payment = payment
-
-    def settings(self) -> Any:
-        """Resolved :class:`tui.core.settings.Settings`."""
-        from tui.core.settings import Settings
-
-        return Settings.load().with_overrides(
-            api_base=self.api_base, keystore=self.keystore, payment=self.payment
-        )
-
-
-def fail(message: str, code: int = EXIT_ERROR) -> None:
-    """Print one clear line on stderr and exit (never a traceback)."""
-    click.echo(f"mailagents-tui: {message}", err=True)
-    sys.exit(code)
-
-
-USER_ERRORS = (
-    ("tui.auth.wallet", "WalletError"),
-    ("tui.core.settings", "SettingsError"),
-    ("tui.core.leases", "LeaseInputError"),
-    ("tui.core.compose", "ComposeError"),
-)
-"""(module, class) of the errors that are the user's to fix: printed as one line."""
-
-
-def user_error_classes() -> tuple[type[Exception], ...]:
-    """The classes of :data:`USER_ERRORS` whose modules are imported.
-
-    An error class whose module was never imported cannot have been raised, and importing
-    them all up front (the lease manager, the composer) would slow down the TUI's start.
-    """
-    found = []
-    for module_name, class_name in USER_ERRORS:
-        module = sys.modules.get(module_name)
-        if module is not None:
-            found.append(getattr(module, class_name))
-    return tuple(found)
-
-
-def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
-    """Turn the project's errors into one line on stderr and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        from tui.api.errors import MailagentsError
-
-        try:
-            return func(*args, **kwargs)
-        except MailagentsError as exc:
-            fail(exc.user_message())
-        except KeyboardInterrupt:
-            fail("interrupted", EXIT_INTERRUPTED)
-        except Exception as exc:
-            if not isinstance(exc, user_error_classes()):
-                raise
-            fail(str(exc))
-        raise AssertionError("unreachable")
-
-    return wrapper
 
 
 def iso_z(moment: datetime | None) -> str | None:
@@ -231,66 +156,9 @@ def main(
     """
     ctx.obj = Context(api_base, keystore, payment)
     if ctx.invoked_subcommand is None:
-        launch_tui(ctx, sandbox=sandbox)
+        launch_tui(ctx.obj, sandbox=sandbox)
     elif sandbox:
         fail("--sandbox opens the TUI; for a headless sandbox run `mailagents-tui sandbox`", 2)
-
-
-@friendly_errors
-def launch_tui(ctx: click.Context, *, sandbox: bool) -> None:
-    """Open the TUI, optionally on a sandbox started in the background of this process."""
-    server = None
-    if sandbox:
-        server, wallet_source = start_embedded_sandbox(ctx)
-    else:
-        wallet_source = None
-    try:
-        from tui.app import run_app
-
-        settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
-        run_app(settings, wallet_source=wallet_source, sandbox=server)
-    finally:
-        if server is not None:
-            server.stop()
-
-
-def start_embedded_sandbox(ctx: click.Context) -> tuple[Any, Any]:
-    """Start the sandbox on a free loopback port and sign in with a throwaway wallet.
-
-    Files go to ``$MAILAGENTS_HOME`` (a new temporary directory unless one is given); the
-    sandbox keeps its database in ``$MAILAGENTS_HOME/sandbox`` and logs to a file there,
-    never to the terminal the TUI draws on. The first lease receives sample mails.
-    """
-    import logging
-    import tempfile
-
-    from tui.core.wallets import ENV_KEY, resolve_wallet_source, throwaway_wallet_source
-    from tui.sandbox.config import SandboxConfig
-    from tui.sandbox.runner import SandboxServer
-
-    os.umask(0o077)  # the sandbox's database and log hold credentials: keep them private
-    if not os.environ.get("MAILAGENTS_HOME"):
-        os.environ["MAILAGENTS_HOME"] = tempfile.mkdtemp(prefix="mailagents-sandbox-")
-    data_dir = Path(os.environ["MAILAGENTS_HOME"]) / "sandbox"
-    config = SandboxConfig.for_data_dir(
-        data_dir, host="127.0.0.1", port=0, smtp_port=0, imap_port=0, demo_on_allocate=True
-    )
-    handler = logging.FileHandler(data_dir / "sandbox.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    for existing in list(root.handlers):
-        root.removeHandler(existing)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    server = SandboxServer(config)
-    server.start()
-    options: Context = ctx.find_object(Context)  # type: ignore[assignment]
-    options.api_base = server.base_url
-    if os.environ.get(ENV_KEY) or options.keystore:
-        source = resolve_wallet_source(options.settings())
-    else:
-        source = throwaway_wallet_source()
-    return server, source
 
 
 # -- headless commands -----------------------------------------------------------------------

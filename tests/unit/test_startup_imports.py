@@ -84,47 +84,97 @@ def test_importing_the_cli_stays_light(tmp_path):
     assert loaded(result["modules"], [*HEAVY, "textual", "tui.app"]) == []
 
 
-def test_login_screen_first_frame_imports_nothing_heavy(tmp_path):
-    """Start as ``mailagents-tui`` does (settings, ``make_app``), headless; at the login
-    screen's first frame, list what is imported. The services then build on first use."""
+def test_plain_start_reaches_the_login_screen_without_click_or_heavy_modules(tmp_path):
+    """``mailagents-tui --api-base URL`` through the real entry point (headless): at the login
+    screen's first frame, neither click nor the services and what they import are loaded."""
     result = run_python(
         """
-        import asyncio, json, sys
+        import json, os, sys
 
-        import tui.cli
         from textual.app import App
-        from tui.app import make_app
-        from tui.app.screens.login import LoginScreen
-        from tui.core.settings import Settings
-
-        seen = {}
-        display = App._display
 
         def probe(self, screen, renderable):
             display(self, screen, renderable)
-            if isinstance(screen, LoginScreen) and "modules" not in seen:
-                seen["modules"] = sorted(sys.modules)
-                seen["built"] = self.services_built
+            if type(screen).__name__ == "LoginScreen":
+                print(json.dumps({"modules": sorted(sys.modules), "built": self.services_built}))
+                sys.stdout.flush()
+                os._exit(0)
 
+        display = App._display
         App._display = probe
+        run = App.run
+        App.run = lambda self, **kw: run(self, headless=True, size=(110, 30))
 
-        async def main():
-            app = make_app(Settings.load())
-            async with app.run_test() as pilot:
-                for _ in range(200):
-                    if "modules" in seen and app.services_built:
-                        break
-                    await pilot.pause(0.01)
-                seen["same_source"] = app.services.session.wallet_source is app.wallet_source
-                seen["same_settings"] = app.services.settings is app.settings
+        sys.argv = ["mailagents-tui", "--api-base", "http://127.0.0.1:9"]
+        from tui.launch import main
 
-        asyncio.run(main())
-        print(json.dumps(seen))
+        main()
         """,
         tmp_path,
     )
-    assert "modules" in result, "the login screen never painted"
     assert result["built"] is False
-    assert loaded(result["modules"], HEAVY) == []
+    assert loaded(result["modules"], ["click", "tui.cli", *HEAVY]) == []
     assert loaded(result["modules"], OTHER_SCREENS) == []
-    assert result["same_source"] and result["same_settings"]
+
+
+async def test_services_are_built_on_first_use_with_the_apps_settings_and_wallet(tmp_path):
+    from tui.app import make_app
+    from tui.core.settings import Settings
+    from tui.core.wallets import WalletSource
+
+    settings = Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9")
+    source = WalletSource(kind="generate", description="test")
+    app = make_app(settings, wallet_source=source, run_id="run-1")
+    assert not app.services_built
+    assert app.wallet_source is source and app.settings is settings
+    services = app.services
+    assert app.services_built and app.services is services
+    assert services.settings is settings
+    assert services.session.wallet_source is source
+    assert services.leases.run_id == "run-1"
+
+
+def test_plain_launch_recognises_only_what_click_would_read_the_same():
+    from tui.launch import plain_launch
+
+    env = {"MAILAGENTS_API_BASE": "http://env.example"}
+    assert plain_launch([], env).api_base == "http://env.example"
+    assert plain_launch([], {}).api_base is None
+    assert plain_launch([], {"MAILAGENTS_API_BASE": ""}).api_base is None
+    options = plain_launch(["--api-base", "http://x.example"], env)
+    assert (options.api_base, options.keystore, options.payment) == ("http://x.example", None, None)
+    assert plain_launch(["--api-base=http://y.example"], env).api_base == "http://y.example"
+    for args in (
+        ["--help"],
+        ["-h"],
+        ["--version"],
+        ["--sandbox"],
+        ["leases"],
+        ["--api-base"],
+        ["--api-base", ""],
+        ["--api-base="],
+        ["--api-base", "--sandbox"],
+        ["--api-base", "http://x.example", "leases"],
+        ["--keystore", "k.json"],
+        ["--payment", "never"],
+    ):
+        assert plain_launch(args, env) is None, args
+    assert plain_launch([], {"_MAILAGENTS_TUI_COMPLETE": "bash_complete"}) is None
+
+
+def test_entry_point_launches_or_hands_over_to_click(monkeypatch):
+    import tui.cli
+    import tui.launch
+
+    launched = []
+    monkeypatch.setattr(
+        tui.launch, "launch_tui", lambda options, sandbox: launched.append((options, sandbox))
+    )
+    monkeypatch.setattr(tui.cli, "main", lambda: launched.append("click"))
+    monkeypatch.setattr("sys.argv", ["mailagents-tui", "--api-base", "http://x.example"])
+    tui.launch.main()
+    monkeypatch.setattr("sys.argv", ["mailagents-tui", "leases", "--json"])
+    tui.launch.main()
+    (options, sandbox), handed_over = launched
+    assert options.api_base == "http://x.example" and sandbox is False
+    assert handed_over == "click"
