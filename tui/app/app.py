@@ -102,13 +102,22 @@ class MailagentsApp(App[None]):
     # -- start ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        """Apply the keymap, catch SIGTERM/SIGHUP, open the first screen."""
+        """Apply the keymap, catch SIGTERM/SIGHUP, open the first screen once started."""
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, self.signal_quit)
             loop.add_signal_handler(signal.SIGHUP, self.hangup)
+        # Not now: Mount runs inside Textual's start-up batch, and a screen pushed here paints
+        # its first full frame while that batch is still open, where ``App._display`` drops it
+        # (and nothing redraws it): the terminal showed a partial login screen (a few lines of
+        # text, no box, API, wallet or button) until the runtime's answer forced a relayout.
+        # A callback on the app's queue runs after the batch, so the first frame is whole.
+        self.call_later(self.open_first_screen)
+
+    def open_first_screen(self) -> None:
+        """The login screen, or the lease list when a saved session is still valid."""
         from tui.app.screens.login import LoginScreen
 
         # No address yet (a key still to load) or no sessions file: no saved session to look
