@@ -54,10 +54,12 @@ BARE_MARK = "bare textual ready"
 
 IMPORTS = {
     "textual.app + widgets (bare app)": "import textual.app, textual.widgets",
-    "tui.cli (entry point)": "import tui.cli",
-    "first screen path (cli, app, login screen)": (
-        "import tui.cli, tui.app, tui.app.screens.login, tui.core.services"
+    "tui.launch (entry point)": "import tui.launch",
+    "first screen path (entry point, app, login screen)": (
+        "import tui.launch, tui.app, tui.app.screens.login"
     ),
+    "tui.cli (click: commands, --help)": "import tui.cli",
+    "services (built after the first frame)": "import tui.core.services",
     "httpx": "import httpx",
     "eth_account (wallet, loaded in a thread)": "import eth_account",
 }
