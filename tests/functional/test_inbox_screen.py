@@ -239,3 +239,54 @@ async def test_ten_thousand_messages_browse_filter_and_keep_selection(tmp_path):
         await pilot.press("slash", "1", "0", "9", "9", "9", "9")
         await until(pilot, lambda: table.row_count == 1)
         assert str(table.get_row_at(0)[1]) == "svc9999@site.test"
+
+
+async def test_moving_the_cursor_repaints_two_rows_and_the_detail_settles(
+    smtp_sandbox, wallet, tmp_path, monkeypatch
+):
+    """Work per key stays small in a big inbox: j/k repaint the two rows concerned (not the
+    whole list), and showing a message lays the screen out once, not in a loop."""
+    from textual.screen import Screen
+
+    services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    for n in range(12):  # with and without a link, so the detail pane changes shape
+        body = f"Confirm: https://acme.test/verify?t={n}" if n % 2 else f"Plain note {n}."
+        smtp_send(smtp_sandbox.smtp_port, lease.address, f"Mail {n}", body)
+    app = make_app(
+        make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await open_inbox(app, pilot)
+        table = inbox.query_one("#inbox-list", MessageList)
+        await until(pilot, lambda: table.row_count == 12)
+        await pilot.pause(0.3)
+        painted: list[int] = []
+        real_line = MessageList.render_line
+
+        def count_line(self, y):
+            painted.append(y)
+            return real_line(self, y)
+
+        monkeypatch.setattr(MessageList, "render_line", count_line)
+        for key in ("j", "k", "j"):
+            painted.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert 1 <= len(painted) <= 2, painted  # the old and the new cursor row
+        layouts: list[float] = []
+        real_layout = Screen._refresh_layout
+
+        def count_layout(self, *args, **kwargs):
+            layouts.append(1)
+            return real_layout(self, *args, **kwargs)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", count_layout)
+        for key in ("j", "j", "k"):
+            await pilot.press(key)
+            await pilot.pause(0.4)  # the detail follows the cursor, then all is quiet
+            layouts.clear()
+            await pilot.pause(0.5)
+            assert layouts == [], f"{len(layouts)} layouts of an idle inbox"

@@ -216,7 +216,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         text.append(f"   lease {time_left(self.lease.expires_at)} left", style="dim")
         if self.show_older:
             text.append("   including mail from before this lease", style="yellow")
-        self.query_one("#inbox-header", Static).update(text)
+        self.query_one("#inbox-header", Static).update(text, layout=False)  # one fixed line
 
     # -- polling ----------------------------------------------------------------------------
 
@@ -419,7 +419,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if status.truncated:
             text.append(" · older mail may be missing (over 100 at once)", style="yellow")
         text.append_text(paid_calls_text(self.app.services))
-        self.query_one("#status-bar", Static).update(text)
+        self.query_one("#status-bar", Static).update(text, layout=False)  # one fixed line
 
     def set_status(self, message: str, *, error: bool = False) -> None:
         """Used by the error router."""
@@ -618,6 +618,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             link.update(line)
         else:
             link.update("")
+        link.display = bool(item.link)  # an empty auto-height Static kept the layout busy
         if item.body_text:
             content = Text()
             imap = item.extra.get("imap")

@@ -116,7 +116,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             text.append(f"   {info['address']}", style="dim")
             text.append(f"   tenant {str(info['tenant_id'])[:8]}", style="dim")
         text.append(f"   {clean(self.app.services.settings.api_base)}", style="dim")
-        self.query_one("#leases-header", Static).update(text)
+        self.query_one("#leases-header", Static).update(text, layout=False)  # one fixed line
 
     def set_status(self, message: str, *, error: bool = False) -> None:
         """The status line: leases count, paid calls, message."""
@@ -130,7 +130,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         if run:
             text.append(f" · {run} released on quit", style="dim")
         text.append_text(paid_calls_text(self.app.services))
-        self.query_one("#status-bar", Static).update(text)
+        self.query_one("#status-bar", Static).update(text, layout=False)  # one fixed line
 
     def refresh_if_shown(self) -> None:
         """The periodic refresh, skipped while another screen covers this one."""
@@ -202,7 +202,9 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             empty.display = False
 
     def tick(self) -> None:
-        """Live countdown."""
+        """Live countdown (not while another screen covers the list: nobody sees it)."""
+        if self.app.screen is not self:
+            return
         table = self.query_one(DataTable)
         now = datetime.now(UTC)
         for view in self.visible_views():

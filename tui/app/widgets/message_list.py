@@ -56,8 +56,8 @@ class MessageList(ScrollView, can_focus=True):
     MessageList:focus > .message-list--cursor { background: $accent; }
     """
 
-    cursor_row: reactive[int] = reactive(0, always_update=True)
-    """Index of the highlighted row."""
+    cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
+    """Index of the highlighted row (a move repaints only the two rows concerned)."""
 
     @dataclass
     class Highlighted(Message):
