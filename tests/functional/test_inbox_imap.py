@@ -57,6 +57,12 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
         inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: inbox.imap_live, timeout=15)
         assert "IMAP live" in text_of(app, "#status-bar")
+        # Past the second the lease began (IMAP's whole seconds would leave a mail stamped in
+        # it in doubt, which the API settles: see the test on that second below).
+        from datetime import UTC, datetime
+
+        wait = (inbox.lease.started_at - datetime.now(UTC)).total_seconds() + 1.05
+        await pilot.pause(max(0.0, wait))
         calls_before = inbox.poller.status.calls
         # A subject that fools the service-style parser ("Your code" -> YOUR), body with the code.
         smtp_send(
@@ -318,3 +324,38 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
     await services.leases.release(lease.lease_id)
     await services.aclose()
     assert not folder.exists()
+
+
+async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(
+    imap_sandbox, wallet, tmp_path
+):
+    """IMAP stamps whole seconds: a mail stamped in the second the lease began may be the
+    previous lessee's (a code that must not look like this lease's)."""
+    import pytest
+
+    from tui.sandbox.mail import build_mime, deliver
+
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    allocated = await services.leases.allocate("signup", 1, release_on_exit=False)
+    lease = await services.client.get_lease(allocated.lease.lease_id)
+    await services.aclose()
+    started_ms = int(lease.started_at.timestamp() * 1000)
+    if started_ms % 1000 == 0:
+        pytest.skip("the lease began on a whole second: nothing is in doubt")
+    raw = build_mime(
+        sender="no-reply@acme.test", to=lease.address, subject="Your code", text="Code: 918273."
+    )
+    # Arrived in the same second, just before the lease began (the last lessee's mail).
+    deliver(imap_sandbox.store, lease.address, raw, received_ms=started_ms - started_ms % 1000)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 1, timeout=15)
+        await until(pilot, lambda: inbox.poller.status.calls >= 1)
+        await pilot.pause(0.3)
+        table = inbox.query_one("#inbox-list", MessageList)
+        assert table.row_count == 0
+        await pilot.press("a")  # older mail shown on request, marked as such
+        await until(pilot, lambda: table.row_count == 1)
+        assert inbox.selected_item().foreign
+        assert "older" in str(table.get_row_at(0)[3])

@@ -64,6 +64,53 @@ def test_mail_before_the_lease_is_marked():
     assert not build_item(msg("hi"), lease_started=NOW).before_lease
 
 
+def test_a_whole_second_in_doubt_counts_as_another_lessees():
+    """IMAP times are cut to the second: a mail stamped in the second a lease began may be
+    the previous lessee's, one stamped in the second it ended the next lessee's."""
+    from tui.core.inbox import doubtful_start, lease_bounds
+
+    start = NOW + timedelta(milliseconds=600)  # 12:00:00.600
+    end = NOW + timedelta(minutes=5, milliseconds=400)  # 12:05:00.400
+
+    def imap_row(at):
+        return Message("imap:1", "a@b.io", "code", at, None, None, "imap")
+
+    assert lease_bounds(imap_row(NOW), start, end) == (True, False)  # 12:00:00.xxx: doubtful
+    assert lease_bounds(imap_row(NOW + timedelta(seconds=1)), start, end) == (False, False)
+    assert lease_bounds(imap_row(NOW + timedelta(minutes=4, seconds=59)), start, end) == (
+        False,
+        False,
+    )
+    assert lease_bounds(imap_row(NOW + timedelta(minutes=5)), start, end) == (False, True)
+    # The API's milliseconds settle it.
+    assert lease_bounds(msg("x", at=start + timedelta(milliseconds=1)), start, end) == (
+        False,
+        False,
+    )
+    assert lease_bounds(msg("x", at=end - timedelta(milliseconds=1)), start, end) == (
+        False,
+        False,
+    )
+
+    class Imap:
+        received = NOW
+
+    assert doubtful_start(Imap, start) and not doubtful_start(Imap, NOW + timedelta(seconds=1))
+    assert not doubtful_start(Imap, NOW)  # 12:00:00.000 exactly: the lease's own
+
+
+def test_paired_rows_keep_the_apis_milliseconds():
+    from tui.core.inbox import arrived
+
+    class Imap:
+        received = NOW
+
+    precise = msg("x", at=NOW + timedelta(milliseconds=900))
+    assert arrived(precise, Imap) is precise
+    skewed = msg("x", at=NOW - timedelta(minutes=3))  # from a Date header
+    assert arrived(skewed, Imap).received_at == NOW
+
+
 @pytest.mark.parametrize(
     ("url", "needle"),
     [

@@ -20,15 +20,33 @@ SAMPLE_LINK = "https://example.com/verify?token=test-token"
 
 _HAS_DIGIT = re.compile(r"\d")
 IMAP_SLACK = timedelta(seconds=1)
-"""IMAP's INTERNALDATE has whole seconds: a mail can look up to 1 s older than it is."""
+"""IMAP's INTERNALDATE has whole seconds (cut, not rounded): a mail arrived up to 1 s after
+the time it shows."""
 
 
 def arrival_slack(message: Message) -> timedelta:
-    """Tolerance when comparing a message's arrival with a lease's start or end: IMAP times
-    have whole seconds (an IMAP-only row, or an API row given its IMAP arrival time)."""
+    """How much later than its time a message may have arrived: IMAP times have whole seconds
+    (an IMAP-only row); the API's have milliseconds."""
     received = message.received_at
     whole = received is not None and received.microsecond == 0
     return IMAP_SLACK if message.parsed_status == "imap" or whole else timedelta(0)
+
+
+def lease_bounds(
+    message: Message, lease_started: datetime | None, lease_ended: datetime | None
+) -> tuple[bool, bool]:
+    """(before the lease began, after it ended), counting a doubtful time as another lessee's.
+
+    A time cut to the second that could be either side of the start or the end of the lease
+    (the same second) counts as outside it: an earlier lessee's code must never look like
+    this lease's. The API's millisecond times settle it once it lists the mail.
+    """
+    received = message.received_at
+    if received is None:
+        return False, False
+    before = bool(lease_started and received < lease_started)
+    after = bool(lease_ended and received + arrival_slack(message) > lease_ended)
+    return before, after
 
 
 def is_sample(message: Message) -> bool:
@@ -109,10 +127,7 @@ def build_item(
         # Found in the body, which the client cannot see: the server's word for it.
         code, source = server_code, "server"
     guess = server_code if server_code and server_code != code else None
-    received = message.received_at
-    slack = arrival_slack(message)
-    before = bool(lease_started and received and received < lease_started - slack)
-    after = bool(lease_ended and received and received > lease_ended + slack)
+    before, after = lease_bounds(message, lease_started, lease_ended)
     return InboxItem(
         message=message,
         code=None if sample else code,
@@ -128,6 +143,15 @@ def build_item(
 MATCH_WINDOW_S = 60.0
 """An API message and an IMAP message within this many seconds (same sender and subject) are
 the same mail: the API never returns a Message-ID to match on."""
+
+
+def doubtful_start(imap: Any, lease_started: datetime | None) -> bool:
+    """An IMAP time in the very second the lease began: this lease's mail or the last one's?
+    (Shown as the earlier lessee's until the API lists it with its milliseconds.)"""
+    received = getattr(imap, "received", None)
+    if received is None or lease_started is None:
+        return False
+    return received < lease_started < received + IMAP_SLACK
 
 
 def imap_message_id(uid: int) -> str:
@@ -205,7 +229,8 @@ def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, A
 
 
 def arrived(message: Message, imap: Any) -> Message:
-    """The API's message with IMAP's arrival time (INTERNALDATE), when IMAP has one.
+    """The API's message with IMAP's arrival time (INTERNALDATE), when the two differ by more
+    than IMAP's whole seconds (otherwise the API's milliseconds are kept).
 
     The live service takes ``received_at`` from the sender's Date header, which may be off by
     minutes (or claim a time before the lease began); the mail server's arrival time is what
@@ -214,6 +239,8 @@ def arrived(message: Message, imap: Any) -> Message:
     received = getattr(imap, "received", None)
     if received is None or received == message.received_at:
         return message
+    if message.received_at is not None and abs(message.received_at - received) <= 2 * IMAP_SLACK:
+        return message  # the same moment: the API's milliseconds are the more precise
     from dataclasses import replace
 
     return replace(message, received_at=received)

@@ -11,7 +11,7 @@ from typing import Any
 
 from tui.api.models import Lease, iso_z
 from tui.core.files import locked, read_json, write_json
-from tui.core.inbox import InboxItem, build_item
+from tui.core.inbox import InboxItem, build_item, doubtful_start
 from tui.core.poller import MailboxPoller, PollSettings
 from tui.core.services import Services
 
@@ -98,7 +98,7 @@ async def wait_for_code(
         while True:
             items = None
             if reader is not None:
-                items = await _imap_items(reader, lease)
+                items = await _imap_items(reader, lease, poller)
                 if items is None:  # IMAP broke: the API takes over
                     reader = None
             if items is None:
@@ -143,8 +143,13 @@ async def _imap_reader(services: Services, lease: Lease) -> Any:
         return None
 
 
-async def _imap_items(reader: Any, lease: Lease) -> list[InboxItem] | None:
-    """Fetch what is new; every IMAP message as an item (None when IMAP failed)."""
+async def _imap_items(reader: Any, lease: Lease, poller: MailboxPoller) -> list[InboxItem] | None:
+    """Fetch what is new; every IMAP message as an item (None when IMAP failed).
+
+    A mail IMAP stamps in the very second the lease began may be the last lessee's: the
+    API's list, with its milliseconds, settles it (asked only then).
+    """
+    from tui.api.errors import MailagentsError
     from tui.core.imapsource import merge
     from tui.imap.errors import ImapError
 
@@ -152,7 +157,11 @@ async def _imap_items(reader: Any, lease: Lease) -> list[InboxItem] | None:
         await reader.fetch_new()
     except ImapError:
         return None
-    return [item for item, _source in merge([], reader.messages, lease)]
+    api: list[Any] = []
+    if any(doubtful_start(m, lease.started_at) for m in reader.messages):
+        with contextlib.suppress(MailagentsError):
+            api = (await poller.poll_once()).messages
+    return [item for item, _source in merge(api, reader.messages, lease)]
 
 
 async def _imap_wait(reader: Any, timeout: float) -> None:

@@ -22,7 +22,7 @@ from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
 from tui.app.screens.leases import paid_calls_text
 from tui.app.widgets.message_list import Column, MessageList
-from tui.core.inbox import InboxItem, arrival_slack, build_item
+from tui.core.inbox import InboxItem, build_item, lease_bounds
 from tui.core.links import LinkInfo, inspect_link
 from tui.core.poller import MailboxPoller, PollUpdate
 from tui.core.sanitize import clean, clean_block
@@ -153,6 +153,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.imap_live = False
         """IMAP is connected and watching the mailbox."""
         self._imap_synced = False
+        self._asked_api: set[int] = set()
+        """IMAP UIDs the API was asked about (see :meth:`settle_doubtful`)."""
         self.save_folder: Path | None = None
         """The folder the last attachment was saved in (offered next time)."""
         self._cache: dict[str, InboxItem] = {}
@@ -283,12 +285,27 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 reverse=True,
             )
         ]
+        self.settle_doubtful(paired_uids)
         for mid, imap in pairs.items():  # the same mail under both keys: announce it once
             if mid in self._seen_codes or imap_message_id(imap.uid) in self._seen_codes:
                 self._seen_codes |= {mid, imap_message_id(imap.uid)}
         self.render_rows(all_changed=imap_changed)
         if len(self.order) - len(self._cache) > 200:
             self.warm_items()
+
+    def settle_doubtful(self, paired_uids: set[int]) -> None:
+        """IMAP mail from the second the lease began: ask the API now which lease it is
+        (rare; it stays hidden as an earlier lessee's until then)."""
+        from tui.core.inbox import doubtful_start
+
+        doubtful = {
+            uid
+            for uid, imap in self._imap.items()
+            if uid not in paired_uids and doubtful_start(imap, self.lease.started_at)
+        }
+        if doubtful - self._asked_api and self.poller is not None:
+            self.poller.wake()
+        self._asked_api |= doubtful
 
     # -- IMAP -------------------------------------------------------------------------------
 
@@ -468,12 +485,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         out = []
         for mid in self.order:
             m = self._messages[mid]
-            if (
-                not self.show_older
-                and started
-                and m.received_at
-                and m.received_at < started - arrival_slack(m)
-            ):
+            if not self.show_older and lease_bounds(m, started, None)[0]:
                 continue
             if needle:
                 built = self._cache.get(mid)  # codes are warmed in the background
