@@ -80,18 +80,18 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back", tooltip="Back to the leases"),
-        Binding("c", "copy_code", "Copy code", id="inbox.copy_code", tooltip="Copy the OTP"),
-        Binding("y", "copy_link", "Copy link", id="inbox.copy_link", tooltip="Copy the link"),
+        Binding("c", "copy_code", "Code", id="inbox.copy_code", tooltip="Copy the OTP"),
+        Binding("y", "copy_link", "Link", id="inbox.copy_link", tooltip="Copy the link"),
         Binding(
             "o",
             "open_link",
-            "Open link",
+            "Open",
             id="inbox.open_link",
             tooltip="Open the verification link (shows its host first)",
         ),
         Binding("m", "compose", "Compose", id="inbox.compose", tooltip="Write from this mailbox"),
         Binding("r", "reply", "Reply", id="inbox.reply", tooltip="Reply to the message"),
-        Binding("u", "poll_now", "Check now", id="inbox.poll", tooltip="Check for mail now"),
+        Binding("u", "poll_now", "Check", id="inbox.poll", tooltip="Check for mail now"),
         Binding(
             "p",
             "credentials",
@@ -102,7 +102,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         Binding(
             "a",
             "toggle_older",
-            "Older mail",
+            "Older",
             id="inbox.older",
             tooltip="Show or hide mail from before this lease",
         ),
