@@ -359,3 +359,43 @@ async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(
         await until(pilot, lambda: table.row_count == 1)
         assert inbox.selected_item().foreign
         assert "older" in str(table.get_row_at(0)[3])
+
+
+async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
+    imap_sandbox, wallet, tmp_path, monkeypatch
+):
+    """Over IMAP the inbox lists every message (the API gives only its newest 100): the
+    newest are read whole, the older by their headers, and one is fetched when shown."""
+    import tui.app.screens.inbox as inbox_module
+
+    monkeypatch.setattr(inbox_module, "FIRST_BODIES", 3)  # as if 3 were 200
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    allocated = await services.leases.allocate("signup", 1, release_on_exit=False)
+    lease = await services.client.get_lease(allocated.lease.lease_id)
+    await services.aclose()
+    # Past the lease's first second (a mail stamped in it waits for the API to place it).
+    import asyncio
+    from datetime import UTC, datetime
+
+    await asyncio.sleep(max(0.0, (lease.started_at - datetime.now(UTC)).total_seconds() + 1.05))
+    for n in range(8):
+        smtp_send(imap_sandbox.smtp_port, lease.address, f"Note {n}", f"Your code is 70000{n}.")
+    from dataclasses import replace
+
+    app = make_app(  # the API lists 3 at most here, as it lists 100 at most for real
+        make_settings(imap_sandbox.base_url, tmp_path, poll=replace(FAST, page_limit=3)),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 8, timeout=15)
+        await until(pilot, lambda: inbox.poller.status.calls >= 1)
+        table = inbox.query_one("#inbox-list", MessageList)
+        await until(pilot, lambda: table.row_count == 8)
+        assert sum(m.headers_only for m in inbox._imap.values()) == 5
+        await pilot.press("G")  # the oldest: only its headers so far
+        await until(pilot, lambda: inbox.selected_item().message.subject == "Note 0")
+        await until(pilot, lambda: "Your code is 700000." in text_of(app, "#detail-body"))
+        assert inbox.selected_item().code == "700000"
+        assert "IMAP live" in text_of(app, "#status-bar")
+        assert table.row_count == 8

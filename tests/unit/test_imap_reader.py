@@ -435,3 +435,21 @@ async def test_a_cached_mailbox_fetches_only_newer_mail(lease, tmp_path):
         assert [m.otp for m in reader.messages] == ["771045", "551234", "482913"]
         cache.save("lease-1", reader.state, reader.messages)
     assert len(cache.load("lease-1")[1]) == 3
+
+
+async def test_first_sync_of_a_big_mailbox_lists_older_mail_by_its_headers(lease):
+    for n in range(6):
+        lease.deliver(lease.mail(f"mail {n}", text=f"Your code is 10000{n}."))
+    async with lease.reader(max_initial=2) as reader:
+        assert [m.subject for m in await reader.fetch_new()] == ["mail 4", "mail 5"]
+    async with lease.reader(max_initial=2, headers_for_older=True) as reader:
+        fetched = await reader.fetch_new()
+        assert [m.subject for m in fetched] == [f"mail {n}" for n in range(6)]
+        older, newest = fetched[:4], fetched[4:]
+        assert all(m.headers_only and m.partial and m.notice for m in older)
+        assert all(m.received is not None and m.sender == "robot@x.example" for m in older)
+        assert not any(m.headers_only for m in newest) and newest[1].otp == "100005"
+        assert b"Your code" not in older[0].raw  # no body yet
+        whole = await reader.fetch_raw(older[0].uid)
+        assert whole is not None and b"Your code is 100000." in whole
+        assert reader.state.last_uid == fetched[-1].uid

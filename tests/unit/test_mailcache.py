@@ -90,3 +90,12 @@ def test_odd_lease_ids_stay_inside_and_drop_forgets(tmp_path):
     cache.drop("../../escape")
     assert cache.load("../../escape") == (MailboxState(), [])
     assert not cache.folder("../../escape").exists()
+
+
+def test_headers_only_messages_stay_headers_only(tmp_path):
+    cache = MailCache(tmp_path)
+    head = parse_message(1, b"From: a@b.io\r\nSubject: old\r\n\r\n", size=4000, headers_only=True)
+    cache.save("l", MailboxState(uidvalidity=1, last_uid=2), [message(2), head])
+    loaded = {m.uid: m for m in cache.load("l")[1]}
+    assert loaded[1].headers_only and loaded[1].partial and loaded[1].size == 4000
+    assert loaded[1].subject == "old" and not loaded[2].headers_only

@@ -38,12 +38,18 @@ def unreachable_reason(host: str) -> str | None:
 
 
 def reader_for(
-    services: Services, entry: Any, runtime: Any, *, state: Any = None, known: Any = ()
+    services: Services,
+    entry: Any,
+    runtime: Any,
+    *,
+    state: Any = None,
+    known: Any = (),
+    **options: Any,
 ) -> Any:
     """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason.
 
     ``state`` and ``known`` (from :meth:`tui.core.mailcache.MailCache.load`) let it fetch only
-    what is new.
+    what is new; ``options`` go to the reader (``headers_for_older``, ``keep``...).
     """
     from tui.imap.errors import ImapError
     from tui.imap.reader import ImapReader
@@ -68,6 +74,7 @@ def reader_for(
         entry.webmail_password,
         state=state,
         known=known,
+        **options,
     )
 
 

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KEEP = 200
-"""Messages kept per lease (the reader's first sync reads at most this many too)."""
+KEEP = 20_000
+"""Messages kept per lease (the newest; within :data:`MAX_BYTES`). Older messages of a big
+mailbox are kept as the headers the reader read (see ``ImapMessage.headers_only``)."""
 MAX_BYTES = 50 * 1024 * 1024
 """Bytes kept per lease, newest first."""
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -77,6 +78,7 @@ class MailCache:
                         size=int(meta.get("size", len(raw))),
                         partial=bool(meta.get("partial")),
                         internaldate=datetime.fromisoformat(received) if received else None,
+                        headers_only=bool(meta.get("headers_only")),
                     )
                 )
             except (OSError, ValueError, TypeError, AttributeError):
@@ -123,6 +125,7 @@ class MailCache:
                 "size": message.size,
                 "partial": message.partial,
                 "received": message.received.isoformat() if message.received else None,
+                "headers_only": message.headers_only,
             }
         write_json(folder / "index.json", {"state": state.to_dict(), "messages": kept})
         for path in folder.glob("*.eml"):

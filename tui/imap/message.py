@@ -97,6 +97,9 @@ class ImapMessage:
     """The fetched RFC 5322 bytes (for ``show --raw`` and saving attachments)."""
     notice: str | None = None
     """A note for the reader of the message (e.g. why the body is incomplete)."""
+    headers_only: bool = False
+    """Only the header was fetched (an older message of a big mailbox): fetch it whole to
+    show its body."""
 
     @property
     def otp(self) -> str | None:
@@ -145,6 +148,7 @@ def parse_message(
     size: int | None = None,
     partial: bool = False,
     internaldate: str | datetime | None = None,
+    headers_only: bool = False,
 ) -> ImapMessage:
     """Build an :class:`ImapMessage` from fetched bytes; never raises on hostile input."""
     raw = bytes(raw)
@@ -170,7 +174,10 @@ def parse_message(
     )
     full = size if size is not None else len(raw)
     notice = None
-    if partial:
+    if headers_only:
+        partial = True
+        notice = "Only the headers of this older message were read; it is fetched when shown."
+    elif partial:
         notice = (
             f"Only the first {size_text(len(raw))} of this {size_text(full)} message were "
             "fetched; the body and attachments may be incomplete."
@@ -189,4 +196,5 @@ def parse_message(
         extraction=extraction,
         raw=raw,
         notice=notice,
+        headers_only=headers_only,
     )

@@ -62,6 +62,8 @@ BATCH_BYTES = 8 * 1024 * 1024
 """Most bytes asked for in one ``UID FETCH`` of bodies."""
 BATCH_COUNT = 50
 """Most messages asked for in one ``UID FETCH`` of bodies."""
+HEADER_BATCH = 500
+"""Older messages whose headers one UID FETCH asks for (first sync of a big mailbox)."""
 CLOSE_TIMEOUT_S = 3.0
 """How long :meth:`ImapReader.close` waits for LOGOUT."""
 
@@ -198,6 +200,7 @@ class ImapReader:
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         max_initial: int = 200,
+        headers_for_older: bool = False,
         keep: int = 1000,
         ssl_context: ssl.SSLContext | None = None,
         rng: Callable[[], float] = random.random,
@@ -229,6 +232,9 @@ class ImapReader:
         """Longest reconnect delay."""
         self.max_initial = max_initial
         """On the first sync of a mailbox, fetch at most this many (the newest) messages."""
+        self.headers_for_older = headers_for_older
+        """On that first sync, fetch only the headers of the older ones (so a big mailbox is
+        listed whole; :attr:`ImapMessage.headers_only`), instead of leaving them out."""
         self.keep = keep
         """How many messages :attr:`messages` keeps."""
         self.ssl_context = ssl_context
@@ -533,9 +539,16 @@ class ImapReader:
         if not found:
             return []
         highest = found[-1][0]
+        older: list[tuple[int, int]] = []
         if self.state.last_uid == 0 and len(found) > self.max_initial:
+            if self.headers_for_older:
+                older = found[: -self.max_initial]
             found = found[-self.max_initial :]
         fetched: list[ImapMessage] = []
+        for start_at in range(0, len(older), HEADER_BATCH):
+            fetched.extend(
+                await self._fetch_headers(client, older[start_at : start_at + HEADER_BATCH])
+            )
         for batch in self._batches(found):
             fetched.extend(await self._fetch_bodies(client, batch))
             self.state.last_uid = max(self.state.last_uid, batch[-1][0])
@@ -595,6 +608,40 @@ class ImapReader:
                 )
             )
         return sorted(out, key=lambda m: m.uid)
+
+    async def _fetch_headers(
+        self, client: aioimaplib.IMAP4, batch: list[tuple[int, int]]
+    ) -> list[ImapMessage]:
+        """The headers of older messages (parsed in a thread: thousands of them)."""
+        sizes = dict(batch)
+        response = await self._cmd(
+            "FETCH",
+            client.uid(
+                "fetch", uid_set(list(sizes)), "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])"
+            ),
+        )
+        if response.result != "OK":
+            text = self._text(response.lines)
+            raise ImapProtocolError(self._safe(f"UID FETCH refused: {text or response.result}"))
+        items = [
+            item
+            for item in parse_fetch(response.lines)
+            if item.uid in sizes and item.literal is not None
+        ]
+
+        def parse_all() -> list[ImapMessage]:
+            return [
+                parse_message(
+                    item.uid,  # type: ignore[arg-type]
+                    item.literal or b"",
+                    size=item.size if item.size is not None else sizes[item.uid],  # type: ignore[index]
+                    internaldate=item.internaldate,
+                    headers_only=True,
+                )
+                for item in items
+            ]
+
+        return sorted(await asyncio.to_thread(parse_all), key=lambda m: m.uid)
 
     async def fetch_raw(self, uid: int, *, limit: int | None = None) -> bytes | None:
         """The bytes of one message (all of it unless ``limit``), or None if it is gone."""

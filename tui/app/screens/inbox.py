@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
 
+FIRST_BODIES = 200
+"""Messages read whole on the first IMAP sync of a mailbox (the newest)."""
+MAX_LISTED = 20_000
+"""Messages of a mailbox the inbox lists over IMAP (the newest 200 whole, the rest by their
+headers until shown)."""
 DETAIL_DELAY = 0.1
 """Seconds the cursor rests before the detail pane follows it."""
 
@@ -321,7 +326,16 @@ class InboxScreen(WorkerErrors, Screen[None]):
             entry = services.ledger.get(self.lease.lease_id)
             reader_for(services, entry, runtime)  # usable at all? (before reading the cache)
             state, known = await load_cached(services, self.lease.lease_id)
-            reader = reader_for(services, entry, runtime, state=state, known=known)
+            reader = reader_for(
+                services,
+                entry,
+                runtime,
+                state=state,
+                known=known,
+                max_initial=FIRST_BODIES,
+                headers_for_older=True,  # a big mailbox is listed whole
+                keep=MAX_LISTED,
+            )
         except ImapUnavailable as exc:
             hint = " (p, then R, resets them)" if "credentials" in str(exc) else ""
             self.set_imap_status(f"IMAP off: {exc}{hint}")
@@ -361,7 +375,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         first = not self._imap_synced  # what was there when the inbox opened is not news
         self._imap_synced = self._imap_synced or update.status.live
         if fresh.keys() != known or update.reset:
-            self._imap.update(fresh)
+            for uid, message in fresh.items():
+                mine = self._imap.get(uid)
+                if not (message.headers_only and mine is not None and not mine.headers_only):
+                    self._imap[uid] = message  # (a message fetched whole stays whole)
             self.rebuild(imap_changed=True)
             new_keys = [imap_message_id(imap.uid) for imap in update.new]
             pairs_by_uid = {imap.uid: mid for mid, imap in self._pairs.items()}
@@ -650,8 +667,36 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 content.append("\n")
             content.append(clean_block(item.body_text, 200_000))
             body.update(content)
+        elif item.extra.get("imap") is not None and item.extra["imap"].headers_only:
+            body.update(Text("(fetching this older message over IMAP…)", style="dim"))
         else:
             body.update(Text("(the API returns no message body)", style="dim"))
+        imap = item.extra.get("imap")
+        if imap is not None and imap.headers_only:
+            self.load_whole(imap)
+
+    @work(exclusive=True, group="inbox-whole", exit_on_error=False)
+    async def load_whole(self, imap: Any) -> None:
+        """Fetch an older message of a big mailbox (only its headers were read) and show it."""
+        import asyncio
+
+        from tui.imap.message import parse_message
+        from tui.imap.reader import DEFAULT_SIZE_LIMIT
+
+        raw = await self.fetch_whole(imap.uid, limit=DEFAULT_SIZE_LIMIT, doing="Fetching")
+        if raw is None or self._imap.get(imap.uid) is not imap:
+            return
+        whole = await asyncio.to_thread(
+            parse_message,
+            imap.uid,
+            raw,
+            size=imap.size,
+            partial=len(raw) < imap.size,
+            internaldate=imap.received,
+        )
+        if self._imap.get(imap.uid) is imap:
+            self._imap[imap.uid] = whole
+            self.rebuild(imap_changed=True)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -747,7 +792,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             )
             self.notify(f"Nothing to save: {why}", severity="warning", markup=False)
             return
-        if not imap.extraction.attachments:
+        if not imap.extraction.attachments and not imap.headers_only:
             self.notify("This message has no attachments", severity="warning")
             return
         self.save_attachment(imap)
@@ -763,7 +808,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
         raw = imap.raw
         if imap.partial:
-            raw = await self.fetch_whole(imap.uid)
+            raw = await self.fetch_whole(imap.uid, doing="Fetching the whole message to save")
             if raw is None:
                 return
         parts = await asyncio.to_thread(attachment_parts, raw)
@@ -778,21 +823,24 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
             self.notify(f"Saved {clean(tilde(path), 200)}", markup=False)
 
-    async def fetch_whole(self, uid: int) -> bytes | None:
-        """The whole message over a second IMAP connection (the first one is idling)."""
+    async def fetch_whole(
+        self, uid: int, *, limit: int | None = None, doing: str = "Fetching the whole message"
+    ) -> bytes | None:
+        """The message (its first ``limit`` bytes) over a second IMAP connection (the first
+        one is idling); None, with the reason in the status bar, when it cannot."""
         import contextlib
 
         from tui.core.imapsource import ImapUnavailable, open_reader
         from tui.imap.errors import ImapError
 
-        self.set_status("Fetching the whole message to save its attachment…")
+        self.set_status(f"{doing} over IMAP…")
         try:
             reader = await open_reader(self.app.services, self.lease)
         except ImapUnavailable as exc:
             self.set_status(f"Cannot fetch the whole message: {exc}", error=True)
             return None
         try:
-            raw = await reader.fetch_raw(uid)
+            raw = await reader.fetch_raw(uid, limit=limit)
         except ImapError as exc:
             self.set_status(f"Cannot fetch the whole message: {exc.user_message()}", error=True)
             return None
