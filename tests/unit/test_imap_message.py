@@ -12,6 +12,7 @@ from tui.imap.message import parse_date, parse_internaldate
 from tui.imap.protocol import (
     bye_text,
     parse_fetch,
+    parse_search,
     parse_select,
     signals_new_mail,
     uid_set,
@@ -177,3 +178,10 @@ def test_error_messages_are_safe():
     assert len(safe_text("x" * 1000)) <= 160
     error = ImapAuthError("refused\nhunter2")
     assert "\n" not in str(error) and error.user_message() == str(error)
+
+
+def test_parse_search_reads_the_numbers_only():
+    assert parse_search([b"1 5 3", b"Search completed (0.001 + 0.000 secs)."]) == [1, 3, 5]
+    assert parse_search(["* SEARCH 7 2"]) == [2, 7]
+    assert parse_search([b"SEARCH", b"Search completed."]) == []
+    assert parse_search([b"", b"OK done 12"]) == []

@@ -20,8 +20,11 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, mode 0600 from the first byte."""
+def write_private(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Atomically replace ``path`` with ``data``, mode 0600 from the first byte.
+
+    ``sync=False`` skips the fsync (a cache file, cheap to lose in a crash).
+    """
     ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -29,7 +32,8 @@ def write_private(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -120,7 +120,7 @@ class MailCache:
                 break
             path = folder / f"{message.uid}.eml"
             if not path.exists():
-                write_private(path, message.raw)
+                write_private(path, message.raw, sync=False)  # a cache: cheap to lose
             kept[str(message.uid)] = {
                 "size": message.size,
                 "partial": message.partial,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 _FETCH_START = re.compile(rb"^(\d+) FETCH \(")
 _LITERAL = re.compile(rb"\{(\d+)\}$")
@@ -150,3 +151,22 @@ def uid_set(uids: Sequence[int]) -> str:
         parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
         i = j + 1
     return ",".join(parts)
+
+
+def parse_search(lines: Sequence[Any]) -> list[int]:
+    """The numbers of a ``SEARCH`` response, sorted ([] for none).
+
+    Accepts ``* SEARCH 3 5 9`` as well as ``3 5 9`` (aioimaplib strips the response name);
+    the completion line (``Search completed ...``) is not numbers and is skipped.
+    """
+    found: set[int] = set()
+    for line in lines:
+        raw = line if isinstance(line, bytes | bytearray) else str(line).encode()
+        words = bytes(raw).decode("ascii", "replace").split()
+        if words[:1] == ["*"]:
+            words = words[1:]
+        if words[:1] and words[0].upper() == "SEARCH":
+            words = words[1:]
+        if words and all(w.isdigit() for w in words):
+            found.update(int(w) for w in words)
+    return sorted(found)

@@ -45,7 +45,14 @@ from tui.imap.errors import (
     safe_text,
 )
 from tui.imap.message import ImapMessage, parse_message
-from tui.imap.protocol import bye_text, parse_fetch, parse_select, signals_new_mail, uid_set
+from tui.imap.protocol import (
+    bye_text,
+    parse_fetch,
+    parse_search,
+    parse_select,
+    signals_new_mail,
+    uid_set,
+)
 from tui.imap.settings import ImapSettings
 
 log = logging.getLogger("tui.imap")
@@ -62,8 +69,12 @@ BATCH_BYTES = 8 * 1024 * 1024
 """Most bytes asked for in one ``UID FETCH`` of bodies."""
 BATCH_COUNT = 50
 """Most messages asked for in one ``UID FETCH`` of bodies."""
-HEADER_BATCH = 500
-"""Older messages whose headers one UID FETCH asks for (first sync of a big mailbox)."""
+SIZE_BATCH = 200
+"""UIDs whose sizes one UID FETCH asks for (more are listed with UID SEARCH first)."""
+HEADER_BATCH = 50
+"""Older messages whose headers one UID FETCH asks for (first sync of a big mailbox).
+aioimaplib rescans a whole FETCH response for every line it receives, on the event loop: a
+response of 500 headers blocked it for seconds, one of 50 costs a hundredth of that."""
 CLOSE_TIMEOUT_S = 3.0
 """How long :meth:`ImapReader.close` waits for LOGOUT."""
 
@@ -525,25 +536,27 @@ class ImapReader:
         if bye is not None:
             raise ImapClosedError(self._safe(f"{self._where()} ended the session: {bye}"))
         start = self.state.last_uid + 1
-        response = await self._cmd("FETCH", client.uid("fetch", f"{start}:*", "(UID RFC822.SIZE)"))
-        if response.result != "OK":
-            text = self._text(response.lines)
-            raise ImapProtocolError(self._safe(f"UID FETCH refused: {text or response.result}"))
-        found = sorted(
-            {
-                (item.uid, item.size or 0)
-                for item in parse_fetch(response.lines)
-                if item.uid is not None and item.uid >= start
-            }
-        )
-        if not found:
-            return []
-        highest = found[-1][0]
-        older: list[tuple[int, int]] = []
-        if self.state.last_uid == 0 and len(found) > self.max_initial:
-            if self.headers_for_older:
-                older = found[: -self.max_initial]
-            found = found[-self.max_initial :]
+        first = self.state.last_uid == 0
+        expected = (self.state.uidnext or start) - start
+        if first or expected > SIZE_BATCH:
+            # Many UIDs: list them in one line, then ask sizes by chunks (aioimaplib rescans a
+            # whole FETCH response on every line: one line per message was quadratic).
+            uids = [u for u in await self._search_uids(client, start) if u >= start]
+            if not uids:
+                return []
+            highest = uids[-1]
+            older_uids: list[int] = []
+            if first and len(uids) > self.max_initial:
+                older_uids = uids[: -self.max_initial] if self.headers_for_older else []
+                uids = uids[-self.max_initial :]
+            found = await self._sizes(client, uids)
+            older = [(uid, 0) for uid in older_uids]
+        else:
+            found = await self._sizes(client, None, start=start)
+            if not found:
+                return []
+            highest = found[-1][0]
+            older = []
         fetched: list[ImapMessage] = []
         for start_at in range(0, len(older), HEADER_BATCH):
             fetched.extend(
@@ -608,6 +621,37 @@ class ImapReader:
                 )
             )
         return sorted(out, key=lambda m: m.uid)
+
+    async def _search_uids(self, client: aioimaplib.IMAP4, start: int) -> list[int]:
+        """``UID SEARCH UID start:*``: the UIDs from ``start`` on (one response line)."""
+        response = await self._cmd("SEARCH", client.uid_search("UID", f"{start}:*", charset=None))
+        if response.result != "OK":
+            text = self._text(response.lines)
+            raise ImapProtocolError(self._safe(f"UID SEARCH refused: {text or response.result}"))
+        return parse_search(response.lines)
+
+    async def _sizes(
+        self, client: aioimaplib.IMAP4, uids: list[int] | None, *, start: int = 1
+    ) -> list[tuple[int, int]]:
+        """(uid, RFC822.SIZE) of ``uids`` (by chunks), or of ``start:*`` when None."""
+        sets = (
+            [f"{start}:*"]
+            if uids is None
+            else [uid_set(uids[i : i + SIZE_BATCH]) for i in range(0, len(uids), SIZE_BATCH)]
+        )
+        low = start if uids is None else 1
+        found: set[tuple[int, int]] = set()
+        for uids_text in sets:
+            response = await self._cmd("FETCH", client.uid("fetch", uids_text, "(UID RFC822.SIZE)"))
+            if response.result != "OK":
+                text = self._text(response.lines)
+                raise ImapProtocolError(self._safe(f"UID FETCH refused: {text or response.result}"))
+            found.update(
+                (item.uid, item.size or 0)
+                for item in parse_fetch(response.lines)
+                if item.uid is not None and item.uid >= low
+            )
+        return sorted(found)
 
     async def _fetch_headers(
         self, client: aioimaplib.IMAP4, batch: list[tuple[int, int]]
