@@ -104,7 +104,11 @@ class InboxItem:
 
 
 def build_item(
-    message: Message, lease_started: datetime | None = None, lease_ended: datetime | None = None
+    message: Message,
+    lease_started: datetime | None = None,
+    lease_ended: datetime | None = None,
+    *,
+    read_subject: bool = True,
 ) -> InboxItem:
     """Decide code, guess, link and flags for an API message.
 
@@ -112,11 +116,13 @@ def build_item(
     the API returns). The server's code is shown as the code only when it looks like one and
     came from the body; a code the server took from the subject that our extractor rejects (a
     year, an order number) or a word such as ``WITHIN`` is only the server's guess.
+    ``read_subject=False`` skips our reading of the subject (the caller has the whole message
+    read over IMAP, see :func:`with_body`).
     """
     from tui.extract import analyze_parts
 
     sample = is_sample(message)
-    ours = analyze_parts(subject=message.subject) if message.subject else None
+    ours = analyze_parts(subject=message.subject) if message.subject and read_subject else None
     server_code = message.otp_code
     code: str | None = None
     source = ""
@@ -256,7 +262,7 @@ def with_body(item: InboxItem, imap: Any) -> InboxItem:
     return InboxItem(
         message=item.message,
         code=code,
-        code_source="body" if code else "",
+        code_source=("subject" if getattr(imap, "headers_only", False) else "body") if code else "",
         server_guess=server_code if server_code and server_code != code else None,
         link=imap.link or item.link,
         sample=item.sample,

@@ -469,10 +469,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if item is None:
             from tui.core.inbox import with_body
 
-            item = build_item(self._messages[message_id], self.lease.started_at)
             imap = self._pairs.get(message_id)
             if imap is None and message_id.startswith("imap:"):
                 imap = self._imap.get(int(message_id[5:]))
+            # With the message read over IMAP, its code comes from there (with_body).
+            item = build_item(
+                self._messages[message_id], self.lease.started_at, read_subject=imap is None
+            )
             if imap is not None:
                 item = with_body(item, imap)
             self._cache[message_id] = item
