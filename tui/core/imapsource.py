@@ -37,20 +37,9 @@ def unreachable_reason(host: str) -> str | None:
     return None
 
 
-def reader_for(
-    services: Services,
-    entry: Any,
-    runtime: Any,
-    *,
-    state: Any = None,
-    known: Any = (),
-    **options: Any,
-) -> Any:
-    """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason.
-
-    ``state`` and ``known`` (from :meth:`tui.core.mailcache.MailCache.load`) let it fetch only
-    what is new; ``options`` go to the reader (``headers_for_older``, ``keep``...).
-    """
+def reader_for(services: Services, entry: Any, runtime: Any, **options: Any) -> Any:
+    """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason;
+    ``options`` go to the reader (``headers_for_older``, ``keep``...)."""
     from tui.imap.errors import ImapError
     from tui.imap.reader import ImapReader
     from tui.imap.settings import resolve_imap_settings
@@ -72,18 +61,15 @@ def reader_for(
         settings,
         entry.webmail_login or entry.address,
         entry.webmail_password,
-        state=state,
-        known=known,
         **options,
     )
 
 
-async def load_cached(services: Services, lease_id: str) -> tuple[Any, list[Any]]:
-    """The mail cache's state and messages for a lease (``(None, [])`` when it is off)."""
+async def restore_cached(services: Services, lease_id: str, reader: Any) -> None:
+    """Start ``reader`` from what the mail cache holds for the lease (when it is on)."""
     cache = services.mail_cache
-    if cache is None:
-        return None, []
-    return await asyncio.to_thread(cache.load, lease_id)
+    if cache is not None:
+        reader.restore(*await asyncio.to_thread(cache.load, lease_id))
 
 
 async def save_cached(services: Services, lease_id: str, state: Any, messages: list[Any]) -> None:
@@ -101,9 +87,9 @@ async def open_reader(services: Services, lease: Lease, *, cached: bool = False)
 
     try:
         runtime = await services.session.get_runtime()
-        state, known = await load_cached(services, lease.lease_id) if cached else (None, [])
-        entry = services.ledger.get(lease.lease_id)
-        reader = reader_for(services, entry, runtime, state=state, known=known)
+        reader = reader_for(services, services.ledger.get(lease.lease_id), runtime)
+        if cached:
+            await restore_cached(services, lease.lease_id, reader)
         await reader.connect()
     except ImapError as exc:
         raise ImapUnavailable(exc.user_message()) from exc

@@ -93,12 +93,13 @@ async def wait_for_code(
     )
     deadline = time.monotonic() + timeout
     reader = await _imap_reader(services, lease)
+    asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
     old: set[str] | None = None
     try:
         while True:
             items = None
             if reader is not None:
-                items = await _imap_items(reader, lease, poller)
+                items = await _imap_items(reader, lease, poller, asked)
                 if items is None:  # IMAP broke: the API takes over
                     reader = None
             if items is None:
@@ -143,11 +144,14 @@ async def _imap_reader(services: Services, lease: Lease) -> Any:
         return None
 
 
-async def _imap_items(reader: Any, lease: Lease, poller: MailboxPoller) -> list[InboxItem] | None:
+async def _imap_items(
+    reader: Any, lease: Lease, poller: MailboxPoller, asked: set[int]
+) -> list[InboxItem] | None:
     """Fetch what is new; every IMAP message as an item (None when IMAP failed).
 
     A mail IMAP stamps in the very second the lease began may be the last lessee's: the
-    API's list, with its milliseconds, settles it (asked only then).
+    API's list, with its milliseconds, settles it. The API is asked once per such mail
+    (``asked`` holds their UIDs); the poller remembers what it listed.
     """
     from tui.api.errors import MailagentsError
     from tui.core.imapsource import merge
@@ -157,11 +161,12 @@ async def _imap_items(reader: Any, lease: Lease, poller: MailboxPoller) -> list[
         await reader.fetch_new()
     except ImapError:
         return None
-    api: list[Any] = []
-    if any(doubtful_start(m, lease.started_at) for m in reader.messages):
+    doubtful = {m.uid for m in reader.messages if doubtful_start(m, lease.started_at)}
+    if doubtful - asked:
+        asked |= doubtful
         with contextlib.suppress(MailagentsError):
-            api = (await poller.poll_once()).messages
-    return [item for item, _source in merge(api, reader.messages, lease)]
+            await poller.poll_once()
+    return [item for item, _source in merge(poller.messages, reader.messages, lease)]
 
 
 async def _imap_wait(reader: Any, timeout: float) -> None:

@@ -263,6 +263,12 @@ class ImapReader:
         ``state``), by UID."""
         self._reset = False
 
+    def restore(self, state: MailboxState, known: Iterable[ImapMessage]) -> None:
+        """Start from what an earlier reader read (the mail cache), before connecting: only
+        newer mail is fetched then."""
+        self.state = state
+        self._messages = {m.uid: m for m in known}
+
     def __repr__(self) -> str:
         return f"ImapReader({self.settings.describe()}, login={self.login!r})"
 

@@ -318,24 +318,20 @@ class InboxScreen(WorkerErrors, Screen[None]):
     async def run_imap(self) -> None:
         """Read the mailbox over IMAP with the lease's credentials (IDLE push), if possible."""
         from tui.api.errors import MailagentsError
-        from tui.core.imapsource import ImapUnavailable, load_cached, reader_for
+        from tui.core.imapsource import ImapUnavailable, reader_for, restore_cached
 
         services = self.app.services
         try:
             runtime = await services.session.get_runtime()
-            entry = services.ledger.get(self.lease.lease_id)
-            reader_for(services, entry, runtime)  # usable at all? (before reading the cache)
-            state, known = await load_cached(services, self.lease.lease_id)
             reader = reader_for(
                 services,
-                entry,
+                services.ledger.get(self.lease.lease_id),
                 runtime,
-                state=state,
-                known=known,
                 max_initial=FIRST_BODIES,
                 headers_for_older=True,  # a big mailbox is listed whole
                 keep=MAX_LISTED,
             )
+            await restore_cached(services, self.lease.lease_id, reader)
         except ImapUnavailable as exc:
             hint = " (p, then R, resets them)" if "credentials" in str(exc) else ""
             self.set_imap_status(f"IMAP off: {exc}{hint}")
