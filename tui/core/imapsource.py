@@ -11,11 +11,10 @@ from tui.api.errors import MailagentsError
 from tui.api.models import Lease, Message
 from tui.core.inbox import (
     InboxItem,
-    arrived,
     build_item,
-    imap_as_message,
     imap_message_id,
-    match_imap,
+    merge_sources,
+    newest_first,
     with_body,
 )
 from tui.core.services import Services
@@ -121,26 +120,12 @@ def merge(
     messages: list[Message], imap_messages: list[Any], lease: Lease
 ) -> list[tuple[InboxItem, str]]:
     """One (item, source) per mail, newest first; source is ``imap`` or ``api``."""
-    pairs = match_imap(messages, imap_messages)
-    paired = {imap.uid for imap in pairs.values()}
+    merged, imap_of = merge_sources(messages, imap_messages)
     out: list[tuple[InboxItem, str]] = []
-    for message in messages:
-        imap = pairs.get(message.message_id)
-        if imap is not None:
-            message = arrived(message, imap)
-        item = build_item(message, lease.started_at, lease.released_at)
+    for key in newest_first(list(merged.values())):
+        imap = imap_of.get(key)
+        item = build_item(merged[key], lease.started_at, lease.released_at)
         out.append((with_body(item, imap), "imap") if imap is not None else (item, "api"))
-    for imap in imap_messages:
-        if imap.uid not in paired:
-            item = build_item(imap_as_message(imap), lease.started_at, lease.released_at)
-            out.append((with_body(item, imap), "imap"))
-    out.sort(
-        key=lambda pair: (
-            pair[0].received_at.timestamp() if pair[0].received_at else 0.0,
-            pair[0].message_id,
-        ),
-        reverse=True,
-    )
     return out
 
 

@@ -252,6 +252,41 @@ def arrived(message: Message, imap: Any) -> Message:
     return replace(message, received_at=received)
 
 
+def merge_sources(
+    messages: list[Message], imap_messages: list[Any]
+) -> tuple[dict[str, Message], dict[str, Any]]:
+    """One message per mail, by row key (the API's id, or ``imap:<uid>`` for mail only IMAP
+    has), and the IMAP message of every key that has one.
+
+    A paired API message takes IMAP's arrival time (:func:`arrived`).
+    """
+    pairs = match_imap(messages, imap_messages) if imap_messages else {}
+    merged: dict[str, Message] = {}
+    for message in messages:
+        imap = pairs.get(message.message_id)
+        merged[message.message_id] = message if imap is None else arrived(message, imap)
+    imap_of = dict(pairs)
+    paired = {imap.uid for imap in pairs.values()}
+    for imap in imap_messages:
+        if imap.uid not in paired:
+            key = imap_message_id(imap.uid)
+            merged[key] = imap_as_message(imap)
+            imap_of[key] = imap
+    return merged, imap_of
+
+
+def newest_first(messages: list[Message]) -> list[str]:
+    """Row keys, newest first (ties by key, so the order is stable)."""
+    return [
+        m.message_id
+        for m in sorted(
+            messages,
+            key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
+            reverse=True,
+        )
+    ]
+
+
 def with_body(item: InboxItem, imap: Any) -> InboxItem:
     """An item completed with what IMAP read: our code from the body, the body, attachments.
 

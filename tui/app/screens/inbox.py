@@ -152,12 +152,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self._api: dict[str, Any] = {}
         self._api_order: list[str] = []
         self._imap: dict[int, Any] = {}
-        self._pairs: dict[str, Any] = {}
+        self._imap_of: dict[str, Any] = {}
+        """Row key -> the IMAP message of that mail, for every row IMAP has."""
         self.imap_status: str = "IMAP: starting"
         """What the status bar says about the IMAP source."""
         self.imap_live = False
         """IMAP is connected and watching the mailbox."""
         self._imap_synced = False
+        """IMAP has gone live once (its first sync is what was there, not news)."""
         self._asked_api: set[int] = set()
         """IMAP UIDs the API was asked about (see :meth:`settle_doubtful`)."""
         self.save_folder: Path | None = None
@@ -267,46 +269,34 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     def rebuild(self, *, imap_changed: bool) -> None:
         """Merge the API's and IMAP's messages into one list (one row per mail)."""
-        from tui.core.inbox import arrived, imap_as_message, imap_message_id, match_imap
+        from tui.core.inbox import imap_message_id, merge_sources, newest_first
 
         api_messages = [self._api[mid] for mid in self._api_order]
-        pairs = match_imap(api_messages, list(self._imap.values())) if self._imap else {}
-        paired_uids = {imap.uid for imap in pairs.values()}
-        merged: dict[str, Any] = dict(self._api)
-        for mid, imap in pairs.items():
-            merged[mid] = arrived(merged[mid], imap)
-        for uid, imap in self._imap.items():
-            if uid not in paired_uids:
-                merged[imap_message_id(uid)] = imap_as_message(imap)
-        if imap_changed or pairs.keys() != self._pairs.keys():
+        merged, imap_of = merge_sources(api_messages, list(self._imap.values()))
+        if imap_changed or imap_of.keys() != self._imap_of.keys():
             self._cache.clear()
-        self._pairs = pairs
+        self._imap_of = imap_of
         self._messages = merged
-        self.order = [
-            m.message_id
-            for m in sorted(
-                merged.values(),
-                key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
-                reverse=True,
-            )
-        ]
-        self.settle_doubtful(paired_uids)
-        for mid, imap in pairs.items():  # the same mail under both keys: announce it once
-            if mid in self._seen_codes or imap_message_id(imap.uid) in self._seen_codes:
-                self._seen_codes |= {mid, imap_message_id(imap.uid)}
+        self.order = newest_first(list(merged.values()))
+        self.settle_doubtful()
+        for key, imap in imap_of.items():  # the same mail under both keys: announce it once
+            twin = imap_message_id(imap.uid)
+            if key in self._seen_codes or twin in self._seen_codes:
+                self._seen_codes |= {key, twin}
         self.render_rows(all_changed=imap_changed)
         if len(self.order) - len(self._cache) > 200:
             self.warm_items()
 
-    def settle_doubtful(self, paired_uids: set[int]) -> None:
+    def settle_doubtful(self) -> None:
         """IMAP mail from the second the lease began: ask the API now which lease it is
         (rare; it stays hidden as an earlier lessee's until then)."""
-        from tui.core.inbox import doubtful_start
+        from tui.core.inbox import doubtful_start, imap_message_id
 
         doubtful = {
-            uid
-            for uid, imap in self._imap.items()
-            if uid not in paired_uids and doubtful_start(imap, self.lease.started_at)
+            imap.uid
+            for key, imap in self._imap_of.items()
+            if key == imap_message_id(imap.uid)  # not listed by the API (yet)
+            and doubtful_start(imap, self.lease.started_at)
         }
         if doubtful - self._asked_api and self.poller is not None:
             self.poller.wake()
@@ -376,11 +366,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 if not (message.headers_only and mine is not None and not mine.headers_only):
                     self._imap[uid] = message  # (a message fetched whole stays whole)
             self.rebuild(imap_changed=True)
-            new_keys = [imap_message_id(imap.uid) for imap in update.new]
-            pairs_by_uid = {imap.uid: mid for mid, imap in self._pairs.items()}
-            keys = [
-                pairs_by_uid.get(imap.uid, k) for imap, k in zip(update.new, new_keys, strict=True)
-            ]
+            key_of = {imap.uid: key for key, imap in self._imap_of.items()}
+            keys = [key_of.get(imap.uid, imap_message_id(imap.uid)) for imap in update.new]
             if first:
                 self._seen_codes |= set(self.order)
             else:
@@ -465,9 +452,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if item is None:
             from tui.core.inbox import with_body
 
-            imap = self._pairs.get(message_id)
-            if imap is None and message_id.startswith("imap:"):
-                imap = self._imap.get(int(message_id[5:]))
+            imap = self._imap_of.get(message_id)
             # With the message read over IMAP, its code comes from there (with_body).
             item = build_item(
                 self._messages[message_id], self.lease.started_at, read_subject=imap is None
