@@ -3,6 +3,7 @@ an existing file overwritten."""
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import re
 import unicodedata
@@ -10,20 +11,6 @@ from pathlib import Path
 
 MAX_NAME = 120
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u200b-\u200f\u202a-\u202e\u2066-\u2069]+')
-_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "application/zip": ".zip",
-    "application/json": ".json",
-    "application/octet-stream": ".bin",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "text/plain": ".txt",
-    "text/html": ".html",
-    "text/csv": ".csv",
-    "text/calendar": ".ics",
-    "message/rfc822": ".eml",
-}
 
 
 class SaveError(Exception):
@@ -42,7 +29,8 @@ def safe_filename(name: str | None, index: int, content_type: str = "") -> str:
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = " ".join(_UNSAFE.sub(" ", text).split()).lstrip(". ")
     if not text or text in {".", ".."}:
-        text = f"attachment-{index}{_EXTENSIONS.get(content_type.lower(), '')}"
+        extension = mimetypes.guess_extension(content_type.lower()) if content_type else None
+        text = f"attachment-{index}{extension or ''}"
     if len(text) > MAX_NAME:
         stem, dot, ext = text.rpartition(".")
         if dot and 0 < len(ext) <= 10:
