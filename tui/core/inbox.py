@@ -8,7 +8,6 @@ the server's guess, and what is a sample.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,6 @@ from tui.api.models import Message
 SAMPLE_SENDER = "noreply@example.com"
 SAMPLE_LINK = "https://example.com/verify?token=test-token"
 
-_HAS_DIGIT = re.compile(r"\d")
 IMAP_SLACK = timedelta(seconds=1)
 """IMAP's INTERNALDATE has whole seconds (cut, not rounded): a mail arrived up to 1 s after
 the time it shows."""
@@ -56,11 +54,6 @@ def is_sample(message: Message) -> bool:
     )
 
 
-def plausible_server_code(code: str | None) -> bool:
-    """A server code worth showing as a code: has a digit, 4+ chars (``WITHIN`` is not)."""
-    return bool(code) and len(code or "") >= 4 and bool(_HAS_DIGIT.search(code or ""))
-
-
 @dataclass
 class InboxItem:
     """One row of an inbox, merged from the API (and, later, IMAP)."""
@@ -73,6 +66,9 @@ class InboxItem:
     """``body`` (our extractor on the full message), ``subject`` or ``server``."""
     server_guess: str | None = None
     """The server's ``otp_code`` when it differs from :attr:`code` (shown as its guess)."""
+    guess_doubt: str = ""
+    """Why the server's guess is not the code, when the client judged it without a body
+    (``looks like a year``; see :func:`tui.extract.judge_server_guess`)."""
     link: str | None = None
     """The verification link to offer."""
     sample: bool = False
@@ -113,25 +109,30 @@ def build_item(
     """Decide code, guess, link and flags for an API message.
 
     Our own extractor on the subject wins when it finds a code (the subject is the only text
-    the API returns). The server's code is shown as the code only when it looks like one and
-    came from the body; a code the server took from the subject that our extractor rejects (a
-    year, an order number) or a word such as ``WITHIN`` is only the server's guess.
+    the API returns). Otherwise the server's code is judged by our rules over what the API
+    gives (:func:`tui.extract.judge_server_guess`): shown as the code only when nothing makes
+    it doubtful; a year, a date, a price, an order number or a word such as ``WITHIN`` is only
+    the server's guess, with the reason in :attr:`InboxItem.guess_doubt`.
     ``read_subject=False`` skips our reading of the subject (the caller has the whole message
     read over IMAP, see :func:`with_body`).
     """
-    from tui.extract import analyze_parts
+    from tui.extract import analyze_parts, judge_server_guess
 
     sample = is_sample(message)
     ours = analyze_parts(subject=message.subject) if message.subject and read_subject else None
     server_code = message.otp_code
     code: str | None = None
     source = ""
-    in_subject = bool(server_code) and server_code.lower() in message.subject.lower()
+    doubt = ""
     if ours is not None and ours.otp:
         code, source = ours.otp, "subject"
-    elif plausible_server_code(server_code) and not in_subject:
-        # Found in the body, which the client cannot see: the server's word for it.
-        code, source = server_code, "server"
+    elif server_code:
+        verdict = judge_server_guess(server_code, subject=message.subject, sender=message.sender)
+        if verdict.doubtful:
+            doubt = verdict.reason
+        else:
+            # Found in the body, which the client cannot see: the server's word for it.
+            code, source = server_code, "server"
     guess = server_code if server_code and server_code != code else None
     before, after = lease_bounds(message, lease_started, lease_ended)
     return InboxItem(
@@ -139,6 +140,7 @@ def build_item(
         code=None if sample else code,
         code_source=source,
         server_guess=server_code if sample else guess,
+        guess_doubt="" if sample else doubt,
         link=message.verification_link,
         sample=sample,
         before_lease=before,

@@ -8,6 +8,7 @@
 from tui.extract.baseline import server_style_extract
 from tui.extract.core import analyze_message, analyze_parts, report
 from tui.extract.decode import attachment_parts
+from tui.extract.guess import GuessVerdict, judge_server_guess
 from tui.extract.model import Attachment, Candidate, Extraction
 from tui.extract.report import format_report
 
@@ -15,10 +16,12 @@ __all__ = [
     "Attachment",
     "Candidate",
     "Extraction",
+    "GuessVerdict",
     "analyze_message",
     "analyze_parts",
     "attachment_parts",
     "format_report",
+    "judge_server_guess",
     "report",
     "server_style_extract",
 ]

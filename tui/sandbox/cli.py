@@ -45,6 +45,13 @@ if TYPE_CHECKING:  # the server stack is imported only when a command runs
 )
 @click.option("--demo", is_flag=True, help="Each tenant's first lease receives sample mails.")
 @click.option(
+    "--parser",
+    type=click.Choice(["ours", "reference"]),
+    default="ours",
+    show_default=True,
+    help="What guesses otp_code: our extractor, or the reference service's simpler rules.",
+)
+@click.option(
     "--smtp-relay",
     metavar="HOST:PORT",
     default=None,
@@ -62,6 +69,7 @@ def sandbox(
     no_imap: bool,
     allocate_hourly_limit: int,
     demo: bool,
+    parser: str,
     smtp_relay: str | None,
 ) -> None:
     """Run the sandbox in the foreground (Ctrl-C stops it) and print its URL."""
@@ -84,6 +92,7 @@ def sandbox(
         imap_port=None if no_imap else imap_port,
         allocate_hourly_limit=allocate_hourly_limit,
         demo_on_allocate=demo,
+        parser=parser,
         smtp_relay=smtp_relay,
     )
 

@@ -95,6 +95,10 @@ class SandboxConfig:
     ``<database dir>/maildir`` for a database file, a temporary dir for ``:memory:``."""
     webmail_url: str | None = None
     """Reported as ``webmail_url`` (runtime, allocations, resets)."""
+    parser: str = "ours"
+    """What guesses ``otp_code`` and ``verification_link`` of inbound mail: ``ours`` (the
+    project's extractor) or ``reference`` (the reference service's simpler rules, which take
+    a year in a footer or a word such as ``WITHIN`` for the code)."""
     demo_on_allocate: bool = False
     """Deliver a few sample verification mails to each tenant's first lease (``--demo``)."""
     demo_delay_s: float = 1.0

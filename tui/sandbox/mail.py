@@ -50,6 +50,31 @@ def analyze(raw: bytes) -> Extracted:
     return Extracted(otp if isinstance(otp, str) and otp else None, link if link else None)
 
 
+PARSERS = ("ours", "reference")
+"""What reads inbound mail: ``ours`` (the project's extractor) or ``reference`` (the reference
+service's simpler rules, API notes 5.4, as :func:`tui.extract.server_style_extract` re-implements
+them, over the raw body as production feeds it)."""
+REFERENCE_EXCERPT = 4000
+"""Characters of the raw, undecoded body the reference service's parser sees."""
+
+
+def analyze_like_reference(raw: bytes) -> Extracted:
+    """What the reference service's parser makes of a message: its rules over the decoded
+    subject and the raw, undecoded body cut at :data:`REFERENCE_EXCERPT` characters (in
+    production the HTML fields are always missing). Never raises."""
+    from tui.extract import server_style_extract
+
+    try:
+        _head, sep, body = raw.partition(b"\r\n\r\n")
+        if not sep:
+            _head, sep, body = raw.partition(b"\n\n")
+        text = body.decode("utf-8", "replace")[:REFERENCE_EXCERPT]
+        otp, link = server_style_extract(parse_headers(raw).subject, text, None)
+    except Exception:  # a parser failure finds nothing, as :func:`analyze`
+        return Extracted(None, None)
+    return Extracted(otp, link)
+
+
 @dataclass(frozen=True)
 class ParsedHeaders:
     """The header fields the message rows keep."""
@@ -127,7 +152,7 @@ def deliver(
     """Store one message for ``address``; return ``{message_id, mailbox_id, tenant_id, ...}``.
 
     With ``require_active_lease`` (SMTP) an address that is unknown or not under an active
-    lease raises :class:`NoActiveLeaseError`. The extractor runs once, here.
+    lease raises :class:`NoActiveLeaseError`. The extractor (``store.parser``) runs once, here.
     ``overrides`` replaces parsed fields (the internal inbound endpoint passes its own sender,
     subject, raw_ref and provider_message_id).
     """
@@ -135,7 +160,7 @@ def deliver(
     if mailbox is None or (require_active_lease and mailbox["lease_id"] is None):
         raise NoActiveLeaseError(address)
     headers = parse_headers(raw, envelope_from)
-    found = analyze(raw)
+    found = analyze_like_reference(raw) if store.parser == "reference" else analyze(raw)
     fields: dict[str, Any] = {
         "tenant_id": mailbox["tenant_id"],
         "mailbox_id": mailbox["mailbox_id"],

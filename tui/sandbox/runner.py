@@ -113,6 +113,7 @@ class SandboxServer:
         self.store = store or Store(self.config.db_path)
         """The sandbox state (created from ``config.db_path`` unless given)."""
         self._own_store = store is None
+        self.store.parser = self.config.parser
         self.app = create_app(self.config, self.store)
         """The Starlette app."""
         self.service: SandboxService = self.app.state.sandbox

@@ -215,6 +215,8 @@ class Store:
         """SQLite path or ``:memory:``."""
         self.clock: Callable[[], float] = clock or time.time
         """Seconds since the epoch; tests inject a fake clock."""
+        self.parser = "ours"
+        """What reads inbound mail (``SandboxConfig.parser``; see ``tui.sandbox.mail``)."""
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row

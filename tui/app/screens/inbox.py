@@ -170,6 +170,9 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self._shown_key: Any = None
         self._seen_codes: set[str] = set()
         self._first_update = True
+        self._doubt_warned: tuple[str, str] | None = None
+        """(row key, guess) of the doubtful guess ``c`` last warned about: a second ``c``
+        copies it."""
 
     @property
     def lease(self) -> Any:
@@ -609,9 +612,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
             code.update(big)
             code.display = True
         elif item.server_guess:
+            why = clean(item.guess_doubt, 80) if item.guess_doubt else "not a reliable code"
             code.update(
                 Text(
-                    f"server's guess: {clean(item.server_guess, 16)} (not a reliable code)",
+                    f"server's guess: {clean(item.server_guess, 16)}? (doubtful: {why})",
                     style="dim",
                 )
             )
@@ -723,6 +727,26 @@ class InboxScreen(WorkerErrors, Screen[None]):
         item = self._target()
         if item is None:
             return
+        if not item.code and item.server_guess and item.guess_doubt and not item.sample:
+            guess = item.server_guess
+            if self._doubt_warned != (item.message_id, guess):
+                self._doubt_warned = (item.message_id, guess)
+                self.notify(
+                    f"Doubtful code {clean(guess, 16)} ({clean(item.guess_doubt, 80)}): "
+                    "press c again to copy it",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            self._doubt_warned = None
+            where = copy_text(self.app, guess)
+            self.notify(
+                f"Copied doubtful code {clean(guess, 16)} to the {where}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._doubt_warned = None
         if not item.code:
             extra = " (sample message)" if item.sample else ""
             self.notify(f"This message has no reliable code{extra}", severity="warning")
