@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui.auth import siwe
 from tui.sandbox import mail, send
+from tui.sandbox.admin import AdminApi
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.store import AddressTakenError, Challenge, Store, period_bounds
 from tui.sandbox.webhooks import EVENT_TYPES, WebhookDispatcher, current_request_id
@@ -285,6 +286,8 @@ class SandboxService:
         self.webhooks = WebhookDispatcher(config, store)
         """Background webhook deliveries of new messages."""
         store.add_message_listener(self.webhooks.on_message)
+        self.admin = AdminApi(config, store, self.webhooks, self.body)
+        """The operator API ``/v2/admin/*``."""
 
     def close(self) -> None:
         """Stop webhook deliveries (queued ones are dropped) and detach from the store."""
@@ -328,6 +331,8 @@ class SandboxService:
         path = request.url.path
         if path == "/v1" or path.startswith("/v1/"):
             raise ApiError(410, "gone", "v1 endpoints are deprecated; use v2")
+        if path.startswith("/v2/admin/"):
+            return await self.admin.dispatch(request)
         for method, pattern, handler in self._routes:
             if request.method != method:
                 continue
@@ -397,7 +402,7 @@ class SandboxService:
         if ctx is None:
             raise ApiError(403, "forbidden", "Tenant/agent context not found")
         if ctx["tenant_status"] != "active":
-            raise ApiError(403, "tenant_inactive", "Tenant is suspended")
+            raise ApiError(403, "tenant_inactive", f"Tenant is {ctx['tenant_status']}")
         if ctx["agent_status"] != "active":
             raise ApiError(403, "agent_inactive", f"Agent is {ctx['agent_status']}")
         return Auth(
@@ -412,10 +417,9 @@ class SandboxService:
         cfg = self.config
         now_ms = self.store.now_ms()
         reasons: list[dict[str, Any]] = []
-        if cfg.tenant_qps > 0 and (
-            self.store.usage_count_since(auth.tenant_id, now_ms - 999) >= cfg.tenant_qps
-        ):
-            reasons.append({"code": "tenant_qps", "limit": cfg.tenant_qps, "window": "1s"})
+        qps = self.admin.state.effective_qps(auth.tenant_id, cfg.tenant_qps)
+        if qps > 0 and self.store.usage_count_since(auth.tenant_id, now_ms - 999) >= qps:
+            reasons.append({"code": "tenant_qps", "limit": qps, "window": "1s"})
         if (
             allocate
             and cfg.allocate_hourly_limit > 0
@@ -435,6 +439,7 @@ class SandboxService:
             cfg.hmac_skew_s,
         ):
             return Access(paid=True)
+        self.admin.limit_hit(auth.tenant_id, reasons)
         raise ApiError(
             402,
             "payment_required",
@@ -622,6 +627,8 @@ class SandboxService:
         if not valid_number or not 1 <= ttl <= 720:
             raise _bad_request("ttl_hours must be 1..720")
         access = self.access(request, auth, allocate=True)
+        if refusal := self.admin.check_allocation(auth.tenant_id, auth.agent_id):
+            raise ApiError(409, "mailbox_limit_reached", refusal)
         password = self.new_password()
         ttl_ms = int(int(ttl) * self.config.ttl_unit_s * 1000)
         row = self.store.allocate(auth.tenant_id, auth.agent_id, purpose_text, ttl_ms, password)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.sandbox.config import DB_FILE, SandboxConfig
+from tui.sandbox.config import ADMIN_TOKEN_FILE, DB_FILE, SandboxConfig, read_token_file
 
 if TYPE_CHECKING:  # the server stack is imported only when a command runs
     from tui.sandbox.runner import SandboxServer
@@ -57,6 +57,12 @@ if TYPE_CHECKING:  # the server stack is imported only when a command runs
     default=None,
     help="Forward sends to external recipients to this SMTP server (default: keep them).",
 )
+@click.option(
+    "--admin-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Operator API token from this file (mode 0600; default: DATA_DIR/admin-token).",
+)
 @click.pass_context
 def sandbox(
     ctx: click.Context,
@@ -71,6 +77,7 @@ def sandbox(
     demo: bool,
     parser: str,
     smtp_relay: str | None,
+    admin_token_file: Path | None,
 ) -> None:
     """Run the sandbox in the foreground (Ctrl-C stops it) and print its URL."""
     if ctx.invoked_subcommand is not None:
@@ -80,6 +87,12 @@ def sandbox(
     if smtp_relay is not None:
         _split_hostport(smtp_relay, "--smtp-relay")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    overrides: dict[str, str] = {}
+    if admin_token_file is not None:
+        try:
+            overrides["admin_token"] = read_token_file(admin_token_file)
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"--admin-token-file: {exc}") from exc
     temp_dir = None
     if data_dir is None:
         temp_dir = tempfile.mkdtemp(prefix="mailagents-sandbox-")
@@ -94,7 +107,9 @@ def sandbox(
         demo_on_allocate=demo,
         parser=parser,
         smtp_relay=smtp_relay,
+        **overrides,
     )
+    token_path = admin_token_file or data_dir / ADMIN_TOKEN_FILE
 
     def ready(server: SandboxServer) -> None:
         click.echo(f"mailagents sandbox: {server.base_url}")
@@ -110,6 +125,10 @@ def sandbox(
         note = " (temporary)" if temp_dir else ""
         click.echo(f"  data dir: {data_dir}{note}")
         click.echo(f"  internal token: {config.internal_token}")
+        click.echo(
+            f"  operator console: mailagents-tui --api-base {server.base_url} admin "
+            f"--admin-token-file {token_path}"
+        )
         click.echo(f"  use it: mailagents-tui --api-base {server.base_url}")
         if server.smtp_port is not None:
             click.echo(

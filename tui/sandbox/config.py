@@ -20,6 +20,8 @@ DB_FILE = "sandbox.sqlite3"
 """Database file name inside a data dir."""
 SECRETS_FILE = "secrets.json"
 """Secrets file name inside a data dir."""
+ADMIN_TOKEN_FILE = "admin-token"
+"""The operator API token's file name inside a data dir (mode 0600)."""
 _SECRET_KEYS = ("jwt_secret", "hmac_secret", "internal_token")
 
 
@@ -42,6 +44,30 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
         json.dump(values, fh)
     os.replace(tmp, path)
     return values
+
+
+def read_token_file(path: Path) -> str:
+    """A token from a file that only its owner can read (0600); ValueError otherwise."""
+    info = path.stat()
+    if info.st_mode & 0o077:
+        raise ValueError(f"{path} must be private (chmod 600): it holds a secret")
+    token = path.read_text(encoding="utf-8").strip()
+    if not token or any(c.isspace() for c in token):
+        raise ValueError(f"{path} holds no token")
+    return token
+
+
+def load_or_create_admin_token(path: Path) -> str:
+    """The admin token of a data dir: read from ``path`` or created there (0600)."""
+    if path.exists():
+        return read_token_file(path)
+    token = _random_secret()
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(token + "\n")
+    os.replace(tmp, path)
+    return token
 
 
 @dataclass
@@ -70,6 +96,8 @@ class SandboxConfig:
     """Key of ``x-payment-proof`` HMACs."""
     internal_token: str = field(default_factory=_random_secret)
     """Token of ``/internal/*`` endpoints (``x-internal-token`` or Bearer)."""
+    admin_token: str = field(default_factory=_random_secret)
+    """Token of the operator API ``/v2/admin/*`` (file ``admin-token`` in a data dir)."""
     challenge_ttl_s: float = 300.0
     """Lifetime of a SIWE challenge."""
     token_ttl_s: int = 3600
@@ -130,7 +158,9 @@ class SandboxConfig:
         """
         root = Path(data_dir)
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        values = load_or_create_secrets(root / SECRETS_FILE)
+        values: dict[str, Any] = dict(load_or_create_secrets(root / SECRETS_FILE))
+        if "admin_token" not in overrides:
+            values["admin_token"] = load_or_create_admin_token(root / ADMIN_TOKEN_FILE)
         return cls(**{"db_path": str(root / DB_FILE), **values, **overrides})
 
     @property

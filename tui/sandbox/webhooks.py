@@ -112,6 +112,22 @@ class WebhookDispatcher:
         for hook in hooks:
             self._submit(hook["id"], event_type, row["id"], body, request_id)
 
+    def replay(self, row: dict[str, Any], webhook_id: str | None = None) -> int:
+        """Queue a message's event again (to one webhook, or every subscribed one); count them.
+
+        A webhook that does not subscribe to the event type gets nothing, as on arrival.
+        """
+        if self._closed.is_set():
+            return 0
+        event_type = event_type_of(row)
+        hooks = [h for h in self.store.webhooks(row["tenant_id"]) if event_type in h["event_types"]]
+        hooks = [h for h in hooks if webhook_id is None or h["id"] == webhook_id]
+        body = json.dumps(payload_of(event_type, row), separators=(",", ":"), ensure_ascii=False)
+        request_id = current_request_id.get() or str(uuid.uuid4())
+        for hook in hooks:
+            self._submit(hook["id"], event_type, row["id"], body, request_id)
+        return len(hooks)
+
     def _submit(
         self, webhook_id: str, event_type: str, message_id: str, body: str, request_id: str
     ) -> None:

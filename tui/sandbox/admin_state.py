@@ -1,0 +1,917 @@
+"""Operator state of the sandbox: quotas, freezes, audit log, risk, jobs, runtime settings.
+
+Lives in the same SQLite database as :class:`tui.sandbox.store.Store` (its own tables, created
+on first use) and takes the store's lock, so admin writes and tenant requests are serialised.
+Every list is paged in SQL (``LIMIT``/``OFFSET`` plus a ``COUNT``) so that tens of thousands
+of rows browse at the same speed as ten.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.sandbox.store import Store, period_ms_range, period_of
+
+DEFAULT_MAILBOX_LIMIT = 100
+"""The reference's default ``mailbox_limit`` quota."""
+TENANT_STATUSES = ("active", "suspended", "archived")
+"""Statuses an operator may give a tenant."""
+POLICY_TYPES = ("domain_denylist", "tenant_rate_limit", "tenant_watch")
+"""Risk policy types (the reference dashboard's three)."""
+POLICY_ACTIONS = ("add", "update", "remove")
+"""Risk policy actions."""
+ADMIN_ACTOR = "system:admin-token"
+"""``actor_did`` of every action taken with the admin token (as in the reference)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenant_quotas (
+    tenant_id TEXT PRIMARY KEY,
+    qps INTEGER,
+    mailbox_limit INTEGER,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mailbox_freezes (
+    mailbox_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    frozen_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    ts_ms INTEGER NOT NULL,
+    tenant_id TEXT,
+    actor_did TEXT,
+    action TEXT NOT NULL,
+    resource_type TEXT,
+    resource_id TEXT,
+    request_id TEXT,
+    result TEXT NOT NULL,
+    metadata_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_tenant ON audit_logs(tenant_id, seq);
+CREATE TABLE IF NOT EXISTS risk_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT,
+    severity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    detail TEXT,
+    occurred_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS risk_policies (
+    key TEXT PRIMARY KEY,
+    policy_type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    action TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runtime_settings (
+    key TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result_json TEXT,
+    error TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payment_challenges (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL
+);
+"""
+
+Iso = Callable[[int | None], str | None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the reference's ``{items, page, page_size, total}``."""
+
+    items: list[dict[str, Any]]
+    """The rows of this page."""
+    page: int
+    """1-based page number."""
+    page_size: int
+    """Rows per page."""
+    total: int
+    """Rows in the whole (filtered) list."""
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body."""
+        return {
+            "items": self.items,
+            "page": self.page,
+            "page_size": self.page_size,
+            "total": self.total,
+        }
+
+
+def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """``WHERE a=? AND b=?`` of the filters whose value is not None (keys are trusted SQL)."""
+    used = [(k, v) for k, v in filters.items() if v is not None]
+    if not used:
+        return "", ()
+    return " WHERE " + " AND ".join(f"{k}=?" for k, _ in used), tuple(v for _, v in used)
+
+
+def policy_key(policy_type: str, value: str) -> str:
+    """The policy's identity: a tenant has one rate limit, anything else is keyed by value."""
+    if policy_type == "tenant_rate_limit":
+        return f"{policy_type}:{value.split(':', 1)[0].strip()}"
+    return f"{policy_type}:{value}"
+
+
+def parse_rate_limit(value: str) -> tuple[str, int] | None:
+    """``"<tenant_id>:<qps>"`` of a ``tenant_rate_limit`` policy, or None when malformed."""
+    tenant, sep, qps = value.partition(":")
+    if not sep or not tenant.strip() or not qps.strip().isdigit():
+        return None
+    return tenant.strip(), int(qps.strip())
+
+
+class AdminState:
+    """The operator tables over a :class:`Store` (use :func:`admin_state` to share one)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        """The sandbox state these tables live beside."""
+        with store._lock:
+            store._conn.executescript(_SCHEMA)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _page(
+        self,
+        select: str,
+        source: str,
+        filters: dict[str, Any],
+        order: str,
+        page: int,
+        page_size: int,
+        row: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Page:
+        where, args = _where(filters)
+        with self.store._lock:
+            count = self.store._one(f"SELECT COUNT(*) AS n FROM {source}{where}", args)  # noqa: S608
+            rows = self.store._all(
+                f"SELECT {select} FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+                (*args, page_size, (page - 1) * page_size),
+            )
+        total = int(count["n"]) if count else 0
+        return Page([row(r) for r in rows], page, page_size, total)
+
+    def _now(self) -> int:
+        return self.store.now_ms()
+
+    # -- audit, risk, jobs ------------------------------------------------------------------
+
+    def audit(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: str | None,
+        *,
+        tenant_id: str | None = None,
+        actor_did: str | None = ADMIN_ACTOR,
+        request_id: str | None = None,
+        result: str = "success",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one audit row."""
+        with self.store._tx() as db:
+            db.execute(
+                "INSERT INTO audit_logs (id, ts_ms, tenant_id, actor_did, action, resource_type, "
+                "resource_id, request_id, result, metadata_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    str(uuid.uuid4()),
+                    self._now(),
+                    tenant_id,
+                    actor_did,
+                    action,
+                    resource_type,
+                    resource_id,
+                    request_id,
+                    result,
+                    json.dumps(metadata or {}),
+                ),
+            )
+
+    def risk(self, tenant_id: str | None, severity: str, type_: str, detail: str) -> None:
+        """Record one risk event."""
+        with self.store._tx() as db:
+            db.execute(
+                "INSERT INTO risk_events (id, tenant_id, severity, type, detail, occurred_ms) "
+                "VALUES (?,?,?,?,?,?)",
+                (str(uuid.uuid4()), tenant_id, severity, type_, detail[:500], self._now()),
+            )
+
+    def job(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        status: str = "completed",
+        result: Any = None,
+        error: str | None = None,
+    ) -> str:
+        """Record one job (the sandbox runs its jobs inline); return its id."""
+        job_id = str(uuid.uuid4())
+        now = self._now()
+        with self.store._tx() as db:
+            db.execute(
+                "INSERT INTO jobs (id, type, payload_json, status, result_json, error, "
+                "created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    job_id,
+                    type_,
+                    json.dumps(payload),
+                    status,
+                    json.dumps(result) if result is not None else None,
+                    error,
+                    now,
+                    now,
+                ),
+            )
+        return job_id
+
+    def payment_challenge(self, tenant_id: str) -> None:
+        """Count one 402 answered to the tenant (the payment conversion denominator)."""
+        with self.store._tx() as db:
+            db.execute(
+                "INSERT INTO payment_challenges (tenant_id, ts_ms) VALUES (?, ?)",
+                (tenant_id, self._now()),
+            )
+
+    # -- quotas and policies -----------------------------------------------------------------
+
+    def quotas(self, tenant_id: str, default_qps: int) -> dict[str, int]:
+        """The tenant's ``{qps, mailbox_limit}`` (defaults where none was set)."""
+        with self.store._lock:
+            row = self.store._one(
+                "SELECT qps, mailbox_limit FROM tenant_quotas WHERE tenant_id=?", (tenant_id,)
+            )
+        qps = row["qps"] if row and row["qps"] is not None else default_qps
+        limit = row["mailbox_limit"] if row and row["mailbox_limit"] is not None else None
+        return {"qps": int(qps), "mailbox_limit": int(limit or DEFAULT_MAILBOX_LIMIT)}
+
+    def effective_qps(self, tenant_id: str, default_qps: int) -> int:
+        """The qps limit that applies now: the quota, lowered by a ``tenant_rate_limit``."""
+        qps = self.quotas(tenant_id, default_qps)["qps"]
+        with self.store._lock:
+            row = self.store._one(
+                "SELECT value FROM risk_policies WHERE key=?",
+                (policy_key("tenant_rate_limit", tenant_id),),
+            )
+        parsed = parse_rate_limit(row["value"]) if row else None
+        if parsed is not None and (qps <= 0 or parsed[1] < qps):
+            return parsed[1]
+        return qps
+
+    def denied_domain(self, domain: str) -> str | None:
+        """The denylisted domain matching ``domain`` (itself or a parent), or None."""
+        domain = domain.strip().lower().rstrip(".")
+        if not domain:
+            return None
+        labels = domain.split(".")
+        candidates = [".".join(labels[i:]) for i in range(len(labels))]
+        keys = [policy_key("domain_denylist", c) for c in candidates]
+        marks = ",".join("?" * len(keys))
+        with self.store._lock:
+            row = self.store._one(
+                f"SELECT value FROM risk_policies WHERE key IN ({marks}) LIMIT 1",  # noqa: S608
+                tuple(keys),
+            )
+        return str(row["value"]) if row else None
+
+    def watched(self, tenant_id: str) -> bool:
+        """True when a ``tenant_watch`` policy names the tenant."""
+        with self.store._lock:
+            row = self.store._one(
+                "SELECT 1 AS x FROM risk_policies WHERE key=?",
+                (policy_key("tenant_watch", tenant_id),),
+            )
+        return row is not None
+
+    def set_policy(self, policy_type: str, value: str, action: str) -> str:
+        """Add, change or remove a policy; return its key."""
+        key = policy_key(policy_type, value)
+        with self.store._tx() as db:
+            if action == "remove":
+                db.execute("DELETE FROM risk_policies WHERE key=?", (key,))
+            else:
+                db.execute(
+                    "INSERT INTO risk_policies (key, policy_type, value, action, updated_ms) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, "
+                    "action=excluded.action, updated_ms=excluded.updated_ms",
+                    (key, policy_type, value, action, self._now()),
+                )
+        return key
+
+    def active_lease_count(self, tenant_id: str) -> int:
+        """The tenant's active, unexpired leases."""
+        return self.store.count_active_unexpired(tenant_id)
+
+    # -- runtime settings --------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """Persisted runtime settings (``overage_charge_usdc``, ``agent_allocate_hourly_limit``)."""
+        with self.store._lock:
+            rows = self.store._all("SELECT key, value_json FROM runtime_settings")
+        return {r["key"]: json.loads(r["value_json"]) for r in rows}
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        """Persist runtime settings."""
+        with self.store._tx() as db:
+            for key, value in values.items():
+                db.execute(
+                    "INSERT INTO runtime_settings (key, value_json) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value_json=excluded.value_json",
+                    (key, json.dumps(value)),
+                )
+
+    # -- tenants ---------------------------------------------------------------------------
+
+    _TENANT_SELECT = (
+        "t.id, t.name, t.status, t.did, t.wallet_bound, t.created_ms, q.qps, q.mailbox_limit, "
+        "COALESCE(q.updated_ms, t.created_ms) AS updated_ms, "
+        "(SELECT COUNT(*) FROM agents a WHERE a.tenant_id=t.id AND a.status='active') "
+        "AS active_agents, "
+        "(SELECT COUNT(*) FROM mailboxes m WHERE m.tenant_id=t.id AND m.status='leased') "
+        "AS active_mailboxes, "
+        "(SELECT COUNT(*) FROM usage_records u WHERE u.tenant_id=t.id AND u.ts_ms>=?) "
+        "AS monthly_usage"
+    )
+    _TENANT_SOURCE = "tenants t LEFT JOIN tenant_quotas q ON q.tenant_id=t.id"
+
+    def _tenant_row(self, r: dict[str, Any], iso: Iso, default_qps: int) -> dict[str, Any]:
+        qps = r["qps"] if r["qps"] is not None else default_qps
+        limit = r["mailbox_limit"] if r["mailbox_limit"] is not None else DEFAULT_MAILBOX_LIMIT
+        return {
+            "tenant_id": r["id"],
+            "name": r["name"],
+            "status": r["status"],
+            "qps": qps,
+            "mailbox_limit": limit,
+            "primary_did": r["did"] if r["wallet_bound"] else None,
+            "active_agents": r["active_agents"],
+            "active_mailboxes": r["active_mailboxes"],
+            "monthly_usage": r["monthly_usage"],
+            "created_at": iso(r["created_ms"]),
+            "updated_at": iso(r["updated_ms"]),
+        }
+
+    def tenants(self, page: int, size: int, status: str | None, iso: Iso, default_qps: int) -> Page:
+        """``GET /v2/admin/tenants``: most recently updated first."""
+        self.store.expire_leases()
+        month_start = period_ms_range(period_of(self._now()))[0]
+        where, args = _where({"t.status": status})
+        with self.store._lock:
+            count = self.store._one(
+                f"SELECT COUNT(*) AS n FROM {self._TENANT_SOURCE}{where}",  # noqa: S608
+                args,
+            )
+            rows = self.store._all(
+                f"SELECT {self._TENANT_SELECT} FROM {self._TENANT_SOURCE}{where} "  # noqa: S608
+                "ORDER BY updated_ms DESC, t.created_ms DESC, t.id LIMIT ? OFFSET ?",
+                (month_start, *args, size, (page - 1) * size),
+            )
+        total = int(count["n"]) if count else 0
+        return Page([self._tenant_row(r, iso, default_qps) for r in rows], page, size, total)
+
+    def tenant(self, tenant_id: str, iso: Iso, default_qps: int) -> dict[str, Any] | None:
+        """``GET /v2/admin/tenants/{id}``: the list row plus ``quotas``."""
+        self.store.expire_leases()
+        month_start = period_ms_range(period_of(self._now()))[0]
+        with self.store._lock:
+            r = self.store._one(
+                f"SELECT {self._TENANT_SELECT} FROM {self._TENANT_SOURCE} WHERE t.id=?",  # noqa: S608
+                (month_start, tenant_id),
+            )
+        if r is None:
+            return None
+        row = self._tenant_row(r, iso, default_qps)
+        row["quotas"] = {"qps": row["qps"], "mailbox_limit": row["mailbox_limit"]}
+        return row
+
+    def patch_tenant(
+        self, tenant_id: str, status: str | None, qps: int | None, mailbox_limit: int | None
+    ) -> bool:
+        """Change a tenant's status and quotas; False for an unknown tenant."""
+        with self.store._tx() as db:
+            if self.store._one("SELECT 1 AS x FROM tenants WHERE id=?", (tenant_id,)) is None:
+                return False
+            if status is not None:
+                db.execute("UPDATE tenants SET status=? WHERE id=?", (status, tenant_id))
+            db.execute(
+                "INSERT INTO tenant_quotas (tenant_id, qps, mailbox_limit, updated_ms) "
+                "VALUES (?,?,?,?) ON CONFLICT(tenant_id) DO UPDATE SET "
+                "qps=COALESCE(excluded.qps, qps), "
+                "mailbox_limit=COALESCE(excluded.mailbox_limit, mailbox_limit), "
+                "updated_ms=excluded.updated_ms",
+                (tenant_id, qps, mailbox_limit, self._now()),
+            )
+        return True
+
+    # -- mailboxes and leases --------------------------------------------------------------
+
+    _MAILBOX_SELECT = (
+        "m.id, m.address, m.status, m.tenant_id, l.agent_id, l.expires_ms, f.reason, f.frozen_ms"
+    )
+    _MAILBOX_SOURCE = (
+        "mailboxes m LEFT JOIN leases l ON l.mailbox_id=m.id AND l.status='active' "
+        "LEFT JOIN mailbox_freezes f ON f.mailbox_id=m.id"
+    )
+
+    @staticmethod
+    def _mailbox_row(r: dict[str, Any], iso: Iso) -> dict[str, Any]:
+        return {
+            "mailbox_id": r["id"],
+            "address": r["address"],
+            "type": "alias",
+            "status": r["status"],
+            "tenant_id": r["tenant_id"],
+            "agent_id": r["agent_id"],
+            "lease_expires_at": iso(r["expires_ms"]),
+            "freeze_reason": r["reason"] if r["status"] == "frozen" else None,
+        }
+
+    def mailboxes(
+        self, page: int, size: int, status: str | None, tenant_id: str | None, iso: Iso
+    ) -> Page:
+        """``GET /v2/admin/mailboxes/accounts``: by address."""
+        self.store.expire_leases()
+        return self._page(
+            self._MAILBOX_SELECT,
+            self._MAILBOX_SOURCE,
+            {"m.status": status, "m.tenant_id": tenant_id},
+            "m.address",
+            page,
+            size,
+            lambda r: self._mailbox_row(r, iso),
+        )
+
+    def mailbox(self, mailbox_id: str, iso: Iso) -> dict[str, Any] | None:
+        """``GET /v2/admin/mailboxes/accounts/{id}``."""
+        self.store.expire_leases()
+        with self.store._lock:
+            r = self.store._one(
+                f"SELECT {self._MAILBOX_SELECT} FROM {self._MAILBOX_SOURCE} WHERE m.id=?",  # noqa: S608
+                (mailbox_id,),
+            )
+        return self._mailbox_row(r, iso) if r else None
+
+    def leases(
+        self, page: int, size: int, status: str | None, tenant_id: str | None, iso: Iso
+    ) -> Page:
+        """``GET /v2/admin/mailboxes/leases``: every lease, newest first."""
+        self.store.expire_leases()
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "lease_id": r["id"],
+                "mailbox_id": r["mailbox_id"],
+                "address": r["address"],
+                "type": "alias",
+                "status": r["status"],
+                "tenant_id": r["tenant_id"],
+                "agent_id": r["agent_id"],
+                "purpose": r["purpose"],
+                "started_at": iso(r["started_ms"]),
+                "lease_expires_at": iso(r["expires_ms"]),
+                "released_at": iso(r["released_ms"]),
+            }
+
+        return self._page(
+            "l.id, l.mailbox_id, m.address, l.status, l.tenant_id, l.agent_id, l.purpose, "
+            "l.started_ms, l.expires_ms, l.released_ms",
+            "leases l JOIN mailboxes m ON m.id=l.mailbox_id",
+            {"l.status": status, "l.tenant_id": tenant_id},
+            "l.seq DESC",
+            page,
+            size,
+            row,
+        )
+
+    def freeze(self, mailbox_id: str, reason: str) -> str | None:
+        """Freeze a mailbox (its active lease ends); return its tenant, None if unknown."""
+        with self.store._tx() as db:
+            now = self._now()
+            self.store._expire(now)
+            mailbox = self.store._one("SELECT tenant_id FROM mailboxes WHERE id=?", (mailbox_id,))
+            if mailbox is None:
+                return None
+            cur = db.execute(
+                "UPDATE leases SET status='released', released_ms=? "
+                "WHERE mailbox_id=? AND status='active'",
+                (now, mailbox_id),
+            )
+            if cur.rowcount:
+                self.store._leases_changed = True
+            db.execute(
+                "UPDATE mailboxes SET status='frozen', updated_ms=? WHERE id=?", (now, mailbox_id)
+            )
+            db.execute(
+                "INSERT INTO mailbox_freezes (mailbox_id, reason, frozen_ms) VALUES (?,?,?) "
+                "ON CONFLICT(mailbox_id) DO UPDATE SET reason=excluded.reason, "
+                "frozen_ms=excluded.frozen_ms",
+                (mailbox_id, reason, now),
+            )
+            return str(mailbox["tenant_id"])
+
+    def release(self, mailbox_id: str) -> str | None:
+        """End a mailbox's lease and unfreeze it (``available``); None if unknown."""
+        with self.store._tx() as db:
+            now = self._now()
+            self.store._expire(now)
+            mailbox = self.store._one("SELECT tenant_id FROM mailboxes WHERE id=?", (mailbox_id,))
+            if mailbox is None:
+                return None
+            cur = db.execute(
+                "UPDATE leases SET status='released', released_ms=? "
+                "WHERE mailbox_id=? AND status='active'",
+                (now, mailbox_id),
+            )
+            if cur.rowcount:
+                self.store._leases_changed = True
+            db.execute(
+                "UPDATE mailboxes SET status='available', updated_ms=? WHERE id=?",
+                (now, mailbox_id),
+            )
+            db.execute("DELETE FROM mailbox_freezes WHERE mailbox_id=?", (mailbox_id,))
+            return str(mailbox["tenant_id"])
+
+    # -- messages and sends -----------------------------------------------------------------
+
+    def messages(
+        self,
+        page: int,
+        size: int,
+        tenant_id: str | None,
+        mailbox_id: str | None,
+        parsed_status: str | None,
+        iso: Iso,
+    ) -> Page:
+        """``GET /v2/admin/messages``: newest first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "message_id": r["id"],
+                "mailbox_id": r["mailbox_id"],
+                "tenant_id": r["tenant_id"],
+                "sender_domain": r["sender_domain"],
+                "subject": r["subject"],
+                "received_at": iso(r["received_ms"]),
+                "parsed_status": r["parsed_status"],
+                "otp_extracted": r["otp_code"] is not None,
+            }
+
+        return self._page(
+            "id, mailbox_id, tenant_id, sender_domain, subject, received_ms, parsed_status, "
+            "otp_code",
+            "messages",
+            {"tenant_id": tenant_id, "mailbox_id": mailbox_id, "parsed_status": parsed_status},
+            "received_ms DESC, seq DESC",
+            page,
+            size,
+            row,
+        )
+
+    def message_row(self, message_id: str) -> dict[str, Any] | None:
+        """The full message row (with ``raw``)."""
+        with self.store._lock:
+            return self.store._one("SELECT * FROM messages WHERE id=?", (message_id,))
+
+    def set_parse_result(self, message_id: str, otp: str | None, link: str | None) -> str:
+        """Store a parse result; return the new ``parsed_status``."""
+        status = "parsed" if (otp or link) else "failed"
+        with self.store._tx() as db:
+            db.execute(
+                "UPDATE messages SET otp_code=?, verification_link=?, parsed_status=? WHERE id=?",
+                (otp, link, status, message_id),
+            )
+        return status
+
+    def tenant_messages_between(self, tenant_id: str, start: int, end: int) -> list[dict[str, Any]]:
+        """The tenant's messages received in ``[start, end]`` (oldest first, at most 1000)."""
+        with self.store._lock:
+            return self.store._all(
+                "SELECT * FROM messages WHERE tenant_id=? AND received_ms>=? AND received_ms<=? "
+                "ORDER BY received_ms, seq LIMIT 1000",
+                (tenant_id, start, end),
+            )
+
+    def send_attempts(
+        self,
+        page: int,
+        size: int,
+        tenant_id: str | None,
+        mailbox_id: str | None,
+        submission_status: str | None,
+        iso: Iso,
+    ) -> Page:
+        """``GET /v2/admin/send-attempts``: newest first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "send_attempt_id": r["id"],
+                "tenant_id": r["tenant_id"],
+                "agent_id": r["agent_id"],
+                "mailbox_id": r["mailbox_id"],
+                "to": json.loads(r["to_json"]),
+                "subject": r["subject"],
+                "submission_status": r["status"],
+                "accepted": json.loads(r["accepted_json"]),
+                "rejected": json.loads(r["rejected_json"]),
+                "message_id": r["message_id"],
+                "response": r["response"],
+                "envelope": json.loads(r["envelope_json"]) if r["envelope_json"] else None,
+                "error": r["error"],
+                "created_at": iso(r["created_ms"]),
+                "updated_at": iso(r["updated_ms"]),
+            }
+
+        return self._page(
+            "id, tenant_id, agent_id, mailbox_id, to_json, subject, status, accepted_json, "
+            "rejected_json, message_id, response, envelope_json, error, created_ms, updated_ms",
+            "send_attempts",
+            {"tenant_id": tenant_id, "mailbox_id": mailbox_id, "status": submission_status},
+            "created_ms DESC, seq DESC",
+            page,
+            size,
+            row,
+        )
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def webhooks(
+        self, page: int, size: int, tenant_id: str | None, webhook_id: str | None, iso: Iso
+    ) -> Page:
+        """``GET /v2/admin/webhooks``: by target URL."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "webhook_id": r["id"],
+                "tenant_id": r["tenant_id"],
+                "target_url": r["target_url"],
+                "event_types": json.loads(r["event_types_json"]),
+                "status": r["status"],
+                "last_delivery_at": iso(r["last_delivery_ms"]),
+                "last_status_code": r["last_status_code"],
+            }
+
+        return self._page(
+            "id, tenant_id, target_url, event_types_json, status, last_delivery_ms, "
+            "last_status_code",
+            "webhooks",
+            {"tenant_id": tenant_id, "id": webhook_id},
+            "target_url, seq",
+            page,
+            size,
+            row,
+        )
+
+    def deliveries(
+        self, page: int, size: int, tenant_id: str | None, webhook_id: str | None, iso: Iso
+    ) -> Page:
+        """``GET /v2/admin/webhook-deliveries``: newest first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "webhook_id": r["webhook_id"],
+                "tenant_id": r["tenant_id"],
+                "delivery_id": r["id"],
+                "event_type": r["event_type"],
+                "message_id": r["message_id"],
+                "status_code": r["status_code"],
+                "attempts": r["attempts"],
+                "ok": bool(r["ok"]),
+                "error_message": r["error_message"],
+                "response_excerpt": r["response_excerpt"],
+                "request_id": r["request_id"],
+                "delivered_at": iso(r["delivered_ms"]),
+            }
+
+        return self._page(
+            "*",
+            "webhook_deliveries",
+            {"tenant_id": tenant_id, "webhook_id": webhook_id},
+            "delivered_ms DESC, seq DESC",
+            page,
+            size,
+            row,
+        )
+
+    def rotate_secret(self, webhook_id: str) -> tuple[str, str] | None:
+        """Give a webhook a fresh secret; return ``(tenant_id, secret)``, None if unknown."""
+        hook = self.store.webhook(None, webhook_id)
+        if hook is None:
+            return None
+        secret = secrets.token_hex(18)
+        self.store.rotate_webhook_secret(hook["tenant_id"], webhook_id, secret)
+        return str(hook["tenant_id"]), secret
+
+    # -- billing ------------------------------------------------------------------------------
+
+    def invoices(
+        self, page: int, size: int, period: str | None, usdc: Callable[[int], Any]
+    ) -> Page:
+        """``GET /v2/admin/billing/invoices``: newest period first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "invoice_id": r["id"],
+                "tenant_id": r["tenant_id"],
+                "period": r["period"],
+                "amount_usdc": usdc(r["amount_micro"]),
+                "status": r["status"],
+                "settlement_tx_hash": r["settlement_tx_hash"],
+                "statement_hash": r["statement_hash"],
+            }
+
+        return self._page(
+            "*", "invoices", {"period": period}, "period DESC, created_ms DESC", page, size, row
+        )
+
+    def issue_invoice(self, invoice_id: str) -> tuple[str, str] | None:
+        """``draft`` -> ``issued`` (idempotent); return ``(tenant_id, status)``, None if unknown."""
+        with self.store._tx() as db:
+            row = self.store._one(
+                "SELECT tenant_id, status FROM invoices WHERE id=?", (invoice_id,)
+            )
+            if row is None:
+                return None
+            if row["status"] == "draft":
+                db.execute(
+                    "UPDATE invoices SET status='issued', statement_hash=? WHERE id=?",
+                    (f"stmt_{uuid.uuid4().hex}", invoice_id),
+                )
+                return str(row["tenant_id"]), "issued"
+            return str(row["tenant_id"]), str(row["status"])
+
+    # -- risk, audit, jobs lists --------------------------------------------------------------
+
+    def risk_events(self, page: int, size: int, tenant_id: str | None, iso: Iso) -> Page:
+        """``GET /v2/admin/risk/events``: newest first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "event_id": r["id"],
+                "tenant_id": r["tenant_id"],
+                "severity": r["severity"],
+                "type": r["type"],
+                "detail": r["detail"],
+                "occurred_at": iso(r["occurred_ms"]),
+            }
+
+        return self._page("*", "risk_events", {"tenant_id": tenant_id}, "seq DESC", page, size, row)
+
+    def risk_policies(self, page: int, size: int, policy_type: str | None, iso: Iso) -> Page:
+        """``GET /v2/admin/risk/policies`` (sandbox only): by type, then value."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "policy_id": r["key"],
+                "policy_type": r["policy_type"],
+                "value": r["value"],
+                "action": r["action"],
+                "updated_at": iso(r["updated_ms"]),
+            }
+
+        return self._page(
+            "*",
+            "risk_policies",
+            {"policy_type": policy_type},
+            "policy_type, value",
+            page,
+            size,
+            row,
+        )
+
+    def audit_logs(
+        self,
+        page: int,
+        size: int,
+        request_id: str | None,
+        tenant_id: str | None,
+        actor_did: str | None,
+        action: str | None,
+        iso: Iso,
+    ) -> Page:
+        """``GET /v2/admin/audit/logs``: newest first."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "log_id": r["id"],
+                "timestamp": iso(r["ts_ms"]),
+                "tenant_id": r["tenant_id"],
+                "actor_did": r["actor_did"],
+                "action": r["action"],
+                "resource_type": r["resource_type"],
+                "resource_id": r["resource_id"],
+                "request_id": r["request_id"],
+                "result": r["result"],
+                "metadata": json.loads(r["metadata_json"]),
+            }
+
+        filters = {
+            "request_id": request_id,
+            "tenant_id": tenant_id,
+            "actor_did": actor_did,
+            "action": action,
+        }
+        return self._page("*", "audit_logs", filters, "seq DESC", page, size, row)
+
+    def jobs(self, page: int, size: int, iso: Iso) -> Page:
+        """``GET /v2/admin/jobs``: newest first (the reference's job objects, camelCase)."""
+
+        def row(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "id": r["id"],
+                "type": r["type"],
+                "payload": json.loads(r["payload_json"]),
+                "status": r["status"],
+                "result": json.loads(r["result_json"]) if r["result_json"] else None,
+                "error": r["error"],
+                "createdAt": iso(r["created_ms"]),
+                "updatedAt": iso(r["updated_ms"]),
+            }
+
+        return self._page("*", "jobs", {}, "seq DESC", page, size, row)
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        """The six overview metrics, computed over the last 24 hours."""
+        self.store.expire_leases()
+        now = self._now()
+        since = now - 86_400_000
+        q = self.store._one
+        with self.store._lock:
+            tenants = q(
+                "SELECT COUNT(DISTINCT tenant_id) AS n FROM usage_records WHERE ts_ms>=?", (since,)
+            )
+            leases = q(
+                "SELECT COUNT(*) AS n FROM leases WHERE status='active' AND expires_ms>?", (now,)
+            )
+            inbound = q(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(otp_code IS NOT NULL), 0) AS otp "
+                "FROM messages WHERE received_ms>=?",
+                (since,),
+            )
+            hooks = q(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(ok), 0) AS ok FROM webhook_deliveries "
+                "WHERE delivered_ms>=?",
+                (since,),
+            )
+            paid = q("SELECT COUNT(*) AS n FROM usage_records WHERE paid=1 AND ts_ms>=?", (since,))
+            asked = q("SELECT COUNT(*) AS n FROM payment_challenges WHERE ts_ms>=?", (since,))
+        assert tenants and leases and inbound and hooks and paid and asked
+
+        def pct(part: int, whole: int, empty: float) -> float:
+            return empty if whole <= 0 else round(min(part, whole) * 100 / whole, 1)
+
+        return {
+            "active_tenants_24h": tenants["n"],
+            "active_mailbox_leases": leases["n"],
+            "inbound_messages_24h": inbound["n"],
+            "otp_extract_success_rate": pct(int(inbound["otp"]), inbound["n"], 0.0),
+            "webhook_success_rate": pct(int(hooks["ok"]), hooks["n"], 100.0),
+            "payment_conversion_rate": pct(paid["n"], asked["n"], 100.0),
+        }
+
+    def timeseries(self, start: int, end: int, step: int, iso: Iso) -> list[dict[str, Any]]:
+        """Inbound messages per bucket from ``start`` to ``end`` (at most 1000 buckets)."""
+        with self.store._lock:
+            rows = self.store._all(
+                "SELECT (received_ms-?)/? AS b, COUNT(*) AS n FROM messages "
+                "WHERE received_ms>=? AND received_ms<? GROUP BY b",
+                (start, step, start, end + step),
+            )
+        counts = {int(r["b"]): int(r["n"]) for r in rows}
+        points = []
+        for i, ts in enumerate(range(start, end + 1, step)):
+            if i >= 1000:
+                break
+            points.append({"ts": iso(ts), "value": counts.get(i, 0)})
+        return points
+
+
+def admin_state(store: Store) -> AdminState:
+    """The one :class:`AdminState` of a store (created on first use)."""
+    state = getattr(store, "_admin_state", None)
+    if state is None:
+        state = AdminState(store)
+        store._admin_state = state  # type: ignore[attr-defined]
+    return state
