@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tui.api.errors import MailagentsError, NotFoundError
+from tui.api.errors import ApiError, MailagentsError, NotFoundError
 from tui.api.models import AllocatedLease, Lease
-from tui.core.ledger import Ledger, LedgerEntry
+from tui.core.ledger import Ledger, LedgerDamage, LedgerEntry, iso_timestamp
 from tui.core.mailcache import MailCache
 from tui.core.session import SessionManager
 
@@ -65,6 +65,85 @@ class ReleaseResult:
     """The lease is no longer active on the server."""
     detail: str
     """``released``, ``already released``, or the error."""
+    address: str = ""
+    """The lease's address, when known."""
+
+    def describe(self) -> str:
+        """``address (lease id)``."""
+        return f"{self.address} ({self.lease_id})" if self.address else self.lease_id
+
+
+INTENT_SKEW_S = 300.0
+"""A lease may have started this long before its intent was written (clocks differ)."""
+INTENT_WINDOW_S = 3600.0
+"""... and this long after (the request was held up on the way)."""
+
+UNRELEASED = "unreleased"
+"""A leftover an earlier run meant to release on exit but could not."""
+INTERRUPTED = "interrupted"
+"""A leftover whose allocation was sent by a run that died before the answer arrived."""
+UNKNOWN = "unknown"
+"""A leftover no run of this client knows (allocated elsewhere, or a ledger lost)."""
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """An active lease on the server that a decision is needed for (release or keep)."""
+
+    lease: Lease
+    """The server's lease."""
+    entry: LedgerEntry | None
+    """Its ledger entry, or the intent it answers (None when no run knows it)."""
+    reason: str
+    """:data:`UNRELEASED`, :data:`INTERRUPTED` or :data:`UNKNOWN`."""
+
+    def why(self) -> str:
+        """A few words on how it was left behind."""
+        return {
+            UNRELEASED: "an earlier run could not release it",
+            INTERRUPTED: "an earlier run was stopped before the allocation's answer arrived",
+        }.get(self.reason, "no run of this client knows it")
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What a start found: leases to decide about, and a damaged ledger set aside."""
+
+    leftovers: list[Leftover]
+    """Active leases no live run owns."""
+    damage: list[LedgerDamage]
+    """Damaged ledger files moved aside."""
+
+
+def definite_failure(exc: BaseException) -> bool:
+    """The server answered the allocation with a refusal: nothing was allocated.
+
+    Network errors, a cancelled call, an unreadable answer or a 5xx other than 502 (the
+    contract's ``mail_backend_error``, after which the mailbox is put back) leave the outcome
+    unknown: the intent stays, and the next start matches it with the server's leases.
+    """
+    if not isinstance(exc, ApiError):
+        return False
+    return exc.status < 500 or exc.status == 502
+
+
+def match_intent(lease: Lease, intents: list[LedgerEntry]) -> LedgerEntry | None:
+    """The intent a lease most likely answers: same purpose, started near the intent's time."""
+    best: tuple[float, LedgerEntry] | None = None
+    for intent in intents:
+        if (lease.purpose or "") != intent.purpose:
+            continue
+        sent = iso_timestamp(intent.allocated_at)
+        if lease.started_at is not None and sent is not None:
+            delay = lease.started_at.timestamp() - sent
+            if not -INTENT_SKEW_S <= delay <= INTENT_WINDOW_S:
+                continue
+            distance = abs(delay)
+        else:
+            distance = INTENT_WINDOW_S  # no times to compare: the purpose alone decides
+        if best is None or distance < best[0]:
+            best = (distance, intent)
+    return best[1] if best else None
 
 
 class LeaseManager:
@@ -102,10 +181,29 @@ class LeaseManager:
     async def allocate(
         self, purpose: str, ttl_hours: int, *, release_on_exit: bool
     ) -> AllocatedLease:
-        """Allocate a mailbox and record it (with its credentials) in the ledger."""
+        """Allocate a mailbox and record it (with its credentials) in the ledger.
+
+        The intent is written (fsync'd) before the request goes out, so a run killed while
+        the answer is on its way leaves a trace the next start can match with the server.
+        """
         purpose, ttl_hours = validate_lease_input(purpose, ttl_hours)
         session = await self.session.ensure()
-        allocated = await self.client.allocate_lease(session.agent_id, purpose, ttl_hours)
+        intent = await asyncio.to_thread(
+            self.ledger.record_intent,
+            self.api_base,
+            session.tenant_id,
+            purpose=purpose,
+            ttl_hours=ttl_hours,
+            release_on_exit=release_on_exit,
+            run_id=self.run_id,
+        )
+        intent_id = intent.intent_id or ""
+        try:
+            allocated = await self.client.allocate_lease(session.agent_id, purpose, ttl_hours)
+        except Exception as exc:
+            if definite_failure(exc):
+                await asyncio.to_thread(self.ledger.clear_intent, intent_id)
+            raise
         # The session may have been renewed during the call; tenant stays the same.
         tenant = (self.session.session or session).tenant_id
         await asyncio.to_thread(
@@ -116,6 +214,7 @@ class LeaseManager:
             purpose=purpose,
             release_on_exit=release_on_exit,
             run_id=self.run_id,
+            intent_id=intent_id,
         )
         return allocated
 
@@ -146,14 +245,16 @@ class LeaseManager:
         try:
             lease = await self.client.get_lease(lease_id)
         except NotFoundError:
+            entry = await asyncio.to_thread(self.ledger.get, lease_id)
             await asyncio.to_thread(self._ended, lease_id, "gone")
-            return ReleaseResult(lease_id, True, "not found on the server")
+            address = entry.address if entry else ""
+            return ReleaseResult(lease_id, True, "not found on the server", address)
         if not lease.is_active:
             await asyncio.to_thread(self._ended, lease_id, lease.lease_status)
-            return ReleaseResult(lease_id, True, f"already {lease.lease_status}")
+            return ReleaseResult(lease_id, True, f"already {lease.lease_status}", lease.address)
         await self.client.release_lease(lease_id)
         await asyncio.to_thread(self._ended, lease_id)
-        return ReleaseResult(lease_id, True, "released")
+        return ReleaseResult(lease_id, True, "released", lease.address)
 
     async def reset_credentials(self, lease: Lease) -> LedgerEntry:
         """Rotate the mailbox password and store the new one."""
@@ -209,8 +310,98 @@ class LeaseManager:
                 results.append(task.result())
             else:
                 results.append(ReleaseResult(lid, False, "timed out"))
+        if any(not r.address for r in results):
+            known = {e.lease_id: e.address for e in await asyncio.to_thread(self.ledger.entries)}
+            results = [
+                r if r.address else replace(r, address=known.get(r.lease_id, "")) for r in results
+            ]
         return results
 
     async def release_run_leases(self, timeout: float) -> list[ReleaseResult]:
         """Release every lease this run allocated (on quit, SIGTERM, SIGHUP)."""
         return await self.release_many([e.lease_id for e in self.run_leases()], timeout=timeout)
+
+    # -- after a crash -----------------------------------------------------------------------
+
+    async def reconcile(self) -> Reconciliation:
+        """Compare the server's active leases with the ledger (at start).
+
+        Returns the leases no live run owns: ones an earlier run could not release, ones
+        whose allocation answer never reached a run that died (matched with its intent by
+        purpose and time), and ones no run knows at all. A damaged ledger is moved aside
+        first and reported. Intents of dead runs that match no active lease are dropped.
+        """
+        damage = await asyncio.to_thread(self.ledger.check)
+        session = await self.session.ensure()
+        server = await self.client.list_leases()
+        leftovers = await asyncio.to_thread(self._leftovers, server, session.tenant_id)
+        return Reconciliation(leftovers, damage)
+
+    def _leftovers(self, server: list[Lease], tenant_id: str) -> list[Leftover]:
+        """The decision list (blocking: run it in a thread)."""
+        known = {e.lease_id: e for e in self.ledger.entries(tenant_id=tenant_id)}
+        intents = [
+            e
+            for e in self.ledger.intents(tenant_id)
+            if e.run_id != self.run_id and not e.run_alive()
+        ]
+        leftovers: list[Leftover] = []
+        for lease in server:
+            if not lease.is_active:
+                continue
+            entry = known.get(lease.lease_id)
+            if entry is not None:
+                if (
+                    entry.status == "active"
+                    and entry.release_on_exit
+                    and entry.run_id != self.run_id
+                    and not entry.run_alive()
+                ):
+                    leftovers.append(Leftover(lease, entry, UNRELEASED))
+                elif entry.status != "active":
+                    # The ledger thought it ended (e.g. a transient miss): ask again.
+                    leftovers.append(Leftover(lease, entry, UNKNOWN))
+                continue
+            intent = match_intent(lease, intents)
+            if intent is not None:
+                intents.remove(intent)
+                leftovers.append(Leftover(lease, intent, INTERRUPTED))
+            else:
+                leftovers.append(Leftover(lease, None, UNKNOWN))
+        for intent in intents:  # never allocated, or that lease is gone already
+            self.ledger.clear_intent(intent.intent_id or "")
+        return leftovers
+
+    async def release_leftovers(
+        self, leftovers: list[Leftover], *, timeout: float
+    ) -> list[ReleaseResult]:
+        """Release leftovers (the user said so); their intents are settled when released."""
+        results = await self.release_many([x.lease.lease_id for x in leftovers], timeout=timeout)
+        by_id = {x.lease.lease_id: x for x in leftovers}
+        out = []
+        for result in results:
+            leftover = by_id[result.lease_id]
+            if result.released and leftover.reason == INTERRUPTED and leftover.entry:
+                await asyncio.to_thread(self.ledger.clear_intent, leftover.entry.intent_id or "")
+            if not result.address:
+                result = replace(result, address=leftover.lease.address)
+            out.append(result)
+        return out
+
+    async def keep_leftovers(self, leftovers: list[Leftover]) -> None:
+        """Keep (adopt) leftovers: remembered in the ledger, never offered again.
+
+        Their passwords are not known (``p`` then reset gives new ones).
+        """
+        session = await self.session.ensure()
+        for leftover in leftovers:
+            if leftover.reason == UNRELEASED:
+                await asyncio.to_thread(self.ledger.keep, leftover.lease.lease_id)
+            else:
+                await asyncio.to_thread(
+                    self.ledger.record_found,
+                    self.api_base,
+                    session.tenant_id,
+                    leftover.lease,
+                    intent=leftover.entry if leftover.reason == INTERRUPTED else None,
+                )
