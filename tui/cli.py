@@ -396,20 +396,11 @@ async def lease_mail(
     services: Any, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
 ) -> tuple[Any, list[tuple[Any, str]], list[Any], str | None]:
     """The lease, its merged (item, source) rows, the IMAP messages, and why IMAP is off."""
-    from tui.core.imapsource import merge, read_imap
+    from tui.core.imapsource import read_lease_mail
 
-    lease_obj = await services.client.get_lease(lease_id)
-    since = None if show_all else iso_z(lease_obj.started_at)
-    found = await services.client.list_messages(lease_obj.mailbox_id, since=since, limit=limit)
-    imap_messages: list[Any] = []
-    reason: str | None = "not asked"
-    if use_imap:
-        imap_messages, reason = await read_imap(services, lease_obj)
-    rows = merge(found, imap_messages, lease_obj)
-    if not show_all:
-        # Another lessee's mail (before the lease, or after its release): only with --all.
-        rows = [(i, src) for i, src in rows if not (i.before_lease or i.after_lease)]
-    return lease_obj, rows, imap_messages, reason
+    return await read_lease_mail(
+        services, lease_id, show_all=show_all, limit=limit, use_imap=use_imap
+    )
 
 
 @main.command()
@@ -734,5 +725,6 @@ LAZY_COMMANDS = {
     "webhook": ("tui.commands.billing:webhook", "Create webhooks and rotate their secrets."),
     "usage": ("tui.commands.billing:usage", "A month's usage and the price of a paid call."),
     "invoices": ("tui.commands.billing:invoices", "List invoices (`invoices show ID` for one)."),
+    "mcp": ("tui.mcpserver:mcp_command", "Run an MCP server on stdio (for AI agents)."),
 }
 """Subcommands defined in their own packages, imported only when used."""

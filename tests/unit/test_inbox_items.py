@@ -225,3 +225,21 @@ def test_pairing_prefers_the_same_sender_then_the_closest_time():
     ]
     pairs = {mid: m.uid for mid, m in match_imap(api, imap).items()}
     assert pairs == {"late": 3, "early": 2, "one": 1}
+
+
+def test_a_subject_with_control_characters_still_pairs():
+    """The sandbox squeezes a subject's controls to spaces, the extractor drops them: the
+    same mail all the same."""
+    from email.message import EmailMessage
+
+    from tui.core.inbox import match_imap
+    from tui.sandbox.mail import parse_headers
+
+    msg = EmailMessage()
+    msg["From"] = "a@x.io"
+    msg["Subject"] = "\x1b]0;pwned\x07Your \u202ecode\u202c [b]now[/] \x1b[31mred\x1b[0m"
+    msg.set_content("x")
+    raw = bytes(msg)
+    api = api_msg("m1", "a@x.io", parse_headers(raw).subject, NOW)
+    pairs = match_imap([api], [imap_msg(1, raw, NOW)])
+    assert {mid: m.uid for mid, m in pairs.items()} == {"m1": 1}

@@ -31,6 +31,9 @@ HEAVY = [
     "tui.imap",
     "tui.sandbox",
     "tomllib",  # only when a config file exists
+    "mcp",  # the optional MCP SDK: only `mailagents-tui mcp` imports it
+    "tui.mcpserver",
+    "tui.sdk",
 ]
 """Not needed to paint the login screen."""
 

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any
 
 from tui.api.errors import MailagentsError
-from tui.api.models import Lease, Message
+from tui.api.models import Lease, Message, iso_z
 from tui.core.inbox import (
     InboxItem,
     build_item,
@@ -127,6 +127,28 @@ def merge(
         item = build_item(merged[key], lease.started_at, lease.released_at)
         out.append((with_body(item, imap), "imap") if imap is not None else (item, "api"))
     return out
+
+
+async def read_lease_mail(
+    services: Services, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
+) -> tuple[Lease, list[tuple[InboxItem, str]], list[Any], str | None]:
+    """The lease, its merged (item, source) rows newest first, the IMAP messages, and why IMAP
+    is off (``not asked`` without ``use_imap``).
+
+    Without ``show_all``, another lessee's mail (before the lease, or after its release) is
+    left out.
+    """
+    lease = await services.client.get_lease(lease_id)
+    since = None if show_all else iso_z(lease.started_at)
+    found = await services.client.list_messages(lease.mailbox_id, since=since, limit=limit)
+    imap_messages: list[Any] = []
+    reason: str | None = "not asked"
+    if use_imap:
+        imap_messages, reason = await read_imap(services, lease)
+    rows = merge(found, imap_messages, lease)
+    if not show_all:
+        rows = [(i, src) for i, src in rows if not (i.before_lease or i.after_lease)]
+    return lease, rows, imap_messages, reason
 
 
 def find_raw(imap_messages: list[Any], items: list[tuple[InboxItem, str]], key: str) -> Any:

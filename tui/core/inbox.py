@@ -181,14 +181,15 @@ def imap_as_message(imap: Any) -> Message:
 
 
 def match_key(text: str) -> str:
-    """A subject or sender as both sources can agree on it: encoded words decoded, white
-    space collapsed, case folded; the API's ``(no subject)`` counts as no subject."""
+    """A subject or sender as both sources can agree on it: encoded words decoded, case
+    folded, without white space or control characters (one source squeezes a control to a
+    space, another drops it); the API's ``(no subject)`` counts as no subject."""
     if "=?" in text:
         from tui.extract.decode import decode_header_value
 
         text = decode_header_value(text)
-    key = " ".join(text.split()).casefold()
-    return "" if key == "(no subject)" else key
+    key = "".join(ch for ch in text if ch.isprintable() and not ch.isspace()).casefold()
+    return "" if key == "(nosubject)" else key
 
 
 def _apart(message: Message, imap: Any) -> float:

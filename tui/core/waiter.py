@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,13 @@ async def wait_for_code(
     want_link: bool = False,
     fresh: bool = False,
     settings: PollSettings | None = None,
+    accept: Callable[[InboxItem], bool] | None = None,
 ) -> tuple[str, InboxItem]:
     """Return (value, item) of the newest unreturned code (or link) of the lease's mail.
 
     By default any mail since the lease started counts, except what an earlier call returned;
-    with ``fresh``, only mail first seen after this call started. Raises :class:`WaitTimeout`.
+    with ``fresh``, only mail first seen after this call started; with ``accept``, only mail
+    it accepts. Raises :class:`WaitTimeout`.
     """
     lease = await services.client.get_lease(lease_id)
     if not lease.is_active:
@@ -111,6 +114,8 @@ async def wait_for_code(
                 value = usable(item, want_link)
                 mark = fingerprint(item)
                 if not value or mark in done or item.message_id in done or (old and mark in old):
+                    continue
+                if accept is not None and not accept(item):
                     continue
                 returned.add(lease_id, kind, mark)
                 return value, item
