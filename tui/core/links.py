@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tui.core.sanitize import clean
+from tui.extract.links import host_warning
 
 OPENABLE_SCHEMES = ("http", "https")
 
@@ -64,9 +65,9 @@ def inspect_link(url: str, anchor_text: str | None = None) -> LinkInfo:
     display = host
     if any(label.startswith("xn--") for label in host.split(".")):
         display = _decode_idna(host)
-        warnings.append(f"punycode host: displays as {display!r}")
-    elif host and not host.isascii():
-        warnings.append("non-ASCII host name")
+    spoof = host_warning(host)
+    if spoof:
+        warnings.append(spoof)
     if userinfo:
         warnings.append("the part before '@' is not the host: the real host is " + host)
     try:

@@ -86,7 +86,80 @@ _TRACKING = re.compile(
     re.I,
 )
 _TRACK_PATH = re.compile(r"/(?:ls/click|wf/click|track/click|c/|ss/c/|CL0/|e/c/|l/)", re.I)
-_BARE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@!$&()*+,;=%\[\]]+", re.I)
+# The host may hold letters of the scripts homographs are made of (Latin-1 and Latin
+# Extended, Greek, Cyrillic, Armenian), so ``https://p\u0430ypal.com`` (Cyrillic a) is read whole
+# and flagged (:func:`host_warning`); the path stays ASCII (text right after a URL is not
+# swallowed).
+_HOST_CHARS = r"A-Za-z0-9\-._~\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u0530-\u058f"
+_BARE_URL = re.compile(
+    rf"https?://[{_HOST_CHARS}:@!$&*+,;=%\[\]]+(?:[/?#][A-Za-z0-9\-._~:/?#@!$&()*+,;=%\[\]]*)?",
+    re.I,
+)
+# Letters of other scripts that render like Latin ones (a small skeleton table, after
+# Unicode's confusables): enough to say what a homograph host imitates.
+_CONFUSABLE = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝвкмнтѵαβεικνορτυχως",
+    "aeopcyxijsdhlqwbkmhtvabeikvoptuxwc",
+)
+
+
+def _scripts(label: str) -> set[str]:
+    out = set()
+    for ch in label:
+        if not ch.isalpha():
+            continue
+        if ch.isascii() or "\u00c0" <= ch <= "\u024f":
+            out.add("Latin")
+        elif "\u0370" <= ch <= "\u03ff":
+            out.add("Greek")
+        elif "\u0400" <= ch <= "\u04ff":
+            out.add("Cyrillic")
+        elif "\u0530" <= ch <= "\u058f":
+            out.add("Armenian")
+        else:
+            out.add("other")
+    return out
+
+
+def host_warning(host: str) -> str | None:
+    """Why a host may not be what it looks like: punycode, mixed scripts, non-ASCII letters.
+
+    ``xn--pypal-4ve.com`` and ``p\u0430ypal.com`` (Cyrillic a) get the same warning, naming the
+    scripts mixed and the ASCII host they imitate. None for a plain ASCII host.
+    """
+    host = (host or "").lower().rstrip(".")
+    if not host:
+        return None
+    shown = host
+    punycode = any(label.startswith("xn--") for label in host.split("."))
+    if punycode:
+        labels = []
+        for label in host.split("."):
+            try:
+                labels.append(
+                    label.encode("ascii").decode("idna") if label.startswith("xn--") else label
+                )
+            except UnicodeError:
+                labels.append(label)
+        shown = ".".join(labels)
+    if shown.isascii():
+        return "punycode host" if punycode else None
+    mixed = [lab for lab in shown.split(".") if len(_scripts(lab) - {"other"}) > 1]
+    imitates = shown.translate(_CONFUSABLE)
+    if mixed:
+        scripts = " and ".join(sorted(set().union(*(_scripts(lab) for lab in mixed)) - {"other"}))
+        what = f"mixed-script host {shown!r} ({scripts} letters)"
+    else:
+        what = f"non-ASCII host {shown!r}"
+    if punycode:
+        what = f"punycode host {host!r}: displays as {shown!r}" + (
+            f", mixes {scripts} letters" if mixed else ""
+        )
+    if imitates.isascii() and imitates != shown:
+        what += f", looks like {imitates!r}"
+    return what
+
+
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}")
 _INTENT = re.compile(
     r"verif|confirm|activat|sign\s*-?\s*in|log\s*-?\s*in|password|magic|invit|"
@@ -294,6 +367,9 @@ def find_link(
         if _TOKENISH.search(path):
             raw += 0.5
             reasons.append("carries a token")
+        spoof = host_warning(host)
+        if spoof:
+            reasons.append(spoof)
         tracking = bool(_TRACKING.search(host) or _TRACK_PATH.search(path))
         if tracking:
             raw -= 0.5

@@ -52,6 +52,15 @@ _STRONG = [
     r"c[oó]digo\s+de\s+un\s+solo\s+uso", r"contraseña\s+de\s+un\s+solo\s+uso",
     r"clave\s+de\s+(?:verificaci[oó]n|acceso|seguridad)", r"c[oó]digo\s+temporal",
     r"c[oó]digo\s+otp",
+    # Dutch, Swedish, Polish, Turkish, Russian, Korean, Italian, Portuguese
+    r"verificatiecode", r"inlogcode", r"bevestigingscode", r"beveiligingscode",
+    r"eenmalige\s+code", r"engångskod", r"verifieringskod", r"bekräftelsekod",
+    r"säkerhetskod", r"inloggningskod", r"kod\s+weryfikacyjny", r"kod\s+jednorazowy",
+    r"kod\s+potwierdzaj[aą]cy", r"doğrulama\s+kodu(?:nuz|nuzu)?", r"onay\s+kodu(?:nuz)?",
+    r"güvenlik\s+kodu(?:nuz)?", r"код\s+подтверждения", r"код\s+проверки",
+    r"проверочный\s+код", r"одноразовый\s+код", r"код\s+доступа", r"인증번호", r"인증\s*코드",
+    r"확인\s*코드", r"보안\s*코드", r"codice\s+di\s+(?:verifica|sicurezza|accesso|conferma)",
+    r"c[oó]digo\s+de\s+(?:verifica[cç][aã]o|seguran[cç]a|confirma[cç][aã]o)",
     # Chinese (simplified and traditional)
     r"验证码", r"驗證碼", r"校验码", r"校驗碼", r"动态码", r"動態碼", r"动态密码", r"确认码",
     r"確認碼", r"认证码", r"認證碼", r"安全码", r"安全碼", r"登录码", r"登入碼", r"一次性密码",
@@ -63,7 +72,7 @@ _STRONG = [
 ]  # fmt: skip
 _GENERIC = [
     r"code", r"pin", r"c[oó]digo", r"clave", r"コード", r"验证", r"代码", r"token",
-    r"kod", r"kode", r"codice",
+    r"kod", r"kode", r"codice", r"код", r"코드",
 ]  # fmt: skip
 # Labels that make the number after them *not* a login code.
 _DECOY = [
@@ -313,6 +322,19 @@ _URL_MASK = re.compile(r"(?:https?://|www\.|HTTPS?://)[^\s<>\"']+")
 _EMAIL_AT = re.compile(r"@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _EMAIL_LOCAL = re.compile(r"[\w.+-]{1,64}\Z")
 _DIGIT_RUN = re.compile(r"\d+")
+_BLOCK_BREAK = re.compile(r"[\n\t]")
+_DMY = re.compile(r"(\d{1,2}) ?([-/.]) ?(\d{1,2}) ?\2 ?(\d{2}|\d{4})")
+
+
+def _plausible_date(text: str, s: int, e: int) -> bool:
+    """False only for a ``d-d-d`` span that no day/month order makes a date (``55-20-93``)."""
+    m = _DMY.fullmatch(text, s, e)
+    if m is None:
+        return True
+    a, b = int(m.group(1)), int(m.group(3))
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
 _MARGIN = 24
 
 
@@ -343,6 +365,13 @@ def _mask(text: str) -> str:
     for s, e in spans:
         if e <= pos:
             continue
+        if e - s <= 12 and not _plausible_date(text, s, e):
+            continue  # "55-20-93" is shaped like a date but is none: a code split in pairs
+        cut = _BLOCK_BREAK.search(text, s, e)
+        if cut is not None:  # a mask never reaches into the next line or table cell
+            e = cut.start()
+            if e <= pos or e <= s:
+                continue
         s = max(s, pos)
         out.append(text[pos:s])
         out.append("\x00" * (e - s))
@@ -432,6 +461,19 @@ _TRAVEL_LOWER = re.compile(
 )
 _FOLD_UNSAFE = re.compile("[\u0130\u0131\u017f]")  # capital I with dot, dotless i, long s
 _TRAVEL_CODE = re.compile(r"confirmation\s+code|booking\s+code|reservation\s+code")
+
+
+_SENTENCE_END = re.compile("[.!?](?:\\s|$)|[\u3002\uff01\uff1f]")
+
+
+def _decoy_reaches(text: str, label_end: int, start: int, seg_start: int) -> bool:
+    """A decoy label labels the candidate at ``start``: it is right before it (only a gap
+    such as ``number:`` or a line or cell break between: a label and its value), or in the
+    same line, table cell and sentence. A decoy never reaches into the next block: a
+    copyright line, an address footer or an order row says nothing about a later line."""
+    if _DECOY_GAP.fullmatch(text, label_end, start) is not None:
+        return True
+    return label_end >= seg_start and _SENTENCE_END.search(text, label_end, start) is None
 
 
 def _score_source(
@@ -525,6 +567,7 @@ def _score_source(
         raw = base
         ls, le = _line_bounds(text, start, end)
         seg = _segment(text, start, end)
+        seg_start = max(ls, text.rfind("\t", ls, start) + 1)
         alone = seg.strip(_SEGMENT_TRIM) == text[start:end]
         before_on_line = text[ls:start].strip(_SEGMENT_TRIM + "\t")
         win_start = max(ls, start - 80) if before_on_line else _prev_lines_start(text, ls)
@@ -539,7 +582,8 @@ def _score_source(
                 if travel and _TRAVEL_CODE.fullmatch(" ".join(word.split()).lower()):
                     kind = "decoy"
                 if kind in ("decoy", "hash") and decoy is None:
-                    decoy = (le_, " ".join(word.split()))
+                    if _decoy_reaches(text, le_, start, seg_start):
+                        decoy = (le_, " ".join(word.split()))
                 elif kind in ("strong", "generic") and key is None:
                     key = (le_, kind, " ".join(word.split()))
             i -= 1

@@ -1,0 +1,92 @@
+# ruff: noqa: E501, RUF001, RUF003
+"""Issue 14: decoys keep to their own block, split codes, more languages, homograph hosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.core.links import inspect_link
+from tui.extract import analyze_parts
+
+# -- decoy scope ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "html"),
+    [
+        # a copyright row, then the code in the next row
+        ("Your login code", "", "<table><tr><td>© 2025 Acme Inc.</td></tr><tr><td><b>482913</b></td></tr></table>"),
+        # a copyright line, then the code on the next line
+        ("Your login code", "Copyright 2025 Acme Inc.\n482913\n", ""),
+        # an address footer block, then the code block
+        ("Your Acme code", "", "<div>Acme Inc, 12 Main Street, Suite 4</div><div style='font-size:30px'>482913</div>"),
+        # a ticket line, a blank line, the code
+        ("Your code", "Ticket 123\n\n482913\n", ""),
+        # an order number's phone-shaped tail must not mask the next row's code
+        ("Your pickup code", "", "<table><tr><td>Order #</td><td>88310042</td></tr><tr><td><b>482913</b></td></tr></table>"),
+    ],
+)  # fmt: skip
+def test_a_decoy_never_reaches_the_next_block(subject: str, text: str, html: str) -> None:
+    assert analyze_parts(subject=subject, text=text, html=html).otp == "482913"
+
+
+def test_a_decoy_label_still_labels_its_value() -> None:
+    # "Order number" labels the cell right after it: that number is no code
+    html = (
+        "<p>Your verification code is below.</p><table><tr><td>Order number</td><td>40417722</td>"
+        "</tr></table>"
+    )
+    assert analyze_parts(subject="Thanks", html=html).otp is None
+    text = "Your login code will follow. Order 55120 shipped today."
+    assert analyze_parts(subject="Update", text=text).otp is None
+
+
+def test_a_decoy_in_another_sentence_of_the_line_does_not_count() -> None:
+    text = "Invoice 20931 is ready. Your verification code is 318 774. It expires soon.\n"
+    assert analyze_parts(subject="Billing portal access", text=text).otp == "318774"
+
+
+# -- split codes and languages -----------------------------------------------------------
+
+
+def test_a_code_in_dashed_pairs_is_not_a_date() -> None:
+    ex = analyze_parts(subject="Votre code", text="Votre code de vérification : 55-20-93\n")
+    assert ex.otp == "552093"
+    # a real date stays a date
+    assert analyze_parts(subject="Your code", text="Your code: 05-12-24\n").otp is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Je verificatiecode is 274 910.", "274910"),
+        ("Din engångskod är 119 385.", "119385"),
+        ("Doğrulama kodunuz: 662 018", "662018"),
+        ("Ваш код подтверждения: 503917", "503917"),
+        ("인증번호는 728 406 입니다.", "728406"),
+    ],
+)
+def test_more_languages(text: str, code: str) -> None:
+    assert analyze_parts(subject="", text=text).otp == code
+
+
+# -- homograph hosts ------------------------------------------------------------------------
+
+
+def test_a_homograph_link_in_plain_text_is_extracted_and_flagged() -> None:
+    url = "https://pаypal.com/verify?id=9921"  # Cyrillic а
+    ex = analyze_parts(subject="Verify your account", text=f"Verify now: {url}\n")
+    assert ex.link == url
+    assert "mixed-script host" in ex.link_candidates[0].reason
+    assert "looks like 'paypal.com'" in ex.link_candidates[0].reason
+
+
+def test_homograph_and_punycode_hosts_are_flagged_alike() -> None:
+    from tui.extract.links import host_warning
+
+    plain = inspect_link("https://pаypal.com/verify").warnings
+    puny = inspect_link("https://xn--pypal-4ve.com/verify").warnings
+    assert any("mixed-script" in w and "looks like 'paypal.com'" in w for w in plain)
+    assert any("punycode" in w and "looks like 'paypal.com'" in w for w in puny)
+    assert host_warning("drοpbox.com") is not None  # Greek ο
+    assert host_warning("example.com") is None
