@@ -117,9 +117,9 @@ def start_sandbox(**overrides: Any) -> Any:
 
 def new_account() -> Any:
     """A random eth-account ``LocalAccount`` (imports eth-account: slow the first time)."""
-    from eth_account import Account
+    from tui.limits import eth_account_class
 
-    return Account.create()
+    return eth_account_class().create()
 
 
 def make_services(base_url: str, home: Path, account: Any, **overrides: Any) -> Any:

@@ -228,9 +228,11 @@ def sign_in_wallets(target: Target, count: int) -> list[WalletSession]:
     if target.bare:
         return [WalletSession("t", "a", "t", "m") for _ in range(count)]
     import httpx
-    from eth_account import Account
 
+    from tui.limits import eth_account_class
     from tui.sandbox.testing import sign_in
+
+    Account = eth_account_class()
 
     out = []
     with httpx.Client(timeout=30) as http:

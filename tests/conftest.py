@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tui.limits import eth_account_class
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
 
@@ -47,22 +48,18 @@ def sandbox() -> Iterator[SandboxServer]:
 @pytest.fixture
 def wallet() -> Any:
     """A fresh random eth-account ``LocalAccount``."""
-    from eth_account import Account
-
-    return Account.create()
+    return eth_account_class().create()
 
 
 @pytest.fixture
 def session_factory() -> Iterator[Callable[..., Any]]:
     """Sign in to a sandbox: ``session_factory(server, account=None) -> Session``."""
-    from eth_account import Account
-
     from tui.sandbox.testing import Session
 
     sessions: list[Session] = []
 
     def make(server: SandboxServer, account: Any = None) -> Session:
-        session = Session(server.base_url, account or Account.create())
+        session = Session(server.base_url, account or eth_account_class().create())
         sessions.append(session)
         return session
 

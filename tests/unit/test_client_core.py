@@ -206,8 +206,9 @@ async def test_payment_policy_never_surfaces_the_402(sandbox_factory, wallet, tm
 
 
 async def test_other_tenants_lease_is_not_found(sandbox, wallet, tmp_path):
-    from eth_account import Account
+    from tui.limits import eth_account_class
 
+    Account = eth_account_class()
     alice = make_services(sandbox.base_url, tmp_path / "a", wallet)
     bob = make_services(sandbox.base_url, tmp_path / "b", Account.create())
     try:

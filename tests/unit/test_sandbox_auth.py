@@ -10,10 +10,12 @@ import time
 import httpx
 import jwt
 import pytest
-from eth_account import Account
 
 from tui.auth import siwe
+from tui.limits import eth_account_class
 from tui.sandbox.testing import FakeClock, sign_in, sign_message
+
+Account = eth_account_class()
 
 SCOPES = ["mail:allocate", "mail:read", "mail:send", "webhook:write", "billing:read"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
-from tui import __version__
+from tui import __version__, limits
 from tui.api.errors import (
     ApiError,
     AuthenticationError,
@@ -42,6 +42,7 @@ from tui.api.models import (
     WebhookDelivery,
     items_of,
 )
+from tui.limits import JsonTooDeepError
 
 if TYPE_CHECKING:
     import httpx
@@ -185,8 +186,11 @@ class MailagentsClient:
         except httpx.HTTPError as exc:
             raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         request_id = response.headers.get("x-request-id")
+        too_deep: JsonTooDeepError | None = None
         try:
-            data = response.json() if response.content else {}
+            data = limits.loads(response.content) if response.content else {}
+        except JsonTooDeepError as exc:  # refused before parsing: it would overflow the stack
+            data, too_deep = None, exc
         except ValueError:
             data = None
         if response.status_code >= 400:
@@ -197,6 +201,11 @@ class MailagentsClient:
             err.retry_after = parse_retry_after(response.headers.get("retry-after"))
             log.info("%s %s -> %s %s (request %s)", method, path, err.status, err.error, request_id)
             raise err
+        if too_deep is not None:
+            raise InvalidResponseError(
+                f"{method} {path} answered HTTP {response.status_code} with a JSON body "
+                f"nested too deep to read ({too_deep})"
+            )
         if data is None:
             raise InvalidResponseError(
                 f"{method} {path} answered HTTP {response.status_code} without JSON"

@@ -1,8 +1,10 @@
 """A local Ethereum wallet: a private key from the environment or an encrypted keystore.
 
 ``eth_account`` costs about 0.6 s to import, so it is imported only when a key is used
-(signing, decrypting, creating), never at start-up. The key never leaves this object: it is
-not logged, printed or written unless encrypted into a keystore.
+(signing, decrypting, creating), never at start-up, and always through
+:func:`tui.limits.import_eth_account`, which keeps the interpreter's recursion limit sane.
+The key never leaves this object: it is not logged, printed or written unless encrypted
+into a keystore.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+
+from tui import limits
+from tui.limits import encode_defunct, eth_account_class
 
 _HEX_KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
@@ -37,11 +42,11 @@ class Wallet:
         text = key.strip()
         if not _HEX_KEY_RE.match(text):
             raise WalletError("the private key must be 64 hex characters (optionally 0x-prefixed)")
-        from eth_account import Account
+        accounts = eth_account_class()
 
         raw = bytes.fromhex(text[2:] if text.startswith("0x") else text)
         try:
-            account = Account.from_key(raw)
+            account = accounts.from_key(raw)
         except Exception as exc:  # invalid scalar (zero, above the curve order)
             raise WalletError("the private key is not a valid secp256k1 key") from exc
         return cls(raw, account.address)
@@ -49,30 +54,27 @@ class Wallet:
     @classmethod
     def generate(cls) -> Wallet:
         """A fresh random wallet (the sandbox's throwaway identity)."""
-        from eth_account import Account
+        accounts = eth_account_class()
 
-        account = Account.create()
+        account = accounts.create()
         return cls(bytes(account.key), account.address)
 
     @classmethod
     def from_keystore(cls, path: Path, password: str) -> Wallet:
         """Decrypt a Web3 Secret Storage (v3) keystore file."""
         data = read_keystore(path)
-        from eth_account import Account
+        accounts = eth_account_class()
 
         try:
-            raw = Account.decrypt(data, password)
+            raw = accounts.decrypt(data, password)
         except ValueError as exc:
             raise WalletError(f"cannot decrypt {path}: wrong password?") from exc
-        account = Account.from_key(raw)
+        account = accounts.from_key(raw)
         return cls(bytes(raw), account.address)
 
     def sign_message(self, text: str) -> str:
         """EIP-191 ``personal_sign`` of UTF-8 ``text``; hex signature with ``0x``."""
-        from eth_account import Account
-        from eth_account.messages import encode_defunct
-
-        signed = Account.sign_message(encode_defunct(text=text), private_key=self._key)
+        signed = eth_account_class().sign_message(encode_defunct(text), private_key=self._key)
         sig = signed.signature.hex()
         return sig if sig.startswith("0x") else "0x" + sig
 
@@ -80,9 +82,9 @@ class Wallet:
         """Encrypt the key into a keystore file with mode 0600 (refuses to overwrite)."""
         if not password:
             raise WalletError("a keystore needs a non-empty password")
-        from eth_account import Account
+        accounts = eth_account_class()
 
-        data = Account.encrypt(self._key, password)
+        data = accounts.encrypt(self._key, password)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -95,7 +97,7 @@ class Wallet:
 def read_keystore(path: Path) -> dict[str, Any]:
     """Read a keystore's JSON (no decryption)."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = limits.loads(Path(path).read_text())
     except FileNotFoundError as exc:
         raise WalletError(f"keystore {path} does not exist") from exc
     except (OSError, ValueError) as exc:

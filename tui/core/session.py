@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui import limits
 from tui.api.errors import ChallengeRejected
 from tui.api.models import Challenge, Runtime
 from tui.auth import siwe
@@ -56,7 +56,7 @@ def token_expiry(token: str) -> float | None:
     try:
         payload = token.split(".")[1]
         payload += "=" * (-len(payload) % 4)
-        exp = json.loads(base64.urlsafe_b64decode(payload)).get("exp")
+        exp = limits.loads(base64.urlsafe_b64decode(payload)).get("exp")
     except (IndexError, ValueError, AttributeError):
         return None
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None

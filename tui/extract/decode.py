@@ -2,8 +2,9 @@
 
 Best effort and never raising: unknown or lying charsets fall back to UTF-8 then
 Windows-1252, truncated base64 decodes as far as it goes, broken MIME structure is walked
-as far as the parser got, and a message the parser cannot handle at all (e.g. thousands of
-nested multiparts) is read as headers plus a plain body.
+as far as the parser got, and a message the parser cannot handle at all is read as headers
+plus a plain body. Nesting is bounded before parsing (:data:`MAX_CONTAINERS`): thousands of
+nested multiparts would exhaust the C stack once eth-account has raised the recursion limit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def _raw_header_string(name: str, value: str) -> str:
 POLICY = policy.default.clone(header_factory=_raw_header_string)
 MAX_PARTS = 400
 MAX_DEPTH = 100
+MAX_CONTAINERS = 100
+"""Most ``multipart/*`` and ``message/*`` Content-Type fields a message may hold and still be
+parsed as MIME. The stdlib parser recurses once per nesting level (and checks every line
+against every open boundary), so nesting must be bounded before it runs: past this count the
+message is read as headers plus a plain body (:func:`_fallback`)."""
+
+# A Content-Type field with its folded lines, matched in the lower-cased message (a literal
+# prefix keeps the scan fast); it must start a line, and CR alone ends a line for the stdlib
+# parser too. Over-counting (a body line that looks like a header) is harmless.
+_CONTENT_TYPE_FIELD = re.compile(rb"content-type[ \t]*:([^\r\n]*(?:(?:\r\n|\r|\n)[ \t][^\r\n]*)*)")
 
 _ALIASES = {
     "gb2312": "gb18030",
@@ -340,12 +351,42 @@ def attachment_parts(raw: bytes) -> list[tuple[Attachment, bytes]]:
     return list(zip(out.attachments, out.payloads or [], strict=False))
 
 
+def mime_containers(raw: bytes, limit: int | None = None) -> int:
+    """How many Content-Type fields of ``raw`` name a ``multipart`` or ``message`` type.
+
+    A flat scan, no parsing: an upper bound of the MIME nesting depth (each level needs such a
+    field; a ``multipart/digest`` gives its parts a default ``message/rfc822``, so the depth is
+    at most twice this count). Stops counting past ``limit`` when one is given.
+    """
+    count = 0
+    low = raw.lower()
+    for match in _CONTENT_TYPE_FIELD.finditer(low):
+        start = match.start()
+        if start and low[start - 1] not in b"\r\n":
+            continue
+        value = match.group(1)
+        if b"multipart" in value or b"message" in value:
+            count += 1
+            if limit is not None and count > limit:
+                break
+    return count
+
+
+def mime_too_deep(raw: bytes) -> bool:
+    """True when ``raw`` has more MIME containers than :data:`MAX_CONTAINERS` (so it is
+    not parsed as MIME: deep nesting would exhaust the stack or take minutes)."""
+    return mime_containers(raw, MAX_CONTAINERS) > MAX_CONTAINERS
+
+
 def decode_message(raw: bytes, *, payloads: bool = False) -> Decoded:
     """Parse and decode a raw message; never raises. ``payloads`` keeps attachment bytes."""
     out = Decoded(payloads=[] if payloads else None)
     if not isinstance(raw, bytes | bytearray | memoryview):
         raw = str(raw).encode("utf-8", "replace")
     raw = bytes(raw)
+    if mime_too_deep(raw):
+        _fallback(raw, out)
+        return out
     try:
         msg = email.message_from_bytes(raw, policy=POLICY)
         out.subject = decode_header_value(_raw_header(msg, "subject"))

@@ -30,7 +30,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tui import limits
 from tui.auth import siwe
+from tui.limits import encode_defunct, eth_account_class
 from tui.sandbox import mail, send
 from tui.sandbox.admin import AdminApi
 from tui.sandbox.config import SandboxConfig
@@ -74,6 +76,28 @@ class ApiError(Exception):
 
 def _bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string (or key) anywhere in a parsed JSON value holds a lone surrogate.
+
+    Iterative: the value's depth is already bounded, but no recursion is needed anyway.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _found(
@@ -358,9 +382,14 @@ class SandboxService:
             raise ValueError(name)
 
         try:
-            value = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+            value = limits.loads(raw.decode("utf-8"), parse_constant=no_constants)
+        except limits.JsonTooDeepError:
+            raise _bad_request(f"JSON nested deeper than {limits.MAX_JSON_DEPTH} levels") from None
         except (ValueError, UnicodeDecodeError):
             raise _bad_request("Invalid JSON") from None
+        if b"\\u" in raw and _has_lone_surrogate(value):
+            # "\ud800" decodes to a str no handler can encode (UTF-8, SQLite, headers).
+            raise _bad_request("Invalid JSON: a string holds a lone UTF-16 surrogate")
         # A JSON null, array, string or number carries none of the fields: each endpoint then
         # answers its own "... is required" 400 (the reference answers null with a 500).
         return value if isinstance(value, dict) else {}
@@ -558,11 +587,10 @@ class SandboxService:
             return False
         if parsed.domain != self.config.effective_siwe_domain:
             return False
-        from eth_account import Account  # lazy: slow to import
-        from eth_account.messages import encode_defunct
-
-        try:
-            recovered = Account.recover_message(encode_defunct(text=message), signature=signature)
+        try:  # eth-account is slow to import: loaded on the first verify, recursion limit kept
+            recovered = eth_account_class().recover_message(
+                encode_defunct(message), signature=signature
+            )
         except Exception:
             return False
         return str(recovered).lower() == parsed.address.lower()

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from tui.limits import encode_defunct
 from tui.sandbox.app import sign_proof
 
 _ssl_context: Any = None
@@ -30,9 +31,7 @@ def _verify() -> Any:
 
 def sign_message(account: Any, message: str) -> str:
     """EIP-191 ``personal_sign`` of ``message`` by an eth-account ``LocalAccount``, ``0x`` hex."""
-    from eth_account.messages import encode_defunct
-
-    signature = account.sign_message(encode_defunct(text=message)).signature.hex()
+    signature = account.sign_message(encode_defunct(message)).signature.hex()
     return signature if signature.startswith("0x") else "0x" + signature
 
 
