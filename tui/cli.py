@@ -726,5 +726,6 @@ LAZY_COMMANDS = {
     "usage": ("tui.commands.billing:usage", "A month's usage and the price of a paid call."),
     "invoices": ("tui.commands.billing:invoices", "List invoices (`invoices show ID` for one)."),
     "mcp": ("tui.mcpserver:mcp_command", "Run an MCP server on stdio (for AI agents)."),
+    "admin": ("tui.commands.admin:admin", "Operator console; headless admin views and actions."),
 }
 """Subcommands defined in their own packages, imported only when used."""
