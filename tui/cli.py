@@ -408,17 +408,33 @@ async def lease_mail(
 @click.option("--all", "show_all", is_flag=True, help="Include other lessees' mail.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
 @click.option("--no-imap", is_flag=True, help="Only the API (no bodies).")
+@click.option(
+    "--follow",
+    "-f",
+    is_flag=True,
+    help="Print mail as it arrives, oldest first, until interrupted (--json: JSON lines).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
 def messages(
-    ctx: click.Context, lease_id: str, show_all: bool, limit: int, no_imap: bool, as_json: bool
+    ctx: click.Context,
+    lease_id: str,
+    show_all: bool,
+    limit: int,
+    no_imap: bool,
+    follow: bool,
+    as_json: bool,
 ) -> None:
     """List a lease's messages (newest first) with their codes and links.
 
     With the lease's credentials in the ledger, the full messages are read over IMAP too:
-    codes come from the bodies and each message says its source.
+    codes come from the bodies and each message says its source. With --follow, the mail
+    already there and then each new mail, oldest first, until interrupted.
     """
+    if follow:
+        follow_messages(ctx, lease_id, show_all=show_all, use_imap=not no_imap, as_json=as_json)
+        return
 
     async def body(services: Any) -> Any:
         return await lease_mail(
@@ -429,7 +445,6 @@ def messages(
     if as_json:
         emit([message_dict(item, source) for item, source in rows], True, "")
         return
-    from tui.core.links import inspect_link
     from tui.core.sanitize import clean
 
     if reason and not no_imap:
@@ -437,16 +452,45 @@ def messages(
     if not rows:
         click.echo("No messages yet.")
     for item, _source in rows:
-        m = item.message
-        code = clean(item.code or (f"({item.server_guess}?)" if item.server_guess else "-"), 20)
-        flag = " [sample]" if item.sample else (" [older]" if item.before_lease else "")
-        if item.after_lease:
-            flag = " [after release]"
-        link = f"  link: {clean(inspect_link(item.link).host, 60) or '?'}" if item.link else ""
-        click.echo(
-            f"{iso_z(m.received_at)}  {clean(m.sender, 40):<40}  {code:<10}  "
-            f"{clean(m.subject, 60)}{flag}{link}"
-        )
+        click.echo(message_line(item))
+
+
+def message_line(item: Any) -> str:
+    """One message as a line of ``messages`` (untrusted text cleaned)."""
+    from tui.core.links import inspect_link
+    from tui.core.sanitize import clean
+
+    m = item.message
+    code = clean(item.code or (f"({item.server_guess}?)" if item.server_guess else "-"), 20)
+    flag = " [sample]" if item.sample else (" [older]" if item.before_lease else "")
+    if item.after_lease:
+        flag = " [after release]"
+    link = f"  link: {clean(inspect_link(item.link).host, 60) or '?'}" if item.link else ""
+    return (
+        f"{iso_z(m.received_at)}  {clean(m.sender, 40):<40}  {code:<10}  "
+        f"{clean(m.subject, 60)}{flag}{link}"
+    )
+
+
+def follow_messages(
+    ctx: click.Context, lease_id: str, *, show_all: bool, use_imap: bool, as_json: bool
+) -> None:
+    """``messages --follow``: print each mail once as it arrives; Ctrl-C ends it (exit 0)."""
+    from tui.core.follow import follow_mail
+
+    async def body(services: Any) -> None:
+        async for item, source in follow_mail(
+            services, lease_id, show_all=show_all, use_imap=use_imap
+        ):
+            if as_json:
+                click.echo(json.dumps(message_dict(item, source), default=str))
+            else:
+                click.echo(message_line(item))
+
+    try:
+        run_with_services(ctx, body)
+    except KeyboardInterrupt:
+        return
 
 
 @main.command()

@@ -1,0 +1,100 @@
+"""Follow a lease's mail: every message once, oldest first, as it arrives (``messages --follow``).
+
+Over IMAP when the ledger holds the lease's credentials (IDLE wakes it at once; the API is
+asked once per wake-up, so rows keep the API's ids), else by polling the API at the poller's
+adaptive pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tui.api.errors import MailagentsError
+from tui.api.models import iso_z
+from tui.core.imapsource import ImapUnavailable, merge, open_reader
+from tui.core.inbox import InboxItem, imap_message_id
+from tui.core.poller import MailboxPoller
+from tui.core.services import Services
+
+IDLE_WAIT_S = 30.0
+"""Longest IDLE wait before the API is asked again (mail IDLE missed, a broken link)."""
+
+
+def row_keys(item: InboxItem) -> set[str]:
+    """Every key a row may have had: the API's id and, once read over IMAP, ``imap:<uid>``
+    (an IMAP-only row gets the API's id once the API lists it)."""
+    keys = {item.message_id}
+    imap = item.extra.get("imap")
+    if imap is not None:
+        keys.add(imap_message_id(imap.uid))
+    return keys
+
+
+async def follow_mail(
+    services: Services, lease_id: str, *, show_all: bool = False, use_imap: bool = True
+) -> AsyncIterator[tuple[InboxItem, str]]:
+    """Yield ``(item, source)`` for every mail of the lease, the ones already there first,
+    oldest first; then wait for more, forever (cancel or break out to stop).
+
+    Without ``show_all``, another lessee's mail (before the lease, after its release) is
+    left out. ``use_imap=False`` only polls the API. An API failure while waiting is retried
+    at the poller's back-off pace.
+    """
+    lease = await services.client.get_lease(lease_id)
+    poller = MailboxPoller(
+        services.client,
+        lease.mailbox_id,
+        since=None if show_all else iso_z(lease.started_at),
+        lease_started=lease.started_at,
+        settings=services.settings.poll,
+    )
+    reader: Any = None
+    if use_imap:
+        with contextlib.suppress(ImapUnavailable):
+            reader = await open_reader(services, lease, cached=True)
+    seen: set[str] = set()
+    first = True
+    try:
+        while True:
+            imap_messages: list[Any] = []
+            if reader is not None:
+                from tui.imap.errors import ImapError
+
+                try:
+                    await reader.fetch_new()
+                    imap_messages = reader.messages
+                except ImapError:
+                    with contextlib.suppress(Exception):
+                        await reader.close()
+                    reader = None  # the API takes over
+            try:
+                await poller.poll_once()
+            except MailagentsError as exc:
+                if first:
+                    raise
+                poller._failed(exc)
+            first = False
+            rows = merge(poller.messages, imap_messages, lease)
+            for item, source in reversed(rows):  # oldest first
+                keys = row_keys(item)
+                if keys & seen:
+                    seen |= keys
+                    continue
+                seen |= keys
+                if item.foreign and not show_all:
+                    continue
+                yield item, source
+            if reader is not None:
+                from tui.imap.errors import ImapError
+
+                with contextlib.suppress(ImapError):
+                    await reader.wait_for_change(IDLE_WAIT_S)
+            else:
+                await asyncio.sleep(poller.next_delay())
+    finally:
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                await reader.close()
