@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.core.sanitize import clean
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
 
@@ -162,37 +164,37 @@ class MailagentsApp(App[None]):
             self.pop_screen()  # signed in again after the session expired
             return
         self.switch_screen(LeaseListScreen())
-        orphans = self.services.leases.orphans()
-        if orphans:
-            from tui.app.dialogs.confirm import ConfirmDialog
+        self.check_leftovers()
 
-            def done(yes: bool | None) -> None:
-                ids = [e.lease_id for e in orphans]
-                if yes:
-                    self.release_orphans(ids)
-                else:
-                    for lease_id in ids:
-                        self.services.ledger.keep(lease_id)
+    @work(exclusive=True, group="leftovers", exit_on_error=False)
+    async def check_leftovers(self) -> None:
+        """Reconcile the server's leases with the ledger; offer what no live run owns.
 
-            addresses = "\n".join(f"  {e.address}" for e in orphans[:10])
-            self.push_screen(
-                ConfirmDialog(
-                    f"An earlier run could not release {len(orphans)} lease(s):\n{addresses}\n"
-                    "Release them now? (No keeps them.)",
-                    yes="Release",
-                    no="Keep",
-                ),
-                done,
+        The answer is awaited here (not a push callback): a callback belongs to the screen
+        that pushed the dialog, and the login screen that signed in is gone by then, which
+        made both answers do nothing.
+        """
+        found = await self.services.leases.reconcile()
+        for damage in found.damage:
+            self.notify(damage.message(), severity="warning", markup=False, timeout=20)
+        if not found.leftovers:
+            return
+        from tui.app.dialogs.leftovers import LeftoversDialog
+
+        answer = await self.push_screen(LeftoversDialog(found.leftovers), wait_for_dismiss=True)
+        leases = self.services.leases
+        if answer == "release":
+            results = await leases.release_leftovers(
+                found.leftovers, timeout=self.services.settings.release_timeout
             )
-
-    @work(group="orphans", exit_on_error=False)
-    async def release_orphans(self, lease_ids: list[str]) -> None:
-        """Release the leftovers of an earlier run."""
-        results = await self.services.leases.release_many(
-            lease_ids, timeout=self.services.settings.release_timeout
-        )
-        done = sum(1 for r in results if r.released)
-        self.notify(f"Released {done} of {len(results)} leftover lease(s)")
+            for line in release_report(results, "Released"):
+                self.notify(line, markup=False, timeout=12)
+        elif answer == "keep":
+            await leases.keep_leftovers(found.leftovers)
+            self.notify(
+                f"Kept {len(found.leftovers)} lease(s); they will not be offered again",
+                markup=False,
+            )
         screen = self.screen
         if hasattr(screen, "refresh_leases"):
             screen.refresh_leases()
@@ -314,8 +316,25 @@ def make_app(
     )
 
 
+def release_report(results: list[Any], done: str = "Released") -> list[str]:
+    """One line for the leases released, one for those that could not be (if any)."""
+    lines = []
+    released = [r for r in results if r.released]
+    failed = [r for r in results if not r.released]
+    if released:
+        names = ", ".join(clean(r.describe(), 120) for r in released)
+        lines.append(f"{done} {len(released)} lease(s): {names}")
+    if failed:
+        names = ", ".join(clean(f"{r.describe()}: {r.detail}", 160) for r in failed)
+        lines.append(
+            f"Could not release {len(failed)} lease(s): {names}; the next start offers them again"
+        )
+    return lines
+
+
 def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) -> None:
-    """Run the TUI; whatever happens, release this run's leases before returning."""
+    """Run the TUI; whatever happens, release this run's leases before returning, then say
+    on the terminal (stderr) which leases were released and which could not be."""
     app = make_app(settings, wallet_source=wallet_source, sandbox=sandbox)
     try:
         app.run()
@@ -325,9 +344,13 @@ def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) ->
             # The app ended without its normal quit (a crash): release synchronously.
             async def release() -> None:
                 try:
-                    await app.services.leases.release_run_leases(settings.release_timeout)
+                    app.release_results = await app.services.leases.release_run_leases(
+                        settings.release_timeout
+                    )
                 finally:
                     await app.services.aclose()
 
             with contextlib.suppress(Exception):
                 asyncio.run(release())
+        for line in release_report(app.release_results, "Released on quit"):
+            print(f"mailagents-tui: {line}", file=sys.stderr)
