@@ -191,32 +191,6 @@ async def test_keystore_password_prompt(sandbox, tmp_path):
         await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
 
 
-async def test_next_start_offers_to_release_leftovers(tui_app, sandbox, wallet, tmp_path):
-    import json
-
-    from support import make_services
-
-    crashed = make_services(sandbox.base_url, tmp_path, wallet, run_id="crashed-run")
-    try:
-        left = await crashed.leases.allocate("left behind", 1, release_on_exit=True)
-    finally:
-        await crashed.aclose()
-    data = json.loads(crashed.ledger.path.read_text())
-    data["leases"][0]["pid"] = 999_999_999  # that process is gone
-    crashed.ledger.path.write_text(json.dumps(data))
-
-    app = tui_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert left.lease.address in str(app.screen.question)
-        await pilot.press("y")
-        await until(pilot, lambda: app.services.ledger.get(left.lease.lease_id).status != "active")
-    detail = await make_services(sandbox.base_url, tmp_path, wallet).client.get_lease(
-        left.lease.lease_id
-    )
-    assert not detail.is_active
-
-
 async def test_user_keymap_rebinds_allocate(tui_app):
     app = tui_app(keymap={"leases.new": "a"})
     async with app.run_test(size=SIZE) as pilot:
