@@ -1,0 +1,260 @@
+"""docs/json.md is a contract: every ``--json`` output checked against the shape documented there
+(the shapes are parsed from the document), and every ``--json`` command documented."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tui.cli import main
+from tui.sandbox.testing import WebhookReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "json.md"
+COMMAND = str(Path(sys.executable).parent / "mailagents-tui")
+TYPES: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "any": lambda v: True,
+}
+
+
+def documented_shapes() -> dict[str, Any]:
+    """``json-shape NAME`` blocks of docs/json.md: name -> parsed shape."""
+    text = DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```json-shape ([^\n]+)\n(.*?)```", text, re.DOTALL)
+    shapes = {name.strip(): json.loads(body) for name, body in blocks}
+    assert len(shapes) == len(blocks), "a shape is documented twice"
+    return shapes
+
+
+def mismatches(value: Any, shape: Any, where: str = "$") -> list[str]:
+    """How ``value`` differs from ``shape`` (empty when it conforms)."""
+    if isinstance(shape, str):
+        names = shape.split("|")
+        unknown = [n for n in names if n not in TYPES]
+        assert not unknown, f"{where}: unknown type {unknown} in docs/json.md"
+        if any(TYPES[n](value) for n in names):
+            return []
+        return [f"{where}: {json.dumps(value)[:80]} is not {shape}"]
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return [f"{where}: not a list"]
+        return [
+            p for i, item in enumerate(value) for p in mismatches(item, shape[0], f"{where}[{i}]")
+        ]
+    if not isinstance(value, dict):
+        return [f"{where}: not an object"]
+    keys = {k.rstrip("?"): k.endswith("?") for k in shape}
+    problems = [f"{where}: undocumented key {k!r}" for k in value if k not in keys]
+    problems += [
+        f"{where}: missing key {k!r}" for k, opt in keys.items() if not opt and k not in value
+    ]
+    for key, sub in shape.items():
+        name = key.rstrip("?")
+        if name in value:
+            problems += mismatches(value[name], sub, f"{where}.{name}")
+    return problems
+
+
+def json_commands() -> set[str]:
+    """Every command (path of names) that takes ``--json``, the operator console's aside."""
+    found: set[str] = set()
+    ctx = click.Context(main)
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        if isinstance(cmd, click.Group):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                if sub is not None:
+                    walk(sub, [*path, name])
+        if any("--json" in getattr(p, "opts", []) for p in cmd.params):
+            found.add(" ".join(path))
+
+    walk(main, [])
+    return {c for c in found if c.split()[0] != "admin"}
+
+
+def test_the_shape_checker_catches_differences():
+    shape = {"a": "string", "b?": ["integer"], "c": {"d": "number|null"}}
+    assert mismatches({"a": "x", "c": {"d": None}}, shape) == []
+    assert mismatches({"a": "x", "b": [1, 2], "c": {"d": 1.5}}, shape) == []
+    assert mismatches({"a": 1, "b": [True], "c": {"d": "x"}, "e": 0}, shape) == [
+        "$: undocumented key 'e'",
+        "$.a: 1 is not string",
+        "$.b[0]: true is not integer",
+        '$.c.d: "x" is not number|null',
+    ]
+    assert mismatches({"c": {}}, shape) == ["$: missing key 'a'", "$.c: missing key 'd'"]
+
+
+def test_every_json_command_is_documented():
+    shapes = documented_shapes()
+    missing = sorted(c for c in json_commands() if c not in shapes)
+    assert not missing, f"document these in docs/json.md: {missing}"
+    assert "admin ... --json" in DOC.read_text(encoding="utf-8")
+
+
+def send_mail(port: int, to: str, subject: str, body: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = "Acme <no-reply@acme.test>"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(msg)
+
+
+def first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 0.2)[0]:
+            line = proc.stdout.readline()
+            if line:
+                return line
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {proc.stderr.read()}")
+    raise AssertionError("no line in time")
+
+
+def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_path):
+    shapes = documented_shapes()
+    commands = json_commands()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "MAILAGENTS_HOME": str(tmp_path / "home"),
+        "MAILAGENTS_API_BASE": imap_sandbox.base_url,
+        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
+        "MAILAGENTS_KEYSTORE_PASSWORD": "",
+    }
+    checked: set[str] = set()
+
+    def check(name: str, *args: str, code: int = 0) -> Any:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == code, f"{args}: {result.output}{result.stderr}"
+        value = json.loads(result.stdout)
+        problems = mismatches(value, shapes[name])
+        assert not problems, f"{' '.join(args)}:\n" + "\n".join(problems)
+        checked.add(name)
+        return value
+
+    check("login", "login", "--json")
+    lease = check("lease new", "lease", "new", "--json")
+    other = check("lease new", "lease", "new", "--purpose", "to release", "--json")
+    with WebhookReceiver() as receiver:
+        hook = check("webhook new", "webhook", "new", "--url", receiver.url, "--json")
+        assert "secret" in hook
+        send_mail(imap_sandbox.smtp_port, lease["address"], "Your code", "Code: 246810\n")
+        assert imap_sandbox.wait_webhooks_idle(10)
+        deliveries = check("webhooks --deliveries", "webhooks", "--deliveries", "--json")
+        assert deliveries
+    check("webhooks", "webhooks", "--json")
+    check("webhook rotate", "webhook", "rotate", hook["webhook_id"], "--yes", "--json")
+
+    if "wait-otp" in commands:
+        found = check(
+            "wait-otp", "wait-otp", "--lease", lease["lease_id"], "--timeout", "20", "--json"
+        )
+        assert found["code"] == "246810"
+    rows = check("messages", "messages", "--lease", lease["lease_id"], "--json")
+    assert rows and rows[0]["source"] == "imap"
+    rows = check("messages", "messages", "--lease", lease["lease_id"], "--no-imap", "--json")
+    assert rows and rows[0]["source"] == "api"
+    check("show", "show", "--lease", lease["lease_id"], rows[0]["message_id"], "--json")
+    check("lease credentials", "lease", "credentials", lease["lease_id"], "--json")
+
+    sent = check(
+        "send",
+        "send",
+        "--lease",
+        lease["lease_id"],
+        "--to",
+        other["address"],
+        "--subject",
+        "Hello",
+        "--text",
+        "Hi there",
+        "--json",
+    )
+    assert sent["submission_status"] == "accepted"
+    check("sent", "sent", "--json")
+
+    if "lease release" in commands:
+        check("lease release", "lease", "release", other["lease_id"], "--json")
+    else:
+        CliRunner().invoke(main, ["lease", "release", other["lease_id"]], env=env)
+    rows = check("leases", "leases", "--json")
+    assert [r["lease_id"] for r in rows] == [lease["lease_id"]]
+    rows = check("leases", "leases", "--all", "--json")
+    assert {r["lease_id"] for r in rows} == {lease["lease_id"], other["lease_id"]}
+
+    check(
+        "parse", "parse", str(ROOT / "tests" / "corpus" / "okta_magic_link_and_code.eml"), "--json"
+    )
+    check("usage", "usage", "--json")
+    invoices = check("invoices", "invoices", "--json")
+    assert invoices
+    check("invoices show", "invoices", "show", invoices[0]["invoice_id"], "--json")
+
+    # A failure under --json is JSON too.
+    failed = CliRunner().invoke(
+        main, ["show", "--lease", lease["lease_id"], "no-such-id", "--json"], env=env
+    )
+    assert failed.exit_code != 0
+    if failed.stdout.strip():  # (before JSON errors, only the line on stderr)
+        error = json.loads(failed.stdout)
+        assert not mismatches(error, shapes["error"]), error
+        assert error["exit_code"] == failed.exit_code
+        checked.add("error")
+
+    # messages --follow --json: JSON lines (the installed command, interrupted).
+    proc = subprocess.Popen(
+        [COMMAND, "messages", "--lease", lease["lease_id"], "--follow", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = json.loads(first_line(proc))
+        problems = mismatches(line, shapes["messages --follow"])
+        assert not problems, problems
+        checked.add("messages --follow")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+
+    optional = {name for name in ("wait-otp", "lease release") if name not in commands}
+    if "error" not in checked:
+        optional.add("error")
+    assert set(shapes) - checked - optional == set(), "documented but never checked"
+
+
+@pytest.mark.parametrize("name", ["messages", "show", "messages --follow"])
+def test_one_message_shape_everywhere(name):
+    """``messages``' items, ``show`` and ``messages --follow`` lines are one shape."""
+    shapes = documented_shapes()
+    assert shapes[name] == (shapes["messages"] if name == "messages" else shapes["messages"][0])
