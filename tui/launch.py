@@ -80,12 +80,13 @@ def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        from tui.api.errors import MailagentsError
+        from tui.api.errors import MailagentsError, classify
 
         try:
             return func(*args, **kwargs)
         except MailagentsError as exc:
-            fail(exc.user_message())
+            temporary = " (temporary: try again)" if classify(exc).transient else ""
+            fail(exc.user_message() + temporary)
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
         except Exception as exc:

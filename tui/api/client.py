@@ -228,8 +228,12 @@ class MailagentsClient:
         except (AuthenticationError, ForbiddenError) as exc:
             if not (auth and self.token_source) or not needs_new_session(exc):
                 raise
-            token = await self.token_source.renew()
-            return await self._paid(method, path, params=params, body=body, token=token)
+            try:
+                token = await self.token_source.renew()
+                return await self._paid(method, path, params=params, body=body, token=token)
+            except (AuthenticationError, ForbiddenError) as again:
+                again.after_sign_in = True  # a new sign-in did not cure it: permanent
+                raise
 
     async def _paid(
         self,
@@ -293,12 +297,16 @@ class MailagentsClient:
 
     async def siwe_verify(self, message: str, signature: str) -> AuthResult:
         """``POST /v2/auth/siwe/verify``."""
-        data = await self._call(
-            "POST",
-            "/v2/auth/siwe/verify",
-            body={"message": message, "signature": signature},
-            auth=False,
-        )
+        try:
+            data = await self._call(
+                "POST",
+                "/v2/auth/siwe/verify",
+                body={"message": message, "signature": signature},
+                auth=False,
+            )
+        except AuthenticationError as exc:
+            exc.after_sign_in = True  # the signature itself was refused
+            raise
         return AuthResult.from_json(data)
 
     async def payment_proof(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -36,6 +38,9 @@ class ApiError(MailagentsError):
     """The whole JSON body (extra fields such as ``reasons`` or ``limit``)."""
     retry_after: float | None
     """Seconds from a ``Retry-After`` header, when the server sent one."""
+    after_sign_in: bool
+    """Raised although the client had just signed in again (or while signing in): a new
+    sign-in does not cure it."""
 
     def __init__(
         self,
@@ -52,6 +57,7 @@ class ApiError(MailagentsError):
         self.request_id = request_id
         self.body = body or {}
         self.retry_after = None
+        self.after_sign_in = False
         super().__init__(self.user_message())
 
     def user_message(self) -> str:
@@ -170,3 +176,79 @@ def error_for_status(
     else:
         cls = ApiError
     return cls(status, error or "", message or "", request_id=request_id, body=body)
+
+
+# -- one classification of failures ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a failure is handled everywhere (poller, ``wait-otp``, the TUI, every command)."""
+
+    transient: bool
+    """True: back off with jitter and try again. False: stop and say so (a lasting state)."""
+    label: str
+    """A few words for a status bar: ``offline``, ``mailbox not found``, ``rate limited``..."""
+    message: str
+    """The one-line user message of the error."""
+    retry_after: float | None = None
+    """Seconds the server asked to wait (429 ``Retry-After``)."""
+    slow: bool = False
+    """Retry, but only at the slowest pace (e.g. a payment is needed)."""
+
+
+_TRANSIENT_STATUSES = frozenset({408, 425, 429})
+"""4xx answers that mean "not now" rather than "never"."""
+
+
+def classify(exc: BaseException) -> Failure:
+    """The one table of what is transient and what is permanent.
+
+    Transient: network errors and timeouts, 5xx, 408/425, 429 ``rate_limited`` (honouring
+    ``Retry-After``), answers that are not the promised JSON (truncated, HTML), a 401 or the
+    403 "context not found" before a new sign-in was tried (the client signs in again once per
+    call), and 402 (slowly: a payment may be enabled meanwhile).
+    Permanent: 404 (the mailbox, lease or message is gone), 403, a 401 that a new sign-in did
+    not cure, the 24 h send cooldown, other 4xx, a refused challenge, and anything that is not
+    an API error (a bug, a wallet that cannot be loaded).
+    """
+    if not isinstance(exc, MailagentsError):
+        return Failure(False, "failed", str(exc) or type(exc).__name__)
+    message = exc.user_message()
+    if isinstance(exc, NetworkError):
+        return Failure(True, "offline", message)
+    if isinstance(exc, InvalidResponseError):
+        return Failure(True, "bad answer", message)
+    if not isinstance(exc, ApiError):
+        label = "sign-in refused" if isinstance(exc, ChallengeRejected) else "failed"
+        return Failure(False, label, message)
+    if isinstance(exc, ServerError):
+        return Failure(True, "server error", message, exc.retry_after)
+    if isinstance(exc, RateLimitError):
+        if exc.is_cooldown:
+            return Failure(False, "send limit reached", message, exc.retry_after)
+        return Failure(True, "rate limited", message, exc.retry_after)
+    if isinstance(exc, PaymentRequiredError):
+        return Failure(True, "payment needed", message, slow=True)
+    if isinstance(exc, AuthenticationError):
+        if exc.after_sign_in:
+            return Failure(False, "sign-in failed", message)
+        return Failure(True, "signed out", message)
+    if isinstance(exc, ForbiddenError):
+        stale = exc.error == "forbidden" and "context not found" in exc.message.lower()
+        if stale and not exc.after_sign_in:  # an unknown session: a new sign-in cures it
+            return Failure(True, "signed out", message)
+        label = "account suspended" if exc.error == "tenant_inactive" else "forbidden"
+        return Failure(False, label, message)
+    if isinstance(exc, NotFoundError):
+        what = exc.message.strip().lower()  # "Mailbox not found", "Lease not found"...
+        label = what if re.fullmatch(r"[a-z][a-z ]{0,30} not found", what) else "not found"
+        return Failure(False, label, message)
+    if exc.status in _TRANSIENT_STATUSES:
+        return Failure(True, "not now", message, exc.retry_after)
+    return Failure(False, "refused", message)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Shorthand for ``classify(exc).transient``."""
+    return classify(exc).transient

@@ -11,9 +11,9 @@ from tui.api.errors import (
     AuthenticationError,
     ChallengeRejected,
     MailagentsError,
-    NetworkError,
     PaymentRequiredError,
     RateLimitError,
+    classify,
 )
 from tui.auth.wallet import WalletError
 from tui.core.leases import LeaseInputError
@@ -34,19 +34,21 @@ class WorkerErrors:
 
 
 def describe(error: BaseException) -> tuple[str, str]:
-    """(kind, message) for an error: kind is auth, payment, limit, network, input or bug."""
+    """(kind, message) for an error: kind is auth, payment, limit, network (any transient
+    failure, see :func:`tui.api.errors.classify`), api, input or bug."""
     if isinstance(error, AuthenticationError):
         return "auth", f"Session expired and signing in again failed: {error.user_message()}"
     if isinstance(error, PaymentRequiredError):
         return "payment", error.user_message()
     if isinstance(error, RateLimitError):
         return "limit", error.user_message()
-    if isinstance(error, NetworkError):
-        return "network", f"{error.user_message()} (will retry)"
     if isinstance(error, ChallengeRejected):
         return "auth", f"Refused to sign: {error}"
     if isinstance(error, MailagentsError):
-        return "api", error.user_message()
+        failure = classify(error)  # the one table: temporary (try again) or not
+        if failure.transient:
+            return "network", f"{failure.label}: {failure.message} (temporary: try again)"
+        return "api", failure.message
     if isinstance(error, WalletError | LeaseInputError):
         return "input", str(error)
     return "bug", "".join(traceback.format_exception(error))

@@ -2,9 +2,12 @@
 
 Incremental (``since`` = the newest ``received_at`` seen; the server's ``since`` is inclusive,
 so results are de-duplicated by ``message_id``), adaptive (fast while a fresh lease waits for
-its first mail or right after the user acted, slower when idle), with exponential backoff and
-jitter on network errors and 5xx, honouring 429 ``Retry-After``; one request in flight per
-mailbox at most, and a clean stop.
+its first mail or right after the user acted, slower when idle). Failures go through the one
+table, :func:`tui.api.errors.classify`: a transient one (network, 5xx, 429 with
+``Retry-After``, a truncated or non-JSON answer...) backs off with jitter and keeps polling; a
+permanent one (mailbox gone, 403, a sign-in that did not help) stops the poller in a lasting
+``stopped`` state that names the reason, until :meth:`MailboxPoller.run` is called again.
+One request in flight per mailbox at most, and a clean stop.
 """
 
 from __future__ import annotations
@@ -17,13 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui.api.errors import (
-    MailagentsError,
-    NetworkError,
-    PaymentRequiredError,
-    RateLimitError,
-    ServerError,
-)
+from tui.api.errors import Failure, MailagentsError, classify
 from tui.api.models import Message, iso_z
 from tui.core.settings import PollSettings  # lives with the settings (light to import)
 
@@ -37,6 +34,8 @@ class PollStatus:
 
     state: str = "starting"
     """``starting``, ``ok``, ``backing_off``, ``payment``, ``limited`` or ``stopped``."""
+    reason: str | None = None
+    """A few words on the last failure (``offline``, ``mailbox not found``...)."""
     last_checked: float | None = None
     """Wall-clock time of the last successful poll."""
     next_check: float | None = None
@@ -47,6 +46,8 @@ class PollStatus:
     """Requests made."""
     failures: int = 0
     """Consecutive failures."""
+    permanent: bool = False
+    """Stopped by a failure that retrying does not cure (until the user asks again)."""
     truncated: bool = False
     """A poll returned a full page: older new mail may be missing (the API cannot page)."""
 
@@ -93,6 +94,7 @@ class MailboxPoller:
         self._wake = asyncio.Event()
         self._resched = asyncio.Event()
         self._retry_after: float | None = None
+        self._slow = False
 
     # -- state ------------------------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class MailboxPoller:
         if self.status.failures:
             if self._retry_after is not None:
                 return max(self._retry_after, s.fast)
-            if self.status.state == "payment":
+            if self._slow:
                 return s.backoff_max
             raw = min(s.backoff_max, s.backoff_base * 2 ** (self.status.failures - 1))
             return raw * (0.5 + 0.5 * self.rng())  # jitter: spread retries of many clients
@@ -172,34 +174,78 @@ class MailboxPoller:
             )
             return PollUpdate(self.messages, sorted_newest(new), self.status)
 
-    def _failed(self, exc: MailagentsError) -> None:
+    @property
+    def stopped(self) -> bool:
+        """Not polling (a permanent failure, or the loop ended): :meth:`run` resumes."""
+        return self.status.state == "stopped"
+
+    async def attempt(self) -> PollUpdate:
+        """One poll that survives transient failures: they are recorded (the next delay backs
+        off) and the update carries what was seen before. A permanent failure stops the
+        poller (state ``stopped``, with the reason) and is raised."""
+        try:
+            return await self.poll_once()
+        except MailagentsError as exc:
+            failure = classify(exc)
+            if not failure.transient:
+                self._stop(failure)
+                raise
+            self._failed(failure)
+            return PollUpdate(self.messages, [], self.status)
+
+    def _failed(self, failure: Failure | MailagentsError) -> None:
+        if not isinstance(failure, Failure):
+            failure = classify(failure)
         state = "backing_off"
-        self._retry_after = None
-        if isinstance(exc, PaymentRequiredError):
+        if failure.slow:
             state = "payment"
-        elif isinstance(exc, RateLimitError):
+        elif failure.label == "rate limited":
             state = "limited"
-            self._retry_after = exc.retry_after
+        self._retry_after = failure.retry_after
+        self._slow = failure.slow
         self.status = replace(
             self.status,
             state=state,
-            error=exc.user_message(),
+            reason=failure.label,
+            error=failure.message,
             failures=self.status.failures + 1,
         )
 
-    async def run(self, on_update: Callable[[PollUpdate], None]) -> None:
-        """Poll until cancelled, calling ``on_update`` after every attempt.
+    def _stop(self, failure: Failure) -> None:
+        self.status = replace(
+            self.status,
+            state="stopped",
+            reason=failure.label,
+            error=failure.message,
+            permanent=True,
+            next_check=None,
+        )
 
-        Network errors, 5xx, 402 (payment disabled) and 429 back off and retry; other errors
-        (an expired session that could not be renewed, a mailbox that is gone) propagate.
+    async def run(self, on_update: Callable[[PollUpdate], None]) -> None:
+        """Poll until cancelled or stopped, calling ``on_update`` after every attempt.
+
+        Transient failures back off and retry (see :func:`tui.api.errors.classify`). A
+        permanent failure ends the loop normally after one last update whose status is
+        ``stopped`` with the reason; calling ``run`` again resumes from where it stopped.
+        Anything else (a bug) also leaves the state ``stopped`` and propagates.
         """
+        self._retry_after = None
+        self._slow = False
+        self.status = replace(
+            self.status,
+            state="starting",
+            reason=None,
+            error=None,
+            failures=0,
+            permanent=False,
+        )
         try:
             while True:
                 try:
-                    update = await self.poll_once()
-                except (NetworkError, ServerError, PaymentRequiredError, RateLimitError) as exc:
-                    self._failed(exc)
-                    update = PollUpdate(self.messages, [], self.status)
+                    update = await self.attempt()
+                except MailagentsError:
+                    on_update(PollUpdate(self.messages, [], self.status))
+                    return
                 polled_at = self.clock()
                 first = True
                 while True:  # wait; a change of settings only moves the next poll
@@ -226,6 +272,9 @@ class MailboxPoller:
                             task.cancel()
                     if not self._resched.is_set() or self._wake.is_set():
                         break
+        except Exception as exc:
+            self._stop(Failure(False, "internal error", f"{type(exc).__name__}: {exc}"))
+            raise
         finally:
             self.status = replace(self.status, state="stopped", next_check=None)
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from tui.api.errors import MailagentsError, classify
 from tui.api.models import Lease, iso_z
 from tui.core.files import locked, read_json, write_json
 from tui.core.inbox import InboxItem, build_item, doubtful_start
 from tui.core.poller import MailboxPoller, PollSettings
 from tui.core.services import Services
+
+T = TypeVar("T")
 
 
 class WaitTimeout(Exception):
@@ -53,10 +57,37 @@ def usable(item: InboxItem, want_link: bool) -> str | None:
     return item.link if want_link else item.code
 
 
+WAIT_BACKOFF_MAX = 10.0
+"""Longest pause between retries while someone waits (``[poll] backoff_max`` if smaller)."""
+
+
 async def lease_items(lease: Lease, poller: MailboxPoller) -> list[InboxItem]:
-    """Poll once and build the items of the lease."""
-    update = await poller.poll_once()
+    """Poll once and build the items of the lease (after a transient failure, the items seen
+    before: the poller backs off; a permanent one raises)."""
+    update = await poller.attempt()
     return [build_item(m, lease.started_at, lease.released_at) for m in update.messages]
+
+
+async def _within(call: Callable[[], Awaitable[T]], deadline: float, what: str) -> T:
+    """``call()`` retried through transient failures (backing off with jitter) until the
+    deadline; a permanent failure is raised at once."""
+    failures = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return await asyncio.wait_for(call(), max(remaining, 0.1))
+        except TimeoutError:
+            raise WaitTimeout(f"{what}: no answer within the timeout") from None
+        except MailagentsError as exc:
+            failure = classify(exc)
+            remaining = deadline - time.monotonic()
+            if not failure.transient or remaining <= 0:
+                raise
+            failures += 1
+            delay = min(WAIT_BACKOFF_MAX, 2.0 ** (failures - 1)) * (0.5 + 0.5 * random.random())
+            if failure.retry_after is not None:
+                delay = max(failure.retry_after, 0.1)  # the server's word, not a guess
+            await asyncio.sleep(min(delay, remaining))
 
 
 class LeaseNotActive(Exception):
@@ -79,7 +110,10 @@ async def wait_for_code(
     with ``fresh``, only mail first seen after this call started; with ``accept``, only mail
     it accepts. Raises :class:`WaitTimeout`.
     """
-    lease = await services.client.get_lease(lease_id)
+    deadline = time.monotonic() + timeout
+    lease = await _within(
+        lambda: services.client.get_lease(lease_id), deadline, f"lease {lease_id}"
+    )
     if not lease.is_active:
         raise LeaseNotActive(
             f"lease {lease_id} is {lease.lease_status}: new mail to its address is not yours"
@@ -87,14 +121,14 @@ async def wait_for_code(
     returned = ReturnedCodes(services.settings.state_dir / "returned.json")
     kind = "link" if want_link else "otp"
     done = returned.get(lease_id, kind)
+    settings = settings or services.settings.poll
     poller = MailboxPoller(
         services.client,
         lease.mailbox_id,
         since=iso_z(lease.started_at),
         lease_started=lease.started_at,
-        settings=settings or services.settings.poll,
+        settings=replace(settings, backoff_max=min(settings.backoff_max, WAIT_BACKOFF_MAX)),
     )
-    deadline = time.monotonic() + timeout
     reader = await _imap_reader(services, lease)
     asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
     old: set[str] | None = None
@@ -107,7 +141,12 @@ async def wait_for_code(
                     reader = None
             if items is None:
                 poller.touch()  # someone is waiting: poll fast
-                items = await lease_items(lease, poller)
+                try:  # transient failures back off inside; a request never outlives the wait
+                    items = await asyncio.wait_for(
+                        lease_items(lease, poller), max(deadline - time.monotonic(), 0.1)
+                    )
+                except TimeoutError:
+                    items = []
             if fresh and old is None:
                 old = {fingerprint(item) for item in items}
             for item in items:  # newest first

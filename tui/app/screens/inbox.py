@@ -95,7 +95,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
             tooltip="Open the verification link (shows its host first)",
         ),
         Binding("m", "compose", "Compose", id="inbox.compose", tooltip="Write from this mailbox"),
-        Binding("r", "reply", "Reply", id="inbox.reply", tooltip="Reply to the message"),
+        Binding(
+            "r",
+            "reply",
+            "Reply",
+            id="inbox.reply",
+            tooltip="Reply to the message (retry checking when it stopped)",
+        ),
         Binding("u", "poll_now", "Check", id="inbox.poll", tooltip="Check for mail now"),
         Binding(
             "p",
@@ -268,6 +274,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
         else:
             self._seen_codes |= set(self.order)
         self._first_update = False
+        if update.status.state == "stopped" and update.status.permanent:
+            self.notify(
+                f"Stopped checking mail: {clean(update.status.error or '', 120)}. "
+                "Press r to retry.",
+                severity="error",
+                markup=False,
+            )
         self.render_status()
 
     def rebuild(self, *, imap_changed: bool) -> None:
@@ -410,17 +423,17 @@ class InboxScreen(WorkerErrors, Screen[None]):
             return
         status = poller.status
         now = time.time()
-        if status.state == "starting":
+        if status.state == "stopped":
+            reason = clean(status.reason or "not checking", 60)
+            text.append(f"stopped: {reason}", style="bold red")
+            text.append(" · r to retry", style="bold")
+            if status.error:
+                text.append(f" · {clean(status.error, 100)}", style="dim")
+        elif status.state == "starting":
             text.append("checking…")
         elif status.state in ("backing_off", "payment", "limited"):
-            label = {
-                "backing_off": "offline",
-                "payment": "payment needed",
-                "limited": "rate limited",
-            }
-            text.append(
-                f"{label[status.state]}: {clean(status.error or '', 120)}", style="bold red"
-            )
+            reason = clean(status.reason or "offline", 60)
+            text.append(f"{reason}: {clean(status.error or '', 120)} · retrying", style="bold red")
         else:
             checked = datetime.fromtimestamp(status.last_checked or now).strftime("%H:%M:%S")
             text.append(f"checked {checked}")
@@ -701,9 +714,20 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.app.pop_screen()
 
     def action_poll_now(self) -> None:
-        """Check now."""
-        if self.poller is not None:
+        """Check now (and start checking again when it had stopped)."""
+        if self.poller is None:
+            return
+        if self.poller.stopped:
+            self.resume_poller()
+        else:
             self.poller.wake()
+
+    def resume_poller(self) -> None:
+        """Start the stopped poller again, where it stopped (what it saw is kept)."""
+        if self.poller is not None:
+            self.poller.touch()
+            self.run_poller(self.poller)
+            self.render_status()
 
     def action_toggle_older(self) -> None:
         """Show or hide mail from before the lease."""
@@ -915,7 +939,11 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.app.push_screen(ComposeScreen(self.lease))
 
     def action_reply(self) -> None:
-        """Reply to the selected message (To and Re: subject filled)."""
+        """Reply to the selected message (To and Re: subject filled); while checking has
+        stopped (the status bar says so), retry instead."""
+        if self.poller is not None and self.poller.stopped:
+            self.resume_poller()
+            return
         item = self._target()
         if item is None:
             return
