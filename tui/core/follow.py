@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tui.api.errors import MailagentsError
 from tui.api.models import iso_z
 from tui.core.imapsource import ImapUnavailable, merge, open_reader
 from tui.core.inbox import InboxItem, imap_message_id
@@ -40,8 +39,8 @@ async def follow_mail(
     oldest first; then wait for more, forever (cancel or break out to stop).
 
     Without ``show_all``, another lessee's mail (before the lease, after its release) is
-    left out. ``use_imap=False`` only polls the API. An API failure while waiting is retried
-    at the poller's back-off pace.
+    left out. ``use_imap=False`` only polls the API. A transient API failure is retried at
+    the poller's back-off pace; a permanent one (see :func:`tui.api.errors.classify`) ends it.
     """
     lease = await services.client.get_lease(lease_id)
     poller = MailboxPoller(
@@ -56,7 +55,6 @@ async def follow_mail(
         with contextlib.suppress(ImapUnavailable):
             reader = await open_reader(services, lease, cached=True)
     seen: set[str] = set()
-    first = True
     try:
         while True:
             imap_messages: list[Any] = []
@@ -70,13 +68,7 @@ async def follow_mail(
                     with contextlib.suppress(Exception):
                         await reader.close()
                     reader = None  # the API takes over
-            try:
-                await poller.poll_once()
-            except MailagentsError as exc:
-                if first:
-                    raise
-                poller._failed(exc)
-            first = False
+            await poller.attempt()  # transient failures back off; a permanent one ends it
             rows = merge(poller.messages, imap_messages, lease)
             for item, source in reversed(rows):  # oldest first
                 keys = row_keys(item)
