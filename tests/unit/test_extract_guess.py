@@ -79,3 +79,8 @@ def test_sandbox_reference_parser_guesses_the_footer_year():
         html="<p>Use this code to sign in: <b>7Q4K9Z</b></p><p>© 2026 Shopify Inc.</p>",
     )
     assert analyze_like_reference(raw).otp == "2026"
+
+
+def test_a_guess_in_a_meeting_invitation_is_doubtful():
+    verdict = judge_server_guess("551902", subject="Invitation: Weekly sync @ Tue May 21, 2024")
+    assert verdict.doubtful and "meeting" in verdict.reason

@@ -90,3 +90,60 @@ def test_homograph_and_punycode_hosts_are_flagged_alike() -> None:
     assert any("punycode" in w and "looks like 'paypal.com'" in w for w in puny)
     assert host_warning("drοpbox.com") is not None  # Greek ο
     assert host_warning("example.com") is None
+
+
+# -- the HTML tokenizer ----------------------------------------------------------------------
+
+
+def test_a_quoted_gt_in_an_attribute_keeps_the_link_and_leaks_nothing() -> None:
+    from tui.extract.htmltext import html_to_text
+
+    doc = html_to_text(
+        '<p>Hi</p><a title="1 > 0" href="https://acme.example/verify?t=1">Verify</a>'
+    )
+    assert [(a.href, a.text, a.title) for a in doc.anchors] == [
+        ("https://acme.example/verify?t=1", "Verify", "1 > 0")
+    ]
+    assert doc.text == "Hi\n\nVerify"
+
+
+def test_unquoted_attributes_comments_script_and_style() -> None:
+    from tui.extract.htmltext import html_to_text
+
+    doc = html_to_text(
+        "<!-- code 111111 --><style>p{width:600px}</style>"
+        "<script>var s = '</scr' + 'ipt>'; if (a > 0 && b < 1) {}</script>"
+        "<p>Confirm: <a href=https://acme.example/confirm?k=7&amp;x=1 target=_blank>Confirm</a></p>"
+        "<!-- unterminated <b>222222</b>"
+    )
+    assert [a.href for a in doc.anchors] == ["https://acme.example/confirm?k=7&x=1"]
+    assert doc.text == "Confirm: Confirm"
+
+
+def test_broken_markup_and_entities() -> None:
+    from tui.extract.htmltext import html_to_text
+
+    doc = html_to_text(
+        "<p>1 < 2 &copy 2024 &amp; co<div class=note>Your code is <b>&#x34;&#56;2913</b>"
+        "<p>unclosed <span style='font-size:30px'>big</div><td>cell</p>"
+    )
+    assert "1 < 2 © 2024 & co" in doc.text
+    assert "Your code is 482913" in doc.text
+    emphasised = {doc.text[s:e] for s, e in doc.emphasis}
+    assert "482913" in emphasised and "big" in emphasised
+
+
+def test_attribute_text_never_becomes_body_text() -> None:
+    ex = analyze_parts(
+        subject="Your code",
+        html='<div data-x="a > b, code: 999999"><p>Your verification code is <b>482913</b></p></div>',
+    )
+    assert ex.otp == "482913"
+    assert "999999" not in ex.text
+
+
+def test_very_deep_nesting_does_not_recurse() -> None:
+    from tui.extract.htmltext import html_to_text
+
+    doc = html_to_text("<div>" * 20000 + "Your code is 482913" + "</div>" * 20000)
+    assert "482913" in doc.text

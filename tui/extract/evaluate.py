@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.extract.baseline import server_style_extract
-from tui.extract.core import analyze_message
+from tui.extract.core import analyze_message, analyze_parts
 from tui.extract.decode import decode_message
+from tui.extract.guess import judge_server_guess
 
 Predictor = Callable[[bytes], tuple[str | None, str | None]]
 
@@ -84,10 +85,27 @@ def server_production(raw: bytes) -> tuple[str | None, str | None]:
     return server_style_extract(dec.subject, _raw_body(raw) or None, None)
 
 
+def api_only(raw: bytes) -> tuple[str | None, str | None]:
+    """The client without a body (no IMAP): what the API gives, read as the inbox reads it.
+
+    The code is our extractor's on the subject, else the server's guess (production input)
+    unless :func:`judge_server_guess` finds it doubtful; the link is the server's.
+    """
+    dec = decode_message(raw)
+    guess, link = server_production(raw)
+    subject_code = analyze_parts(subject=dec.subject).otp if dec.subject else None
+    if subject_code:
+        return subject_code, link
+    if guess and not judge_server_guess(guess, subject=dec.subject, sender=dec.sender).doubtful:
+        return guess, link
+    return None, link
+
+
 PREDICTORS: dict[str, Predictor] = {
-    "mailagents-tui extractor": ours,
+    "mailagents-tui extractor (with the body, IMAP)": ours,
+    "mailagents-tui without a body (API only: subject + judged server guess)": api_only,
     "service rules, decoded input": server_decoded,
-    "service rules, production input": server_production,
+    "service rules, production input (what the API returns)": server_production,
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.extract.otp import _labels, _mask, find_otp
+from tui.extract.otp import _MEETING, _labels, _mask, find_otp
 
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -36,6 +36,13 @@ _ORDERISH = re.compile(
     r"^(?:orders?|order-?update|billing|invoices?|receipts?|shipping|shipment|delivery|"
     r"tracking|sales|store|shop|support|help|helpdesk|tickets?|service|care|bookings?|"
     r"reservations?|newsletter|news|digest|marketing|promo|offers|deals)(?:[._+-]|$)",
+    re.I,
+)
+
+
+_INVITATION = re.compile(
+    r"(?:updated\s+|new\s+event\s*:\s*|accepted\s*:\s*)?invitation\s*:|einladung\s*:|"
+    r"invitation\s+mise\s+à\s+jour|invitación\s*:",
     re.I,
 )
 
@@ -133,7 +140,8 @@ def judge_server_guess(guess: str, *, subject: str = "", sender: str = "") -> Gu
     Doubtful (with a reason): a word (``WITHIN``, ``NULL``), a word plus a number (a promo
     code), fewer than 4 characters, a year, a date, a number the subject shows as a price,
     date, time, phone number or after an order/ticket label, a number in a subject whose code
-    is another one, and a number in a mail whose subject (or sender) is about an order,
+    is another one, any guess in a meeting invitation (a meeting ID or passcode), and a
+    number in a mail whose subject (or sender) is about an order,
     invoice, ticket or newsletter and names no code. Anything else is not doubtful: the server
     read it in a body the client cannot see.
 
@@ -168,6 +176,8 @@ def _judge(value: str, kind: str, subject: str, sender: str) -> str | None:
     in_subject = _in_subject(value, subject) if subject else None
     if in_subject:
         return in_subject
+    if subject and (_INVITATION.match(subject) or _MEETING.search(subject)):
+        return "looks like a meeting ID or passcode (the subject is a meeting invitation)"
     if kind == "digits":
         decoy = _decoy_subject(subject) if subject else None
         if decoy:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from html import unescape
+from typing import Any
 
 _SKIP = frozenset({"style", "script", "title", "noscript", "template", "xml", "head_style"})
 _VOID = frozenset(
@@ -271,61 +272,52 @@ class _Converter:
         return HtmlDoc("".join(self.chunks).strip("\n"), self.anchors, self.emphasis)
 
 
-_TOKEN = re.compile(
-    r"<(?:(/?)([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>|!--.*?(?:-->|\Z)|![^>]*>|\?[^>]*>)", re.S
-)
-_ATTR = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
-_RAW_END = {
-    "style": re.compile(r"</style\s*>", re.I),
-    "script": re.compile(r"</script\s*>", re.I),
-}
-_WANT_ATTRS = frozenset({"a", "img", "font"})
 MAX_HTML = 2_000_000
-
-
-def _attrs(raw: str) -> list[tuple[str, str | None]]:
-    out: list[tuple[str, str | None]] = []
-    for m in _ATTR.finditer(raw):
-        value = m.group(2) if m.group(2) is not None else m.group(3)
-        if value is None:
-            value = m.group(4)
-        if value is not None and "&" in value:
-            value = unescape(value)
-        out.append((m.group(1).lower(), value))
-    return out
+_STRUCTURAL = frozenset({"html", "head", "body"})
 
 
 def _feed(conv: _Converter, html: str) -> None:
-    pos = 0
-    n = len(html)
-    text, start_tag, end_tag = conv._text, conv.handle_starttag, conv.handle_endtag
-    while pos < n:
-        # one finditer pass, restarted only after a <style> or <script> body is skipped
-        for m in _TOKEN.finditer(html, pos):
-            mstart, mend = m.span()
-            if mstart > pos and not conv.skip:
-                data = html[pos:mstart]
-                text(clean_text(unescape(data)) if "&" in data else data)
-            pos = mend
-            slash, name, raw = m.groups()
-            if name is None:
-                continue  # comment, doctype, processing instruction, conditional comment
-            tag = name.lower()
-            if slash:
-                end_tag(tag)
+    """Parse ``html`` with lexbor (selectolax), an HTML5 parser, and replay its tree as the
+    start tag / text / end tag events the converter expects.
+
+    The parser does what browsers do: quoted ``>`` in attribute values, unquoted attributes,
+    comments, raw text of ``<script>`` and ``<style>``, entities (also in attributes),
+    misnested and unclosed tags. The walk is iterative (no recursion limit on deep nesting).
+    """
+    from selectolax.lexbor import LexborHTMLParser  # lazy: only when a mail has HTML
+
+    root = LexborHTMLParser(html).root
+    if root is None:
+        return
+    start_tag, end_tag, text = conv.handle_starttag, conv.handle_endtag, conv._text
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):  # the end of an element
+            end_tag(node)
+            continue
+        tag = node.tag
+        if tag == "-text":
+            if not conv.skip:
+                data = node.text_content or ""
+                text(data if data.isascii() else clean_text(data))
+            continue
+        if tag is None or tag[0] == "-" or tag == "!doctype":
+            if tag != "-document":
+                continue  # comment, doctype, processing instruction
+        elif tag not in _STRUCTURAL:
+            attrs = node.attributes
+            start_tag(tag, list(attrs.items()) if attrs else [])
+            if tag in _VOID:
                 continue
-            if tag in _RAW_END:
-                end = _RAW_END[tag].search(html, pos)
-                pos = n if end is None else end.end()
-                break
-            attrs = _attrs(raw) if tag in _WANT_ATTRS or "style" in raw or "STYLE" in raw else []
-            start_tag(tag, attrs)
-            if raw.endswith("/") and tag not in _VOID:
-                end_tag(tag)
-        else:
-            if pos < n:
-                conv.handle_data(clean_text(unescape(html[pos:])))
-            return
+            stack.append(tag)
+        children = []
+        child = node.child
+        while child is not None:
+            children.append(child)
+            child = child.next
+        children.reverse()
+        stack.extend(children)
 
 
 def html_to_text(html: str) -> HtmlDoc:
