@@ -505,7 +505,15 @@ def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json:
     from tui.core.imapsource import find_raw
 
     async def body(services: Any) -> Any:
-        return await lease_mail(services, lease_id, show_all=True, limit=100, use_imap=True)
+        from tui.core.imapsource import fetch_message
+
+        found = await lease_mail(services, lease_id, show_all=True, limit=100, use_imap=True)
+        lease_obj, rows, imap_messages, reason = found
+        if not any(item.message_id == message_id for item, _src in rows):
+            older = await fetch_message(services, lease_obj, message_id)  # not among the 100
+            if older is not None:
+                rows = [*rows, (older, "api")]
+        return lease_obj, rows, imap_messages, reason
 
     _lease, rows, imap_messages, reason = run_with_services(ctx, body)
     match = next(((i, src) for i, src in rows if i.message_id == message_id), None)

@@ -609,19 +609,11 @@ class Mailagents:
 
     async def _read_older(self, lease_id: str, message_id: str) -> MessageDetail:
         """A message not among the newest 100: the API's detail, if it is this lease's."""
-        from tui.core.inbox import build_item
+        from tui.core.imapsource import fetch_message
 
         lease = await self.services.client.get_lease(lease_id)
-        try:
-            if message_id.startswith("imap:"):
-                raise NotFoundError(404, "not_found", "no such message")
-            message = await self.services.client.get_message(message_id)
-        except NotFoundError:
-            raise NotFoundError(
-                404, "not_found", f"no message {message_id} in lease {lease_id}"
-            ) from None
-        item = build_item(message, lease.started_at, lease.released_at)
-        if (message.mailbox_id and message.mailbox_id != lease.mailbox_id) or item.foreign:
+        item = await fetch_message(self.services, lease, message_id)
+        if item is None or item.foreign:
             raise NotFoundError(404, "not_found", f"no message {message_id} in lease {lease_id}")
         return detail(item, "api", "no body: an older message, only the API's parse")
 

@@ -307,3 +307,21 @@ def test_paid_calls_are_reported_on_stderr(sandbox_factory, wallet, tmp_path):
     assert second.exit_code == 0
     assert "paid 1 call(s) past the free limits (0.001 USDC)" in second.stderr
     assert json.loads(second.stdout)["lease_status"] == "active"
+
+
+def test_show_fetches_a_message_older_than_the_newest_100(env, sandbox):
+    lease = json.loads(run(env, "lease", "new", "--json").stdout)
+    raw = b"From: a@shop.test\r\nSubject: Code %d\r\n\r\nYour code is %d\r\n"
+    sandbox.deliver(lease["address"], raw % (0, 700000))
+    oldest = json.loads(run(env, "messages", "--lease", lease["lease_id"], "--json").stdout)[0]
+    for n in range(1, 101):
+        sandbox.deliver(lease["address"], raw % (n, 700000 + n))
+    listed = json.loads(run(env, "messages", "--lease", lease["lease_id"], "--json").stdout)
+    assert len(listed) == 100 and oldest["message_id"] not in {m["message_id"] for m in listed}
+    shown = run(env, "show", "--lease", lease["lease_id"], oldest["message_id"], "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["subject"] == "Code 0"
+    # Another mailbox's message is not this lease's, even by id.
+    other = json.loads(run(env, "lease", "new", "--json").stdout)
+    result = run(env, "show", "--lease", other["lease_id"], oldest["message_id"])
+    assert result.exit_code != 0 and "no message" in result.stderr

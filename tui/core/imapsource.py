@@ -151,6 +151,22 @@ async def read_lease_mail(
     return lease, rows, imap_messages, reason
 
 
+async def fetch_message(services: Services, lease: Lease, message_id: str) -> InboxItem | None:
+    """A message by its API id (``GET /v2/messages/{id}``: one older than the newest 100 the
+    list returns), or None when the service does not know it or it is another mailbox's."""
+    from tui.api.errors import NotFoundError
+
+    if not message_id or message_id.startswith("imap:"):
+        return None
+    try:
+        message = await services.client.get_message(message_id)
+    except NotFoundError:
+        return None
+    if message.mailbox_id != lease.mailbox_id:
+        return None
+    return build_item(message, lease.started_at, lease.released_at)
+
+
 def find_raw(imap_messages: list[Any], items: list[tuple[InboxItem, str]], key: str) -> Any:
     """The IMAP message behind a row key (API id or ``imap:<uid>``), if IMAP has it."""
     for item, _source in items:
