@@ -33,9 +33,18 @@ def iso_z(moment: datetime | None) -> str | None:
 
 
 def run_with_services(
-    ctx: click.Context, body: Callable[[Any], Awaitable[T]], *, need_wallet: bool = True
+    ctx: click.Context,
+    body: Callable[[Any], Awaitable[T]],
+    *,
+    need_wallet: bool = True,
+    leftovers: str = "hint",
 ) -> T:
-    """Build the services, make sure the wallet is usable, run ``body(services)``."""
+    """Build the services, make sure the wallet is usable, run ``body(services)``.
+
+    Then a note on stderr about leases left behind (see :func:`note_leftovers`):
+    ``leftovers="hint"`` asks the server only when the ledger hints at some, ``"full"``
+    always, ``"off"`` never (a damaged ledger is reported whatever happens).
+    """
     from tui.core.services import Services
 
     settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
@@ -45,8 +54,13 @@ def run_with_services(
 
     async def main() -> T:
         try:
-            return await body(services)
+            result = await body(services)
+            if leftovers != "off":
+                await note_leftovers(services, full=leftovers == "full")
+            return result
         finally:
+            for damage in services.ledger.take_damage():
+                click.echo(f"mailagents-tui: {damage.message()}", err=True)
             await services.aclose()
             client = services.client
             if client.paid_calls:
@@ -57,6 +71,34 @@ def run_with_services(
                 )
 
     return asyncio.run(main())
+
+
+async def note_leftovers(services: Any, *, full: bool = False) -> None:
+    """One line on stderr when active leases no live run owns are found (never fails).
+
+    Leases an earlier run could not release, allocations whose answer a killed run never
+    received, and (with ``full``) leases no run of this client knows. Acting on them:
+    ``lease reconcile --release`` or ``--keep`` (or ``lease release ID`` one by one).
+    """
+    from tui.api.errors import MailagentsError
+
+    leases = services.leases
+    if not full and not await asyncio.to_thread(leases.needs_reconcile):
+        return
+    try:
+        found = await leases.reconcile()
+    except MailagentsError:
+        return
+    services.ledger.damage.extend(found.damage)  # reported with the others
+    if found.leftovers:
+        count = len(found.leftovers)
+        names = ", ".join(x.lease.address for x in found.leftovers[:3])
+        more = f" and {count - 3} more" if count > 3 else ""
+        click.echo(
+            f"mailagents-tui: {count} active lease(s) no running client owns ({names}{more}): "
+            "see `mailagents-tui lease reconcile`, then `--release` or `--keep` them",
+            err=True,
+        )
 
 
 def prepare_wallet(services: Any) -> None:
@@ -241,7 +283,7 @@ def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
                 )
         return rows
 
-    rows = run_with_services(ctx, body)
+    rows = run_with_services(ctx, body, leftovers="full")
     if as_json:
         emit(rows, True, "")
         return
@@ -316,6 +358,65 @@ def lease_release(ctx: click.Context, lease_id: str) -> None:
 
     result = run_with_services(ctx, body)
     click.echo(f"{lease_id}: {result.detail}")
+
+
+@lease.command("reconcile")
+@click.option("--release", "release_all", is_flag=True, help="Release every lease listed.")
+@click.option("--keep", "keep_all", is_flag=True, help="Keep them all (not offered again).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_json: bool) -> None:
+    """Leases left behind: active on the server, owned by no running client.
+
+    Those an earlier run could not release, those whose allocation answer never reached a
+    run that was killed, and those no run of this client knows. Without options they are
+    listed; --release releases them, --keep remembers them as yours (no password: reset it
+    with `lease credentials ID --reset`). Release some first with `lease release ID`.
+    """
+    if release_all and keep_all:
+        fail("choose --release or --keep, not both", 2)
+
+    async def body(services: Any) -> tuple[Any, list[Any]]:
+        found = await services.leases.reconcile()
+        results: list[Any] = []
+        if release_all:
+            results = await services.leases.release_leftovers(
+                found.leftovers, timeout=services.settings.release_timeout
+            )
+        elif keep_all:
+            await services.leases.keep_leftovers(found.leftovers)
+        services.ledger.damage.extend(found.damage)
+        return found, results
+
+    found, results = run_with_services(ctx, body, leftovers="off")
+    done = {r.lease_id: r for r in results}
+    rows = []
+    for x in found.leftovers:
+        result = done.get(x.lease.lease_id)
+        action = "kept" if keep_all else "listed"
+        if result is not None:
+            action = "released" if result.released else f"not released: {result.detail}"
+        rows.append(
+            {
+                "lease_id": x.lease.lease_id,
+                "address": x.lease.address,
+                "purpose": x.lease.purpose,
+                "reason": x.reason,
+                "why": x.why(),
+                "credentials_stored": bool(x.entry and x.entry.has_password),
+                "action": action,
+            }
+        )
+    if as_json:
+        emit(rows, True, "")
+    elif not rows:
+        click.echo("No leases left behind.")
+    else:
+        for row in rows:
+            click.echo(f"{row['lease_id']}  {row['address']:<40}  {row['action']:<9}  {row['why']}")
+    if any(not r.released for r in results):
+        sys.exit(1)
 
 
 @lease.command("credentials")

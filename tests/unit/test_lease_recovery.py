@@ -8,61 +8,12 @@ import json
 import os
 import stat
 
-import httpx
 import pytest
-from support import make_services, make_settings, wallet_from
+from support import held_services, kill_during_allocate, make_services
 
-from tui.api.client import MailagentsClient
 from tui.api.errors import ConflictError
 from tui.core.leases import INTERRUPTED, UNKNOWN, UNRELEASED
 from tui.core.ledger import Ledger, LedgerEntry
-from tui.core.services import Services
-from tui.core.wallets import WalletSource
-
-ALLOCATE = "/v2/mailboxes/leases"
-
-
-class HoldAllocateAnswer(httpx.AsyncBaseTransport):
-    """Forwards every request; the allocation's answer reaches the server and stops there."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.held = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.method == "POST" and request.url.path == ALLOCATE:
-            await response.aread()
-            self.held.set()
-            await asyncio.Event().wait()  # the answer never arrives
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def held_services(base_url, home, account, run_id):
-    transport = HoldAllocateAnswer()
-    client = MailagentsClient(base_url, transport=transport)
-    services = Services.create(
-        make_settings(base_url, home), client, WalletSource.of(wallet_from(account)), run_id
-    )
-    return services, transport
-
-
-async def kill_during_allocate(base_url, home, account, purpose="signup at widgets"):
-    """Allocate, and "kill -9" the run while the answer is held: the ledger stays as it was
-    on disk at that moment (nothing the dying run would do afterwards is kept)."""
-    services, transport = held_services(base_url, home, account, "run-killed")
-    task = asyncio.ensure_future(services.leases.allocate(purpose, 2, release_on_exit=True))
-    await asyncio.wait_for(transport.held.wait(), 10)
-    on_disk = services.ledger.path.read_bytes()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await services.aclose()
-    services.ledger.path.write_bytes(on_disk)
-    return on_disk
 
 
 async def test_intent_is_on_disk_before_the_allocation_is_answered(sandbox, wallet, tmp_path):

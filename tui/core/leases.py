@@ -372,6 +372,21 @@ class LeaseManager:
             self.ledger.clear_intent(intent.intent_id or "")
         return leftovers
 
+    def needs_reconcile(self) -> bool:
+        """Cheap, no network: does the ledger hint at leftovers (a damaged file set aside, an
+        intent or a release-on-exit lease of a run that died)? Headless commands reconcile
+        only then."""
+        session = self.session.session
+        if session is None:
+            return False
+        tenant = session.tenant_id
+        self.ledger.intents()  # reading first sets a damaged file aside
+        if self.ledger.damage:
+            return True
+        if any(e.run_id != self.run_id and not e.run_alive() for e in self.ledger.intents(tenant)):
+            return True
+        return bool(self.ledger.unreleased(None, tenant, self.run_id))
+
     async def release_leftovers(
         self, leftovers: list[Leftover], *, timeout: float
     ) -> list[ReleaseResult]:
