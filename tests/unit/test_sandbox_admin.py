@@ -526,3 +526,42 @@ def test_audit_rows_carry_the_request_id_and_filter(server, admin, session_facto
     assert row["result"] == "success" and row["metadata"] == {"quotas": {"qps": 5}}
     by_actor = admin.get(f"{A}/audit/logs", params={"actor_did": "nobody"}).json()
     assert by_actor["total"] == 0
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+def test_demo_seed_fills_every_list_once(sandbox_factory):
+    from tui.sandbox.demo import seed_operator_demo
+
+    store = Store(":memory:")
+    assert seed_operator_demo(store, "sandbox.mailagents.test") is True
+    assert seed_operator_demo(store, "sandbox.mailagents.test") is False
+    server = sandbox_factory(store=store)
+    headers = {"x-admin-token": server.config.admin_token}
+    with httpx.Client(base_url=server.base_url, headers=headers) as admin:
+        for route in LIST_ROUTES:
+            assert admin.get(f"{A}/{route}").json()["total"] > 0, route
+        tenants = admin.get(f"{A}/tenants", params={"page_size": 50}).json()["items"]
+        assert {t["status"] for t in tenants} == {"active", "suspended", "archived"}
+        assert admin.get(f"{A}/tenants").json()["total"] == 8
+        frozen = admin.get(f"{A}/mailboxes/accounts", params={"status": "frozen"}).json()
+        assert frozen["total"] == 1
+        metrics = admin.get(f"{A}/overview/metrics").json()
+        assert metrics["inbound_messages_24h"] > 0 and metrics["active_mailbox_leases"] > 0
+        points = admin.get(f"{A}/overview/timeseries").json()["points"]
+        assert sum(1 for p in points if p["value"]) >= 6
+
+
+def test_sandbox_cli_demo_seeds_and_prints_the_token_path(tmp_path):
+    from tui.sandbox.cli import _seed_demo
+
+    config = SandboxConfig.for_data_dir(tmp_path)
+    _seed_demo(config)
+    store = Store(config.db_path)
+    try:
+        with store._lock:
+            row = store._one("SELECT COUNT(*) AS n FROM tenants")
+        assert row["n"] == 8
+    finally:
+        store.close()

@@ -43,7 +43,11 @@ if TYPE_CHECKING:  # the server stack is imported only when a command runs
     show_default=True,
     help="Free allocations per agent per hour (0 = unlimited).",
 )
-@click.option("--demo", is_flag=True, help="Each tenant's first lease receives sample mails.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed demo tenants, traffic and operator events; first leases receive sample mails.",
+)
 @click.option(
     "--parser",
     type=click.Choice(["ours", "reference"]),
@@ -110,6 +114,8 @@ def sandbox(
         **overrides,
     )
     token_path = admin_token_file or data_dir / ADMIN_TOKEN_FILE
+    if demo:
+        _seed_demo(config)
 
     def ready(server: SandboxServer) -> None:
         click.echo(f"mailagents sandbox: {server.base_url}")
@@ -142,7 +148,10 @@ def sandbox(
         if smtp_relay:
             click.echo(f"  sends to external recipients go to SMTP {smtp_relay}")
         if demo:
-            click.echo("  demo: each tenant's first lease receives a few sample verification mails")
+            click.echo(
+                "  demo: each tenant's first lease receives a few sample verification mails; "
+                "demo tenants, traffic and operator events are seeded"
+            )
         click.echo("Press Ctrl-C to stop.")
 
     try:
@@ -153,6 +162,18 @@ def sandbox(
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
     click.echo("mailagents sandbox: stopped")
+
+
+def _seed_demo(config: SandboxConfig) -> None:
+    """Seed the operator demo world into the database (once per data dir)."""
+    from tui.sandbox.demo import seed_operator_demo
+    from tui.sandbox.store import Store
+
+    store = Store(config.db_path)
+    try:
+        seed_operator_demo(store, config.mailbox_domain)
+    finally:
+        store.close()
 
 
 def _split_hostport(value: str, hint: str = "--smtp") -> tuple[str, int]:
