@@ -1,6 +1,9 @@
 """Regenerate the SVG screenshots in screenshots/ (every screen, against a local sandbox).
 
-Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR]
+Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR] [--admin]
+
+``--admin`` regenerates only the operator console's tabs (``admin-*.svg``, on a ``--demo``
+sandbox).
 """
 
 from __future__ import annotations
@@ -183,9 +186,57 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
     return saved
 
 
+ADMIN_SIZE = (100, 30)
+
+
+async def shoot_admin(out: Path, server: SandboxServer) -> list[Path]:
+    """One screenshot per console tab (and the Overview at 80x24) on seeded demo data."""
+    from tui.api.admin import AdminClient
+    from tui.app.admin.console import TAB_VIEWS, make_console
+    from tui.core.admin import VIEWS
+
+    saved: list[Path] = []
+    for size, suffix in ((ADMIN_SIZE, ""), ((80, 24), "-80x24")):
+        app = make_console(AdminClient(server.base_url, server.config.admin_token))
+        async with app.run_test(size=size) as pilot:
+            overview = app.query_one("Overview")
+            await until(pilot, lambda overview=overview: overview.refreshes >= 1)
+            await pilot.pause(0.3)
+            path = out / f"admin-overview{suffix}.svg"
+            app.save_screenshot(str(path))
+            saved.append(path)
+            if suffix:
+                continue
+            for view in TAB_VIEWS:
+                app.show(view)
+                table = app.table(view)
+                await until(pilot, lambda table=table: table.loaded and not table.workers)
+                await pilot.pause(0.2)
+                path = out / f"admin-{VIEWS[view].name}.svg"
+                app.save_screenshot(str(path))
+                saved.append(path)
+    return saved
+
+
+def main_admin(out: Path) -> None:
+    from tui.sandbox.demo import seed_operator_demo
+    from tui.sandbox.store import Store
+
+    store = Store(":memory:")
+    seed_operator_demo(store, "sandbox.mailagents.test")
+    with SandboxServer(SandboxConfig(port=0), store=store) as server:
+        for path in asyncio.run(shoot_admin(out, server)):
+            print(path)
+
+
 def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out = Path(args[0] if args else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
+    if "--admin" in sys.argv:
+        main_admin(out)
+        return
+    main_admin(out)
     with (
         tempfile.TemporaryDirectory() as tmp,
         SandboxServer(
