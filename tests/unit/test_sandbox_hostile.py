@@ -65,3 +65,106 @@ def test_lone_surrogate_is_a_400_on_every_route(server, session_factory):
     listed = session.get("/v2/mailboxes/leases").json()
     assert "mail \U0001f4e7" in json.dumps(listed, ensure_ascii=False)
     assert httpx.get(base + "/healthz").status_code == 200
+
+
+# -- SMTP: recipients and the event loop ---------------------------------------------------
+
+
+def lease_addresses(server, count: int) -> list[str]:
+    """``count`` leased addresses, made straight in the store (5 mailboxes per tenant)."""
+    from tui.sandbox.store import MAILBOXES_PER_TENANT
+
+    store, domain = server.store, server.config.mailbox_domain
+    addresses: list[str] = []
+    for t in range(-(-count // MAILBOXES_PER_TENANT)):
+        wallet = f"0x{t + 1:040x}"
+        tenant_id, agent_id, _ = store.tenant_for_wallet(
+            wallet, f"did:pkh:eip155:1:{wallet}", domain
+        )
+        for _ in range(MAILBOXES_PER_TENANT):
+            if len(addresses) < count:
+                row = store.allocate(tenant_id, agent_id, "smtp test", 3_600_000, "pw-" + wallet)
+                addresses.append(row["address"])
+    return addresses
+
+
+def stored_count(server, address: str) -> int:
+    mailbox = server.store.mailbox_by_address(address)
+    return len(server.store.list_messages(mailbox["tenant_id"], mailbox["mailbox_id"], None, 5000))
+
+
+def mime(to: str, subject: str = "hello") -> bytes:
+    from tui.sandbox.mail import build_mime
+
+    return build_mime(sender="a@example.com", to=to, subject=subject, text="code 482913")
+
+
+@pytest.fixture
+def smtp_server(sandbox_factory):
+    return sandbox_factory(smtp_port=0, allocate_hourly_limit=0)
+
+
+def test_smtp_collapses_duplicate_recipients(smtp_server):
+    import smtplib
+
+    (address,) = lease_addresses(smtp_server, 1)
+    with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail("a@example.com")
+        for i in range(1000):
+            code, _ = smtp.rcpt(address.upper() if i % 2 else address)
+            assert code == 250
+        code, _ = smtp.data(mime(address))
+        assert code == 250
+    assert stored_count(smtp_server, address) == 1
+
+
+def test_smtp_refuses_recipients_past_100_with_452(smtp_server):
+    import smtplib
+
+    addresses = lease_addresses(smtp_server, 101)
+    with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail("a@example.com")
+        codes = [smtp.rcpt(a)[0] for a in addresses]
+        assert codes[:100] == [250] * 100
+        assert codes[100] == 452
+        assert smtp.rcpt(addresses[0])[0] == 250  # naming an accepted one again is fine
+        code, _ = smtp.data(mime(", ".join(addresses[:3])))
+        assert code == 250
+    assert [stored_count(smtp_server, a) for a in addresses] == [1] * 100 + [0]
+
+
+def test_smtp_delivery_runs_off_the_event_loop(smtp_server):
+    """While a delivery is held inside the store (a listener that waits), HTTP still answers."""
+    import smtplib
+    import threading
+
+    (address,) = lease_addresses(smtp_server, 1)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_listener(row):
+        entered.set()
+        release.wait(30)
+
+    smtp_server.store.add_message_listener(slow_listener)
+    replies: list[int] = []
+
+    def send() -> None:
+        with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=60) as smtp:
+            replies.append(smtp.sendmail("a@example.com", [address], mime(address)) == {})
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        assert entered.wait(30), "the delivery never reached the store"
+        # the delivery is in progress right now; on the loop, this request could not be served
+        health = httpx.get(smtp_server.base_url + "/healthz", timeout=10)
+        assert health.status_code == 200
+        assert not release.is_set() and sender.is_alive()
+    finally:
+        release.set()
+        sender.join(60)
+        smtp_server.store.remove_message_listener(slow_listener)
+    assert replies == [True]
+    assert stored_count(smtp_server, address) == 1

@@ -664,8 +664,13 @@ class SandboxService:
             raise ApiError(409, "no_available_mailbox", "No available mailbox for current tenant")
         self.meter(auth, "POST /v2/mailboxes/leases", access)
         if self.config.demo_on_allocate and self.store.lease_count(auth.tenant_id) == 1:
-            asyncio.get_running_loop().call_later(
-                self.config.demo_delay_s, self.deliver_demo, row["address"]
+            loop = asyncio.get_running_loop()
+            loop.call_later(  # delivered in a worker thread: parsing and fsync stay off the loop
+                self.config.demo_delay_s,
+                loop.run_in_executor,
+                None,
+                self.deliver_demo,
+                row["address"],
             )
         return json_response(
             201,
@@ -985,7 +990,9 @@ class SandboxService:
             target = self.store.mailbox_by_address(rcpt)
             if target is not None and target["lease_id"] is not None:
                 try:
-                    mail.deliver(self.store, rcpt, raw, envelope_from=sender)
+                    await asyncio.to_thread(
+                        mail.deliver, self.store, rcpt, raw, envelope_from=sender
+                    )
                     accepted.append(rcpt)
                     continue
                 except mail.NoActiveLeaseError:
@@ -1272,7 +1279,8 @@ class SandboxService:
             text=text("text_excerpt") or None,
             html=html or None,
         )
-        result = mail.deliver(
+        result = await asyncio.to_thread(  # parsing and storing never block the loop
+            mail.deliver,
             self.store,
             address,
             raw,

@@ -139,6 +139,24 @@ def build_mime(
     return msg.as_bytes(policy=policy.SMTP)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """What one inbound message yields, computed once however many recipients it has."""
+
+    headers: ParsedHeaders
+    """Sender, subject, Message-ID."""
+    found: Extracted
+    """The extractor's OTP and link."""
+
+
+def parse(store: Store, raw: bytes, envelope_from: str | None = None) -> Parsed:
+    """Parse headers and run the extractor ``store.parser`` names (CPU-bound: call it off the
+    event loop). Never recurses without bound: the header parse stops at the header block,
+    and the extractor reads a message with too many nested MIME parts as plain text."""
+    found = analyze_like_reference(raw) if store.parser == "reference" else analyze(raw)
+    return Parsed(parse_headers(raw, envelope_from), found)
+
+
 def deliver(
     store: Store,
     address: str,
@@ -148,19 +166,21 @@ def deliver(
     require_active_lease: bool = True,
     received_ms: int | None = None,
     overrides: dict[str, Any] | None = None,
+    parsed: Parsed | None = None,
 ) -> dict[str, Any]:
     """Store one message for ``address``; return ``{message_id, mailbox_id, tenant_id, ...}``.
 
     With ``require_active_lease`` (SMTP) an address that is unknown or not under an active
-    lease raises :class:`NoActiveLeaseError`. The extractor (``store.parser``) runs once, here.
-    ``overrides`` replaces parsed fields (the internal inbound endpoint passes its own sender,
-    subject, raw_ref and provider_message_id).
+    lease raises :class:`NoActiveLeaseError`. The extractor (``store.parser``) runs once, here,
+    unless ``parsed`` (from :func:`parse`) is given. ``overrides`` replaces parsed fields (the
+    internal inbound endpoint passes its own sender, subject, raw_ref and
+    provider_message_id). Blocking (parsing, SQLite, Maildir): never call it on the loop.
     """
     mailbox = store.mailbox_by_address(address)
     if mailbox is None or (require_active_lease and mailbox["lease_id"] is None):
         raise NoActiveLeaseError(address)
-    headers = parse_headers(raw, envelope_from)
-    found = analyze_like_reference(raw) if store.parser == "reference" else analyze(raw)
+    parsed = parsed or parse(store, raw, envelope_from)
+    headers, found = parsed.headers, parsed.found
     fields: dict[str, Any] = {
         "tenant_id": mailbox["tenant_id"],
         "mailbox_id": mailbox["mailbox_id"],
@@ -186,6 +206,27 @@ def deliver(
         "otp_code": found.otp,
         "verification_link": found.link,
     }
+
+
+def deliver_all(
+    store: Store, addresses: list[str], raw: bytes, *, envelope_from: str | None = None
+) -> list[str]:
+    """Store ``raw`` once per distinct address (case-insensitive) under an active lease;
+    return the addresses stored. Parses the message once. Blocking: run it in a thread."""
+    parsed = parse(store, raw, envelope_from)
+    stored: list[str] = []
+    seen: set[str] = set()
+    for address in addresses:
+        key = address.strip().lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            deliver(store, address, raw, envelope_from=envelope_from, parsed=parsed)
+        except NoActiveLeaseError:
+            continue
+        stored.append(address)
+    return stored
 
 
 def demo_messages(address: str) -> list[bytes]:

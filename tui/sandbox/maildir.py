@@ -87,7 +87,7 @@ class Maildirs:
         box = self.ensure(address)
         now = time.time()
         name = (
-            f"{int(now)}.M{int((now % 1) * 1_000_000)}P{os.getpid()}"
+            f"{int(now)}.M{int((now % 1) * 1_000_000):06d}P{os.getpid()}"
             f"Q{next(_counter)}R{os.urandom(4).hex()}.{_hostname()}"
         )
         tmp = box / "tmp" / name

@@ -16,10 +16,19 @@ from tui.sandbox.store import Store
 log = logging.getLogger("tui.sandbox.smtp")
 
 MAX_MESSAGE = 10 * 1024 * 1024
+MAX_RECIPIENTS = 100
+"""Most distinct recipients one SMTP transaction may name (452 past that)."""
 
 
 class InboundHandler:
-    """aiosmtpd handler: RCPT only for addresses under an active lease; DATA stores the mail."""
+    """aiosmtpd handler: RCPT only for addresses under an active lease; DATA stores the mail.
+
+    Nothing blocking runs on the event loop: lease look-ups, parsing and storing (SQLite,
+    Maildir, webhooks queue) run in worker threads (the store is thread-safe: one connection
+    opened with ``check_same_thread=False`` behind one lock), so ``/healthz`` and the API stay
+    responsive while a 10 MB mail or a 100-recipient mail is processed. A transaction names
+    at most :data:`MAX_RECIPIENTS` distinct recipients; a repeated one is accepted once.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -34,31 +43,43 @@ class InboundHandler:
         rcpt_options: list[str],
     ) -> str:
         """Accept a recipient only when its mailbox has an active, unexpired lease."""
+        key = address.strip().lower()
+        if any(rcpt.strip().lower() == key for rcpt in envelope.rcpt_tos):
+            return "250 OK (duplicate recipient, one copy)"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return f"452 4.5.3 Too many recipients (at most {MAX_RECIPIENTS} per message)"
+        reply = await asyncio.to_thread(self._check_rcpt, envelope.mail_from or "", address)
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    def _check_rcpt(self, sender: str, address: str) -> str:
+        """The RCPT reply for ``address`` (blocking: runs in a worker thread)."""
         mailbox = self.store.mailbox_by_address(address)
         if mailbox is None or mailbox["lease_id"] is None:
             return "550 5.1.1 Mailbox unavailable: no active lease for this address"
-        sender = envelope.mail_from or ""
         if refusal := self._denied(sender.rpartition("@")[2], mailbox["tenant_id"], address):
             return refusal
-        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        """Store one message row per accepted recipient."""
+        """Store one message row per accepted recipient, off the event loop."""
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
-        sender = mail.parse_headers(raw, envelope.mail_from or None).sender_domain
-        first = self.store.mailbox_by_address(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
+        rcpts = list(envelope.rcpt_tos)
+        return await asyncio.to_thread(self._deliver, envelope.mail_from or None, rcpts, raw)
+
+    def _deliver(self, mail_from: str | None, rcpts: list[str], raw: bytes) -> str:
+        """Parse ``raw`` once and store it for each recipient (blocking: a worker thread)."""
+        sender = mail.parse_headers(raw, mail_from).sender_domain
+        first = self.store.mailbox_by_address(rcpts[0]) if rcpts else None
         tenant_id = first["tenant_id"] if first else None
-        if refusal := self._denied(sender, tenant_id, ", ".join(envelope.rcpt_tos)):
+        if refusal := self._denied(sender, tenant_id, ", ".join(rcpts)):
             return refusal
-        stored = 0
-        for rcpt in envelope.rcpt_tos:
-            try:
-                mail.deliver(self.store, rcpt, raw, envelope_from=envelope.mail_from or None)
-                stored += 1
-            except mail.NoActiveLeaseError:
+        stored = mail.deliver_all(self.store, rcpts, raw, envelope_from=mail_from)
+        for rcpt in rcpts:
+            if rcpt not in stored:
                 log.info("sandbox smtp: lease of %s ended before DATA", rcpt)
         if not stored:
             return "550 5.1.1 No recipient has an active lease any more"
