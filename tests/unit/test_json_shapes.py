@@ -207,6 +207,7 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
     assert [r["lease_id"] for r in rows] == [lease["lease_id"]]
     rows = check("leases", "leases", "--all", "--json")
     assert {r["lease_id"] for r in rows} == {lease["lease_id"], other["lease_id"]}
+    assert check("lease reconcile", "lease", "reconcile", "--json") == []
 
     check(
         "parse", "parse", str(ROOT / "tests" / "corpus" / "okta_magic_link_and_code.eml"), "--json"
