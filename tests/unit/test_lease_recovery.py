@@ -8,12 +8,16 @@ import json
 import os
 import stat
 
+import httpx
 import pytest
-from support import held_services, kill_during_allocate, make_services
+from support import held_services, kill_during_allocate, make_services, make_settings, wallet_from
 
-from tui.api.errors import ConflictError
+from tui.api.client import MailagentsClient
+from tui.api.errors import ConflictError, NetworkError
 from tui.core.leases import INTERRUPTED, UNKNOWN, UNRELEASED
 from tui.core.ledger import Ledger, LedgerEntry
+from tui.core.services import Services
+from tui.core.wallets import WalletSource
 
 
 async def test_intent_is_on_disk_before_the_allocation_is_answered(sandbox, wallet, tmp_path):
@@ -193,3 +197,53 @@ def test_symlinked_ledger_is_not_followed(tmp_path):
     assert report.reason == "a symbolic link"
     assert report.moved_to.is_symlink() and not ledger.path.is_symlink()
     assert target.read_text() == '{"version": 1, "leases": []}'
+
+
+class LoseAllocateAnswer(httpx.AsyncBaseTransport):
+    """Forwards every request; the allocation's answer is lost (a read timeout)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path == "/v2/mailboxes/leases":
+            await response.aread()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_lost_answer_in_a_live_run_is_found_and_released_on_quit(sandbox, wallet, tmp_path):
+    client = MailagentsClient(sandbox.base_url, transport=LoseAllocateAnswer())
+    services = Services.create(
+        make_settings(sandbox.base_url, tmp_path), client, WalletSource.of(wallet_from(wallet)), "r"
+    )
+    try:
+        with pytest.raises(NetworkError):
+            await services.leases.allocate("lost answer", 1, release_on_exit=True)
+        (view,) = await services.leases.list_active()
+        assert view.release_on_exit and view.entry.run_id == "r"  # this run's, ·quit
+        assert services.ledger.intents() == []
+        results = await services.leases.release_run_leases(10)
+        assert [(r.released, r.address) for r in results] == [(True, view.lease.address)]
+        assert await services.client.list_leases() == []
+    finally:
+        await services.aclose()
+
+
+async def test_lost_answer_is_released_on_quit_without_a_refresh(sandbox, wallet, tmp_path):
+    client = MailagentsClient(sandbox.base_url, transport=LoseAllocateAnswer())
+    services = Services.create(
+        make_settings(sandbox.base_url, tmp_path), client, WalletSource.of(wallet_from(wallet)), "r"
+    )
+    try:
+        with pytest.raises(NetworkError):
+            await services.leases.allocate("lost answer", 1, release_on_exit=True)
+        results = await services.leases.release_run_leases(10)
+        assert [r.released for r in results] == [True]
+        assert await services.client.list_leases() == []
+    finally:
+        await services.aclose()

@@ -166,6 +166,8 @@ class LeaseManager:
         self.run_id = run_id or uuid.uuid4().hex
         self.mail_cache = mail_cache
         """Where IMAP mail is kept per lease (dropped when the lease ends)."""
+        self._in_flight: set[str] = set()
+        """Intents of this run whose allocation is still waiting for its answer."""
 
     def _ended(self, lease_id: str, status: str = "released") -> None:
         """Record that a lease ended, and forget its mail (blocking: run it in a thread)."""
@@ -198,12 +200,15 @@ class LeaseManager:
             run_id=self.run_id,
         )
         intent_id = intent.intent_id or ""
+        self._in_flight.add(intent_id)
         try:
             allocated = await self.client.allocate_lease(session.agent_id, purpose, ttl_hours)
         except Exception as exc:
             if definite_failure(exc):
                 await asyncio.to_thread(self.ledger.clear_intent, intent_id)
             raise
+        finally:
+            self._in_flight.discard(intent_id)
         # The session may have been renewed during the call; tenant stays the same.
         tenant = (self.session.session or session).tenant_id
         await asyncio.to_thread(
@@ -221,6 +226,7 @@ class LeaseManager:
     async def list_active(self) -> list[LeaseView]:
         """Active leases from the server, joined with the ledger."""
         leases = await self.client.list_leases()
+        await asyncio.to_thread(self._settle_own_intents, leases)
         # Lease ids are UUIDs: join on them whatever API base the entry was recorded under.
         entries = {e.lease_id: e for e in self.ledger.entries()}
         active_ids = {lease.lease_id for lease in leases}
@@ -318,8 +324,52 @@ class LeaseManager:
         return results
 
     async def release_run_leases(self, timeout: float) -> list[ReleaseResult]:
-        """Release every lease this run allocated (on quit, SIGTERM, SIGHUP)."""
+        """Release every lease this run allocated (on quit, SIGTERM, SIGHUP), including those
+        whose allocation answer was lost (found on the server by their intent)."""
+        if self._own_intents():
+            try:
+                server = await asyncio.wait_for(self.client.list_leases(), timeout / 2)
+            except (MailagentsError, TimeoutError):
+                pass  # they stay in the ledger: the next start offers them
+            else:
+                await asyncio.to_thread(self._settle_own_intents, server)
         return await self.release_many([e.lease_id for e in self.run_leases()], timeout=timeout)
+
+    def _own_intents(self) -> list[LedgerEntry]:
+        """This run's intents whose answer is not awaited any more (it was lost)."""
+        return [
+            e
+            for e in self.ledger.intents()
+            if e.run_id == self.run_id and e.intent_id not in self._in_flight
+        ]
+
+    def _settle_own_intents(self, server: list[Lease]) -> list[LedgerEntry]:
+        """Match this run's lost answers with the server's leases and record those found (as
+        this run's, released on exit if it asked so; their passwords are not known)."""
+        own = self._own_intents()
+        session = self.session.session
+        if not own or session is None:
+            return []
+        known = {e.lease_id for e in self.ledger.entries()}
+        found = []
+        for lease in server:
+            if not lease.is_active or lease.lease_id in known:
+                continue
+            intent = match_intent(lease, own)
+            if intent is None:
+                continue
+            own.remove(intent)
+            found.append(
+                self.ledger.record_found(
+                    self.api_base,
+                    session.tenant_id,
+                    lease,
+                    intent=intent,
+                    release_on_exit=intent.release_on_exit,
+                    run_id=self.run_id,
+                )
+            )
+        return found
 
     # -- after a crash -----------------------------------------------------------------------
 
