@@ -184,6 +184,12 @@ class LazyGroup(click.Group):
     is_flag=True,
     help="Start the local sandbox service and use it (throwaway wallet and state).",
 )
+@click.option(
+    "--profile",
+    metavar="NAME",
+    help="Use the [profiles.NAME] settings of config.toml, with their own session and ledger "
+    "(default: MAILAGENTS_PROFILE).",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -191,12 +197,13 @@ def main(
     keystore: Path | None,
     payment: str | None,
     sandbox: bool,
+    profile: str | None,
 ) -> None:
     """A terminal client for mailagents agent mailboxes.
 
     Without a command, opens the TUI.
     """
-    ctx.obj = Context(api_base, keystore, payment)
+    ctx.obj = Context(api_base, keystore, payment, profile)
     if ctx.invoked_subcommand is None:
         launch_tui(ctx.obj, sandbox=sandbox)
     elif sandbox:
@@ -879,6 +886,7 @@ LAZY_COMMANDS = {
     "usage": ("tui.commands.billing:usage", "A month's usage and the price of a paid call."),
     "invoices": ("tui.commands.billing:invoices", "List invoices (`invoices show ID` for one)."),
     "mcp": ("tui.mcpserver:mcp_command", "Run an MCP server on stdio (for AI agents)."),
+    "profiles": ("tui.commands.profiles:profiles", "List the profiles of config.toml."),
     "admin": ("tui.commands.admin:admin", "Operator console; headless admin views and actions."),
 }
 """Subcommands defined in their own packages, imported only when used."""

@@ -30,16 +30,18 @@ class Context:
         api_base: str | None,
         keystore: Path | None,
         payment: str | None,
+        profile: str | None = None,
     ) -> None:
         self.api_base = api_base
         self.keystore = keystore
         self.payment = payment
+        self.profile = profile
 
     def settings(self) -> Any:
         """Resolved :class:`tui.core.settings.Settings`."""
         from tui.core.settings import Settings
 
-        return Settings.load().with_overrides(
+        return Settings.load(profile=self.profile).with_overrides(
             api_base=self.api_base, keystore=self.keystore, payment=self.payment
         )
 

@@ -372,6 +372,7 @@ def mcp_command(ctx: click.Context) -> None:
             api_base=getattr(options, "api_base", None),
             keystore=getattr(options, "keystore", None),
             payment=getattr(options, "payment", None),
+            profile=getattr(options, "profile", None),
         )
 
     server = build_server(connect)

@@ -425,13 +425,15 @@ class Mailagents:
         password: str | None = None,
         home: str | Path | None = None,
         payment: Literal["auto", "always", "never"] | None = None,
+        profile: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Mailagents:
         """A connection (enter it with ``async with``), configured like the CLI.
 
         Unset arguments come from the environment and ``config.toml`` as for the CLI
         (``MAILAGENTS_API_BASE``, ``MAILAGENTS_PRIVATE_KEY``, ``MAILAGENTS_KEYSTORE`` and
-        ``MAILAGENTS_KEYSTORE_PASSWORD``, ``MAILAGENTS_HOME``...). Signing in happens on enter.
+        ``MAILAGENTS_KEYSTORE_PASSWORD``, ``MAILAGENTS_HOME``, ``MAILAGENTS_PROFILE``...);
+        ``profile`` picks a ``[profiles.NAME]`` of ``config.toml``. Signing in happens on enter.
         """
         from tui.core.services import Services
         from tui.core.settings import Settings
@@ -440,7 +442,7 @@ class Mailagents:
         environ = dict(os.environ if env is None else env)
         if home is not None:
             environ["MAILAGENTS_HOME"] = str(home)
-        settings = Settings.load(environ).with_overrides(
+        settings = Settings.load(environ, profile=profile).with_overrides(
             api_base=api_base,
             keystore=Path(keystore).expanduser() if keystore is not None else None,
             payment=payment,

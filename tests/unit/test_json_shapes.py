@@ -213,6 +213,10 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
         "parse", "parse", str(ROOT / "tests" / "corpus" / "okta_magic_link_and_code.eml"), "--json"
     )
     check("usage", "usage", "--json")
+    config = tmp_path / "home" / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[profiles.demo]\napi_base = "http://127.0.0.1:9"\n')
+    assert check("profiles", "profiles", "--json")[0]["name"] == "demo"
     invoices = check("invoices", "invoices", "--json")
     assert invoices
     check("invoices show", "invoices", "show", invoices[0]["invoice_id"], "--json")

@@ -7,6 +7,7 @@ it). Nothing is created at import time; directories appear when something is wri
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -73,6 +74,13 @@ class Settings:
     mail_cache: bool = True
     """Keep the mail read over IMAP on disk (0600) until the lease is released, so a reopened
     inbox fetches only what is new (``mail_cache = false`` keeps nothing)."""
+    profile: str | None = None
+    """The active profile (``--profile`` / ``MAILAGENTS_PROFILE``, a ``[profiles.NAME]`` table
+    of ``config.toml``): its settings over the file's, and its own session, ledger, mail cache
+    and default keystore."""
+    private_key_env: str | None = None
+    """The environment variable holding the signing key instead of ``MAILAGENTS_PRIVATE_KEY``
+    (``private_key_env``, typically in a profile)."""
 
     @property
     def config_dir(self) -> Path:
@@ -85,12 +93,14 @@ class Settings:
 
     @property
     def state_dir(self) -> Path:
-        """Where the session, ledger and drafts live (0700)."""
+        """Where the session, ledger and drafts live (0700); a profile's under ``profiles/``."""
         if self.home is not None:
-            return self.home / "state"
-        from platformdirs import user_state_path
+            root = self.home / "state"
+        else:
+            from platformdirs import user_state_path
 
-        return user_state_path(APP_NAME)
+            root = user_state_path(APP_NAME)
+        return root / "profiles" / self.profile if self.profile else root
 
     @property
     def sessions_path(self) -> Path:
@@ -100,6 +110,8 @@ class Settings:
     @property
     def default_keystore(self) -> Path:
         """Where ``wallet new`` writes and the app looks when no keystore is named."""
+        if self.profile:
+            return self.config_dir / "profiles" / self.profile / "keystore.json"
         return self.config_dir / "keystore.json"
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -110,22 +122,29 @@ class Settings:
         return replace(self, **clean)
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the TOML file (if any) and apply environment overrides."""
+    def load(cls, env: Mapping[str, str] | None = None, profile: str | None = None) -> Settings:
+        """Read the TOML file (if any) and apply environment overrides.
+
+        With a profile (``profile``, else ``MAILAGENTS_PROFILE``), its ``[profiles.NAME]``
+        table overrides the file's top-level settings; environment variables override both.
+        """
         env = os.environ if env is None else env
         home = Path(env["MAILAGENTS_HOME"]).expanduser() if env.get("MAILAGENTS_HOME") else None
         base = cls(home=home)
         path = base.config_dir / "config.toml"
-        values: dict[str, Any] = {}
-        try:
-            with path.open("rb") as fh:
-                import tomllib  # only when there is a file (the TUI's start often has none)
-
-                values = tomllib.load(fh)
-        except FileNotFoundError:
-            pass
-        except (OSError, toml_decode_error()) as exc:
-            raise SettingsError(f"cannot read {path}: {exc}") from exc
+        values = read_config(path)
+        name = profile or env.get("MAILAGENTS_PROFILE") or None
+        profiles = values.pop("profiles", None)
+        if name is not None:
+            table = profiles.get(name) if isinstance(profiles, dict) else None
+            if not PROFILE_NAME.fullmatch(name) or not isinstance(table, dict):
+                known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+                raise SettingsError(
+                    f"no profile {name!r}: add a [profiles.{name}] table to {path}"
+                    + (f" (profiles: {known})" if known else "")
+                )
+            values = {**values, **table}
+            base = replace(base, profile=name)
         mapping = {
             "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
             "keystore": env.get("MAILAGENTS_KEYSTORE") or values.get("keystore"),
@@ -137,6 +156,7 @@ class Settings:
             "poll": values.get("poll"),
             "download_dir": env.get("MAILAGENTS_DOWNLOAD_DIR") or values.get("download_dir"),
             "mail_cache": values.get("mail_cache"),
+            "private_key_env": values.get("private_key_env"),
         }
         settings = base
         if mapping["api_base"] is not None:
@@ -163,11 +183,44 @@ class Settings:
             settings = replace(settings, download_dir=folder)
         if isinstance(mapping["poll"], dict):
             settings = replace(settings, poll=poll_settings(mapping["poll"]))
+        if mapping["private_key_env"] is not None:
+            variable = str(mapping["private_key_env"]).strip()
+            if not ENV_NAME.fullmatch(variable):
+                raise SettingsError("private_key_env must name an environment variable")
+            settings = replace(settings, private_key_env=variable)
         if isinstance(mapping["keymap"], dict):
             settings = replace(
                 settings, keymap={str(k): str(v) for k, v in mapping["keymap"].items()}
             )
         return settings
+
+
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""A profile name: it names a folder, so no separators and no leading dot."""
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """``config.toml`` as a dict (empty when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            import tomllib  # only when there is a file (the TUI's start often has none)
+
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, toml_decode_error()) as exc:
+        raise SettingsError(f"cannot read {path}: {exc}") from exc
+
+
+def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The ``[profiles.NAME]`` tables of ``config.toml``, by name."""
+    env = os.environ if env is None else env
+    home = Path(env["MAILAGENTS_HOME"]).expanduser() if env.get("MAILAGENTS_HOME") else None
+    profiles = read_config(Settings(home=home).config_dir / "config.toml").get("profiles")
+    if not isinstance(profiles, dict):
+        return {}
+    return {str(k): v for k, v in profiles.items() if isinstance(v, dict)}
 
 
 def toml_decode_error() -> type[Exception]:

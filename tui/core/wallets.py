@@ -57,6 +57,8 @@ class WalletSource:
             if not secret:
                 raise WalletError(f"the keystore {self.keystore} needs its password")
             wallet = Wallet.from_keystore(self.keystore, secret)
+        elif self.description.endswith(" is not set"):
+            raise WalletError(f"no wallet: {self.description} (private_key_env of the profile)")
         else:
             raise WalletError(
                 "no wallet: set MAILAGENTS_PRIVATE_KEY, pass --keystore PATH, "
@@ -79,12 +81,16 @@ def throwaway_wallet_source() -> WalletSource:
 
 
 def resolve_wallet_source(settings: Settings, env: Mapping[str, str] | None = None) -> WalletSource:
-    """Pick the wallet: ``MAILAGENTS_PRIVATE_KEY``, else the keystore setting, else the default
-    keystore if it exists, else none."""
+    """Pick the wallet: ``MAILAGENTS_PRIVATE_KEY`` (or the variable ``private_key_env`` names:
+    then only it), else the keystore setting, else the default keystore if it exists, else
+    none."""
     env = os.environ if env is None else env
-    key = env.get(ENV_KEY, "").strip()
+    variable = settings.private_key_env or ENV_KEY
+    key = env.get(variable, "").strip()
     if key:
-        return WalletSource(kind="env", description=f"private key from ${ENV_KEY}", _key=key)
+        return WalletSource(kind="env", description=f"private key from ${variable}", _key=key)
+    if settings.private_key_env:  # never another identity's key or keystore instead
+        return WalletSource(kind="none", description=f"${variable} is not set")
     path = settings.keystore
     if path is None and settings.default_keystore.exists():
         path = settings.default_keystore

@@ -116,6 +116,8 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             text.append(f"   {info['address']}", style="dim")
             text.append(f"   tenant {str(info['tenant_id'])[:8]}", style="dim")
         text.append(f"   {clean(self.app.services.settings.api_base)}", style="dim")
+        if self.app.services.settings.profile:
+            text.append(f"   profile {self.app.services.settings.profile}", style="dim")
         self.query_one("#leases-header", Static).update(text, layout=False)  # one fixed line
 
     def set_status(self, message: str, *, error: bool = False) -> None:

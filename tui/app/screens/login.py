@@ -36,7 +36,10 @@ class LoginScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Layout."""
         with Vertical(id="login-box"):
-            yield Static(Text("mailagents", style="bold"), id="login-title")
+            title = Text("mailagents", style="bold")
+            if self.app.settings.profile:
+                title.append(f"  profile {self.app.settings.profile}", style="dim")
+            yield Static(title, id="login-title")
             yield Static(id="login-api")
             yield Static(Text("Runtime   loading…", style="dim"), id="login-runtime")
             yield Static(id="login-wallet")
