@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from tui.cli import main
-from tui.sandbox.testing import WebhookReceiver
+from tui.sandbox.testing import Session, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "json.md"
@@ -208,6 +208,14 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
     rows = check("leases", "leases", "--all", "--json")
     assert {r["lease_id"] for r in rows} == {lease["lease_id"], other["lease_id"]}
     assert check("lease reconcile", "lease", "reconcile", "--json") == []
+
+    elsewhere = Session(imap_sandbox.base_url, wallet)  # a lease this client never saw
+    try:
+        assert elsewhere.allocate("elsewhere").status_code == 201
+    finally:
+        elsewhere.close()
+    left = check("lease reconcile", "lease", "reconcile", "--json")
+    assert [r["action"] for r in left] == ["listed"]
 
     check(
         "parse", "parse", str(ROOT / "tests" / "corpus" / "okta_magic_link_and_code.eml"), "--json"
