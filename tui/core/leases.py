@@ -101,7 +101,7 @@ class Leftover:
         """A few words on how it was left behind."""
         return {
             UNRELEASED: "an earlier run could not release it",
-            INTERRUPTED: "an earlier run was stopped before the allocation's answer arrived",
+            INTERRUPTED: "its run stopped before the allocation's answer came",
         }.get(self.reason, "no run of this client knows it")
 
 

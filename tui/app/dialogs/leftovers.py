@@ -48,10 +48,11 @@ class LeftoversDialog(ModalScreen[Answer]):
             purpose = clean(lease.purpose or "", 30)
             if purpose:
                 text.append(f"  {purpose}")
-            text.append(f"  {time_left(lease.expires_at)} left\n")
+            left = "expired (still held)" if lease.is_expired() else time_left(lease.expires_at)
+            text.append(f"  {left}\n")
             text.append(f"    {leftover.why()}", style="dim")
             if leftover.entry is None or not leftover.entry.has_password:
-                text.append(" (password not stored)", style="dim")
+                text.append(" · no password", style="dim")
             text.append("\n")
         if count > SHOWN:
             text.append(f"  … and {count - SHOWN} more\n")
