@@ -659,34 +659,112 @@ def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json:
 EXIT_TIMEOUT = 3
 
 
+def regex_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a regular expression that does not compile (a usage error, exit 2)."""
+    from tui.core.codepick import bad_regex
+
+    if value is not None and (why := bad_regex(value)) is not None:
+        raise click.BadParameter(why)
+    return value
+
+
 @main.command("wait-otp")
 @click.option("--lease", "lease_id", required=True, help="Lease id.")
 @click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(0, 86400))
 @click.option("--link", "want_link", is_flag=True, help="Wait for a verification link instead.")
-@click.option("--fresh", is_flag=True, help="Only mail arriving after this command starts.")
+@click.option(
+    "--fresh", is_flag=True, help="Skip mail that was already there when this command started."
+)
+@click.option("--from", "sender", metavar="SUBSTR", help="Only mail whose sender contains this.")
+@click.option("--subject", metavar="SUBSTR", help="Only mail whose subject contains this.")
+@click.option(
+    "--match",
+    metavar="REGEX",
+    callback=regex_option,
+    help="Only mail whose subject or body matches, ignoring case (the body is read over IMAP).",
+)
+@click.option(
+    "--pattern",
+    metavar="REGEX",
+    callback=regex_option,
+    help="The code's shape: its first match (group 1 if any) in the subject, then the body.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the code and its mail as JSON.")
 @click.pass_context
 @friendly_errors
 def wait_otp(
-    ctx: click.Context, lease_id: str, timeout: float, want_link: bool, fresh: bool
+    ctx: click.Context,
+    lease_id: str,
+    timeout: float,
+    want_link: bool,
+    fresh: bool,
+    sender: str | None,
+    subject: str | None,
+    match: str | None,
+    pattern: str | None,
+    as_json: bool,
 ) -> None:
-    """Print the lease's next code (or link) and exit 0; exit 3 on timeout."""
+    """Print the lease's next code (or link) and exit 0; exit 3 on timeout.
+
+    \b
+    It returns the code of the newest mail received since the lease began
+    that it has not returned before. Once it has returned a code, a later
+    call returns only a code from newer mail (never an older one left
+    unread: a retry after a failed sign-up gets the code sent after it),
+    whatever the filters. Mail is told apart by message (API id, IMAP UID, Message-ID), so a
+    resent code with the same sender and subject counts as new.
+    --fresh also skips mail already there when the command starts.
+    --from, --subject and --match ignore case; --pattern does not. A code
+    only the server read that looks like a year, a date, a price, an
+    order number or a word is never returned: it is named on stderr and
+    the wait goes on. --json prints code, link, message_id, sender,
+    subject, received_at, source (api|imap) and doubtful (the code is the
+    server's reading of a body this client could not read).
+    """
+    import re
+
+    from tui.core.codepick import CodeFilter
+    from tui.core.sanitize import clean
     from tui.core.waiter import LeaseNotActive, WaitTimeout, wait_for_code
 
-    async def body(services: Any) -> str:
-        value, _item = await wait_for_code(
-            services, lease_id, timeout=timeout, want_link=want_link, fresh=fresh
+    if pattern is not None and want_link:
+        raise click.UsageError("--pattern shapes a code; it does not apply to --link")
+    filters = CodeFilter(
+        sender=sender or None,
+        subject=subject or None,
+        match=re.compile(match, re.IGNORECASE) if match else None,
+        pattern=re.compile(pattern) if pattern else None,
+    )
+
+    def ignored(item: Any, guess: str, reason: str) -> None:
+        click.echo(
+            f"mailagents-tui: ignored the server's guess {clean(guess, 40)!r} "
+            f"in {clean(item.message.subject, 120)!r} from {clean(item.message.sender, 120)}: "
+            f"{reason}; still waiting",
+            err=True,
         )
-        return value
+
+    async def body(services: Any) -> Any:
+        return await wait_for_code(
+            services,
+            lease_id,
+            timeout=timeout,
+            want_link=want_link,
+            fresh=fresh,
+            filters=filters,
+            on_ignored=ignored,
+        )
 
     try:
-        value = run_with_services(ctx, body)
+        picked = run_with_services(ctx, body)
     except WaitTimeout as exc:
         fail(str(exc), EXIT_TIMEOUT)
     except LeaseNotActive as exc:
         fail(str(exc))
-    from tui.core.sanitize import clean
-
-    click.echo(clean(value, 2000))
+    if as_json:
+        emit(picked.as_json(want_link), True, "")
+    else:
+        click.echo(clean(picked.value, 2000))
 
 
 def send_dict(result: Any) -> dict[str, Any]:

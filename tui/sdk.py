@@ -34,6 +34,7 @@ from tui.core.sanitize import clean, clean_block
 from tui.core.waiter import LeaseNotActive, WaitTimeout
 
 if TYPE_CHECKING:
+    from tui.core.codepick import CodeFilter, Picked
     from tui.core.inbox import InboxItem
     from tui.core.services import Services
 
@@ -230,19 +231,9 @@ class SentMail(_Data):
     """Recipients it refused."""
 
 
-def code_result(value: str, item: InboxItem, source: str, *, want_link: bool) -> CodeResult:
+def code_result(picked: Picked, *, want_link: bool) -> CodeResult:
     """The ``wait-otp --json`` object of a found value."""
-    m = item.message
-    return CodeResult(
-        code=None if want_link else clean(value, 200),
-        link=clean(value if want_link else (item.link or ""), LINK_LIMIT) or None,
-        message_id=item.message_id,
-        sender=clean(m.sender, ADDRESS_LIMIT),
-        subject=clean(m.subject, SUBJECT_LIMIT),
-        received_at=iso_z(item.received_at),
-        source=source,
-        doubtful=item.code_source == "server" and not want_link,
-    )
+    return CodeResult(**picked.as_json(want_link))
 
 
 def summary(item: InboxItem, source: str) -> MessageSummary:
@@ -308,30 +299,19 @@ def detail(item: InboxItem, source: str, note: str | None = None) -> MessageDeta
     )
 
 
-def mail_filter(
-    sender: str | None, subject: str | None, match: str | None
-) -> tuple[Any, re.Pattern[str] | None]:
-    """``(accept, pattern)``: a predicate for the waiter from the optional filters.
+def mail_filter(sender: str | None, subject: str | None, match: str | None) -> CodeFilter:
+    """The waiter's filter: ``sender`` and ``subject`` are case-insensitive substrings;
+    ``match`` a regular expression (case-insensitive) searched in the subject and body.
+    Raises ``ValueError`` for a bad expression."""
+    from tui.core.codepick import CodeFilter, bad_regex
 
-    ``sender`` and ``subject`` are case-insensitive substrings; ``match`` a regular expression
-    searched in the subject and body. Raises ``ValueError`` for a bad expression.
-    """
-    try:
-        pattern = re.compile(match, re.IGNORECASE) if match else None
-    except re.error as exc:
-        raise ValueError(f"match is not a valid regular expression: {exc}") from None
-    if not (sender or subject or pattern):
-        return None, None
-
-    def accept(item: InboxItem) -> bool:
-        m = item.message
-        if sender and sender.casefold() not in m.sender.casefold():
-            return False
-        if subject and subject.casefold() not in m.subject.casefold():
-            return False
-        return not (pattern and not pattern.search(f"{m.subject}\n{item.body_text or ''}"))
-
-    return accept, pattern
+    if match and (why := bad_regex(match)) is not None:
+        raise ValueError(f"match is {why}") from None
+    return CodeFilter(
+        sender=sender or None,
+        subject=subject or None,
+        match=re.compile(match, re.IGNORECASE) if match else None,
+    )
 
 
 class Mailbox:
@@ -569,18 +549,16 @@ class Mailagents:
 
         if want not in ("code", "link"):
             raise ValueError('want must be "code" or "link"')
-        accept, _pattern = mail_filter(sender, subject, match)
         want_link = want == "link"
-        value, item = await wait_for_code(
+        picked = await wait_for_code(
             self.services,
             lease_id,
             timeout=timeout,
             want_link=want_link,
             fresh=fresh,
-            accept=accept,
+            filters=mail_filter(sender, subject, match),
         )
-        source = "imap" if "imap" in item.extra else "api"
-        return code_result(value, item, source, want_link=want_link)
+        return code_result(picked, want_link=want_link)
 
     async def _rows(self, lease_id: str, limit: int) -> tuple[list[tuple[Any, str]], str | None]:
         from tui.core.imapsource import read_lease_mail

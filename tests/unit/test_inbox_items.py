@@ -243,3 +243,17 @@ def test_a_subject_with_control_characters_still_pairs():
     api = api_msg("m1", "a@x.io", parse_headers(raw).subject, NOW)
     pairs = match_imap([api], [imap_msg(1, raw, NOW)])
     assert {mid: m.uid for mid, m in pairs.items()} == {"m1": 1}
+
+
+def test_a_resend_in_the_same_second_pairs_in_arrival_order():
+    """IMAP's whole seconds tie a mail and its resend: the older API message takes the lower
+    UID, whether or not the API lists the resend yet (a pair must not move when it does)."""
+    from tui.core.inbox import match_imap
+
+    raw = b"From: a@x.io\r\nSubject: Your code\r\n\r\nx\r\n"
+    imap = [imap_msg(2, raw, NOW), imap_msg(1, raw, NOW)]  # newest first, as a reader lists
+    first = api_msg("first", "a@x.io", "Your code", NOW + timedelta(milliseconds=300))
+    resend = api_msg("resend", "a@x.io", "Your code", NOW + timedelta(milliseconds=700))
+    assert {k: m.uid for k, m in match_imap([first], imap).items()} == {"first": 1}
+    both = match_imap([resend, first], imap)
+    assert {k: m.uid for k, m in both.items()} == {"first": 1, "resend": 2}

@@ -212,15 +212,21 @@ def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, A
     The API returns no Message-ID, so a pair is the same subject within
     :data:`MATCH_WINDOW_S`, the closest in time first; the same sender too in a first pass,
     then, for what is left, any sender (the API may give the envelope sender, IMAP the
-    ``From`` or nothing).
+    ``From`` or nothing). Ties (a resend in the same second as the first mail: IMAP's times
+    have whole seconds) go in arrival order: the older API message takes the lower UID, so a
+    pair never changes when the newer twin shows up.
     """
     by_subject: dict[str, list[Any]] = {}
-    for imap in imap_messages:
+    for imap in sorted(imap_messages, key=lambda m: m.uid):
         by_subject.setdefault(match_key(imap.subject), []).append(imap)
+    oldest_first = sorted(
+        messages,
+        key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
+    )
     pairs: dict[str, Any] = {}
     used: set[int] = set()
     for same_sender in (True, False):
-        for message in messages:
+        for message in oldest_first:
             if message.message_id in pairs:
                 continue
             sender = match_key(message.sender)

@@ -7,13 +7,12 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from tui.api.errors import MailagentsError, classify
 from tui.api.models import Lease, iso_z
-from tui.core.files import locked, read_json, write_json
+from tui.core.codepick import CodeFilter, CodePicker, Picked, ReturnedCodes
 from tui.core.inbox import InboxItem, build_item, doubtful_start
 from tui.core.poller import MailboxPoller, PollSettings
 from tui.core.services import Services
@@ -23,38 +22,6 @@ T = TypeVar("T")
 
 class WaitTimeout(Exception):
     """No code arrived in time."""
-
-
-@dataclass
-class ReturnedCodes:
-    """Message ids whose code or link an earlier ``wait-otp`` already printed (per lease)."""
-
-    path: Path
-    """``returned.json`` in the state dir (0600)."""
-
-    def get(self, lease_id: str, kind: str) -> set[str]:
-        """Ids already returned for this lease and kind (``otp`` or ``link``)."""
-        data = read_json(self.path, {})
-        value = data.get(f"{lease_id}:{kind}") if isinstance(data, dict) else None
-        return set(value) if isinstance(value, list) else set()
-
-    def add(self, lease_id: str, kind: str, message_id: str) -> None:
-        """Remember that this message's value was returned."""
-        with locked(self.path):
-            data = read_json(self.path, {})
-            if not isinstance(data, dict):
-                data = {}
-            key = f"{lease_id}:{kind}"
-            ids = data.get(key) if isinstance(data.get(key), list) else []
-            data[key] = [*ids, message_id][-500:]
-            write_json(self.path, data)
-
-
-def usable(item: InboxItem, want_link: bool) -> str | None:
-    """The value ``wait-otp`` may print for an item (never samples, older mail or guesses)."""
-    if item.sample or item.foreign:
-        return None
-    return item.link if want_link else item.code
 
 
 WAIT_BACKOFF_MAX = 10.0
@@ -101,14 +68,16 @@ async def wait_for_code(
     timeout: float,
     want_link: bool = False,
     fresh: bool = False,
+    filters: CodeFilter | None = None,
+    on_ignored: Callable[[InboxItem, str, str], None] | None = None,
     settings: PollSettings | None = None,
-    accept: Callable[[InboxItem], bool] | None = None,
-) -> tuple[str, InboxItem]:
-    """Return (value, item) of the newest unreturned code (or link) of the lease's mail.
+) -> Picked:
+    """The newest code (or link) of the lease's mail that no earlier call returned, newer than
+    the last one returned (see :mod:`tui.core.codepick`).
 
-    By default any mail since the lease started counts, except what an earlier call returned;
-    with ``fresh``, only mail first seen after this call started; with ``accept``, only mail
-    it accepts. Raises :class:`WaitTimeout`.
+    Any mail since the lease started counts; with ``fresh``, only mail first seen after this
+    call started. ``filters`` choose the mail (and a custom code shape); a doubtful server guess
+    is skipped and reported to ``on_ignored``. Raises :class:`WaitTimeout`.
     """
     deadline = time.monotonic() + timeout
     lease = await _within(
@@ -120,7 +89,13 @@ async def wait_for_code(
         )
     returned = ReturnedCodes(services.settings.state_dir / "returned.json")
     kind = "link" if want_link else "otp"
-    done = returned.get(lease_id, kind)
+    picker = CodePicker(
+        want_link=want_link,
+        filters=filters or CodeFilter(),
+        returned=returned.get(lease_id, kind),
+        fresh=fresh,
+        on_ignored=on_ignored,
+    )
     settings = settings or services.settings.poll
     poller = MailboxPoller(
         services.client,
@@ -131,15 +106,14 @@ async def wait_for_code(
     )
     reader = await _imap_reader(services, lease)
     asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
-    old: set[str] | None = None
     try:
         while True:
-            items = None
+            entries = None
             if reader is not None:
-                items = await _imap_items(reader, lease, poller, asked)
-                if items is None:  # IMAP broke: the API takes over
+                entries = await _imap_items(reader, lease, poller, asked)
+                if entries is None:  # IMAP broke: the API takes over
                     reader = None
-            if items is None:
+            if entries is None:
                 poller.touch()  # someone is waiting: poll fast
                 try:  # transient failures back off inside; a request never outlives the wait
                     items = await asyncio.wait_for(
@@ -147,17 +121,14 @@ async def wait_for_code(
                     )
                 except TimeoutError:
                     items = []
-            if fresh and old is None:
-                old = {fingerprint(item) for item in items}
-            for item in items:  # newest first
-                value = usable(item, want_link)
-                mark = fingerprint(item)
-                if not value or mark in done or item.message_id in done or (old and mark in old):
-                    continue
-                if accept is not None and not accept(item):
-                    continue
-                returned.add(lease_id, kind, mark)
-                return value, item
+                entries = [(item, "api") for item in items]
+            uidvalidity = reader.state.uidvalidity if reader is not None else None
+            picked = picker.pick(entries, uidvalidity)
+            if picked is not None and reader is not None:
+                picked = await _with_api_id(picked, picker, reader, lease, poller)
+            if picked is not None:
+                returned.add(lease_id, kind, picked.identity)
+                return picked
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 what = "verification link" if want_link else "code"
@@ -172,12 +143,6 @@ async def wait_for_code(
                 await reader.close()
 
 
-def fingerprint(item: InboxItem) -> str:
-    """The same mail seen over the API or IMAP: sender, subject and minute of arrival."""
-    when = int(item.received_at.timestamp() // 60) if item.received_at else 0
-    return f"{item.message.sender.lower()}|{item.message.subject.strip()}|{when}"
-
-
 async def _imap_reader(services: Services, lease: Lease) -> Any:
     """A connected IMAP reader for the lease, or None (the API is used instead)."""
     from tui.core.imapsource import ImapUnavailable, open_reader
@@ -190,8 +155,8 @@ async def _imap_reader(services: Services, lease: Lease) -> Any:
 
 async def _imap_items(
     reader: Any, lease: Lease, poller: MailboxPoller, asked: set[int]
-) -> list[InboxItem] | None:
-    """Fetch what is new; every IMAP message as an item (None when IMAP failed).
+) -> list[tuple[InboxItem, str]] | None:
+    """Fetch what is new; every mail as (item, source), newest first (None when IMAP failed).
 
     A mail IMAP stamps in the very second the lease began may be the last lessee's: the
     API's list, with its milliseconds, settles it. The API is asked once per such mail
@@ -210,7 +175,25 @@ async def _imap_items(
         asked |= doubtful
         with contextlib.suppress(MailagentsError):
             await poller.poll_once()
-    return [item for item, _source in merge(poller.messages, reader.messages, lease)]
+    return merge(poller.messages, reader.messages, lease)
+
+
+async def _with_api_id(
+    picked: Picked, picker: CodePicker, reader: Any, lease: Lease, poller: MailboxPoller
+) -> Picked:
+    """A mail only IMAP has listed so far has no API id (its row key ``imap:<uid>`` changes
+    once the API lists it): ask the API once, so the caller gets the id that lasts."""
+    from tui.api.errors import MailagentsError
+    from tui.core.imapsource import merge
+
+    if picked.item.message.parsed_status != "imap":
+        return picked
+    try:
+        await poller.poll_once()
+    except MailagentsError:
+        return picked
+    again = picker.pick(merge(poller.messages, reader.messages, lease), reader.state.uidvalidity)
+    return again if again is not None and again.identity.same(picked.identity) else picked
 
 
 async def _imap_wait(reader: Any, timeout: float) -> None:
