@@ -58,6 +58,7 @@ USER_ERRORS = (
     ("tui.auth.wallet", "WalletError"),
     ("tui.core.settings", "SettingsError"),
     ("tui.core.leases", "LeaseInputError"),
+    ("tui.core.ledger", "LedgerError"),
     ("tui.core.compose", "ComposeError"),
 )
 """(module, class) of the errors that are the user's to fix: printed as one line."""

@@ -15,7 +15,7 @@ from support import held_services, kill_during_allocate, make_services, make_set
 from tui.api.client import MailagentsClient
 from tui.api.errors import ConflictError, NetworkError
 from tui.core.leases import INTERRUPTED, UNKNOWN, UNRELEASED
-from tui.core.ledger import Ledger, LedgerEntry
+from tui.core.ledger import Ledger, LedgerEntry, LedgerError
 from tui.core.services import Services
 from tui.core.wallets import WalletSource
 
@@ -247,3 +247,18 @@ async def test_lost_answer_is_released_on_quit_without_a_refresh(sandbox, wallet
         assert await services.client.list_leases() == []
     finally:
         await services.aclose()
+
+
+def test_damaged_ledger_that_cannot_be_moved_is_left_alone(tmp_path, monkeypatch):
+    import errno
+
+    ledger, raw = ledger_with_two_leases(tmp_path)
+    ledger.path.write_bytes(raw[:-40])
+
+    def read_only(src, dst):  # a read-only file system (cannot be set up as root here)
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr("tui.core.ledger.os.rename", read_only)
+    with pytest.raises(LedgerError, match="could not be moved aside"):
+        ledger.entries()
+    assert ledger.path.read_bytes() == raw[:-40]

@@ -184,6 +184,10 @@ class LedgerDamage:
         )
 
 
+class LedgerError(OSError):
+    """The ledger cannot be used at all (a damaged file that cannot even be moved aside)."""
+
+
 class LedgerDamaged(ValueError):
     """The ledger file exists but is not a ledger."""
 
@@ -304,7 +308,13 @@ class Ledger:
         while target.exists() or target.is_symlink():
             n += 1
             target = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
-        os.rename(self.path, target)
+        try:
+            os.rename(self.path, target)
+        except OSError as exc:
+            raise LedgerError(
+                f"the lease ledger {self.path} is damaged ({damaged}) and could not be moved "
+                f"aside ({exc.strerror}): fix or move it by hand; nothing was overwritten"
+            ) from None
         with contextlib.suppress(OSError):
             if not target.is_symlink():
                 os.chmod(target, 0o600)
