@@ -27,6 +27,7 @@ CASES = {
     ],
     "bench_code_latency.py": ["| send -> code on the inbox screen", "| once idle"],
     "bench_sandbox_load.py": ["| local sandbox (SQLite WAL)", "Lease integrity"],
+    "bench_admin_audit.py": ["`]` next page", "| longest event-loop stall"],
 }
 
 

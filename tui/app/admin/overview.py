@@ -97,6 +97,8 @@ class Overview(Widget):
         """Ids of events already in the feed."""
         self.refreshes = 0
         """Successful refreshes so far."""
+        self.active = True
+        """False while another tab is shown: the timer then skips its refresh."""
 
     def compose(self) -> ComposeResult:
         """Cards, chart, feed."""
@@ -112,11 +114,16 @@ class Overview(Widget):
     def on_mount(self) -> None:
         """First load, then every few seconds."""
         self.reload()
-        self.set_interval(REFRESH_SECONDS, self.reload)
+        self.set_interval(REFRESH_SECONDS, self.tick)
 
     def reload(self) -> None:
-        """Fetch everything again."""
+        """Fetch everything again (the timer only while the tab is shown)."""
         self._fetch()
+
+    def tick(self) -> None:
+        """The timer: refresh while shown."""
+        if self.active:
+            self._fetch()
 
     @work(exclusive=True, group="overview", exit_on_error=False)
     async def _fetch(self) -> None:
@@ -147,7 +154,7 @@ class Overview(Widget):
             value = snap.metrics.get(key)
             card = Text(label + "\n", style="dim")
             card.append(f"{cell(value, 12)}{unit if value is not None else ''}", style="bold")
-            self.query_one(f"#m-{key}", Static).update(card)
+            self.query_one(f"#m-{key}", Static).update(card, layout=False)
         values = [float(p.get("value") or 0) for p in snap.points] or [0.0]
         self.query_one("#inbound-chart", Sparkline).data = values
         title = f"Inbound mail per hour (12 h): {int(sum(values))} total, peak {int(max(values))}"

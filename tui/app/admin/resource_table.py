@@ -69,8 +69,8 @@ class ResourceTable(Widget):
     ResourceTable { height: 1fr; }
     ResourceTable > .rt-status { height: 1; padding: 0 1; background: $panel; }
     ResourceTable > DataTable { height: 1fr; }
-    ResourceTable > .rt-detail { height: auto; max-height: 6; padding: 0 1;
-        border-top: solid $primary; }
+    ResourceTable > .rt-detail { height: 7; padding: 0 1; border-top: solid $primary; }
+    ResourceTable .rt-detail-body { height: 6; }
     ResourceTable > Input { display: none; }
     ResourceTable > Input.-shown { display: block; }
     """
@@ -233,7 +233,7 @@ class ResourceTable(Widget):
             text.append(f"  sort: {self.spec.columns[self.sort_index].label} {arrow}")
         if note:
             text.append(f"  {clean(note, 120)}", style="bold red" if error else "dim")
-        self.query_one(".rt-status", Static).update(text)
+        self.query_one(".rt-status", Static).update(text, layout=False)
 
     # -- selection and detail -------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class ResourceTable(Widget):
                     value = json.dumps(value, ensure_ascii=False)
                 body.append(cell(value, 200) + "\n")
             body.rstrip()
-        self.query_one(".rt-detail-body", Static).update(body)
+        self.query_one(".rt-detail-body", Static).update(body, layout=False)
 
     # -- keys -----------------------------------------------------------------------------
 
