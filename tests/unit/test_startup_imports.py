@@ -189,3 +189,30 @@ def test_entry_point_launches_or_hands_over_to_click(monkeypatch):
     (options, sandbox), handed_over = launched
     assert options.api_base == "http://x.example" and sandbox is False
     assert handed_over == "click"
+
+
+def test_the_client_imports_without_posix_only_modules(tmp_path):
+    """Windows has no fcntl, termios, pwd or grp: the client (not the sandbox, which runs a
+    Dovecot) must import without them; they are imported where they are used."""
+    result = run_python(
+        """
+        import importlib, json, sys
+
+        for name in ("fcntl", "termios", "pwd", "grp", "resource", "tty", "pty"):
+            sys.modules[name] = None  # importing it now raises ImportError
+        failed = {}
+        for module in (
+            "tui.cli", "tui.core.services", "tui.core.ledger", "tui.core.session",
+            "tui.core.waiter", "tui.core.follow", "tui.core.compose", "tui.sdk",
+            "tui.mcpserver", "tui.commands.billing", "tui.commands.profiles",
+            "tui.imap.reader", "tui.app.app", "tui.app.screens.inbox",
+        ):
+            try:
+                importlib.import_module(module)
+            except Exception as exc:
+                failed[module] = repr(exc)
+        print(json.dumps({"failed": failed}))
+        """,
+        tmp_path,
+    )
+    assert result["failed"] == {}
