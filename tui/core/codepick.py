@@ -110,6 +110,41 @@ class MailIdentity:
         return identity if identity.api_id or identity.uid or identity.header_id else None
 
 
+class IdentitySet:
+    """Mail identities, found by any of their keys (then checked with :meth:`MailIdentity.same`):
+    a look-up costs the same for ten mails or ten thousand."""
+
+    def __init__(self, identities: list[MailIdentity] | None = None) -> None:
+        self._by_key: dict[tuple[str, Any], list[MailIdentity]] = {}
+        for identity in identities or []:
+            self.add(identity)
+
+    @staticmethod
+    def _keys(identity: MailIdentity) -> list[tuple[str, Any]]:
+        keys: list[tuple[str, Any]] = []
+        if identity.api_id:
+            keys.append(("api", identity.api_id))
+        if identity.uid:
+            keys.append(("uid", identity.uid))
+        if identity.header_id:
+            keys.append(("header", identity.header_id))
+        return keys
+
+    def add(self, identity: MailIdentity) -> None:
+        """Remember one more mail."""
+        for key in self._keys(identity):
+            self._by_key.setdefault(key, []).append(identity)
+
+    def __contains__(self, identity: object) -> bool:
+        if not isinstance(identity, MailIdentity):
+            return False
+        return any(
+            identity.same(known)
+            for key in self._keys(identity)
+            for known in self._by_key.get(key, ())
+        )
+
+
 def identity_of(item: InboxItem, uidvalidity: int | None = None) -> MailIdentity:
     """The identity of an inbox item (an API row, an IMAP-only row or a pair of both)."""
     imap = item.extra.get("imap")
@@ -256,26 +291,35 @@ class CodePicker:
     """Skip the mail of the first snapshot (there before the call started)."""
     on_ignored: Callable[[InboxItem, str, str], None] | None = None
     """Told once per mail about a server guess it ignored: ``(item, guess, reason)``."""
-    _before: list[MailIdentity] | None = None
+    _before: IdentitySet | None = None
     _told: set[str] = field(default_factory=set)
+    _ids: dict[tuple[str, Any, int | None], MailIdentity] = field(default_factory=dict)
+
+    def _identity(self, item: InboxItem, uidvalidity: int | None) -> MailIdentity:
+        """:func:`identity_of`, remembered per row key and UID (a big mailbox is re-read on
+        every look)."""
+        key = (item.message_id, getattr(item.extra.get("imap"), "uid", None), uidvalidity)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = identity_of(item, uidvalidity)
+        return found
 
     def pick(
         self, entries: list[tuple[InboxItem, str]], uidvalidity: int | None = None
     ) -> Picked | None:
         """The newest eligible value of ``entries`` ((item, source), newest first), or None."""
-        ids = [identity_of(item, uidvalidity) for item, _ in entries]
         if self.fresh and self._before is None:
-            self._before = ids
+            self._before = IdentitySet([self._identity(item, uidvalidity) for item, _ in entries])
             return None
         mark = self.returned[-1] if self.returned else None
-        for (item, source), identity in zip(entries, ids, strict=True):
+        returned = IdentitySet(self.returned)
+        for item, source in entries:
             if item.sample or item.foreign or not self.filters.selects(item):
                 continue
+            identity = self._identity(item, uidvalidity)
             if mark is not None and not identity.newer_than(mark):
                 continue
-            if any(identity.same(r) for r in self.returned):
-                continue
-            if self._before and any(identity.same(b) for b in self._before):
+            if identity in returned or (self._before is not None and identity in self._before):
                 continue
             value = self._value(item)
             if value is not None:
