@@ -8,7 +8,7 @@ The real App (``make_app``, default ``PollSettings``, headless ``run_test()``) a
 on loopback with SMTP inbound, all in this process (the sandbox serves from its own thread).
 
 Delivery to code: for each delivery a fresh lease is allocated and its inbox opened (a lease
-that waits for its code: the poller's "fast" interval); after the inbox's first poll and a
+that waits for its code: the poller's "waiting" interval); after the inbox's first poll and a
 random pause of 0..2 s (so that mail lands anywhere in the poll cycle), ``smtplib`` sends a
 message with a 6-digit code to the sandbox's SMTP port. Timed from before the SMTP connection
 to the first frame in which the inbox list shows that code. The lease is then released. The
@@ -21,7 +21,8 @@ usage records. Reported per minute over the whole window, and "once idle": after
 ``acted_window`` and ``idle_after`` have passed (the figure the budget is about).
 ``--quick`` shrinks the poll intervals a hundredfold so the window fits in 2 s.
 
-Budgets (issue 9): p95 within 1.5 s while waiting; at most 6 API calls a minute once idle.
+Budgets (issue 9, then 16): p95 within 5 s while waiting over the API (1 s over IMAP IDLE); at
+most 6 API calls a minute once idle.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from _common import (
     wait_until,
 )
 
-P95_BUDGET = 1.5
+P95_BUDGET = {"api": 5.0, "imap": 1.0}
+"""Issue 16: a waiting lease polled every 4 s (at most 30 calls in two minutes); IMAP IDLE."""
 IDLE_BUDGET = 6.0
 SIZE = (120, 34)
 
@@ -232,7 +234,9 @@ async def run(args: argparse.Namespace) -> int:
     seconds = 2.0 if args.quick else args.idle_seconds
     poll = PollSettings()
     if args.quick:  # a hundred times faster, so that the idle state is reached in seconds
-        poll = PollSettings(fast=0.01, normal=0.05, idle=0.15, idle_after=1.2, acted_window=0.3)
+        poll = PollSettings(
+            fast=0.01, waiting=0.04, normal=0.05, idle=0.2, idle_after=1.2, acted_window=0.1
+        )
     mode = args.mode or ("api" if args.quick else "both")  # CI's --quick: the API path only
     modes = ["api", "imap"] if mode == "both" else [mode]
     for mode in modes:
@@ -294,7 +298,8 @@ def report(
              ms(percentile(smtp, 95)), ms(max(smtp)), "1.00x", "-", ""],
             ["send -> code on the inbox screen", ms(min(lat)), ms(statistics.median(lat)),
              ms(percentile(lat, 95)), ms(max(lat)), ratio(statistics.median(lat), smtp_med),
-             f"p95 <= {P95_BUDGET * 1000:.0f}", verdict(percentile(lat, 95) <= P95_BUDGET)],
+             f"p95 <= {P95_BUDGET[mode] * 1000:.0f}",
+             verdict(percentile(lat, 95) <= P95_BUDGET[mode])],
         ],
     )  # fmt: skip
     minutes = []

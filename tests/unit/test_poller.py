@@ -65,8 +65,8 @@ def test_adaptive_delays():
         settings=settings,
         clock=clock,
     )
-    # A fresh lease waiting for its first mail: fast.
-    assert poller.next_delay() == settings.fast
+    # A fresh lease waiting for its first mail: the waiting pace.
+    assert poller.next_delay() == settings.waiting
     # Still nothing after the waiting window: idle.
     clock.now += settings.waiting_window + 1
     assert poller.next_delay() == settings.idle
@@ -75,7 +75,7 @@ def test_adaptive_delays():
     assert poller.next_delay() == settings.fast
     clock.now += settings.acted_window + 1
     assert poller.next_delay() == settings.idle
-    assert 60 / settings.idle <= 6  # the idle budget: at most 6 calls a minute
+    assert 60 / settings.idle <= 3  # the idle budget: at most 3 calls a minute
 
 
 async def test_mail_keeps_normal_pace_then_idles():

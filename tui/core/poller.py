@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,6 +82,9 @@ class MailboxPoller:
     """Wall clock (tests inject one)."""
     rng: Callable[[], float] = random.random
     """Jitter source."""
+    pause: Callable[[float], Awaitable[None]] | None = None
+    """How :meth:`run` waits between polls; None waits for real (cut short by :meth:`wake`).
+    Tests inject one that advances a simulated :attr:`clock`."""
     status: PollStatus = field(default_factory=PollStatus)
     """Current state."""
 
@@ -134,7 +137,7 @@ class MailboxPoller:
         if not self._messages and self.lease_started is not None:
             age = now - self.lease_started.timestamp()
             if age < s.waiting_window:
-                return s.fast
+                return s.waiting
         quiet_since = self._last_new or (
             self.lease_started.timestamp() if self.lease_started else None
         )
@@ -259,6 +262,9 @@ class MailboxPoller:
                     remaining = due - self.clock()
                     if remaining <= 0:
                         break
+                    if self.pause is not None:
+                        await self.pause(remaining)
+                        break
                     waits = [
                         asyncio.ensure_future(self._wake.wait()),
                         asyncio.ensure_future(self._resched.wait()),
@@ -277,6 +283,14 @@ class MailboxPoller:
             raise
         finally:
             self.status = replace(self.status, state="stopped", next_check=None)
+
+
+def imap_live_settings(settings: PollSettings) -> PollSettings:
+    """The API's pace while IMAP is live: IDLE does the waiting, so the API is asked only
+    every :attr:`PollSettings.confirm` seconds (and at once about a mail IMAP cannot place,
+    see the inbox's ``settle_doubtful``)."""
+    slow = max(settings.confirm, settings.fast)
+    return replace(settings, fast=slow, waiting=slow, normal=slow, idle=slow)
 
 
 def message_since(moment: datetime) -> str:

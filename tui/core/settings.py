@@ -27,17 +27,24 @@ class PollSettings:
     """Poll intervals in seconds (used by :mod:`tui.core.poller`, which re-exports it)."""
 
     fast: float = 1.0
-    """While a fresh lease waits for its first mail, or just after the user acted."""
+    """Just after the user acted (``u``, copying a code...), for :attr:`acted_window`."""
+    waiting: float = 4.0
+    """While a fresh lease waits for its first mail (30 calls in its first two minutes; a
+    mail shows within about 4 s), and while ``wait-otp`` waits."""
     normal: float = 5.0
     """While mail arrived recently."""
-    idle: float = 15.0
-    """After :attr:`idle_after` seconds without new mail (at most 4 calls a minute)."""
+    idle: float = 20.0
+    """After :attr:`idle_after` seconds without new mail (3 calls a minute)."""
     idle_after: float = 120.0
     """Quiet time before :attr:`idle`."""
-    waiting_window: float = 600.0
-    """A lease younger than this with no mail yet is polled :attr:`fast`."""
-    acted_window: float = 30.0
+    waiting_window: float = 120.0
+    """A lease younger than this with no mail yet is polled every :attr:`waiting` seconds
+    (and ``wait-otp`` polls at that pace for this long)."""
+    acted_window: float = 10.0
     """How long a user action keeps polling :attr:`fast`."""
+    confirm: float = 120.0
+    """While IMAP is live (IDLE does the waiting): the API is asked only this often, to
+    confirm what IMAP shows (at most 5 calls in ten minutes)."""
     backoff_base: float = 2.0
     """First retry delay after a failure."""
     backoff_max: float = 60.0

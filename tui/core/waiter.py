@@ -35,6 +35,15 @@ async def lease_items(lease: Lease, poller: MailboxPoller) -> list[InboxItem]:
     return [build_item(m, lease.started_at, lease.released_at) for m in update.messages]
 
 
+def wait_delay(poller: MailboxPoller, waited: float) -> float:
+    """Seconds to the next poll while someone waits: the ``waiting`` pace for the first
+    ``waiting_window`` seconds of the wait, then the poller's own; a failure backs off."""
+    s = poller.settings
+    if poller.status.failures or waited >= s.waiting_window:
+        return poller.next_delay()
+    return s.waiting
+
+
 async def _within(call: Callable[[], Awaitable[T]], deadline: float, what: str) -> T:
     """``call()`` retried through transient failures (backing off with jitter) until the
     deadline; a permanent failure is raised at once."""
@@ -114,7 +123,6 @@ async def wait_for_code(
                 if entries is None:  # IMAP broke: the API takes over
                     reader = None
             if entries is None:
-                poller.touch()  # someone is waiting: poll fast
                 try:  # transient failures back off inside; a request never outlives the wait
                     items = await asyncio.wait_for(
                         lease_items(lease, poller), max(deadline - time.monotonic(), 0.1)
@@ -136,7 +144,7 @@ async def wait_for_code(
             if reader is not None:
                 await _imap_wait(reader, min(remaining, 30.0))
             else:
-                await asyncio.sleep(min(poller.next_delay(), remaining))
+                await asyncio.sleep(min(wait_delay(poller, timeout - remaining), remaining))
     finally:
         if reader is not None:
             with contextlib.suppress(Exception):

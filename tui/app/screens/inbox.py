@@ -248,8 +248,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             lease_started=self.lease.started_at,
             settings=self.app.services.settings.poll,
         )
-        self.poller.touch()
-        self._first_update = True
+        self._first_update = True  # (the first poll is at once; opening is not "acting")
         self.run_poller(self.poller)
 
     @work(exclusive=True, group="inbox-poll", exit_on_error=False)
@@ -351,13 +350,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """Remember the IMAP state; the API is polled far less while IMAP is live."""
         self.imap_status = text
         if live != self.imap_live and self.poller is not None:
-            from dataclasses import replace
+            from tui.core.poller import imap_live_settings
 
             base = self.app.services.settings.poll
-            slow = max(base.idle, 60.0)
-            self.poller.use_settings(
-                replace(base, fast=slow, normal=slow, idle=slow) if live else base
-            )
+            self.poller.use_settings(imap_live_settings(base) if live else base)
         self.imap_live = live
         self.render_status()
 
