@@ -142,8 +142,43 @@ def test_attribute_text_never_becomes_body_text() -> None:
     assert "999999" not in ex.text
 
 
-def test_very_deep_nesting_does_not_recurse() -> None:
-    from tui.extract.htmltext import html_to_text
+def test_very_deep_nesting_is_made_shallow_before_parsing() -> None:
+    """lexbor's tree building is quadratic in the depth of open elements (100,000 nested
+    <div> took 29 s): tags past MAX_DEPTH are dropped first, their text kept."""
+    from tui.extract import htmltext
 
-    doc = html_to_text("<div>" * 20000 + "Your code is 482913" + "</div>" * 20000)
-    assert "482913" in doc.text
+    html = "<div>" * 100_000 + "Your code is <b>482913</b>" + "</div>" * 100_000
+    shallow = htmltext._shallow(html)
+    assert shallow.count("<div>") == htmltext.MAX_DEPTH
+    assert shallow.count("</div>") == htmltext.MAX_DEPTH
+    assert "Your code is 482913" in shallow  # the <b> past the limit went too
+    doc = htmltext.html_to_text(html)
+    assert doc.text == "Your code is 482913"
+    # an ordinary document is parsed as it is
+    page = "<table>" + "<tr><td>1</td><td>2</td></tr>" * 2000 + "</table>"
+    assert htmltext._shallow(page) is page
+
+
+def test_the_cheap_depth_bound_never_misses_a_deep_document() -> None:
+    import random
+
+    from tui.extract import htmltext
+
+    def exact_depth(html: str) -> int:
+        depth = best = 0
+        for m in htmltext._DEEPENING_TAG.finditer(html):
+            depth = max(0, depth + (-1 if m.group(1) else 1))
+            best = max(best, depth)
+        return best
+
+    rng = random.Random(14)
+    pieces = ["<div>", "</div>", "<td>", "</td>", "<br>", "<TD>", "<tdx>", "<p>", "</p>", "<b>",
+              "</b>", "<!-- x -->", "<img src=a>", "text ", "<li>", "<span\n>", "</span>"]  # fmt: skip
+    deep = 0
+    for _ in range(300):
+        weights = [rng.random() for _ in pieces]
+        html = "".join(rng.choices(pieces, weights, k=rng.randint(500, 6000)))
+        if exact_depth(html) > htmltext.MAX_DEPTH:
+            deep += 1
+            assert htmltext._maybe_deep(html), html[:200]
+    assert deep > 20  # the generator does make deep documents
