@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -373,6 +373,14 @@ class Mailbox:
     async def read(self, message_id: str) -> MessageDetail:
         """One message with its text body."""
         return await self._owner.read_message(self.lease_id, message_id)
+
+    async def follow(self) -> AsyncIterator[MessageSummary]:
+        """Every mail of this lease once, the ones already there first, oldest first, then
+        each new one as it arrives; forever (``break`` out of the loop to stop)."""
+        from tui.core.follow import follow_mail
+
+        async for item, source in follow_mail(self._owner.services, self.lease_id):
+            yield summary(item, source)
 
     async def send(
         self, to: list[str], subject: str, *, text: str | None = None, html: str | None = None

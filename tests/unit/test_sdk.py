@@ -100,6 +100,19 @@ async def test_filters_keep_and_reading(imap_sandbox, wallet, tmp_path):
         assert boxes == {box.lease_id: True, other.lease_id: False}
         with pytest.raises(ValueError):
             await box.wait_for_code(timeout=1, match="(")
+        followed = []
+        async for row in box.follow():
+            followed.append(row.subject)
+            if len(followed) == 3:
+                send(port, box.address, "Latest news", "Nothing to see\n")
+            if len(followed) == 4:
+                break
+        assert followed == [
+            "Newsletter 2026",
+            "Your login code",
+            "Your Acme code",
+            "Latest news",
+        ]
     assert active_leases(imap_sandbox, wallet) == [box.lease_id]
 
     async with Mailagents.connect(
