@@ -162,6 +162,8 @@ async def test_mcp_server_allocate_wait_read_release(imap_sandbox, wallet, tmp_p
             )[0]
         )
         assert hostile["code"] == "482916"
+        assert not CONTROLS.search(json.dumps(hostile, ensure_ascii=False))
+        assert "[bold red]now[/]" in hostile["subject"]
         result, text = await call(
             session, "read_message", lease_id=first["lease_id"], message_id=hostile["message_id"]
         )

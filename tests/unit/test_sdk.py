@@ -124,3 +124,32 @@ async def test_filters_keep_and_reading(imap_sandbox, wallet, tmp_path):
             await kept.wait_for_code(timeout=1)
         with pytest.raises(LeaseNotActive):
             await ma.mailbox(box.lease_id)
+
+
+def test_results_are_cleaned_whatever_the_server_sends():
+    """A live server may hand back a subject with escapes and bidi controls: the API (and so
+    the MCP server) returns it inert."""
+    from datetime import UTC, datetime
+
+    from tui.api.models import Message
+    from tui.core.codepick import MailIdentity, Picked
+    from tui.core.inbox import build_item
+    from tui.sdk import code_result, summary
+
+    hostile = "\x1b]0;pwned\x07Your \u202ecode\u202c \x1b[31m[b]now[/b]\x9b2J"
+    message = Message(
+        "m1",
+        "evil\x07@x.test",
+        hostile,
+        datetime.now(UTC),
+        "123456",
+        "https://x.test/\x1b[0m",
+        "parsed",
+    )
+    item = build_item(message)
+    picked = Picked("123456\x1b[2J", item, "api", MailIdentity(api_id="m1"))
+    for data in (code_result(picked, want_link=False).to_dict(), summary(item, "api").to_dict()):
+        text = repr(data)
+        for bad in ("\\x1b", "\\x07", "\\u202e", "\\x9b", "pwned"):
+            assert bad not in text, (bad, data)
+        assert "[b]now[/b]" in data["subject"]
