@@ -565,3 +565,14 @@ def test_sandbox_cli_demo_seeds_and_prints_the_token_path(tmp_path):
         assert row["n"] == 8
     finally:
         store.close()
+
+
+def test_tenant_actions_and_inbound_mail_are_audited(server, admin, session_factory):
+    s = session_factory(server)
+    lease = s.allocate().json()
+    server.deliver(lease["address"], code_mail(lease["address"]))
+    s.post(f"/v2/mailboxes/leases/{lease['lease_id']}/release")
+    rows = admin.get(f"{A}/audit/logs", params={"tenant_id": s.tenant_id}).json()["items"]
+    assert [r["action"] for r in rows] == ["mailbox.release", "message.ingest", "mailbox.allocate"]
+    assert rows[0]["actor_did"] == rows[2]["actor_did"] == s.login["did"]
+    assert rows[1]["actor_did"] == "system:mail" and rows[2]["resource_id"] == lease["lease_id"]

@@ -141,6 +141,7 @@ class AdminApi:
         self.webhooks = webhooks
         """Replays go through the same dispatcher as new mail."""
         self._read_body = read_body
+        store.add_message_listener(self._on_message)
         saved = self.state.settings()
         if "overage_charge_usdc" in saved:
             config.overage_charge_usdc = float(saved["overage_charge_usdc"])
@@ -225,6 +226,34 @@ class AdminApi:
         return request.query_params.get(name) or None
 
     # -- hooks of the tenant API --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop listening to new mail."""
+        self.store.remove_message_listener(self._on_message)
+
+    def _on_message(self, row: dict[str, Any]) -> None:
+        """Store listener: each inbound message is audited (``message.ingest``)."""
+        self.state.audit(
+            "message.ingest",
+            "message",
+            row.get("id"),
+            tenant_id=row.get("tenant_id"),
+            actor_did="system:mail",
+            request_id=current_request_id.get(),
+            metadata={"sender_domain": row.get("sender_domain")},
+        )
+
+    def tenant_event(self, tenant_id: str, agent_id: str, action: str, resource_id: str) -> None:
+        """Audit a tenant's own action, attributed to its DID (as the reference does)."""
+        resource_type = action.split(".", 1)[0]
+        self.state.audit(
+            action,
+            resource_type,
+            resource_id,
+            tenant_id=tenant_id,
+            actor_did=self.state.tenant_actor(tenant_id, agent_id),
+            request_id=current_request_id.get(),
+        )
 
     def limit_hit(self, tenant_id: str, reasons: list[dict[str, Any]]) -> None:
         """A free limit answered 402: count it; a qps hit is also a risk event."""

@@ -246,6 +246,12 @@ class AdminState:
             )
         return job_id
 
+    def tenant_actor(self, tenant_id: str, agent_id: str) -> str:
+        """``actor_did`` of a tenant's own action: its DID, else ``agent:<agent_id>``."""
+        with self.store._lock:
+            row = self.store._one("SELECT did FROM tenants WHERE id=?", (tenant_id,))
+        return str(row["did"]) if row and row["did"] else f"agent:{agent_id}"
+
     def payment_challenge(self, tenant_id: str) -> None:
         """Count one 402 answered to the tenant (the payment conversion denominator)."""
         with self.store._tx() as db:

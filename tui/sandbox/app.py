@@ -316,6 +316,7 @@ class SandboxService:
     def close(self) -> None:
         """Stop webhook deliveries (queued ones are dropped) and detach from the store."""
         self.store.remove_message_listener(self.webhooks.on_message)
+        self.admin.close()
         self.webhooks.close()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -663,6 +664,7 @@ class SandboxService:
         if row is None:
             raise ApiError(409, "no_available_mailbox", "No available mailbox for current tenant")
         self.meter(auth, "POST /v2/mailboxes/leases", access)
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.allocate", row["lease_id"])
         if self.config.demo_on_allocate and self.store.lease_count(auth.tenant_id) == 1:
             loop = asyncio.get_running_loop()
             loop.call_later(  # delivered in a worker thread: parsing and fsync stay off the loop
@@ -706,6 +708,7 @@ class SandboxService:
         if row is None:
             raise _not_found("Lease not found")
         self.meter(auth, "POST /v2/mailboxes/leases/{lease_id}/release")
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.release", row["id"])
         return json_response(
             202,
             {"lease_id": row["id"], "mailbox_id": row["mailbox_id"], "lease_status": row["status"]},
@@ -922,6 +925,7 @@ class SandboxService:
             error=outcome["error"],
         )
         self.meter(auth, "POST /v2/messages/send", access)
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "send_attempt.created", attempt_id)
         return json_response(
             202,
             {
@@ -1113,6 +1117,7 @@ class SandboxService:
             raise _bad_request("target_url must be an http(s) URL")
         row = self.store.create_webhook(auth.tenant_id, list(event_types), url, secret)
         self.meter(auth, "POST /v2/webhooks", access)
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "webhook.create", row["id"])
         return json_response(201, self._webhook(row))
 
     async def list_webhooks(self, request: Request) -> Response:
