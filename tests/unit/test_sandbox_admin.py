@@ -575,4 +575,4 @@ def test_tenant_actions_and_inbound_mail_are_audited(server, admin, session_fact
     rows = admin.get(f"{A}/audit/logs", params={"tenant_id": s.tenant_id}).json()["items"]
     assert [r["action"] for r in rows] == ["mailbox.release", "message.ingest", "mailbox.allocate"]
     assert rows[0]["actor_did"] == rows[2]["actor_did"] == s.login["did"]
-    assert rows[1]["actor_did"] == "system:mail" and rows[2]["resource_id"] == lease["lease_id"]
+    assert rows[1]["actor_did"] == "system:mail" and rows[2]["resource_id"] == lease["mailbox_id"]
