@@ -108,7 +108,8 @@ async def test_every_tab_shows_its_rows(server, world):
         assert all("\x1b" not in c for row in cells(app, "messages") for c in row)
 
 
-async def test_overview_metrics_chart_and_live_feed(server, world):
+async def test_overview_metrics_chart_and_live_feed(server, world, monkeypatch):
+    monkeypatch.setattr("tui.app.admin.overview.REFRESH_SECONDS", 0.2)
     app = console(server)
     async with app.run_test(size=SIZE) as pilot:
         overview = app.query_one("Overview")
@@ -121,9 +122,16 @@ async def test_overview_metrics_chart_and_live_feed(server, world):
         assert any("RISK" in line for line in feed.lines)
         before = overview.refreshes
         server.service.admin.state.audit("invoice.issue", "invoice", "inv-live")
-        overview.reload()  # the 5 s timer does the same on its own
-        await until(pilot, lambda: overview.refreshes > before)
+        # Nothing is pressed: the timer (0.2 s here) refreshes on its own.
+        await until(pilot, lambda: overview.refreshes > before + 1)
         assert any("inv-live" in line for line in feed.lines)
+        # While another tab is shown the timer stops asking.
+        app.show("jobs")
+        await until(pilot, lambda: not overview.active)
+        await pilot.pause(0.3)
+        paused = overview.refreshes
+        await pilot.pause(0.6)
+        assert overview.refreshes == paused
 
 
 async def test_tab_keys_and_jump(server, world):
