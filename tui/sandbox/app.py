@@ -664,7 +664,9 @@ class SandboxService:
         if row is None:
             raise ApiError(409, "no_available_mailbox", "No available mailbox for current tenant")
         self.meter(auth, "POST /v2/mailboxes/leases", access)
-        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.allocate", row["mailbox_id"])
+        self.admin.tenant_event(
+            auth.tenant_id, auth.agent_id, "mailbox.allocate", row["mailbox_id"]
+        )
         if self.config.demo_on_allocate and self.store.lease_count(auth.tenant_id) == 1:
             loop = asyncio.get_running_loop()
             loop.call_later(  # delivered in a worker thread: parsing and fsync stay off the loop
