@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,33 +23,10 @@ from tui.extract import htmltext as H  # noqa: E402
 from tui.extract.decode import decode_message  # noqa: E402
 
 
-class _Stdlib(HTMLParser):
-    def __init__(self, conv: H._Converter) -> None:
-        super().__init__(convert_charrefs=True)
-        self.conv = conv
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.conv.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        self.conv.handle_endtag(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.conv.handle_starttag(tag, attrs)
-        if tag not in H._VOID:
-            self.conv.handle_endtag(tag)
-
-    def handle_data(self, data: str) -> None:
-        if not self.conv.skip:
-            self.conv._text(data if data.isascii() else H.clean_text(data))
-
-
 def stdlib(html: str) -> H.HtmlDoc:
-    """The converter driven by ``html.parser``."""
+    """The converter driven by ``html.parser`` (the fallback without selectolax)."""
     conv = H._Converter()
-    parser = _Stdlib(conv)
-    parser.feed(H.clean_text(html[: H.MAX_HTML]))
-    parser.close()
+    H._feed_streaming(conv, H.clean_text(html[: H.MAX_HTML]))
     return conv.result()
 
 

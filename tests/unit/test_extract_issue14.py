@@ -182,3 +182,20 @@ def test_the_cheap_depth_bound_never_misses_a_deep_document() -> None:
             deep += 1
             assert htmltext._maybe_deep(html), html[:200]
     assert deep > 20  # the generator does make deep documents
+
+
+def test_without_selectolax_the_stdlib_tokenizer_reads_the_corpus_alike(monkeypatch) -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    from tui.extract import analyze_message
+
+    monkeypatch.setitem(sys.modules, "selectolax.lexbor", None)  # import fails
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    expected = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))
+    for name, exp in expected.items():
+        ex = analyze_message((corpus / name).read_bytes())
+        assert (ex.otp, ex.link) == (exp["otp"], exp["link"]), name
+    doc = analyze_parts(html='<a title="1 > 0" href="https://acme.example/v">Verify</a>')
+    assert doc.text == "Verify"

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from html import unescape
+from html.parser import HTMLParser
 from typing import Any
 
 _SKIP = frozenset({"style", "script", "title", "noscript", "template", "xml", "head_style"})
@@ -362,6 +363,40 @@ def _shallow(html: str) -> str:
     return "".join(pieces)
 
 
+class _Streaming(HTMLParser):
+    """The stdlib's streaming tokenizer feeding the converter: used only when selectolax is
+    not installed (the same text on the whole corpus, about twice as slow)."""
+
+    def __init__(self, conv: _Converter) -> None:
+        super().__init__(convert_charrefs=True)
+        self.conv = conv
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """An opening tag."""
+        self.conv.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        """A closing tag."""
+        self.conv.handle_endtag(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """``<tag/>``: opened and, unless void, closed."""
+        self.conv.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.conv.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        """Text, entities decoded."""
+        if not self.conv.skip:
+            self.conv._text(data if data.isascii() else clean_text(data))
+
+
+def _feed_streaming(conv: _Converter, html: str) -> None:
+    parser = _Streaming(conv)
+    parser.feed(html)
+    parser.close()
+
+
 def _feed(conv: _Converter, html: str) -> None:
     """Parse ``html`` with lexbor (selectolax), an HTML5 parser, and replay its tree as the
     start tag / text / end tag events the converter expects.
@@ -371,8 +406,11 @@ def _feed(conv: _Converter, html: str) -> None:
     misnested and unclosed tags. The walk is iterative (no recursion limit on deep nesting).
     A pathologically deep document is made shallow first (:func:`_shallow`).
     """
-    from selectolax.lexbor import LexborHTMLParser  # lazy: only when a mail has HTML
-
+    try:
+        from selectolax.lexbor import LexborHTMLParser  # lazy: only when a mail has HTML
+    except ImportError:  # an install without the wheel: the stdlib's (slower) tokenizer
+        _feed_streaming(conv, html)
+        return
     root = LexborHTMLParser(_shallow(html)).root
     if root is None:
         return
