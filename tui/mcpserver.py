@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -184,7 +185,7 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
     from tui.sdk import Mailagents
 
     make = connect or Mailagents.connect
-    state: dict[str, Mailagents] = {}
+    state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: Any) -> AsyncIterator[None]:
@@ -196,6 +197,11 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
         finally:
             with anyio.CancelScope(shield=True):
                 await end_session(state["ma"])
+            if state.get("signalled"):
+                # The stdin reader is a thread blocked in read(): nothing else ends the
+                # process while the client keeps stdin open. The leases are released.
+                sys.stderr.flush()
+                os._exit(0)
 
     server: Any = MCPServer(
         SERVER_NAME,
@@ -316,6 +322,7 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
         outcome = await call(lambda ma: ma.release(lease_id))
         return {"lease_id": lease_id, "result": outcome}
 
+    server.session_state = state  # serve() marks a signal there
     return server
 
 
@@ -333,8 +340,8 @@ async def end_session(ma: Any) -> None:
 
 
 async def serve(server: Any) -> None:
-    """Run ``server`` on stdio until stdin closes, SIGTERM or SIGHUP (then the lifespan
-    releases the session's leases)."""
+    """Run ``server`` on stdio until stdin closes, SIGTERM or SIGHUP: the lifespan then
+    releases the session's leases (and, after a signal, ends the process)."""
     import anyio
 
     async with anyio.create_task_group() as group:
@@ -343,7 +350,8 @@ async def serve(server: Any) -> None:
             if sys.platform == "win32":  # pragma: no cover - no POSIX signals
                 return
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
-                async for _signum in signals:
+                async for signum in signals:
+                    server.session_state["signalled"] = signum
                     group.cancel_scope.cancel()
                     return
 

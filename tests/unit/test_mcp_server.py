@@ -3,6 +3,7 @@ against the sandbox (HTTP, SMTP and its private Dovecot) on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -198,3 +199,49 @@ async def test_mcp_tool_errors_say_what_to_do(sandbox, wallet, tmp_path):
         assert result.is_error and "list_mailboxes" in text
         result, text = await call(session, "allocate_mailbox", purpose="x", ttl_hours=0)
         assert result.is_error and "ttl hours" in text
+
+
+def server_pid(home: Path) -> int:
+    """The running ``mailagents-tui mcp`` whose MAILAGENTS_HOME is under ``home``."""
+    marker = f"MAILAGENTS_HOME={home / 'mailagents'}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in environ and b"mcp" in cmdline:
+            return int(entry.name)
+    raise AssertionError("the MCP server process was not found")
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its parent."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+async def test_sigterm_ends_the_session_and_releases_what_was_not_kept(sandbox, wallet, tmp_path):
+    import signal
+
+    async with (
+        stdio_client(server_params(sandbox, wallet, tmp_path)) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        lease = data_of((await call(session, "allocate_mailbox", purpose="sigterm"))[0])
+        kept = data_of((await call(session, "allocate_mailbox", purpose="k", keep=True))[0])
+        pid = server_pid(tmp_path)
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(200):  # it releases, then exits though the client keeps stdin open
+            if not running(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not running(pid)
+    assert lease_status(sandbox, wallet, lease["lease_id"]) == "released"
+    assert lease_status(sandbox, wallet, kept["lease_id"]) == "active"
