@@ -267,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     print(f"probe failures: {probe.failures}")
+    for key, start, end in windows:
+        late = [(at - start, lag) for at, lag in loop_lags if start <= at <= end and lag > 0.05]
+        if late:
+            spots = ", ".join(f"+{at:.2f}s: {lag * 1000:.0f} ms" for at, lag in late[:8])
+            print(f"server loop late > 50 ms during {names[key]} ({end - start:.2f} s): {spots}")
     for key in ("big", "many", "same"):
         print(f"SMTP reply, {names[key]}: {replies[key].strip()}")
     return 0

@@ -168,3 +168,30 @@ def test_smtp_delivery_runs_off_the_event_loop(smtp_server):
         smtp_server.store.remove_message_listener(slow_listener)
     assert replies == [True]
     assert stored_count(smtp_server, address) == 1
+
+
+def test_smtp_mail_is_parsed_in_a_child_process_that_comes_back(smtp_server):
+    """Parsing runs in a child (off the GIL); if the child dies, the next mail starts a new one."""
+    import os
+    import signal
+    import smtplib
+
+    from tui.sandbox import mail
+
+    (address,) = lease_addresses(smtp_server, 1)
+
+    def send_and_read() -> dict:
+        with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=60) as smtp:
+            assert smtp.sendmail("a@example.com", [address], mime(address)) == {}
+        mailbox = smtp_server.store.mailbox_by_address(address)
+        return smtp_server.store.list_messages(
+            mailbox["tenant_id"], mailbox["mailbox_id"], None, 1
+        )[0]
+
+    assert send_and_read()["otp_code"] == "482913"
+    child = mail._child._proc
+    assert child is not None and child.poll() is None and child.pid != os.getpid()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
+    assert send_and_read()["otp_code"] == "482913"
+    assert mail._child._proc is not None and mail._child._proc.pid != child.pid

@@ -987,6 +987,7 @@ class SandboxService:
         )
         external: list[str] = []
         done: set[str] = set()
+        parsed: mail.Parsed | None = None
         for rcpt in valid:
             key = rcpt.lower()
             if key in done:  # the same address twice gets one copy
@@ -996,8 +997,12 @@ class SandboxService:
             target = self.store.mailbox_by_address(rcpt)
             if target is not None and target["lease_id"] is not None:
                 try:
+                    if parsed is None:  # once, in a child process (parsing holds the GIL)
+                        parsed = await asyncio.to_thread(
+                            mail.parse_isolated, self.store, raw, sender
+                        )
                     await asyncio.to_thread(
-                        mail.deliver, self.store, rcpt, raw, envelope_from=sender
+                        mail.deliver, self.store, rcpt, raw, envelope_from=sender, parsed=parsed
                     )
                     accepted.append(rcpt)
                     continue
@@ -1286,11 +1291,13 @@ class SandboxService:
             text=text("text_excerpt") or None,
             html=html or None,
         )
+        parsed = await asyncio.to_thread(mail.parse_isolated, self.store, raw)
         result = await asyncio.to_thread(  # parsing and storing never block the loop
             mail.deliver,
             self.store,
             address,
             raw,
+            parsed=parsed,
             require_active_lease=False,
             received_ms=received_ms,
             overrides={

@@ -6,16 +6,29 @@ endpoint and ``sandbox deliver --data-dir`` all end up here.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
+import os
+import pickle
 import re
+import select
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any
 
 from tui.sandbox.store import Store
+
+log = logging.getLogger("tui.sandbox")
 
 NO_SUBJECT = "(no subject)"
 
@@ -150,11 +163,174 @@ class Parsed:
 
 
 def parse(store: Store, raw: bytes, envelope_from: str | None = None) -> Parsed:
-    """Parse headers and run the extractor ``store.parser`` names (CPU-bound: call it off the
-    event loop). Never recurses without bound: the header parse stops at the header block,
-    and the extractor reads a message with too many nested MIME parts as plain text."""
-    found = analyze_like_reference(raw) if store.parser == "reference" else analyze(raw)
+    """Parse headers and run the extractor ``store.parser`` names, in this thread (CPU-bound:
+    never on the event loop; see :func:`parse_isolated`). Never recurses without bound: the
+    header parse stops at the header block, and the extractor reads a message with too many
+    nested MIME parts as plain text."""
+    return _parse_job(store.parser, raw, envelope_from)
+
+
+def _parse_job(parser: str, raw: bytes, envelope_from: str | None) -> Parsed:
+    found = analyze_like_reference(raw) if parser == "reference" else analyze(raw)
     return Parsed(parse_headers(raw, envelope_from), found)
+
+
+PARSE_TIMEOUT_S = 120.0
+"""Longest the parser child may take over one message before it is given up (headers only)."""
+
+
+class ParserChildError(RuntimeError):
+    """The parser child died, hung or could not answer (the mail may be what killed it)."""
+
+
+class _ParserChild:
+    """One ``python -m tui.sandbox.parser_worker`` for the whole process, started on demand.
+
+    Requests go one at a time (a lock). The child ends when our end of its stdin closes,
+    i.e. when this process ends, however it ends (no orphan after ``os._exit``).
+    """
+
+    MAX_FAILURES = 3
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._failures = 0
+        self.unavailable = False
+        """True once the child cannot be started or keeps failing: parse in threads."""
+
+    def _ensure(self) -> subprocess.Popen[bytes] | None:
+        if self.unavailable:
+            return None
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        import tui
+
+        root = str(Path(tui.__file__).resolve().parent.parent)
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "tui.sandbox.parser_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                bufsize=0,
+                env=env,
+            )
+        except (OSError, ValueError) as exc:
+            log.warning("sandbox: parsing mail in threads (no parser process: %s)", exc)
+            self.unavailable = True
+            return None
+        return self._proc
+
+    def start(self) -> None:
+        """Start the child now (without waiting for it to be ready)."""
+        with self._lock:
+            self._ensure()
+
+    def parse(self, parser: str, raw: bytes, envelope_from: str | None) -> Parsed | None:
+        """The child's answer; None when there is no child (parse in this thread);
+        :class:`ParserChildError` when it failed on this message."""
+        with self._lock:
+            proc = self._ensure()
+            if proc is None:
+                return None
+            try:
+                answer = self._ask(proc, pickle.dumps((parser, envelope_from)), raw)
+            except (OSError, EOFError, TimeoutError, pickle.UnpicklingError) as exc:
+                self._kill()
+                self._failures += 1
+                if self._failures >= self.MAX_FAILURES:
+                    log.warning("sandbox: parser process keeps failing; parsing in threads")
+                    self.unavailable = True
+                raise ParserChildError(f"{type(exc).__name__}: {exc}") from None
+            self._failures = 0
+        status, value = answer
+        if status != "ok" or not isinstance(value, Parsed):
+            raise ParserChildError(str(value))
+        return value
+
+    @staticmethod
+    def _ask(proc: subprocess.Popen[bytes], meta: bytes, raw: bytes) -> Any:
+        from tui.sandbox.parser_worker import HEADER
+
+        assert proc.stdin is not None and proc.stdout is not None
+        for part in (len(meta).to_bytes(HEADER, "big") + meta, len(raw).to_bytes(HEADER, "big")):
+            _write_all(proc.stdin, part)
+        _write_all(proc.stdin, raw)  # as is: copying 10 MB would hold the GIL
+        deadline = time.monotonic() + PARSE_TIMEOUT_S
+        size = int.from_bytes(_read_before(proc.stdout, HEADER, deadline), "big")
+        return pickle.loads(_read_before(proc.stdout, size, deadline))  # noqa: S301 - our child
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(Exception):
+                proc.wait(5)
+
+    def close(self) -> None:
+        """Close the child's stdin (it exits) and reap it."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            try:
+                proc.wait(2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _write_all(stream: Any, data: bytes) -> None:
+    """All of ``data`` to an unbuffered pipe (each call may take part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view[: 1 << 20]) or 0 :]
+
+
+def _read_before(stream: Any, size: int, deadline: float) -> bytes:
+    """Exactly ``size`` bytes from an unbuffered pipe, or TimeoutError / EOFError."""
+    chunks: list[bytes] = []
+    while size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([stream], [], [], remaining)[0]:
+            raise TimeoutError("the parser process did not answer in time")
+        chunk = stream.read(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the parser process ended")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+_child = _ParserChild()
+atexit.register(_child.close)
+
+
+def start_parser() -> None:
+    """Start the parser child now, without waiting (the sandbox does it when it starts)."""
+    _child.start()
+
+
+def parse_isolated(store: Store, raw: bytes, envelope_from: str | None = None) -> Parsed:
+    """:func:`parse` in a child process (one, shared by every sandbox of this process).
+
+    Parsing holds the GIL for long stretches (regular expressions over big bodies, base64),
+    so even in a worker thread it makes the event loop late; in a process it cannot. A mail
+    that kills or hangs the child is stored with its headers and nothing extracted. Without
+    a child process (cannot start), it parses in the calling thread. Blocking: call it off
+    the event loop.
+    """
+    try:
+        parsed = _child.parse(store.parser, raw, envelope_from)
+    except ParserChildError as exc:
+        log.warning("sandbox: the mail parser process failed (%s); storing headers only", exc)
+        return Parsed(parse_headers(raw, envelope_from), Extracted(None, None))
+    return parsed if parsed is not None else parse(store, raw, envelope_from)
 
 
 def deliver(
@@ -209,11 +385,17 @@ def deliver(
 
 
 def deliver_all(
-    store: Store, addresses: list[str], raw: bytes, *, envelope_from: str | None = None
+    store: Store,
+    addresses: list[str],
+    raw: bytes,
+    *,
+    envelope_from: str | None = None,
+    parsed: Parsed | None = None,
 ) -> list[str]:
     """Store ``raw`` once per distinct address (case-insensitive) under an active lease;
-    return the addresses stored. Parses the message once. Blocking: run it in a thread."""
-    parsed = parse(store, raw, envelope_from)
+    return the addresses stored. Parses the message once (in a child process unless
+    ``parsed`` is given). Blocking: run it in a thread."""
+    parsed = parsed or parse_isolated(store, raw, envelope_from)
     stored: list[str] = []
     seen: set[str] = set()
     for address in addresses:
