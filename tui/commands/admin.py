@@ -171,7 +171,11 @@ def _view_command(spec: ViewSpec) -> click.Command:
         ),
     ]
     return click.Command(
-        spec.name, callback=command, params=params, help=command.__doc__, short_help=spec.title
+        spec.name,
+        callback=command,
+        params=params,
+        help=command.__doc__,
+        short_help=f"List {spec.title.lower()} (GET /v2/admin{spec.path}).",
     )
 
 
