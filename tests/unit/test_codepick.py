@@ -10,10 +10,13 @@ from tui.core.codepick import MailIdentity, ReturnedCodes, bad_regex
 NOW = datetime(2026, 12, 6, 12, 0, 0, 500_000, tzinfo=UTC)
 
 
-def test_the_api_id_decides_then_the_uid_then_the_message_id():
+def test_the_uid_decides_then_the_api_id_then_the_message_id():
     a = MailIdentity(api_id="m1", uid=(7, 1), header_id="<x@y>")
     assert a.same(MailIdentity(api_id="m1"))
-    assert not a.same(MailIdentity(api_id="m2", uid=(7, 1)))  # two API rows: two mails
+    # A code read over IMAP came from that UID's body, whichever API row it was paired with.
+    assert a.same(MailIdentity(api_id="m2", uid=(7, 1)))
+    assert not a.same(MailIdentity(api_id="m1", uid=(7, 2)))
+    assert not a.same(MailIdentity(api_id="m2"))
     assert a.same(MailIdentity(uid=(7, 1)))  # the same mail before the API listed it
     assert not a.same(MailIdentity(uid=(7, 2), header_id="<x@y>"))  # a resend reusing the id
     # A new UIDVALIDITY renumbers the mailbox: UID 1 is another mail; Message-ID decides.
@@ -74,5 +77,5 @@ def test_an_identity_set_finds_a_mail_by_any_of_its_keys():
     known = IdentitySet([MailIdentity(api_id="m1", uid=(7, 1)), MailIdentity(uid=(7, 2))])
     assert MailIdentity(api_id="m1") in known
     assert MailIdentity(api_id="m9", uid=(7, 2)) in known  # paired since: its UID
-    assert MailIdentity(api_id="m9", uid=(7, 1)) not in known  # m1 has UID 1: another mail
+    assert MailIdentity(api_id="m1", uid=(7, 3)) not in known  # another message than m1's
     assert MailIdentity(uid=(8, 2)) not in known

@@ -257,3 +257,18 @@ def test_a_resend_in_the_same_second_pairs_in_arrival_order():
     assert {k: m.uid for k, m in match_imap([first], imap).items()} == {"first": 1}
     both = match_imap([resend, first], imap)
     assert {k: m.uid for k, m in both.items()} == {"first": 1, "resend": 2}
+
+
+def test_whole_second_times_pair_with_the_second_they_stand_for():
+    """An API time of 18.578 s belongs to the IMAP mail stamped 18 (it arrived in [18, 19)),
+    not to the resend stamped 19 that is nearer to the number."""
+    from tui.core.inbox import match_imap
+
+    raw = b"From: a@x.io\r\nSubject: Your code\r\n\r\nx\r\n"
+    base = NOW.replace(microsecond=0)
+    imap = [imap_msg(2, raw, base + timedelta(seconds=1)), imap_msg(1, raw, base)]
+    first = api_msg("first", "a@x.io", "Your code", base + timedelta(milliseconds=578))
+    resend = api_msg("resend", "a@x.io", "Your code", base + timedelta(milliseconds=1052))
+    assert {k: m.uid for k, m in match_imap([first], imap).items()} == {"first": 1}
+    both = match_imap([first, resend], imap)
+    assert {k: m.uid for k, m in both.items()} == {"first": 1, "resend": 2}

@@ -5,7 +5,7 @@ lives in :mod:`tui.core.waiter`.
 
 Semantics (per lease, separately for codes and links):
 
-- A mail is known by its message: the API's message id, its IMAP UID (with UIDVALIDITY) and its
+- A mail is known by its message: its IMAP UID (with UIDVALIDITY), the API's message id and its
   ``Message-ID``, paired as the inbox pairs the API's list with IMAP's (never by sender, subject
   or minute: a resent mail has the same three).
 - ``wait-otp`` returns the value of the newest mail received since the lease began that it has
@@ -51,12 +51,13 @@ class MailIdentity:
     """How much later than ``received_at`` it may have arrived (IMAP's times are cut)."""
 
     def same(self, other: MailIdentity) -> bool:
-        """The same mail? The API id decides when both have one, else the UID of the same
-        UIDVALIDITY, else the ``Message-ID``."""
-        if self.api_id and other.api_id:
-            return self.api_id == other.api_id
+        """The same mail? The UID decides when both have one of the same UIDVALIDITY (a code
+        read over IMAP came from that message's body, whichever API row it was paired with),
+        else the API id, else the ``Message-ID``."""
         if self.uid and other.uid and self.uid[0] == other.uid[0]:
             return self.uid == other.uid
+        if self.api_id and other.api_id:
+            return self.api_id == other.api_id
         if self.header_id and other.header_id:
             return self.header_id == other.header_id
         return False

@@ -196,14 +196,21 @@ def _apart(message: Message, imap: Any) -> float:
     """Seconds between the API's arrival time and the closer of IMAP's two times.
 
     The live service takes ``received_at`` from the Date header, IMAP's INTERNALDATE is the
-    arrival: either may be the one the API used.
+    arrival: either may be the one the API used. Both have whole seconds (cut): a time
+    ``t`` stands for the second ``[t, t + 1)``, so 12:00:18.578 is 0 s from 12:00:18 and
+    0.422 s from 12:00:19 (a resend the next second must not take the first mail's place).
     """
     if message.received_at is None:
         return 0.0
     times = [t for t in (imap.received, imap.date) if t is not None]
     if not times:
         return 0.0
-    return min(abs((message.received_at - t).total_seconds()) for t in times)
+    gaps = []
+    for t in times:
+        late = (message.received_at - t).total_seconds()
+        whole = t.microsecond == 0
+        gaps.append(max(0.0, -late, late - 1.0) if whole else abs(late))
+    return min(gaps)
 
 
 def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, Any]:
