@@ -19,7 +19,17 @@ from typing import Any, TypeVar
 import click
 
 from tui import __version__
-from tui.launch import Context, fail, friendly_errors, launch_tui
+from tui.launch import (
+    EXIT_CODES_HELP,
+    EXIT_NOT_FOUND,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    Context,
+    fail,
+    friendly_errors,
+    launch_tui,
+    report,
+)
 
 T = TypeVar("T")
 
@@ -138,6 +148,16 @@ class LazyGroup(click.Group):
         """Built-in and lazy command names."""
         return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; with ``--json`` among its arguments, a usage error is JSON too."""
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if "--json" not in words:
+                raise
+            report("usage", exc.format_message(), exc.exit_code, as_json=True)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import a lazy command the first time it is asked for."""
         if cmd_name in LAZY_COMMANDS:
@@ -166,6 +186,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
 )
 @click.version_option(__version__, prog_name="mailagents-tui")
 @click.option("--api-base", envvar="MAILAGENTS_API_BASE", help="API base URL.")
@@ -191,6 +212,7 @@ class LazyGroup(click.Group):
     "(default: MAILAGENTS_PROFILE).",
 )
 @click.pass_context
+@friendly_errors
 def main(
     ctx: click.Context,
     api_base: str | None,
@@ -207,7 +229,10 @@ def main(
     if ctx.invoked_subcommand is None:
         launch_tui(ctx.obj, sandbox=sandbox)
     elif sandbox:
-        fail("--sandbox opens the TUI; for a headless sandbox run `mailagents-tui sandbox`", 2)
+        fail(
+            "--sandbox opens the TUI; for a headless sandbox run `mailagents-tui sandbox`",
+            EXIT_USAGE,
+        )
 
 
 # -- headless commands -----------------------------------------------------------------------
@@ -355,16 +380,24 @@ def lease_new(ctx: click.Context, purpose: str, ttl_hours: int, as_json: bool) -
 
 @lease.command("release")
 @click.argument("lease_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def lease_release(ctx: click.Context, lease_id: str) -> None:
-    """Release a lease (only if the server still says it is active)."""
+def lease_release(ctx: click.Context, lease_id: str, as_json: bool) -> None:
+    """Release a lease (only if the server still says it is active); exit 4 if the server
+    does not know it."""
 
     async def body(services: Any) -> Any:
         return await services.leases.release(lease_id)
 
     result = run_with_services(ctx, body)
-    click.echo(f"{lease_id}: {result.detail}")
+    if not result.found:
+        fail(f"lease {lease_id} not found on the server", EXIT_NOT_FOUND)
+    emit(
+        {"lease_id": lease_id, "released": result.released, "detail": result.detail},
+        as_json,
+        f"{lease_id}: {result.detail}",
+    )
 
 
 @lease.command("reconcile")
@@ -454,7 +487,8 @@ def lease_credentials(
     if entry is None or not entry.has_password:
         fail(
             f"no stored credentials for lease {lease_id}: it was allocated elsewhere; "
-            "rotate them with `lease credentials ID --reset`"
+            "rotate them with `lease credentials ID --reset`",
+            EXIT_NOT_FOUND,
         )
     data = {
         "lease_id": entry.lease_id,
@@ -626,7 +660,7 @@ def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json:
     _lease, rows, imap_messages, reason = run_with_services(ctx, body)
     match = next(((i, src) for i, src in rows if i.message_id == message_id), None)
     if match is None:
-        fail(f"no message {message_id} in lease {lease_id}")
+        fail(f"no message {message_id} in lease {lease_id}", EXIT_NOT_FOUND)
     item, source = match
     if raw:
         imap = find_raw(imap_messages, rows, message_id)
@@ -654,9 +688,6 @@ def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json:
         else "(no body: IMAP is off: " + clean(reason or "unknown", 200) + ")",
     ]
     click.echo("\n".join(lines))
-
-
-EXIT_TIMEOUT = 3
 
 
 def regex_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -767,6 +798,21 @@ def wait_otp(
         click.echo(clean(picked.value, 2000))
 
 
+def read_named_text(path: str | None, option: str) -> str | None:
+    """A UTF-8 body file the user named (``-`` is stdin), bounded; None when not given."""
+    from tui.core.files import FileRefused, read_stream_bounded, read_text_bounded
+
+    if path is None:
+        return None
+    if path != "-":
+        return read_text_bounded(path, what=option)
+    raw = read_stream_bounded(sys.stdin.buffer, what=f"{option} (stdin)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"{option} (stdin) is not UTF-8 text (byte {exc.start})") from exc
+
+
 def send_dict(result: Any) -> dict[str, Any]:
     """A send answer as JSON."""
     return {
@@ -783,8 +829,16 @@ def send_dict(result: Any) -> dict[str, Any]:
 @click.option("--to", "to", multiple=True, required=True, help="Recipient (repeatable).")
 @click.option("--subject", required=True, help="Subject.")
 @click.option("--text", "text", help="Text body.")
-@click.option("--text-file", type=click.File("r", encoding="utf-8"), help="Text body from a file.")
-@click.option("--html-file", type=click.File("r", encoding="utf-8"), help="HTML body from a file.")
+@click.option(
+    "--text-file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Text body from a UTF-8 file (- reads stdin; at most 25 MiB).",
+)
+@click.option(
+    "--html-file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="HTML body from a UTF-8 file (- reads stdin; at most 25 MiB).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
@@ -794,19 +848,21 @@ def send(
     to: tuple[str, ...],
     subject: str,
     text: str | None,
-    text_file: Any,
-    html_file: Any,
+    text_file: str | None,
+    html_file: str | None,
     as_json: bool,
 ) -> None:
     """Send mail from a leased mailbox (uses the password stored in the ledger)."""
     from tui.core.compose import send_text
 
     if sum(x is not None for x in (text, text_file)) > 1:
-        fail("give the text once: --text or --text-file", 2)
-    body_text = text if text is not None else (text_file.read() if text_file else None)
-    body_html = html_file.read() if html_file else None
+        fail("give the text once: --text or --text-file", EXIT_USAGE)
+    if text_file == "-" and html_file == "-":
+        fail("only one of --text-file and --html-file can read stdin", EXIT_USAGE)
+    body_text = text if text is not None else read_named_text(text_file, "--text-file")
+    body_html = read_named_text(html_file, "--html-file")
     if not body_text and not body_html:
-        fail("the message is empty: give --text, --text-file or --html-file", 2)
+        fail("the message is empty: give --text, --text-file or --html-file", EXIT_USAGE)
 
     async def body(services: Any) -> Any:
         from tui.core.compose import MissingCredentials
@@ -888,16 +944,15 @@ def sent(ctx: click.Context, as_json: bool) -> None:
 @friendly_errors
 def parse(path: str, as_json: bool) -> None:
     """Extract the OTP code and verification link of a .eml file (- reads stdin)."""
-    from tui.extract import format_report, report
+    from tui.core.files import read_bounded, read_stream_bounded
+    from tui.extract import format_report
+    from tui.extract import report as extract_report
 
     if path == "-":
-        raw = sys.stdin.buffer.read()
+        raw = read_stream_bounded(sys.stdin.buffer, what="standard input")
     else:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            fail(f"cannot read {path}: {exc.strerror}")
-    data = report(raw)
+        raw = read_bounded(path, what="message file")
+    data = extract_report(raw)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -59,7 +59,9 @@ async def open_inbox(app, pilot):
     return app.screen
 
 
-async def test_smtp_mail_appears_live_with_code_and_link(smtp_sandbox, wallet, tmp_path):
+async def test_smtp_mail_appears_live_with_code_and_link(
+    smtp_sandbox, wallet, tmp_path, monkeypatch
+):
     services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
@@ -70,7 +72,7 @@ async def test_smtp_mail_appears_live_with_code_and_link(smtp_sandbox, wallet, t
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # the OSC 52 path, observed
     opened: list[str] = []
-    app.open_url = lambda url, new_tab=True: opened.append(url)
+    monkeypatch.setattr("tui.core.links.open_in_browser", lambda url: opened.append(url))
     async with app.run_test(size=SIZE) as pilot:
         inbox = await open_inbox(app, pilot)
         await until(pilot, lambda: inbox.poller is not None and inbox.poller.status.calls > 0)

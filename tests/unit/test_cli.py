@@ -75,16 +75,16 @@ def test_lease_lifecycle(env):
 
 def test_bad_input_is_one_clear_line(env):
     result = run(env, "lease", "new", "--ttl-hours", "9999")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert "ttl hours must be between 1 and 720" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
 
 def test_unknown_lease_is_a_clear_error(env):
     result = run(env, "lease", "release", "00000000-0000-4000-8000-000000000000")
-    # An unknown id is not active anywhere: nothing is sent, and the user is told.
-    assert result.exit_code == 0
-    assert "not found" in result.stdout
+    # An unknown id is not active anywhere: nothing is sent, and the user is told (exit 4).
+    assert result.exit_code == 4
+    assert "not found" in result.stderr and result.stdout == ""
 
 
 def test_no_wallet_is_explained(env):

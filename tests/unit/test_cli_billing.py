@@ -62,8 +62,8 @@ def ok_json(env, *args):
     return json.loads(result.stdout)
 
 
-def one_clean_error(result, text):
-    assert result.exit_code == 1, result.output
+def one_clean_error(result, text, code=1):
+    assert result.exit_code == code, result.output
     assert result.stderr.count("\n") == 1, result.stderr
     assert text in result.stderr
     assert result.stderr.startswith("mailagents-tui: ")
@@ -171,12 +171,12 @@ def test_given_secret_and_one_event(env):
 def test_webhook_input_is_checked_before_calling(env, args, message):
     # The key is never loaded and the API never called: an unreachable base proves it.
     env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
-    one_clean_error(run(env, "webhook", "new", *args), message)
+    one_clean_error(run(env, "webhook", "new", *args), message, 2)
 
 
 def test_unknown_webhook_is_one_clear_line(env):
     result = run(env, "webhook", "rotate", "00000000-0000-4000-8000-000000000000", "--yes")
-    one_clean_error(result, "Webhook not found")
+    one_clean_error(result, "Webhook not found", 4)
 
 
 def test_usage_counts_the_calls_and_shows_the_price(env):
@@ -206,8 +206,8 @@ def test_usage_counts_the_calls_and_shows_the_price(env):
 @pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-01", "2026/01", ""])
 def test_bad_period_is_refused(env, period):
     env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
-    one_clean_error(run(env, "usage", "--period", period), "period must look like YYYY-MM")
-    one_clean_error(run(env, "invoices", "--period", period), "period must look like YYYY-MM")
+    one_clean_error(run(env, "usage", "--period", period), "period must look like YYYY-MM", 2)
+    one_clean_error(run(env, "invoices", "--period", period), "period must look like YYYY-MM", 2)
 
 
 def test_invoices_list_and_show(env):
@@ -228,7 +228,7 @@ def test_invoices_list_and_show(env):
     human = run(env, "invoices", "show", invoice["invoice_id"]).stdout
     assert "status      draft" in human and "statement   -" in human
     missing = run(env, "invoices", "show", "00000000-0000-4000-8000-000000000000")
-    one_clean_error(missing, "Invoice not found")
+    one_clean_error(missing, "Invoice not found", 4)
 
 
 def test_paid_allocation_adds_to_the_invoice(sandbox_factory, wallet, tmp_path):

@@ -206,6 +206,12 @@ class MailagentsClient:
                 f"{method} {path} answered HTTP {response.status_code} with a JSON body "
                 f"nested too deep to read ({too_deep})"
             )
+        if not 200 <= response.status_code < 300:
+            where = response.headers.get("location")
+            raise InvalidResponseError(
+                f"{method} {path} answered HTTP {response.status_code}"
+                + (f" (a redirect to {where[:200]}): check the API base" if where else "")
+            )
         if data is None:
             raise InvalidResponseError(
                 f"{method} {path} answered HTTP {response.status_code} without JSON"

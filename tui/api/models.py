@@ -528,11 +528,15 @@ class UsageSummary:
     def from_json(cls, data: object) -> UsageSummary:
         """Parse a usage summary (numbers sit under ``usage``)."""
         body = _obj(data, "usage")
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        usage = body.get("usage")
+        if not isinstance(usage, dict):
+            raise InvalidResponseError("usage answer lacks its usage object")
 
         def num(key: str) -> int:
             value = usage.get(key)
-            return int(value) if isinstance(value, int | float) else 0
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InvalidResponseError(f"usage answer lacks a count for {key}")
+            return int(value)
 
         return cls(
             period=_opt(body, "period") or "",

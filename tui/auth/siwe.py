@@ -28,6 +28,9 @@ _FIELD_ORDER = (
     "Request ID",
 )
 _REQUIRED = ("URI", "Version", "Chain ID", "Nonce", "Issued At")
+EXPECTED_STATEMENTS: tuple[str | None, ...] = ("Sign in to Agent Mail Cloud", None)
+"""The statement lines the client signs: the service's own (``SIWE_STATEMENT``'s default), or
+none. Any other text is something the user was never asked to agree to."""
 
 
 class SiweError(ValueError):
@@ -226,12 +229,15 @@ def check_challenge(
     nonce: str | None,
     now: datetime | None = None,
     skew: timedelta = timedelta(minutes=5),
+    statements: tuple[str | None, ...] = EXPECTED_STATEMENTS,
 ) -> SiweMessage:
     """Check a server's challenge before signing it; return it parsed or raise SiweError.
 
-    The domain must equal the host of ``api_base`` (port ignored), the address must be ours,
-    the chain id must be the runtime's, the nonce the challenge's, and the message must be
-    neither expired nor issued implausibly far in the future.
+    Sign only what was asked: the domain and the URI must be the host of ``api_base`` (port
+    ignored), the address ours, the chain id the runtime's, the nonce the challenge's, the
+    statement one of ``statements``; a ``Resources`` list (a grant the client never asked
+    for) or a ``Request ID`` is refused; the message must be neither expired nor issued
+    implausibly far in the future.
     """
     msg = parse(text)
     expected_host = domain_host(api_base)
@@ -239,6 +245,26 @@ def check_challenge(
         raise SiweError(
             f"challenge is for domain {msg.host!r}, but the API is {expected_host!r}: "
             "refusing to sign"
+        )
+    if domain_host(msg.uri) != expected_host:
+        raise SiweError(
+            f"challenge signs in to {_shown(msg.uri)}, not to the API {expected_host!r}: "
+            "refusing to sign"
+        )
+    if msg.statement not in statements:
+        raise SiweError(
+            f"challenge asks you to agree to {_shown(msg.statement or '')}, which this client "
+            "does not expect: refusing to sign"
+        )
+    if msg.resources:
+        more = f" and {len(msg.resources) - 1} more" if len(msg.resources) > 1 else ""
+        raise SiweError(
+            f"challenge grants access to resources the client never asked for "
+            f"({_shown(msg.resources[0])}{more}): refusing to sign"
+        )
+    if msg.request_id is not None:
+        raise SiweError(
+            "challenge carries a Request ID the client did not ask for: refusing to sign"
         )
     if msg.address.lower() != address.lower():
         raise SiweError("challenge names a different wallet address: refusing to sign")
@@ -257,6 +283,12 @@ def check_challenge(
     if msg.not_before is not None and parse_time(msg.not_before) > current + skew:
         raise SiweError("challenge is not valid yet: refusing to sign")
     return msg
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """A server's text quoted for an error message: control characters escaped, capped."""
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return repr(text)
 
 
 def iso_millis(moment: datetime) -> str:

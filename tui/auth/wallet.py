@@ -68,8 +68,20 @@ class Wallet:
         try:
             raw = accounts.decrypt(data, password)
         except ValueError as exc:
+            if "MAC mismatch" not in str(exc):
+                raise WalletError(
+                    f"cannot decrypt {path}: the keystore is damaged ({exc})"
+                ) from exc
             raise WalletError(f"cannot decrypt {path}: wrong password?") from exc
-        account = accounts.from_key(raw)
+        except Exception as exc:  # a damaged keystore: KeyError, TypeError... from eth-account
+            raise WalletError(
+                f"cannot decrypt {path}: the keystore is damaged or of an unsupported kind "
+                f"({type(exc).__name__} {str(exc)[:60]})"
+            ) from exc
+        try:
+            account = accounts.from_key(raw)
+        except Exception as exc:  # a keystore holding something that is not a valid key
+            raise WalletError(f"{path} does not hold a valid secp256k1 key") from exc
         return cls(bytes(raw), account.address)
 
     def sign_message(self, text: str) -> str:
@@ -84,26 +96,47 @@ class Wallet:
             raise WalletError("a keystore needs a non-empty password")
         accounts = eth_account_class()
 
+        from tui.core.files import FileRefused, ensure_private_dir
+
         data = accounts.encrypt(self._key, password)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            ensure_private_dir(path.parent)
+        except FileRefused as exc:
+            raise WalletError(str(exc)) from exc
+        try:
+            fd = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+            )
         except FileExistsError as exc:
             raise WalletError(f"{path} already exists: not overwriting a keystore") from exc
+        except OSError as exc:
+            raise WalletError(f"cannot write {path}: {exc.strerror}") from exc
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh)
 
 
 def read_keystore(path: Path) -> dict[str, Any]:
     """Read a keystore's JSON (no decryption)."""
+    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+
     try:
-        data = limits.loads(Path(path).read_text())
+        data = limits.loads(read_bounded(path, MAX_SMALL_FILE, what="keystore"))
     except FileNotFoundError as exc:
         raise WalletError(f"keystore {path} does not exist") from exc
-    except (OSError, ValueError) as exc:
+    except FileRefused as exc:
+        raise WalletError(str(exc)) from exc
+    except ValueError as exc:
         raise WalletError(f"keystore {path} is not readable JSON") from exc
-    if not isinstance(data, dict) or ("crypto" not in data and "Crypto" not in data):
+    crypto = data.get("crypto", data.get("Crypto")) if isinstance(data, dict) else None
+    if not isinstance(crypto, dict):
         raise WalletError(f"{path} is not an Ethereum keystore file")
+    missing = [
+        k
+        for k in ("cipher", "cipherparams", "ciphertext", "kdf", "kdfparams", "mac")
+        if k not in crypto
+    ]
+    if missing:
+        raise WalletError(f"keystore {path} is damaged: crypto.{missing[0]} is missing")
     return data
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from tui.api.models import iso_z
-from tui.cli import emit, fail, friendly_errors, run_with_services
+from tui.cli import EXIT_USAGE, emit, fail, friendly_errors, run_with_services
 from tui.core.billing import (
     EVENT_TYPES,
     GENERATED_SECRET_CHARS,
@@ -77,7 +77,7 @@ def checked_period(period: str | None) -> str:
     try:
         return validate_period(period)
     except BillingInputError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
         raise AssertionError("unreachable") from exc
 
 
@@ -182,7 +182,7 @@ def webhook_new(
             url, events or EVENT_TYPES, generate_secret() if secret is None else secret
         )
     except BillingInputError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
         raise AssertionError("unreachable") from exc
 
     async def body(services: Any) -> Any:

@@ -67,6 +67,8 @@ class ReleaseResult:
     """``released``, ``already released``, or the error."""
     address: str = ""
     """The lease's address, when known."""
+    found: bool = True
+    """The server knows the lease (False: ``not found on the server``, nothing released)."""
 
     def describe(self) -> str:
         """``address (lease id)``."""
@@ -254,7 +256,7 @@ class LeaseManager:
             entry = await asyncio.to_thread(self.ledger.get, lease_id)
             await asyncio.to_thread(self._ended, lease_id, "gone")
             address = entry.address if entry else ""
-            return ReleaseResult(lease_id, True, "not found on the server", address)
+            return ReleaseResult(lease_id, True, "not found on the server", address, found=False)
         if not lease.is_active:
             await asyncio.to_thread(self._ended, lease_id, lease.lease_status)
             return ReleaseResult(lease_id, True, f"already {lease.lease_status}", lease.address)

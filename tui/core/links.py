@@ -88,3 +88,30 @@ def inspect_link(url: str, anchor_text: str | None = None) -> LinkInfo:
         if shown_host and host and shown_host != host and not host.endswith("." + shown_host):
             warnings.append(f"the link text says {shown_host!r} but it goes to {host!r}")
     return LinkInfo(text, scheme, host, display, warnings)
+
+
+TEXT_BROWSERS = frozenset({"www-browser", "links", "elinks", "lynx", "w3m", "links2", "browsh"})
+"""Browsers that run in the terminal: started under the TUI they would fight it for the screen."""
+
+
+def open_in_browser(url: str) -> str | None:
+    """Open ``url`` in a graphical web browser; None when one took it, else why not.
+
+    ``webbrowser.open`` says False (or raises) where no browser exists, over SSH or on a
+    headless machine; a text-mode browser (lynx, w3m...) is not started under the TUI.
+    Blocking (the browser may take a moment): call it in a thread.
+    """
+    import webbrowser
+
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return "no web browser is available here (SSH or a headless machine?)"
+    name = str(getattr(browser, "name", "") or "")
+    if name.rsplit("/", 1)[-1] in TEXT_BROWSERS:
+        return f"the only browser here is the text-mode {name}, which would take over the terminal"
+    try:
+        opened = browser.open(url)
+    except Exception as exc:  # webbrowser raises what the launcher raises (OSError...)
+        return f"the browser did not start ({type(exc).__name__})"
+    return None if opened else "the browser did not start"

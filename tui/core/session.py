@@ -69,7 +69,11 @@ def check_mock_challenge(challenge: Challenge, address: str, chain_id: int | Non
     if not lines or lines[0] != "Agent Mail Cloud SIWE Challenge":
         raise ChallengeRejected("the challenge is neither EIP-4361 nor the known mock format")
     for line in lines[1:]:
-        key, _, value = line.partition(":")
+        key, sep, value = line.partition(":")
+        if not sep or key not in ("address", "chain_id", "nonce") or key in fields:
+            raise ChallengeRejected(
+                f"challenge has a line the client did not expect ({line[:60]!r}): refusing to sign"
+            )
         fields[key] = value
     if fields.get("address", "").lower() != address.lower():
         raise ChallengeRejected("challenge names a different wallet address: refusing to sign")

@@ -175,30 +175,31 @@ class Settings:
             if payment not in PAYMENT_POLICIES:
                 raise SettingsError(f"payment must be one of {', '.join(PAYMENT_POLICIES)}")
             settings = replace(settings, payment=payment)
-        for key, kind in (("timeout", float), ("release_timeout", float)):
+        for key in ("timeout", "release_timeout"):
             if mapping[key] is not None:
                 try:
-                    settings = replace(settings, **{key: kind(mapping[key])})
+                    number = float(mapping[key])
                 except (TypeError, ValueError) as exc:
                     raise SettingsError(f"{key} must be a number") from exc
-        if isinstance(mapping["bell"], bool):
+                if not 0 < number < float("inf"):
+                    raise SettingsError(f"{key} must be a positive number of seconds")
+                settings = replace(settings, **{key: number})
+        if mapping["bell"] is not None:
             settings = replace(settings, bell=mapping["bell"])
-        if isinstance(mapping["mail_cache"], bool):
+        if mapping["mail_cache"] is not None:
             settings = replace(settings, mail_cache=mapping["mail_cache"])
         if mapping["download_dir"]:
             folder = Path(str(mapping["download_dir"])).expanduser()
             settings = replace(settings, download_dir=folder)
-        if isinstance(mapping["poll"], dict):
+        if mapping["poll"] is not None:
             settings = replace(settings, poll=poll_settings(mapping["poll"]))
         if mapping["private_key_env"] is not None:
             variable = str(mapping["private_key_env"]).strip()
             if not ENV_NAME.fullmatch(variable):
                 raise SettingsError("private_key_env must name an environment variable")
             settings = replace(settings, private_key_env=variable)
-        if isinstance(mapping["keymap"], dict):
-            settings = replace(
-                settings, keymap={str(k): str(v) for k, v in mapping["keymap"].items()}
-            )
+        if mapping["keymap"] is not None:
+            settings = replace(settings, keymap=dict(mapping["keymap"]))
         return settings
 
 
@@ -207,17 +208,73 @@ PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """``config.toml`` as a dict (empty when there is none)."""
-    try:
-        with path.open("rb") as fh:
-            import tomllib  # only when there is a file (the TUI's start often has none)
+CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    "api_base": (str,),
+    "keystore": (str,),
+    "payment": (str,),
+    "timeout": (int, float),
+    "release_timeout": (int, float),
+    "bell": (bool,),
+    "mail_cache": (bool,),
+    "download_dir": (str,),
+    "poll": (dict,),
+    "keymap": (dict,),
+    "private_key_env": (str,),
+    "profiles": (dict,),
+}
+"""The type each ``config.toml`` key must have (a new setting adds its line here)."""
 
-            return tomllib.load(fh)
+_TYPE_NAMES = {str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """``config.toml`` as a table, every key checked by name and type ({} without a file).
+
+    Raises :class:`SettingsError` naming the file, the key and what it must be.
+    """
+    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+
+    try:
+        raw = read_bounded(path, MAX_SMALL_FILE, what="config file")
     except FileNotFoundError:
         return {}
-    except (OSError, toml_decode_error()) as exc:
+    except FileRefused as exc:
+        raise SettingsError(str(exc)) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from exc
+    import tomllib  # only when there is a file (the TUI's start often has none)
+
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"cannot read {path}: {exc}") from exc
+    check_config_table(path, values, "")
+    for name, table in values.get("profiles", {}).items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: profiles.{name} must be a table")
+        if "profiles" in table:
+            raise SettingsError(f"{path}: profiles.{name} cannot hold profiles")
+        check_config_table(path, table, f"profiles.{name}.")
+    return values
+
+
+def check_config_table(path: Path, values: dict[str, Any], prefix: str) -> None:
+    """Every key of a ``config.toml`` table known and of its type (:data:`CONFIG_TYPES`)."""
+    for key, value in values.items():
+        kinds = CONFIG_TYPES.get(key)
+        if kinds is None:
+            known = ", ".join(sorted(CONFIG_TYPES))
+            raise SettingsError(f"{path}: unknown setting {prefix}{key!r} (known: {known})")
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            what = "a table" if dict in kinds else _TYPE_NAMES[kinds[0]]
+            raise SettingsError(
+                f"{path}: {prefix}{key} must be {what}, not {type(value).__name__} {value!r:.40}"
+            )
+    for binding, keys in values.get("keymap", {}).items():
+        if not isinstance(keys, str):
+            raise SettingsError(f"{path}: {prefix}keymap {binding!r} must be a string of keys")
 
 
 def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
@@ -228,13 +285,6 @@ def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, dict[str, A
     if not isinstance(profiles, dict):
         return {}
     return {str(k): v for k, v in profiles.items() if isinstance(v, dict)}
-
-
-def toml_decode_error() -> type[Exception]:
-    """``tomllib.TOMLDecodeError`` (evaluated by ``except`` only when something was raised)."""
-    import tomllib
-
-    return tomllib.TOMLDecodeError
 
 
 def poll_settings(values: dict[str, Any]) -> PollSettings:
