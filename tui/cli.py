@@ -25,6 +25,7 @@ from tui.launch import (
     EXIT_TIMEOUT,
     EXIT_USAGE,
     Context,
+    classify,
     fail,
     friendly_errors,
     launch_tui,
@@ -157,6 +158,13 @@ class LazyGroup(click.Group):
             if "--json" not in words:
                 raise
             report("usage", exc.format_message(), exc.exit_code, as_json=True)
+        except (Exception, KeyboardInterrupt) as exc:
+            # The net under every command (and nested groups' callbacks, such as `admin`)
+            # that has no friendly_errors of its own: the same one mapping, the same line.
+            found = None if type(exc).__module__.startswith("click") else classify(exc)
+            if found is None:
+                raise
+            report(*found, as_json="--json" in words)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import a lazy command the first time it is asked for."""

@@ -162,7 +162,7 @@ def test_tenant_set_needs_yes_without_a_terminal(server, env, session_factory):
     assert r.status_code == 403 and r.json()["error"] == "tenant_inactive"
     assert run(env, "tenant", "set", s.tenant_id).exit_code == 2
     result = run(env, "tenant", "set", "nope", "--status", "active", "--yes")
-    assert result.exit_code == 1 and "Tenant not found" in result.output
+    assert result.exit_code == 4 and "Tenant not found" in result.output  # not found
 
 
 def test_mailbox_freeze_release(server, env, session_factory):
