@@ -87,7 +87,7 @@ def test_wait_otp_stops_at_once_on_a_permanent_failure(proxy, env):
     lease = new_lease(env)
     proxy.inject("GET", "/v2/messages", Fault.status(404, "not_found", "Mailbox not found"))
     result = wait_otp(env, lease["lease_id"], 60)
-    assert result.returncode == 1
+    assert result.returncode == 4  # not found (the mailbox is gone)
     assert "Mailbox not found" in result.stderr and "Traceback" not in result.stderr
     assert proxy.hits[("GET", "/v2/messages")] == 1
 
