@@ -133,6 +133,7 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
 async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet, tmp_path):
     from tui.app.dialogs.confirm import ConfirmDialog
     from tui.app.dialogs.credentials import CredentialsDialog
+    from tui.app.dialogs.leftovers import LeftoversDialog
 
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     await services.leases.allocate("signup", 1, release_on_exit=False)
@@ -140,6 +141,9 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
     (tmp_path / "state" / "ledger.json").unlink()  # allocated "elsewhere"
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        # A lease no run of this client knows is offered at start: keep (adopt) it.
+        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await pilot.press("n")
         inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: "no stored credentials" in inbox.imap_status)
         await pilot.press("p")

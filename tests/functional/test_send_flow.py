@@ -128,6 +128,7 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
 
 async def test_lease_allocated_elsewhere_offers_a_reset_then_sends(sandbox, wallet, tmp_path):
     from tui.app.dialogs.confirm import ConfirmDialog
+    from tui.app.dialogs.leftovers import LeftoversDialog
 
     services = make_services(sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("a", 1, release_on_exit=False)).lease
@@ -136,6 +137,9 @@ async def test_lease_allocated_elsewhere_offers_a_reset_then_sends(sandbox, wall
 
     app = new_app(sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        # A lease no run of this client knows is offered at start: keep (adopt) it.
+        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
         await until(pilot, lambda: len(app.screen.views) == 1)
         await pilot.press("m")
