@@ -143,11 +143,22 @@ async def test_mcp_server_allocate_wait_read_release(imap_sandbox, wallet, tmp_p
         assert "Code: 551234" in read_back["body"]
         assert read_back["body"].endswith(f"<<<END UNTRUSTED MAIL BODY {tag}>>>")
 
-        # A second wait returns nothing old: a tool error that says what to do.
-        result, text = await call(
-            session, "wait_for_code", lease_id=first["lease_id"], timeout_s=0.5
+        # A second wait returns nothing old: a tool error that says what to do. Meanwhile the
+        # server reports progress to a client that asked for it.
+        progress = []
+
+        async def on_progress(done, total, message):
+            progress.append((done, total, message))
+
+        result = await session.call_tool(
+            "wait_for_code",
+            {"lease_id": first["lease_id"], "timeout_s": 8},
+            read_timeout_seconds=60,
+            progress_callback=on_progress,
         )
+        text = "".join(c.text for c in result.content if c.type == "text")
         assert result.is_error and "call wait_for_code again" in text
+        assert progress and progress[0][1] == 8 and progress[0][2] == "waiting for mail"
 
         # Hostile mail comes back inert: no control, escape or bidi character anywhere.
         send(imap_sandbox.smtp_port, first["address"], HOSTILE_SUBJECT, HOSTILE_BODY)
