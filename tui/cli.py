@@ -21,6 +21,7 @@ import click
 from tui import __version__
 from tui.launch import (
     EXIT_CODES_HELP,
+    EXIT_ERROR,
     EXIT_NOT_FOUND,
     EXIT_TIMEOUT,
     EXIT_USAGE,
@@ -423,7 +424,7 @@ def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_js
     with `lease credentials ID --reset`). Release some first with `lease release ID`.
     """
     if release_all and keep_all:
-        fail("choose --release or --keep, not both", 2)
+        fail("choose --release or --keep, not both", EXIT_USAGE)
 
     async def body(services: Any) -> tuple[Any, list[Any]]:
         found = await services.leases.reconcile()
@@ -464,7 +465,7 @@ def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_js
         for row in rows:
             click.echo(f"{row['lease_id']}  {row['address']:<40}  {row['action']:<9}  {row['why']}")
     if any(not r.released for r in results):
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
 
 
 @lease.command("credentials")
