@@ -352,8 +352,11 @@ class Mailbox:
     ) -> CodeResult:
         """Wait for the next code (or link, ``want="link"``) of this mailbox's mail.
 
-        Any mail since the lease began counts, except what an earlier wait returned; with
-        ``fresh``, only mail that arrives after the call. Raises :class:`WaitTimeout`, or
+        The newest code of mail since the lease began that no earlier wait returned; once a
+        wait returned one, a later wait returns only newer mail (never a stale code), whatever
+        the filters (``wait-otp``'s rules, shared). With ``fresh``, mail already there when the
+        call starts is skipped too. A guess of the service's that looks like a year, a date, a
+        price or a word is never returned. Raises :class:`WaitTimeout`, or
         :class:`LeaseNotActive` when the lease was released.
         """
         return await self._owner.wait_for_code(

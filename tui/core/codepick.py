@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,10 @@ class ReturnedCodes:
         value = data.get(f"{lease_id}:{kind}") if isinstance(data, dict) else None
         if not isinstance(value, list):
             return []
-        return [i for i in (MailIdentity.from_json(v) for v in value) if i is not None]
+        found = (
+            legacy_identity(v) if isinstance(v, str) else MailIdentity.from_json(v) for v in value
+        )
+        return [i for i in found if i is not None]
 
     def add(self, lease_id: str, kind: str, identity: MailIdentity) -> None:
         """Remember that this mail's value was returned."""
@@ -186,8 +189,20 @@ class ReturnedCodes:
                 data = {}
             key = f"{lease_id}:{kind}"
             kept = data.get(key) if isinstance(data.get(key), list) else []
-            data[key] = [*[v for v in kept if isinstance(v, dict)], identity.to_json()][-KEEP:]
+            data[key] = [*kept, identity.to_json()][-KEEP:]
             write_json(self.path, data)
+
+
+def legacy_identity(entry: str) -> MailIdentity | None:
+    """An entry of an older ``returned.json``: an API message id, or ``sender|subject|minute``
+    (then the mark is the end of that minute: nothing of it or before is returned again)."""
+    if "|" not in entry:
+        return MailIdentity(api_id=entry) if 0 < len(entry) <= 200 else None
+    minute = entry.rpartition("|")[2]
+    if not minute.isdigit() or len(minute) > 12:
+        return None
+    end = datetime.fromtimestamp(int(minute) * 60 + 60, UTC) - timedelta(milliseconds=1)
+    return MailIdentity(header_id=f"legacy:{entry[:300]}", received_at=end)
 
 
 def bad_regex(pattern: str) -> str | None:
