@@ -66,8 +66,11 @@ DESCRIPTIONS = {
     "wait_for_code": (
         "Wait up to timeout_s seconds for a one-time code (want='code') or a verification "
         "link (want='link') in the lease's mail, and return it with the mail's message_id, "
-        "sender, subject, received_at and source. A code already returned by an earlier call "
-        "is not returned again. Optional filters: sender and subject (case-insensitive "
+        "sender, subject, received_at and source. It returns the newest code no earlier call "
+        "returned; once a code was returned, later calls return only codes from newer mail "
+        "(never an older, stale one), whatever the filters, so after asking for a new code "
+        "just call it again. A guess that looks like a year, date, price or word is never "
+        "returned. Optional filters: sender and subject (case-insensitive "
         "substrings) and match (a regular expression the subject or body must match). "
         "Returns an error when nothing arrives in time: then call it again or look at "
         f"list_messages. {UNTRUSTED}"
