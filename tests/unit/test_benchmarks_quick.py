@@ -26,6 +26,7 @@ CASES = {
         "| bursts <= one page between polls",
     ],
     "bench_code_latency.py": ["| send -> code on the inbox screen", "| once idle"],
+    "bench_poll_calls.py": ["| API only (defaults)", "| IMAP live (API confirms)"],
     "bench_sandbox_load.py": ["| local sandbox (SQLite WAL)", "Lease integrity"],
     "bench_admin_audit.py": ["`]` next page", "| longest event-loop stall"],
 }
