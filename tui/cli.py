@@ -66,6 +66,8 @@ def run_with_services(
 
     async def main() -> T:
         try:
+            # A damaged ledger is set aside (and reported below) before the command starts.
+            await asyncio.to_thread(services.ledger.intents)
             result = await body(services)
             if leftovers != "off":
                 await note_leftovers(services, full=leftovers == "full")

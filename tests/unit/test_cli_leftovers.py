@@ -89,3 +89,17 @@ def test_reconcile_with_nothing_left(env):
     assert result.stdout.strip() == "No leases left behind."
     both = run(env, "lease", "reconcile", "--release", "--keep")
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_damage_is_reported_even_without_the_server(env):
+    first = json.loads(run(env, "lease", "new", "--purpose", "one", "--json").stdout)
+    path = ledger_path(env)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-20])  # cut after the entry's closing brace
+    down = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
+    result = run(down, "leases")
+    assert result.exit_code != 0
+    assert "ledger was damaged (truncated or not JSON)" in result.stderr
+    assert "1 entry recovered" in result.stderr
+    creds = run(env, "lease", "credentials", first["lease_id"], "--json")
+    assert json.loads(creds.stdout)["webmail_password"]

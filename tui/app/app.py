@@ -174,7 +174,11 @@ class MailagentsApp(App[None]):
         that pushed the dialog, and the login screen that signed in is gone by then, which
         made both answers do nothing.
         """
-        found = await self.services.leases.reconcile()
+        try:
+            found = await self.services.leases.reconcile()
+        finally:  # a damaged ledger is reported even when the server cannot be asked
+            for damage in self.services.ledger.take_damage():
+                self.notify(damage.message(), severity="warning", markup=False, timeout=20)
         for damage in found.damage:
             self.notify(damage.message(), severity="warning", markup=False, timeout=20)
         if not found.leftovers:

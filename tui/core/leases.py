@@ -383,11 +383,13 @@ class LeaseManager:
         purpose and time), and ones no run knows at all. A damaged ledger is moved aside
         first and reported. Intents of dead runs that match no active lease are dropped.
         """
-        damage = await asyncio.to_thread(self.ledger.check)
+        # Read first: a damaged file is set aside before anything is written. Its report
+        # stays in ``ledger.damage`` if the server cannot be asked (the caller reports it).
+        await asyncio.to_thread(self.ledger.intents)
         session = await self.session.ensure()
         server = await self.client.list_leases()
         leftovers = await asyncio.to_thread(self._leftovers, server, session.tenant_id)
-        return Reconciliation(leftovers, damage)
+        return Reconciliation(leftovers, self.ledger.take_damage())
 
     def _leftovers(self, server: list[Lease], tenant_id: str) -> list[Leftover]:
         """The decision list (blocking: run it in a thread)."""
