@@ -1031,6 +1031,7 @@ LAZY_COMMANDS = {
     "invoices": ("tui.commands.billing:invoices", "List invoices (`invoices show ID` for one)."),
     "mcp": ("tui.mcpserver:mcp_command", "Run an MCP server on stdio (for AI agents)."),
     "profiles": ("tui.commands.profiles:profiles", "List the profiles of config.toml."),
+    "accounts": ("tui.commands.accounts:accounts", "List the tenant's mailbox accounts."),
     "admin": ("tui.commands.admin:admin", "Operator console; headless admin views and actions."),
 }
 """Subcommands defined in their own packages, imported only when used."""

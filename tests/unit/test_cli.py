@@ -325,3 +325,11 @@ def test_show_fetches_a_message_older_than_the_newest_100(env, sandbox):
     other = json.loads(run(env, "lease", "new", "--json").stdout)
     result = run(env, "show", "--lease", other["lease_id"], oldest["message_id"])
     assert result.exit_code != 0 and "no message" in result.stderr
+
+
+def test_accounts_lists_the_tenants_mailboxes(env):
+    lease = json.loads(run(env, "lease", "new", "--json").stdout)
+    rows = json.loads(run(env, "accounts", "--json").stdout)
+    assert lease["mailbox_id"] in {r["account_id"] for r in rows}
+    human = run(env, "accounts").stdout
+    assert lease["address"] in human and f"lease {lease['lease_id']}" in human

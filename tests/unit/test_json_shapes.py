@@ -178,6 +178,10 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
     assert rows and rows[0]["source"] == "api"
     check("show", "show", "--lease", lease["lease_id"], rows[0]["message_id"], "--json")
     check("lease credentials", "lease", "credentials", lease["lease_id"], "--json")
+    accounts = check("accounts", "accounts", "--json")
+    mine = {a["account_id"]: a for a in accounts}[lease["mailbox_id"]]
+    assert (mine["account_status"], mine["lease_id"]) == ("active", lease["lease_id"])
+    assert mine["credentials_stored"] is True
 
     sent = check(
         "send",
