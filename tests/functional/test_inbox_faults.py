@@ -76,6 +76,7 @@ async def test_transient_faults_never_stop_the_inbox(sandbox, proxy, wallet, tmp
         await until(pilot, lambda: subjects(app) == ["after the storm"])
         assert inbox.poller.status.state == "ok"
         assert "stopped" not in text_of(app, "#status-bar")
+        assert "calls/min" in text_of(app, "#status-bar")
         assert proxy.injected() == [f.describe() for f in faults]
 
 

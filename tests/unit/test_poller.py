@@ -264,3 +264,16 @@ async def test_paging_with_a_small_page_loses_and_duplicates_nothing(sandbox, wa
         assert poller.status.truncated
     finally:
         await services.aclose()
+
+
+async def test_calls_of_the_last_minute():
+    clock = Clock(3_000_000.0)
+    client = fake_client(lambda r: httpx.Response(200, json={"items": []}))
+    poller = MailboxPoller(client, "m", clock=clock)
+    for _ in range(3):
+        await poller.poll_once()
+        clock.now += 25
+    assert poller.calls_last_minute() == 2  # the first one is 75 s old
+    clock.now += 60
+    assert poller.calls_last_minute() == 0 and poller.status.calls == 3
+    await client.aclose()

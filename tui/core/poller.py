@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -98,6 +99,7 @@ class MailboxPoller:
         self._resched = asyncio.Event()
         self._retry_after: float | None = None
         self._slow = False
+        self._call_times: deque[float] = deque(maxlen=512)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -105,6 +107,11 @@ class MailboxPoller:
     def messages(self) -> list[Message]:
         """Every message seen, newest first."""
         return sorted_newest(list(self._messages.values()))
+
+    def calls_last_minute(self) -> int:
+        """Requests made in the last 60 seconds (what the status bar shows)."""
+        since = self.clock() - 60.0
+        return sum(1 for t in self._call_times if t > since)
 
     def touch(self) -> None:
         """The user acted (opened the inbox, copied a code...): poll fast for a while."""
@@ -151,6 +158,7 @@ class MailboxPoller:
         """One request (never two at once for this mailbox); raises on failure."""
         async with self._lock:
             self.status = replace(self.status, calls=self.status.calls + 1)
+            self._call_times.append(self.clock())
             items = await self.client.list_messages(
                 self.mailbox_id, since=self.since, limit=self.settings.page_limit
             )

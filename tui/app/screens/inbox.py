@@ -436,6 +436,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if status.next_check is not None:
             wait = max(1, math.ceil(status.next_check - now))
             text.append(f" · next in {wait}s", style="dim")
+        text.append(f" · {poller.calls_last_minute()} calls/min", style="dim")
         shown = self._visible_count
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
         text.append(" · ", style="dim")
