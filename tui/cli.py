@@ -906,40 +906,68 @@ def send(
     )
 
 
+def attempt_dict(a: Any) -> dict[str, Any]:
+    """A send attempt as JSON."""
+    return {
+        "send_attempt_id": a.send_attempt_id,
+        "mailbox_id": a.mailbox_id,
+        "to": a.to,
+        "subject": a.subject,
+        "submission_status": a.submission_status,
+        "accepted": a.accepted,
+        "rejected": a.rejected,
+        "error": a.error,
+        "message_id": a.message_id,
+        "response": a.response,
+        "envelope": a.envelope,
+        "created_at": iso_z(a.created_at),
+        "updated_at": iso_z(a.updated_at),
+    }
+
+
 @main.command()
+@click.argument("send_attempt_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def sent(ctx: click.Context, as_json: bool) -> None:
-    """List send attempts (newest first)."""
+def sent(ctx: click.Context, send_attempt_id: str | None, as_json: bool) -> None:
+    """List send attempts (newest first), or show one in full (SEND_ATTEMPT_ID)."""
+    from tui.core.sanitize import clean
+
+    if send_attempt_id is not None:
+
+        async def one(services: Any) -> Any:
+            return await services.client.get_send_attempt(send_attempt_id)
+
+        row = attempt_dict(run_with_services(ctx, one))
+        if as_json:
+            emit(row, True, "")
+            return
+        lines = [
+            f"attempt   {clean(row['send_attempt_id'], 64)}",
+            f"status    {clean(row['submission_status'], 20)}",
+            f"created   {row['created_at'] or '-'}   updated {row['updated_at'] or '-'}",
+            f"subject   {clean(row['subject'], 200)}",
+            f"to        {clean(', '.join(row['to']), 500)}",
+            f"accepted  {clean(', '.join(row['accepted']), 500) or '-'}",
+            f"rejected  {clean(', '.join(row['rejected']), 500) or '-'}",
+            f"message   {clean(row['message_id'] or '-', 200)}",
+        ]
+        if row["error"]:
+            lines.append(f"error     {clean(row['error'], 500)}")
+        for key in ("response", "envelope"):
+            if row[key]:
+                lines.append(f"{key:<9} {clean(json.dumps(row[key], default=str), 500)}")
+        click.echo("\n".join(lines))
+        return
 
     async def body(services: Any) -> list[Any]:
         return await services.client.list_send_attempts()
 
-    attempts = run_with_services(ctx, body)
-    rows = [
-        {
-            "send_attempt_id": a.send_attempt_id,
-            "mailbox_id": a.mailbox_id,
-            "to": a.to,
-            "subject": a.subject,
-            "submission_status": a.submission_status,
-            "accepted": a.accepted,
-            "rejected": a.rejected,
-            "error": a.error,
-            "message_id": a.message_id,
-            "response": a.response,
-            "envelope": a.envelope,
-            "created_at": iso_z(a.created_at),
-            "updated_at": iso_z(a.updated_at),
-        }
-        for a in attempts
-    ]
+    rows = [attempt_dict(a) for a in run_with_services(ctx, body)]
     if as_json:
         emit(rows, True, "")
         return
-    from tui.core.sanitize import clean
-
     if not rows:
         click.echo("Nothing sent yet.")
     for row in rows:

@@ -175,6 +175,10 @@ def test_send_and_sent(env, sandbox, tmp_path):
     attempts = json.loads(run(env, "sent", "--json").stdout)
     assert attempts[0]["send_attempt_id"] == sent["send_attempt_id"]
     assert attempts[0]["subject"] == "Login code"
+    detail = run(env, "sent", sent["send_attempt_id"]).stdout
+    assert "status    accepted" in detail and "subject   Login code" in detail
+    missing = run(env, "sent", "no-such-attempt")
+    assert missing.exit_code == 4
 
 
 def test_send_refuses_bad_addresses_before_sending(env):

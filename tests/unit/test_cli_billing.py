@@ -117,6 +117,8 @@ def test_new_list_rotate_and_delivery_on_mail(env, sandbox):
             None,
         )
         assert ok_json(env, "webhooks", "--deliveries", created["webhook_id"]) == deliveries
+        shown = run(env, "webhook", "delivery", d["delivery_id"]).stdout
+        assert f"delivery  {d['delivery_id']}" in shown and "outcome   ok (HTTP 200" in shown
         human = run(env, "webhooks", "--deliveries").stdout
         assert " 200  1 attempt " in human and "ok" in human
         hook = ok_json(env, "webhooks")[0]

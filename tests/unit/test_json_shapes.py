@@ -167,6 +167,10 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
         assert imap_sandbox.wait_webhooks_idle(10)
         deliveries = check("webhooks --deliveries", "webhooks", "--deliveries", "--json")
         assert deliveries
+        one = check(
+            "webhook delivery", "webhook", "delivery", deliveries[0]["delivery_id"], "--json"
+        )
+        assert one == deliveries[0]
     check("webhooks", "webhooks", "--json")
     check("webhook rotate", "webhook", "rotate", hook["webhook_id"], "--yes", "--json")
 
@@ -197,7 +201,8 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
         "--json",
     )
     assert sent["submission_status"] == "accepted"
-    check("sent", "sent", "--json")
+    attempts = check("sent", "sent", "--json")
+    assert check("sent ID", "sent", sent["send_attempt_id"], "--json") == attempts[0]
 
     check("lease release", "lease", "release", other["lease_id"], "--json")
     rows = check("leases", "leases", "--json")
@@ -262,8 +267,16 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
     assert set(shapes) - checked == set(), "documented but never checked"
 
 
-@pytest.mark.parametrize("name", ["messages", "show", "messages --follow"])
-def test_one_message_shape_everywhere(name):
-    """``messages``' items, ``show`` and ``messages --follow`` lines are one shape."""
+@pytest.mark.parametrize(
+    ("one", "listed"),
+    [
+        ("show", "messages"),
+        ("messages --follow", "messages"),
+        ("sent ID", "sent"),
+        ("webhook delivery", "webhooks --deliveries"),
+    ],
+)
+def test_one_shape_for_an_item_and_its_list(one, listed):
+    """What a detail command prints is an item of its list, in one documented shape."""
     shapes = documented_shapes()
-    assert shapes[name] == (shapes["messages"] if name == "messages" else shapes["messages"][0])
+    assert shapes[one] == shapes[listed][0]

@@ -146,7 +146,35 @@ def webhooks(ctx: click.Context, deliveries: str | None, as_json: bool) -> None:
 
 @click.group()
 def webhook() -> None:
-    """Create webhooks and rotate their secrets."""
+    """Create webhooks, rotate their secrets, inspect a delivery."""
+
+
+@webhook.command("delivery")
+@click.argument("delivery_id")
+@JSON_OPTION
+@click.pass_context
+@friendly_errors
+def webhook_delivery(ctx: click.Context, delivery_id: str, as_json: bool) -> None:
+    """One delivery of the log in full (DELIVERY_ID from `webhooks --deliveries`)."""
+    from tui.core.sanitize import clean
+
+    async def body(services: Any) -> Any:
+        return await services.client.get_webhook_delivery(delivery_id)
+
+    data = delivery_dict(run_with_services(ctx, body))
+    code = str(data["status_code"]) if data["status_code"] is not None else "-"
+    lines = [
+        f"delivery  {clean(data['delivery_id'], 64)}",
+        f"webhook   {clean(data['webhook_id'], 64)}",
+        f"outcome   {'ok' if data['ok'] else 'failed'} (HTTP {code}, {data['attempts']} attempts)",
+        f"at        {data['delivered_at'] or '-'}",
+        f"request   {clean(data['request_id'] or '-', 100)}",
+    ]
+    if data["error_message"]:
+        lines.append(f"error     {clean(data['error_message'], 500)}")
+    if data["response_excerpt"]:
+        lines.append(f"response  {clean(data['response_excerpt'], 500)}")
+    emit(data, as_json, "\n".join(lines))
 
 
 @webhook.command("new")
