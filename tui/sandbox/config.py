@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.sandbox.files import make_private_dir, tighten, write_private
+
 CHAIN_NAMES = {84532: "Base Sepolia", 8453: "Base"}
 """Known chain names for ``/v2/meta/runtime``."""
 
@@ -31,6 +33,7 @@ def _random_secret() -> str:
 
 def load_or_create_secrets(path: Path) -> dict[str, str]:
     """Read the sandbox secrets from ``path``, creating it (mode 0600) with random ones."""
+    tighten(path)  # secrets written by an older version may be 0644
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and all(isinstance(data.get(k), str) for k in _SECRET_KEYS):
@@ -38,11 +41,7 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         pass
     values = {k: _random_secret() for k in _SECRET_KEYS}
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(values, fh)
-    os.replace(tmp, path)
+    write_private(path, json.dumps(values))
     return values
 
 
@@ -62,11 +61,7 @@ def load_or_create_admin_token(path: Path) -> str:
     if path.exists():
         return read_token_file(path)
     token = _random_secret()
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(token + "\n")
-    os.replace(tmp, path)
+    write_private(path, token + "\n")
     return token
 
 
@@ -156,8 +151,7 @@ class SandboxConfig:
         ``secrets.json`` (mode 0600) keeps the JWT, HMAC and internal secrets across restarts,
         so access tokens and proofs stay valid.
         """
-        root = Path(data_dir)
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = make_private_dir(data_dir)
         values: dict[str, Any] = dict(load_or_create_secrets(root / SECRETS_FILE))
         if "admin_token" not in overrides:
             values["admin_token"] = load_or_create_admin_token(root / ADMIN_TOKEN_FILE)

@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.sandbox.files import make_private_dir, open_private, write_private
+
 log = logging.getLogger("tui.sandbox.dovecot")
 
 START_TIMEOUT_S = 10.0
@@ -377,8 +379,8 @@ class DovecotServer:
             base = "/tmp"  # noqa: S108
         self.work = Path(tempfile.mkdtemp(prefix="mailagents-dovecot-", dir=base))
         state = self.state_root or self.work
-        (state / "state").mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.maildir_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(state / "state")
+        make_private_dir(self.maildir_root)
         root = self.maildir_root.resolve()
         if identity.privileged:
             # The dovecot user must traverse (not list) the folders above the Maildirs: open
@@ -397,7 +399,10 @@ class DovecotServer:
                 with contextlib.suppress(OSError):
                     os.lchown(path, identity.mail_uid, identity.mail_gid)
         (self.work / "mail").symlink_to(root, target_is_directory=True)
-        (self.work / "passdb.conf").write_text(render_passdb(self.work), encoding="utf-8")
+        passdb = self.work / "passdb.conf"
+        write_private(passdb, render_passdb(self.work))
+        if identity.privileged:  # the auth process reads it as the internal user
+            os.chown(passdb, pwd.getpwnam(identity.internal_user).pw_uid, -1)
         self._write_users(self._current_users(), kick=False)
 
     def _launch(self, identity: Identity, port: int) -> None:
@@ -406,7 +411,8 @@ class DovecotServer:
         shutil.rmtree(work / "run", ignore_errors=True)
         (work / "dovecot.stderr").unlink(missing_ok=True)
         conf = work / "dovecot.conf"
-        conf.write_text(
+        write_private(
+            conf,
             render_config(
                 work=work,
                 state=self.state_root or work,
@@ -416,9 +422,8 @@ class DovecotServer:
                 maildir_link=work / "mail",
             )
             + self.extra_config,
-            encoding="utf-8",
         )
-        with open(work / "dovecot.stderr", "wb") as err:
+        with os.fdopen(open_private(work / "dovecot.stderr"), "wb") as err:
             self._proc = subprocess.Popen(
                 [self.binary, "-F", "-c", str(conf)],
                 stdin=subprocess.DEVNULL,
@@ -577,8 +582,7 @@ class DovecotServer:
         removed = set(self._written or {}) - set(users)
         path = self.work / "users.dict"
         tmp = self.work / f"users.dict.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(open_private(tmp), "w", encoding="utf-8") as fh:
             fh.write(render_users(users))
         if self.identity.privileged:
             # The auth process runs as the internal user and reads this file.

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui.sandbox.files import make_private_dir
+
 log = logging.getLogger("tui.sandbox.maildir")
 
 SUBDIRS = ("tmp", "new", "cur")
@@ -48,8 +50,7 @@ class Maildirs:
     @classmethod
     def open(cls, root: str | os.PathLike[str]) -> Maildirs:
         """The Maildirs under an existing or new ``root``; as root, files take its owner."""
-        path = Path(root)
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = make_private_dir(root)
         owner = None
         if os.geteuid() == 0:
             st = path.stat()
@@ -74,7 +75,7 @@ class Maildirs:
             for sub in ("", *SUBDIRS):
                 folder = box / sub if sub else box
                 if not folder.is_dir():
-                    folder.mkdir(mode=0o700, exist_ok=True)
+                    make_private_dir(folder)
                     self._chown(folder)
         return box
 

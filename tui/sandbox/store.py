@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tui.sandbox.files import prepare_database
+
 log = logging.getLogger("tui.sandbox")
 
 MAILBOXES_PER_TENANT = 5
@@ -218,6 +220,7 @@ class Store:
         self.parser = "ours"
         """What reads inbound mail (``SandboxConfig.parser``; see ``tui.sandbox.mail``)."""
         self._lock = threading.RLock()
+        prepare_database(path)  # 0600 from the start: it holds webmail passwords
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         if path != ":memory:":
