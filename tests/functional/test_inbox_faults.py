@@ -71,9 +71,9 @@ async def test_transient_faults_never_stop_the_inbox(sandbox, proxy, wallet, tmp
             Fault.truncate(),
         ]
         proxy.inject("GET", "/v2/messages", *faults)
-        await until(pilot, lambda: proxy.pending() == 0)
+        await until(pilot, lambda: proxy.pending() == 0, timeout=30)
         deliver(sandbox, lease, "after the storm")
-        await until(pilot, lambda: subjects(app) == ["after the storm"])
+        await until(pilot, lambda: subjects(app) == ["after the storm"], timeout=30)
         assert inbox.poller.status.state == "ok"
         assert "stopped" not in text_of(app, "#status-bar")
         assert "calls/min" in text_of(app, "#status-bar")
