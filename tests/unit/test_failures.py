@@ -182,3 +182,24 @@ async def test_attempt_records_transient_and_raises_permanent():
         await poller.attempt()
     assert poller.stopped and poller.status.reason == "forbidden"
     await client.aclose()
+
+
+async def test_a_failure_that_is_no_api_error_still_leaves_a_visible_stop():
+    class Locked:
+        async def get_token(self) -> str:
+            raise RuntimeError("keystore is locked")
+
+        async def renew(self) -> str:
+            raise AssertionError("not reached")
+
+    client = MailagentsClient(
+        "http://sandbox.test",
+        token_source=Locked(),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"items": []})),
+    )
+    poller = MailboxPoller(client, "m", settings=QUICK)
+    with pytest.raises(RuntimeError):
+        await poller.run(lambda u: None)
+    assert poller.stopped and poller.status.reason == "failed"
+    assert poller.status.error == "keystore is locked"
+    await client.aclose()

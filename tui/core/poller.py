@@ -286,8 +286,8 @@ class MailboxPoller:
                             task.cancel()
                     if not self._resched.is_set() or self._wake.is_set():
                         break
-        except Exception as exc:
-            self._stop(Failure(False, "internal error", f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # not an API error (a wallet that cannot sign, a bug)
+            self._stop(classify(exc))
             raise
         finally:
             self.status = replace(self.status, state="stopped", next_check=None)
