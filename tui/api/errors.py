@@ -200,6 +200,9 @@ class Failure:
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
 """4xx answers that mean "not now" rather than "never"."""
 
+_LEASE_ENDED = re.compile(r"lease_(?:released|expired|inactive|not_active|ended)")
+"""Error codes a server may give for a lease that no longer receives mail for its holder."""
+
 
 def classify(exc: BaseException) -> Failure:
     """The one table of what is transient and what is permanent.
@@ -208,8 +211,9 @@ def classify(exc: BaseException) -> Failure:
     ``Retry-After``), answers that are not the promised JSON (truncated, HTML), a 401 or the
     403 "context not found" before a new sign-in was tried (the client signs in again once per
     call), and 402 (slowly: a payment may be enabled meanwhile).
-    Permanent: 404 (the mailbox, lease or message is gone), 403, a 401 that a new sign-in did
-    not cure, the 24 h send cooldown, other 4xx, a refused challenge, and anything that is not
+    Permanent: a lease released or expired (``lease_released``, ``lease_expired``... with any
+    status), 404 (the mailbox, lease or message is gone), 403, a 401 that a new sign-in did not
+    cure, the 24 h send cooldown, other 4xx, a refused challenge, and anything that is not
     an API error (a bug, a wallet that cannot be loaded).
     """
     if not isinstance(exc, MailagentsError):
@@ -219,6 +223,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure(True, "offline", message)
     if isinstance(exc, InvalidResponseError):
         return Failure(True, "bad answer", message)
+    if isinstance(exc, ApiError) and _LEASE_ENDED.fullmatch(exc.error or ""):
+        return Failure(False, "lease ended", message)  # whatever the status says
     if not isinstance(exc, ApiError):
         label = "sign-in refused" if isinstance(exc, ChallengeRejected) else "failed"
         return Failure(False, label, message)
