@@ -222,6 +222,17 @@ class LazyGroup(click.Group):
     help="Use the [profiles.NAME] settings of config.toml, with their own session and ledger "
     "(default: MAILAGENTS_PROFILE).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Log requests (status, time, request id; never a secret) to stderr, or for the TUI "
+    "to debug.log in the state dir.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write that log to this file (0600) instead.",
+)
 @click.pass_context
 @friendly_errors
 def main(
@@ -231,12 +242,21 @@ def main(
     payment: str | None,
     sandbox: bool,
     profile: str | None,
+    debug: bool,
+    log_file: Path | None,
 ) -> None:
     """A terminal client for mailagents agent mailboxes.
 
     Without a command, opens the TUI.
     """
     ctx.obj = Context(api_base, keystore, payment, profile)
+    if debug or log_file is not None:
+        from tui.core.logs import start_logging
+
+        if log_file is None and ctx.invoked_subcommand is None:  # stderr is the TUI's screen
+            log_file = ctx.obj.settings().state_dir / "debug.log"
+            click.echo(f"mailagents-tui: debug log in {log_file}", err=True)
+        ctx.call_on_close(start_logging(debug=debug, log_file=log_file))
     if ctx.invoked_subcommand is None:
         launch_tui(ctx.obj, sandbox=sandbox)
     elif sandbox:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
@@ -48,6 +49,12 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
+
+
+def _ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.monotonic()``)."""
+    return (time.monotonic() - started) * 1000
+
 
 PaymentPolicy = Literal["auto", "always", "never"]
 """How protected calls get their payment proofs."""
@@ -177,15 +184,28 @@ class MailagentsClient:
         if body is not None:
             headers["content-type"] = "application/json"
             content = json.dumps(body).encode()
+        started = time.monotonic()
         try:
             response = await self._client().request(
                 method, path, params=params, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
+            log.debug("%s %s -> timed out after %.0f ms", method, path, _ms(started))
             raise NetworkError(f"{self.base_url} did not answer in time") from exc
         except httpx.HTTPError as exc:
+            log.debug("%s %s -> %s after %.0f ms", method, path, type(exc).__name__, _ms(started))
             raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         request_id = response.headers.get("x-request-id")
+        # Never headers or bodies: they carry tokens, payment proofs and passwords.
+        log.debug(
+            "%s %s -> %s in %.0f ms (request %s%s)",
+            method,
+            path,
+            response.status_code,
+            _ms(started),
+            request_id or "-",
+            ", paid with a proof" if proof else "",
+        )
         too_deep: JsonTooDeepError | None = None
         try:
             data = limits.loads(response.content) if response.content else {}
