@@ -28,6 +28,7 @@ CASES = {
     "bench_code_latency.py": ["| send -> code on the inbox screen", "| once idle"],
     "bench_poll_calls.py": ["| API only (defaults)", "| IMAP live (API confirms)"],
     "bench_sandbox_load.py": ["| local sandbox (SQLite WAL)", "Lease integrity"],
+    "bench_sandbox_smtp.py": ["| idle (baseline)", "MB mail, 1 recipient", "recipients"],
     "bench_admin_audit.py": ["`]` next page", "| longest event-loop stall"],
 }
 

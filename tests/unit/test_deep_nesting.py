@@ -255,3 +255,45 @@ def test_deep_mime_over_smtp_is_stored_without_recursion():
         """
     )
     assert_ok(result)
+
+
+def test_deep_json_reply_is_one_clear_admin_client_error(deep_server):
+    result = run_python(
+        f"""
+        import asyncio
+        from tui.api.admin import AdminClient
+        from tui.api.errors import InvalidResponseError
+
+        async def main():
+            client = AdminClient({deep_server!r}, "token")
+            try:
+                await client.metrics()
+            except InvalidResponseError:
+                print("ok")
+            finally:
+                await client.aclose()
+
+        asyncio.run(main())
+        """
+    )
+    assert_ok(result)
+
+
+def test_deep_ledger_file_is_reported_damaged_not_a_crash():
+    result = run_python(
+        """
+        from tui.core.ledger import LedgerDamaged, parse_ledger
+
+        sys.setrecursionlimit(100_000)  # as py_ecc sets it when imported directly
+        for raw in (
+            b'{"leases": [' + b'{"a": ' * 100_000,
+            b'{"leases": [{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+        ):
+            try:
+                parse_ledger(raw)
+            except LedgerDamaged as exc:
+                assert exc.salvaged == []
+        print("ok")
+        """
+    )
+    assert_ok(result)

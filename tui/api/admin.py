@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tui import __version__
+from tui import __version__, limits
 from tui.api.errors import InvalidResponseError, NetworkError, error_for_status
 
 if TYPE_CHECKING:
@@ -126,8 +126,8 @@ class AdminClient:
             raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         request_id = response.headers.get("x-request-id")
         try:
-            data = response.json() if response.content else {}
-        except ValueError:
+            data = limits.loads(response.content) if response.content else {}
+        except ValueError:  # not JSON, or nested too deep to parse safely (tui.limits)
             data = None
         if response.status_code >= 400:
             body_obj = data if isinstance(data, dict) else {}

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui import limits
 from tui.api.models import AllocatedLease, Credentials, iso_z
 from tui.core.files import locked, write_private
 
@@ -202,7 +203,7 @@ class LedgerDamaged(ValueError):
 def parse_ledger(raw: bytes) -> list[LedgerEntry]:
     """Entries of a ledger file's bytes; :class:`LedgerDamaged` when it is not a whole ledger."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = limits.loads(raw.decode("utf-8"))  # refuses deep nesting before parsing
     except (ValueError, RecursionError):
         raise LedgerDamaged("truncated or not JSON", salvage(raw)) from None
     if not isinstance(data, dict) or not isinstance(data.get("leases"), list):
@@ -222,6 +223,8 @@ def parse_ledger(raw: bytes) -> list[LedgerEntry]:
 
 def salvage(raw: bytes) -> list[LedgerEntry]:
     """The whole lease objects at the start of a truncated ledger (their passwords too)."""
+    if limits.json_depth(raw) > limits.MAX_JSON_DEPTH:  # a parser would overflow the stack
+        return []
     text = raw.decode("utf-8", errors="replace")
     start = text.find('"leases"')
     start = text.find("[", start) if start >= 0 else -1
