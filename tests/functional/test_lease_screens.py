@@ -122,7 +122,7 @@ async def test_allocate_credentials_release_and_quit(tui_app, sandbox, wallet):
 
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))
-        shown = {(key, label) for key, label, _ in app.screen.rows}
+        shown = {(key, label) for keys, label, _ in app.screen.rows for key in keys.split()}
         assert {("n", "New"), ("d", "Release"), ("p", "Creds"), ("q", "Quit")} <= shown
         await pilot.press("escape")
 

@@ -40,6 +40,15 @@ class MailagentsApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (releases this run's leases)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
         Binding(
+            "f1",
+            "help",
+            "Help",
+            show=False,
+            priority=True,
+            id="app.help_f1",
+            tooltip="Show every key (also while typing)",
+        ),
+        Binding(
             "ctrl+q",
             "quit",
             "Quit",
@@ -214,19 +223,31 @@ class MailagentsApp(App[None]):
         self.push_screen(HelpDialog(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette lists every action bound on the screen, plus the defaults."""
-        yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
+        """The command palette: every labeled action of the screen (its own first, as in
+        ``?``), then Textual's commands; each title once (no "Bottom" three times)."""
+        from tui.app.dialogs.help import GROUPS, group_of
+
+        titles: set[str] = set()
+        actives = sorted(
+            screen.active_bindings.values(),
+            key=lambda active: GROUPS.index(group_of(active.node, active.binding)),
+        )
+        for active in actives:
             binding = active.binding
-            if binding.action in seen or not binding.description:
+            if not binding.description or binding.description in titles:
                 continue
-            seen.add(binding.action)
+            titles.add(binding.description)
             yield SystemCommand(
                 binding.description,
                 binding.tooltip or binding.description,
                 partial(self.run_bound_action, active.node, binding.action),
             )
+        for command in super().get_system_commands(screen):
+            # Textual's "Keys" panel is our ``?`` (Help); its "Quit" skips releasing leases.
+            if command.title in titles or command.title in ("Keys", "Quit"):
+                continue
+            titles.add(command.title)
+            yield command
 
     def run_bound_action(self, node: Any, action: str) -> None:
         """Run an action on the node that bound it."""

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class CredentialsDialog(ModalScreen[None]):
             yield Static(Text("Mailbox credentials", style="bold"))
             yield Static(id="creds-body")
             yield Static(id="creds-status", classes="dialog-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show what the ledger has."""

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -65,24 +65,31 @@ class WebhookNewDialog(ModalScreen[NewWebhook | None]):
         """Layout."""
         with Vertical(classes="dialog", id="webhook-new"):
             yield Static(Text("New webhook", style="bold"))
-            yield Label("Target URL (http or https)")
-            yield Input(placeholder="https://example.com/hooks/mail", id="webhook-url")
-            yield Label("Events")
-            with Horizontal(id="webhook-events"):
-                for event in EVENT_TYPES:
-                    yield Checkbox(event, True, id=f"event-{event.replace('.', '-')}")
-            yield Static(Text(EVENT_HELP, style="dim"), id="webhook-events-help")
-            yield Label(
-                f"Secret ({MIN_SECRET_CHARS}+ characters; random {GENERATED_SECRET_CHARS} "
-                "filled in; ctrl+g makes another)"
-            )
-            with Horizontal(id="webhook-secret-row"):
-                yield Input(self.generated_secret, id="webhook-secret", max_length=256)
-                yield Button("Generate", id="generate")
+            # The fields scroll; the error and the buttons below them always show (80x24).
+            with VerticalScroll(classes="dialog-form"):
+                yield from self.compose_fields()
             yield Static(id="webhook-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
+                yield Static(Text("enter in a field creates", style="dim"), classes="dialog-hint")
                 yield Button("Create", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
+
+    def compose_fields(self) -> ComposeResult:
+        """URL, events and secret."""
+        yield Label("Target URL (http or https)")
+        yield Input(placeholder="https://example.com/hooks/mail", id="webhook-url")
+        yield Label("Events")
+        with Horizontal(id="webhook-events"):
+            for event in EVENT_TYPES:
+                yield Checkbox(event, True, id=f"event-{event.replace('.', '-')}")
+        yield Static(Text(EVENT_HELP, style="dim"), id="webhook-events-help")
+        yield Label(
+            f"Secret ({MIN_SECRET_CHARS}+ characters; random {GENERATED_SECRET_CHARS} "
+            "filled in; ctrl+g makes another)"
+        )
+        with Horizontal(id="webhook-secret-row"):
+            yield Input(self.generated_secret, id="webhook-secret", max_length=256)
+            yield Button("Generate", id="generate")
 
     def on_mount(self) -> None:
         """Focus the URL."""
@@ -124,7 +131,7 @@ class WebhookNewDialog(ModalScreen[NewWebhook | None]):
 
     @on(Input.Submitted)
     def input_submitted(self) -> None:
-        """Enter in a field submits."""
+        """Enter in a field creates (the hint by the buttons says so; a toast reports it)."""
         self.submit()
 
     @on(Button.Pressed, "#ok")

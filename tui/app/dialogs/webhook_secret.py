@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
 
@@ -47,7 +48,7 @@ class WebhookSecretDialog(ModalScreen[None]):
             )
             yield Static(body, id="webhook-secret-body", classes="dialog-body")
             yield Static(Text("c copies · enter or escape closes", style="dim"))
-        yield Footer()
+        yield KeyFooter()
 
     def action_copy(self) -> None:
         """Copy the secret."""

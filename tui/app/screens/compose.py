@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.compose import (
     ComposeError,
     Draft,
@@ -94,7 +95,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             yield Input(id="compose-subject", max_length=998)
             yield TextArea(id="compose-body", soft_wrap=True, tab_behavior="indent")
             yield Static(id="compose-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Restore a saved draft, or prefill a reply."""

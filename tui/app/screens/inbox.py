@@ -15,12 +15,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.api.models import iso_z
 from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
 from tui.app.screens.leases import paid_calls_text
+from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.message_list import Column, MessageList
 from tui.core.inbox import InboxItem, build_item, lease_bounds
 from tui.core.links import LinkInfo, inspect_link
@@ -102,11 +103,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
             id="inbox.reply",
             tooltip="Reply to the message (retry checking when it stopped)",
         ),
-        Binding("u", "poll_now", "Check", id="inbox.poll", tooltip="Check for mail now"),
+        Binding(
+            "u", "poll_now", "Check", show=False, id="inbox.poll", tooltip="Check for mail now"
+        ),
         Binding(
             "p",
             "credentials",
             "Creds",
+            show=False,
             id="inbox.creds",
             tooltip="Mailbox credentials (a confirmed reset lets IMAP read full messages)",
         ),
@@ -114,6 +118,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             "a",
             "toggle_older",
             "Older",
+            show=False,
             id="inbox.older",
             tooltip="Show or hide mail from before this lease",
         ),
@@ -126,6 +131,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
             tooltip="Save an attachment (asks which one and where first)",
         ),
         Binding("slash", "filter", "Filter", id="inbox.filter", tooltip="Filter messages"),
+        Binding(
+            "v",
+            "cycle_pane",
+            "Pane",
+            id="inbox.pane",
+            tooltip="Preview pane: beside the list, below it, or hidden",
+        ),
         Binding(
             "enter",
             "open_message",
@@ -142,8 +154,15 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     app: MailagentsApp  # type: ignore[assignment]
 
+    PANES = ("right", "below", "off")
+    """Where the preview pane sits (``v`` cycles)."""
+    WIDE = 120
+    """From this many columns the preview opens beside the list; below it on narrower ones."""
+
     def __init__(self, view: Any) -> None:
         super().__init__()
+        self.pane = ""
+        """Where the preview is: one of :attr:`PANES` (chosen by width when mounted)."""
         self.view = view
         """The :class:`tui.core.leases.LeaseView` whose mail is shown."""
         self.order: list[str] = []
@@ -193,8 +212,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
             yield MessageList(
                 [
                     Column("When", 8),
-                    Column("From", 22),
-                    Column("Code", 10),
+                    Column("From", 22, min_width=12),
+                    Column("Code", 10, min_width=8),
                     Column("Subject", None),
                 ],
                 self.row_cells,
@@ -206,12 +225,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
                 yield Static(id="detail-link")
                 yield Static(id="detail-body")
         yield Static(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, header, and the poller."""
         table = self.query_one("#inbox-list", MessageList)
         self.query_one("#inbox-filter", Input).display = False
+        self.set_pane("right" if self.app.size.width >= self.WIDE else "below")
         self.render_header()
         self.render_detail(None)
         self.start_poller()
@@ -519,13 +539,16 @@ class InboxScreen(WorkerErrors, Screen[None]):
         item = self.item(key)
         m = item.message
         subject = Text(clean(m.subject, 200), style="dim" if item.sample else "")
+        badge = code_badge(item)
         if item.foreign:
-            subject = Text("older · ", style="yellow").append_text(subject)
+            # Mail from before this lease: said in the code column, the subject keeps its room.
             subject.stylize("dim")
+            if not badge:
+                badge = Text("older", style="yellow dim")
         return [
             Text(relative_time(m.received_at), style="dim"),
             Text(clean(m.sender, 60), style="dim" if item.foreign else ""),
-            code_badge(item),
+            badge,
             subject,
         ]
 
@@ -904,8 +927,30 @@ class InboxScreen(WorkerErrors, Screen[None]):
         return raw
 
     def action_open_message(self) -> None:
-        """Focus the detail pane (scroll the body)."""
+        """Focus the detail pane (scroll the body); shown first when it was hidden."""
+        if self.pane == "off":
+            self.set_pane("right" if self.app.size.width >= self.WIDE else "below")
         self.query_one("#inbox-detail").focus()
+
+    def set_pane(self, pane: str) -> None:
+        """Put the preview beside the list, below it, or hide it."""
+        self.pane = pane
+        body = self.query_one("#inbox-body")
+        for name in self.PANES:
+            body.set_class(name == pane, f"-pane-{name}")
+        if pane == "off" and self.focused is self.query_one("#inbox-detail"):
+            self.query_one("#inbox-list", MessageList).focus()
+
+    def action_cycle_pane(self) -> None:
+        """``v``: beside, below, hidden, beside..."""
+        following = self.PANES[(self.PANES.index(self.pane) + 1) % len(self.PANES)]
+        self.set_pane(following)
+        self.notify(
+            {"right": "Preview beside the list", "below": "Preview below the list"}.get(
+                following, "Preview hidden (enter or v shows it)"
+            ),
+            timeout=2,
+        )
 
     def action_filter(self) -> None:
         """Show the filter."""

@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from tui.app.clipboard import copy_text
 from tui.app.messages import LeaseAllocated, LeaseReleased, LeasesLoaded
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.leases import LeaseView
 from tui.core.sanitize import clean
 from tui.core.timefmt import time_left
@@ -49,14 +50,26 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         Binding("enter", "open_inbox", "Inbox", id="leases.open", tooltip="Open the lease's inbox"),
         Binding("n", "allocate", "New", id="leases.new", tooltip="Allocate a mailbox"),
         Binding("d", "release", "Release", id="leases.release", tooltip="Release the lease"),
-        Binding("p", "credentials", "Creds", id="leases.creds", tooltip="Mailbox credentials"),
+        Binding(
+            "p",
+            "credentials",
+            "Creds",
+            show=False,
+            id="leases.creds",
+            tooltip="Mailbox credentials",
+        ),
         Binding("c", "copy_address", "Copy", id="leases.copy", tooltip="Copy the address"),
-        Binding("r", "refresh", "Refresh", id="leases.refresh", tooltip="Fetch the list again"),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="leases.refresh",
+            tooltip="Fetch the list again",
+        ),
         Binding("m", "compose", "Compose", id="leases.compose", tooltip="Write from this mailbox"),
         Binding("s", "sent", "Sent", id="leases.sent", tooltip="Send attempts"),
-        Binding(
-            "w", "webhooks", "Webhooks", id="leases.webhooks", tooltip="Webhooks and deliveries"
-        ),
+        Binding("w", "webhooks", "Hooks", id="leases.webhooks", tooltip="Webhooks and deliveries"),
         Binding("U", "usage", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
         Binding("j", "cursor_down", "Down", show=False, id="leases.down", tooltip="Next row"),
@@ -90,7 +103,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         yield table
         yield Static(id="leases-empty")
         yield Static(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Set up the table and start refreshing."""

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from tui.app.messages import RuntimeLoaded, SignedIn
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
 if TYPE_CHECKING:
@@ -35,35 +36,42 @@ class LoginScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Layout."""
-        with Vertical(id="login-box"):
+        with VerticalScroll(id="login-box"):
             title = Text("mailagents", style="bold")
             if self.app.settings.profile:
                 title.append(f"  profile {self.app.settings.profile}", style="dim")
             yield Static(title, id="login-title")
-            yield Static(id="login-api")
-            yield Static(Text("Runtime   loading…", style="dim"), id="login-runtime")
-            yield Static(id="login-wallet")
+            for label, widget_id, initial in (
+                ("API", "login-api", Text()),
+                ("Sandbox", "login-sandbox", Text()),
+                ("Runtime", "login-runtime", Text("loading…", style="dim")),
+                ("Wallet", "login-wallet", Text()),
+            ):
+                # Label and value side by side: a long value wraps in its own column.
+                with Horizontal(classes="login-row", id=f"{widget_id}-row"):
+                    yield Static(Text(label), classes="login-label")
+                    yield Static(initial, id=widget_id, classes="login-value")
             yield Input(placeholder="keystore password", password=True, id="login-password")
             yield Button("Sign in", variant="primary", id="login-button")
             yield Static(Text("Press enter to sign in.", style="dim"), id="login-hint")
             yield Static(id="login-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Fill in what is known and fetch the runtime."""
         # Only settings and the wallet source here: ``app.services`` (the API client, session,
         # ledger) is built on first use, after the first frame (``load_runtime``).
         app = self.app
-        api = Text("API       ")
-        api.append(clean(app.settings.api_base), style="bold")
+        api = Text(clean(app.settings.api_base), style="bold")
+        self.query_one("#login-api", Static).update(api)
         sandbox = self.app.sandbox
         if sandbox is not None:
-            api.append("\nSandbox   ", style="green")
-            api.append("local, on this machine", style="green")
+            local = Text("local, on this machine", style="green")
             smtp = getattr(sandbox, "smtp_port", None)
             if smtp:
-                api.append(f"\n          mail in: SMTP 127.0.0.1:{smtp}", style="green")
-        self.query_one("#login-api", Static).update(api)
+                local.append(f"\nmail in: SMTP 127.0.0.1:{smtp}", style="green")
+            self.query_one("#login-sandbox", Static).update(local)
+        self.query_one("#login-sandbox-row").display = sandbox is not None
         self.update_wallet()
         source = app.wallet_source
         password = self.query_one("#login-password", Input)
@@ -102,20 +110,20 @@ class LoginScreen(Screen[None]):
     def update_wallet(self) -> None:
         """Show the wallet's address and where it comes from."""
         source = self.app.wallet_source
-        text = Text("Wallet    ")
+        text = Text()
         if source.address:
             text.append(source.address, style="bold")
-            text.append(f"  ({clean(source.description)})", style="dim")
+            text.append(f"\n{clean(source.description)}", style="dim")
         elif source.kind == "none":
             text.append("none configured", style="bold red")
             text.append(
-                "\n          set MAILAGENTS_PRIVATE_KEY, pass --keystore PATH, "
+                "\nset MAILAGENTS_PRIVATE_KEY, pass --keystore PATH, "
                 "or run `mailagents-tui wallet new`",
                 style="dim",
             )
         else:
             text.append(clean(source.description), style="bold")
-            text.append("  (address shown after loading)", style="dim")
+            text.append("\n(address shown after loading)", style="dim")
         self.query_one("#login-wallet", Static).update(text)
 
     @work(exclusive=True, group="runtime", exit_on_error=False)
@@ -135,13 +143,13 @@ class LoginScreen(Screen[None]):
         """Display chain, auth mode and mailbox domain."""
         widget = self.query_one("#login-runtime", Static)
         if event.runtime is None:
-            widget.update(Text(f"Runtime   unavailable: {clean(event.error)}", style="red"))
+            widget.update(Text(f"unavailable: {clean(event.error)}", style="red"))
             return
         rt = event.runtime
-        text = Text("Runtime   ")
+        text = Text()
         text.append(f"{clean(rt.chain_name)} (chain {rt.chain_id})", style="bold")
         text.append(f" · SIWE {clean(rt.siwe_mode)} · payments {clean(rt.payment_mode)}")
-        text.append(f"\n          mailboxes @{clean(rt.mailbox_domain)}")
+        text.append(f"\nmailboxes @{clean(rt.mailbox_domain)}")
         if rt.overage_charge_usdc is not None:
             text.append(f" · {rt.overage_charge_usdc:g} USDC per paid call", style="dim")
         widget.update(text)

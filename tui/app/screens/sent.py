@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 from tui.core.timefmt import relative_time
 
@@ -49,7 +50,7 @@ class SentScreen(WorkerErrors, Screen[None]):
         table: DataTable[Text] = DataTable(id="sent-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and first load."""

@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.billing import current_period, recent_periods, shift_period
 from tui.core.sanitize import clean
 
@@ -114,7 +115,7 @@ class UsageScreen(WorkerErrors, Screen[None]):
         )
         yield table
         yield Static(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and first load."""

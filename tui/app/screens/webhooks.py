@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 from tui.core.timefmt import relative_time
 
@@ -128,7 +129,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
         )
         yield log
         yield Static(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and first load."""

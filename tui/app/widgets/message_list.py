@@ -30,6 +30,9 @@ class Column:
     """Header text."""
     width: int | None
     """Cells wide, or None for the remaining width."""
+    min_width: int | None = None
+    """A fixed column may narrow down to this so that the remaining-width column keeps
+    ``MessageList.flex_min`` cells (the subject on an 80-column terminal)."""
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -187,10 +190,24 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- rendering ------------------------------------------------------------------------
 
+    flex_min = 30
+    """Cells the remaining-width column keeps when narrowing columns with a ``min_width``
+    can give them."""
+
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width or 0 for c in self.columns) + len(self.columns)
-        rest = max(4, width - fixed)
-        return [c.width if c.width is not None else rest for c in self.columns]
+        widths = [c.width or 0 for c in self.columns]
+        need = self.flex_min - (width - sum(widths) - len(self.columns))
+        for index, column in enumerate(self.columns):
+            if need <= 0:
+                break
+            if column.width is not None and column.min_width is not None:
+                cut = min(need, column.width - column.min_width)
+                widths[index] -= cut
+                need -= cut
+        rest = max(4, width - sum(widths) - len(self.columns))
+        return [
+            w if c.width is not None else rest for c, w in zip(self.columns, widths, strict=True)
+        ]
 
     def _line(self, cells: list[Text], width: int, style: Style | None) -> Strip:
         line = Text(no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,186 @@
+"""Issue 17: every screen and dialog usable at 80x24 (footers, dialogs, login, inbox, help)."""
+
+from __future__ import annotations
+
+import pytest
+from support import make_settings, text_of, until, wallet_from
+
+from tui.app import make_app
+from tui.app.dialogs.help import HelpDialog
+from tui.app.dialogs.webhook_new import WebhookNewDialog
+from tui.app.screens.compose import ComposeScreen
+from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.screens.login import LoginScreen
+from tui.app.screens.sent import SentScreen
+from tui.app.screens.usage import UsageScreen
+from tui.app.screens.webhooks import WebhooksScreen
+from tui.core.wallets import WalletSource
+
+SMALL = (80, 24)
+
+
+def screen_lines(app) -> list[str]:
+    """The terminal as text, one string per row (what a user at 80x24 sees)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def footer(app) -> str:
+    return screen_lines(app)[-1]
+
+
+@pytest.fixture
+def small_app(sandbox, wallet, tmp_path):
+    def make():
+        return make_app(
+            make_settings(sandbox.base_url, tmp_path),
+            wallet_source=WalletSource.of(wallet_from(wallet)),
+            run_id="fit-run",
+        )
+
+    return make
+
+
+async def signed_in(app, pilot) -> LeaseListScreen:
+    await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+    await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    return app.screen
+
+
+async def test_login_fits_without_wrapping_under_labels(small_app):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        await pilot.pause(0.2)
+        lines = screen_lines(app)
+        box = app.screen.query_one("#login-box")
+        assert box.max_scroll_y == 0  # no scrollbar: everything fits
+        # Each value wraps in its own column: no line of the box starts under a label
+        # with value text (the old layout put "hmac" and "paid call" at the box's edge).
+        body = [line for line in lines if line.lstrip().startswith("│")]
+        labels = ("API", "Sandbox", "Runtime", "Wallet")
+        for line in body:
+            inner = line.strip().strip("│").strip()
+            if inner and not inner.startswith(labels):
+                start = line.index(inner)
+                assert start >= line.index("│") + 13 or inner.startswith(
+                    ("mailagents", "▔", "▁", "Sign in", "Press enter")
+                ), line
+        assert "? Help" in footer(app) and "q Quit" in footer(app)
+
+
+async def test_every_screen_keeps_help_and_quit_in_its_footer(small_app):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await app.services.leases.allocate(
+            "signup: a-long-purpose.example", 1, release_on_exit=True
+        )
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        await pilot.pause(0.1)
+        for key in ("? Help", "q Quit", "n New", "d Release", "w Hooks", "U Usage", "/ Filter"):
+            assert key in footer(app), (key, footer(app))
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.pause(0.2)
+        for key in ("? Help", "q Quit", "esc Back", "c Code", "r Reply", "v Pane", "/ Filter"):
+            assert key in footer(app), (key, footer(app))
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await pilot.pause(0.1)
+        for key in ("^s Send", "esc Close", "f1 Help"):  # ? and q type into the fields
+            assert key in footer(app), (key, footer(app))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await pilot.press("escape")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+
+        for key, kind in (("s", SentScreen), ("w", WebhooksScreen), ("U", UsageScreen)):
+            await pilot.press(key)
+            await until(pilot, lambda kind=kind: isinstance(app.screen, kind))
+            await pilot.pause(0.2)
+            assert "? Help" in footer(app) and "q Quit" in footer(app), footer(app)
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen)
+
+
+async def test_new_webhook_dialog_buttons_reachable_at_80x24(small_app):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await signed_in(app, pilot)
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, WebhookNewDialog))
+        await pilot.pause(0.2)
+        text = "\n".join(screen_lines(app))
+        assert "Create" in text and "Cancel" in text
+        assert "enter in a field creates" in text
+        for button in app.screen.query("Button#ok, Button#cancel"):
+            region = button.region
+            assert region.bottom <= SMALL[1] and region.height == 3, region
+
+
+async def test_inbox_subject_keeps_thirty_columns_and_pane_cycles(small_app, sandbox):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await app.services.leases.allocate("pane", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        address = screen.views[0].lease.address
+        sandbox.deliver(
+            address,
+            f"From: a@shop.test\r\nTo: {address}\r\nSubject: Your sign-in code is 123456"
+            " for the shop\r\n\r\nCode 123456\r\n".encode(),
+        )
+        inbox.poller.wake()
+        await until(pilot, lambda: len(inbox.order) >= 1)
+        await pilot.pause(0.2)
+        listing = inbox.query_one("#inbox-list")
+        widths = listing._widths(listing.size.width)
+        assert widths[-1] >= 30, widths
+        assert inbox.pane == "below"  # narrow: under the list, the list gets the full width
+        assert listing.size.width >= 78
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        assert inbox.pane == "off" and not inbox.query_one("#inbox-detail").region.height
+        assert "Subject" in screen_lines(app)[1]
+        await pilot.press("enter")  # opening a message shows the pane again
+        assert inbox.pane == "below"
+        await pilot.press("v", "v")
+        assert inbox.pane == "right"
+
+
+async def test_help_lists_the_screens_keys_first_without_unlabeled_ones(small_app):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        dialog = app.screen
+        titles = [title for title, _rows in dialog.sections]
+        assert titles[0] == "This screen" and titles[1] == "Everywhere"
+        first = dialog.sections[0][1]
+        assert first[0][:2] == ("n", "New")
+        assert all(label for _key, label, _tip in dialog.rows)
+        assert not any(key == "super+c" for key, _label, _tip in dialog.rows)
+        # The first screenful (80x24) shows the screen's own keys, not generic scrolling.
+        visible = "\n".join(screen_lines(app))
+        assert "Allocate a mailbox" in visible and "Scroll Left" not in visible
+        await pilot.press("escape")
+        commands = [command.title for command in app.get_system_commands(screen)]
+        assert len(commands) == len(set(commands)), commands
+        assert commands.count("Quit") == 1
