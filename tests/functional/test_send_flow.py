@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support import make_services, make_settings, until, wallet_from
+from support import make_services, make_settings, text_of, until, wallet_from
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from tui.app import make_app
@@ -83,6 +83,18 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         await until(pilot, lambda: table.row_count == 1)
         row = [str(c) for c in table.get_row_at(0)]
         assert row[1] == "accepted" and bob.address in row[2]
+
+        # Enter shows the attempt in full (fetched by id), escape closes it.
+        from tui.app.dialogs.send_attempt import SendAttemptDialog
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SendAttemptDialog))
+        dialog = app.screen
+        await until(pilot, lambda: dialog.loaded)
+        body = text_of(app, "#detail-body")
+        assert "Accepted" in body and bob.address in body and "Envelope" in body
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SentScreen))
 
 
 async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_path):

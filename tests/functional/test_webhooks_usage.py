@@ -131,6 +131,21 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             assert rows(app, "#webhooks-table")[0][4] == "500"
             assert "1 · 1 failed" in text_of(app, "#deliveries-title")
 
+            # Enter on the delivery shows it in full (fetched by id); escape closes it.
+            from tui.app.dialogs.delivery import DeliveryDialog
+
+            screen.log_table.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, DeliveryDialog))
+            detail = app.screen
+            await until(pilot, lambda: detail.loaded)
+            body = text_of(app, "#detail-body")
+            assert "failed" in body and "500" in body and "receiver says no" in body
+            assert "\x1b" not in body
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen)
+            screen.hooks_table.focus()
+
             # Rotate: "no" changes nothing; "yes" shows the new secret once.
             await pilot.press("R")
             await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))

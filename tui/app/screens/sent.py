@@ -37,12 +37,16 @@ class SentScreen(WorkerErrors, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="sent.back", tooltip="Back"),
+        Binding("enter", "open_attempt", "Details", id="sent.open", tooltip="The attempt in full"),
         Binding("r", "reload", "Refresh", id="sent.refresh", tooltip="Fetch again"),
         Binding("j", "cursor_down", "Down", show=False, id="sent.down", tooltip="Next"),
         Binding("k", "cursor_up", "Up", show=False, id="sent.up", tooltip="Previous"),
     ]
 
     app: MailagentsApp  # type: ignore[assignment]
+
+    attempts: list = []
+    """The attempts shown, newest first (:class:`tui.api.models.SendAttempt`)."""
 
     def compose(self) -> ComposeResult:
         """Layout."""
@@ -80,6 +84,7 @@ class SentScreen(WorkerErrors, Screen[None]):
         """Fill the table."""
         table = self.query_one(DataTable)
         table.clear()
+        self.attempts = list(event.attempts)
         for a in event.attempts:
             status = Text(
                 clean(a.submission_status, 12), style=STATUS_STYLE.get(a.submission_status, "")
@@ -99,6 +104,25 @@ class SentScreen(WorkerErrors, Screen[None]):
         self.set_status(
             f"{count} send attempt{'s' if count != 1 else ''}" if count else "Nothing sent yet."
         )
+
+    @on(DataTable.RowSelected, "#sent-table")
+    def attempt_selected(self) -> None:
+        """Enter on a row."""
+        self.action_open_attempt()
+
+    def action_open_attempt(self) -> None:
+        """Show the selected attempt in full."""
+        table = self.query_one(DataTable)
+        attempt = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            attempt = next((a for a in self.attempts if a.send_attempt_id == key), None)
+        if attempt is None:
+            self.notify("No send attempt selected", severity="warning")
+            return
+        from tui.app.dialogs.send_attempt import SendAttemptDialog
+
+        self.app.push_screen(SendAttemptDialog(attempt))
 
     def action_reload(self) -> None:
         """Refresh."""

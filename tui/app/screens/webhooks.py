@@ -283,6 +283,16 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
                 title.append(f"  {len(self.deliveries)} · {failed} failed", style="dim")
         self.query_one("#deliveries-title", Static).update(title)
 
+    @on(DataTable.RowSelected, "#deliveries-table")
+    def delivery_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a delivery: the delivery in full."""
+        key = event.row_key.value
+        delivery = next((d for d in self.deliveries if d.delivery_id == key), None)
+        if delivery is not None:
+            from tui.app.dialogs.delivery import DeliveryDialog
+
+            self.app.push_screen(DeliveryDialog(delivery))
+
     def selected_webhook(self) -> Any:
         """The webhook under the list cursor, or None."""
         table = self.hooks_table
