@@ -152,6 +152,21 @@ class LazyGroup(click.Group):
         """Built-in and lazy command names."""
         return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the group's own options; with ``--json`` in the line, a usage error is JSON."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if "--json" not in args:
+                raise
+            report("usage", exc.format_message(), exc.exit_code, as_json=True)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; with ``--json`` among its arguments, a usage error is JSON too."""
         words = [*getattr(ctx, "_protected_args", []), *ctx.args]

@@ -112,6 +112,8 @@ def test_usage_errors_exit_2_and_are_json_with_json(env):
     bad_range = run(env, "messages", "--lease", "x", "--limit", "0", "--json")
     json_error(bad_range, "usage", 2)
     one_line(run(env, "lease", "new", "--ttl-hours", "0"), 2, "ttl hours")
+    top = json_error(run(env, "--bogus", "leases", "--json"), "usage", 2)
+    assert "--bogus" in top["message"]
 
 
 def test_help_documents_the_exit_codes(env):

@@ -125,3 +125,11 @@ def test_wallet_new_writes_a_private_keystore_in_new_folders(tmp_path, loose_uma
     assert result.exit_code == 0, result.output
     assert mode(tmp_path / "a") == 0o700 and mode(tmp_path / "a" / "b") == 0o700
     assert mode(out) == 0o600
+
+
+def test_the_tui_shows_a_refused_file_as_input_not_a_bug():
+    from tui.app.routing import describe
+    from tui.core.settings import SettingsError
+
+    assert describe(FileRefused("x is a symbolic link")) == ("input", "x is a symbolic link")
+    assert describe(SettingsError("bell must be true or false"))[0] == "input"

@@ -16,7 +16,9 @@ from tui.api.errors import (
     classify,
 )
 from tui.auth.wallet import WalletError
+from tui.core.files import FileRefused
 from tui.core.leases import LeaseInputError
+from tui.core.settings import SettingsError
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
@@ -49,6 +51,6 @@ def describe(error: BaseException) -> tuple[str, str]:
         if failure.transient:
             return "network", f"{failure.label}: {failure.message} (temporary: try again)"
         return "api", failure.message
-    if isinstance(error, WalletError | LeaseInputError):
+    if isinstance(error, WalletError | LeaseInputError | FileRefused | SettingsError):
         return "input", str(error)
     return "bug", "".join(traceback.format_exception(error))
