@@ -113,6 +113,7 @@ class Target:
     proc: subprocess.Popen[str] | None = None
     data_dir: Path | None = None
     bare: bool = False
+    admin_token: str | None = None
 
     def cpu_seconds(self) -> float | None:
         """CPU time (user + system) of the server process, when it runs here."""
@@ -223,7 +224,7 @@ class WalletSession:
     reader_mailbox: str | None = None
 
 
-def sign_in_wallets(target: Target, count: int) -> list[WalletSession]:
+def sign_in_wallets(target: Target, count: int, messages: int = MESSAGES) -> list[WalletSession]:
     """Sign in ``count`` fresh wallets; give each a mailbox with messages for the read phase."""
     if target.bare:
         return [WalletSession("t", "a", "t", "m") for _ in range(count)]
@@ -249,7 +250,7 @@ def sign_in_wallets(target: Target, count: int) -> list[WalletSession]:
             lease = r.json()
             ws.reader_mailbox = lease["mailbox_id"]
             if target.internal_token:
-                for n in range(MESSAGES):
+                for n in range(messages):
                     http.post(
                         f"{target.url}/internal/inbound/events",
                         json={
@@ -525,6 +526,112 @@ async def bench(args: argparse.Namespace, targets: list[Target], runs: int) -> i
     return 0
 
 
+# -- wrk: one load tool for every server -----------------------------------------------------
+
+
+def lift_qps(target: Target, ws: WalletSession) -> str:
+    """Lift the tenant's request cap through the operator API (``quotas.qps`` 0), so the load
+    measures the server, not the cap: ``PATCH /v2/admin/tenants/{id}`` (the sandbox) or
+    ``/v1/admin/tenants/{id}``. Returns what happened."""
+    import httpx
+
+    if not target.admin_token:
+        return "cap kept (no admin token)"
+    headers = {"authorization": f"Bearer {target.admin_token}"}
+    for prefix in ("/v2/admin", "/v1/admin"):
+        r = httpx.patch(
+            f"{target.url}{prefix}/tenants/{ws.tenant_id}",
+            json={"quotas": {"qps": 0}},
+            headers=headers,
+            timeout=10,
+        )
+        if r.status_code == 200:
+            return f"cap lifted ({prefix})"
+    return f"cap kept (admin answered {r.status_code})"
+
+
+_WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_P = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_WRK_TOTAL = re.compile(r"(\d+) requests in")
+
+
+def run_wrk(url: str, token: str, connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run (2 threads): req/s, p50/p99 in seconds, non-2xx and socket errors."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+         "-H", f"authorization: Bearer {token}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+    pct = {m.group(1): float(m.group(2)) * unit[m.group(3)] for m in _WRK_P.finditer(out)}
+    sock = _WRK_SOCKET.search(out)
+    non2xx = _WRK_NON2XX.search(out)
+    rate = _WRK_RATE.search(out)
+    total = _WRK_TOTAL.search(out)
+    return {
+        "rate": float(rate.group(1)) if rate else float("nan"),
+        "p50": pct.get("50", float("nan")),
+        "p99": pct.get("99", float("nan")),
+        "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket": float(sum(int(x) for x in sock.groups())) if sock else 0.0,
+        "total": float(total.group(1)) if total else 0.0,
+    }
+
+
+def bench_wrk(args: argparse.Namespace, targets: list[Target]) -> int:
+    """``GET /v2/messages?limit=10`` on a mailbox of 100 messages, wrk, the targets alternated
+    run by run (the first target is the reference of the ratio)."""
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)")
+        return 2
+    urls: dict[str, tuple[str, str, str]] = {}
+    for target in targets:
+        (ws,) = sign_in_wallets(target, 1, messages=args.wrk_messages)
+        if target.bare:
+            note = "-"
+        elif target.proc is not None:
+            note = f"--tenant-qps {args.tenant_qps}" + (" (none)" if not args.tenant_qps else "")
+        else:
+            note = lift_qps(target, ws)
+        urls[target.name] = (
+            f"{target.url}/v2/messages?mailbox_id={ws.reader_mailbox}&limit=10",
+            ws.token,
+            note,
+        )
+    results: dict[str, list[dict[str, float]]] = {t.name: [] for t in targets}
+    for _ in range(args.runs):
+        for target in targets:
+            url, token, _note = urls[target.name]
+            results[target.name].append(run_wrk(url, token, args.connections, args.duration))
+            print(f"  {target.name}: {results[target.name][-1]['rate']:.0f} req/s")
+    rows = []
+    ref = None
+    failures = 0
+    for target in targets:
+        runs = results[target.name]
+        lo, med, hi = spread([r["rate"] for r in runs])
+        ref = med if ref is None else ref
+        bad = sum(r["non2xx"] + r["socket"] for r in runs)
+        failures += int(bad) if not target.bare else 0
+        rows.append(
+            [target.name, f"{lo:.0f}", f"{med:.0f}", f"{hi:.0f}", ratio(med, ref),
+             ms(sorted(r["p50"] for r in runs)[len(runs) // 2]),
+             ms(sorted(r["p99"] for r in runs)[len(runs) // 2]),
+             f"{int(sum(r['total'] for r in runs))}", f"{int(bad)}", urls[target.name][2]]
+        )  # fmt: skip
+    print_table(
+        f"GET /v2/messages?limit=10 on {args.wrk_messages} messages: wrk, {args.connections}"
+        f" connections, {args.duration:g} s, {args.runs} alternated run(s)",
+        ["server", "req/s min", "median", "max", "ratio", "p50 ms", "p99 ms", "requests",
+         "non-2xx + socket errors", "tenant cap"],
+        rows,
+    )  # fmt: skip
+    print(f"failures (non-2xx, socket errors): {failures} -> {verdict(failures == 0)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="8 clients, 1 s (CI)")
@@ -552,9 +659,35 @@ def main(argv: list[str] | None = None) -> int:
         help="the local sandbox's free requests per tenant per second (default 0: no limit)",
     )
     ap.add_argument("--no-baseline", action="store_true", help="skip the bare uvicorn floor")
+    ap.add_argument(
+        "--admin-token",
+        action="append",
+        default=[],
+        help="operator token of each --base-url in order (wrk mode lifts the tenant's cap)",
+    )
+    ap.add_argument(
+        "--reference-url",
+        default=None,
+        help="the reference server (first target; with --wrk its ratio is the reference)",
+    )
+    ap.add_argument("--reference-internal-token", default=None)
+    ap.add_argument("--reference-admin-token", default=None)
+    ap.add_argument(
+        "--wrk",
+        action="store_true",
+        help="wrk instead of the Python clients: GET /v2/messages?limit=10, 100 messages",
+    )
+    ap.add_argument("--connections", type=int, default=16, help="wrk connections")
+    ap.add_argument("--wrk-messages", type=int, default=100, help="messages in the mailbox read")
     args = ap.parse_args(argv)
     if args.quick:
         args.clients, args.duration, args.runs = 8, 1.0, 1
+    if args.reference_url:
+        args.base_url.insert(0, args.reference_url)
+        args.internal_token.insert(0, args.reference_internal_token or "")
+        args.admin_token.insert(0, args.reference_admin_token or "")
+        if args.wrk:
+            args.no_baseline = True
     print(machine_line())
     targets: list[Target] = []
     try:
@@ -562,9 +695,13 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(start_bare())
         for i, url in enumerate(args.base_url):
             token = args.internal_token[i] if i < len(args.internal_token) else None
-            targets.append(Target(url, url.rstrip("/"), token))
-        if args.local or not args.base_url:
+            admin = args.admin_token[i] if i < len(args.admin_token) else None
+            name = "reference " + url if args.reference_url and i == 0 else url
+            targets.append(Target(name, url.rstrip("/"), token or None, admin_token=admin or None))
+        if args.local or not args.base_url or args.reference_url:
             targets.append(start_local_sandbox(args.tenant_qps))
+        if args.wrk:
+            return bench_wrk(args, targets)
         return asyncio.run(bench(args, targets, args.runs))
     finally:
         for target in targets:

@@ -149,6 +149,7 @@ class AdminState:
         """The sandbox state these tables live beside."""
         with store._lock:
             store._conn.executescript(_SCHEMA)
+        self._qps_cache: dict[tuple[str, int], int] = {}
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -273,7 +274,20 @@ class AdminState:
         return {"qps": int(qps), "mailbox_limit": int(limit or DEFAULT_MAILBOX_LIMIT)}
 
     def effective_qps(self, tenant_id: str, default_qps: int) -> int:
-        """The qps limit that applies now: the quota, lowered by a ``tenant_rate_limit``."""
+        """The qps limit that applies now: the quota, lowered by a ``tenant_rate_limit``.
+
+        Asked on every metered request: remembered until a quota or a policy changes.
+        """
+        key = (tenant_id, default_qps)
+        cached = self._qps_cache.get(key)
+        if cached is not None:
+            return cached
+        if len(self._qps_cache) >= 4096:
+            self._qps_cache.clear()
+        qps = self._qps_cache[key] = self._effective_qps(tenant_id, default_qps)
+        return qps
+
+    def _effective_qps(self, tenant_id: str, default_qps: int) -> int:
         qps = self.quotas(tenant_id, default_qps)["qps"]
         with self.store._lock:
             row = self.store._one(
@@ -313,6 +327,7 @@ class AdminState:
     def set_policy(self, policy_type: str, value: str, action: str) -> str:
         """Add, change or remove a policy; return its key."""
         key = policy_key(policy_type, value)
+        self._qps_cache.clear()
         with self.store._tx() as db:
             if action == "remove":
                 db.execute("DELETE FROM risk_policies WHERE key=?", (key,))
@@ -323,6 +338,7 @@ class AdminState:
                     "action=excluded.action, updated_ms=excluded.updated_ms",
                     (key, policy_type, value, action, self._now()),
                 )
+        self._qps_cache.clear()
         return key
 
     def active_lease_count(self, tenant_id: str) -> int:
@@ -415,6 +431,7 @@ class AdminState:
         self, tenant_id: str, status: str | None, qps: int | None, mailbox_limit: int | None
     ) -> bool:
         """Change a tenant's status and quotas; False for an unknown tenant."""
+        self._qps_cache.clear()
         with self.store._tx() as db:
             if self.store._one("SELECT 1 AS x FROM tenants WHERE id=?", (tenant_id,)) is None:
                 return False
@@ -428,6 +445,7 @@ class AdminState:
                 "updated_ms=excluded.updated_ms",
                 (tenant_id, qps, mailbox_limit, self._now()),
             )
+        self._qps_cache.clear()
         return True
 
     # -- mailboxes and leases --------------------------------------------------------------

@@ -9,6 +9,7 @@ empty (``400 "<name> is required"``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -42,6 +43,10 @@ from tui.sandbox.webhooks import EVENT_TYPES, WebhookDispatcher, current_request
 log = logging.getLogger("tui.sandbox")
 
 MAX_BODY = 1024 * 1024
+VERIFIED_TOKENS_MAX = 4096
+"""Tokens whose signature was checked, remembered (cleared when full)."""
+ROUTE_CACHE_MAX = 4096
+"""Method and path pairs whose route was found, remembered (cleared when full)."""
 SCOPES = ["mail:allocate", "mail:read", "mail:send", "webhook:write", "billing:read"]
 PROOF_TARGETS = (
     "POST /v2/mailboxes/leases",
@@ -127,6 +132,12 @@ def iso(ms: int | None) -> str | None:
     """ISO-8601 UTC with milliseconds, or None."""
     if ms is None:
         return None
+    return _iso_ms(ms)
+
+
+@functools.lru_cache(maxsize=16384)
+def _iso_ms(ms: int) -> str:
+    # every listing formats the same receipt times again: remembered
     return siwe.iso_millis(datetime.fromtimestamp(ms / 1000, UTC))
 
 
@@ -311,6 +322,10 @@ class SandboxService:
         """Background webhook deliveries of new messages."""
         store.add_message_listener(self.webhooks.on_message)
         self.admin = AdminApi(config, store, self.webhooks, self.body)
+        self._verified_tokens: dict[str, dict[str, Any]] = {}
+        self._route_cache: dict[
+            tuple[str, str], tuple[Callable[..., Awaitable[Response]] | None, tuple[str, ...]]
+        ] = {}
         """The operator API ``/v2/admin/*``."""
 
     def close(self) -> None:
@@ -358,13 +373,30 @@ class SandboxService:
             raise ApiError(410, "gone", "v1 endpoints are deprecated; use v2")
         if path.startswith("/v2/admin/"):
             return await self.admin.dispatch(request)
-        for method, pattern, handler in self._routes:
-            if request.method != method:
+        key = (request.method, path)
+        found = self._route_cache.get(key)
+        if found is None:
+            found = self._route(*key)
+            if len(path) <= 200:  # a hostile client's long paths are not kept
+                if len(self._route_cache) >= ROUTE_CACHE_MAX:
+                    self._route_cache.clear()
+                self._route_cache[key] = found
+        handler, groups = found
+        if handler is None:
+            raise _not_found("Route not found")
+        return await handler(request, *groups)
+
+    def _route(
+        self, method: str, path: str
+    ) -> tuple[Callable[..., Awaitable[Response]] | None, tuple[str, ...]]:
+        """The first route that matches (remembered per method and path by ``dispatch``)."""
+        for route_method, pattern, handler in self._routes:
+            if route_method != method:
                 continue
             match = pattern.fullmatch(path)
             if match:
-                return await handler(request, *match.groups())
-        raise _not_found("Route not found")
+                return handler, match.groups()
+        return None, ()
 
     async def body(self, request: Request) -> dict[str, Any]:
         """The JSON body as an object: empty means ``{}``; a non-object counts as ``{}`` too."""
@@ -405,23 +437,9 @@ class SandboxService:
             raise ApiError(401, "unauthorized", "Unauthorized")
         if len(token.split(".")) != 3:
             raise ApiError(401, "unauthorized", "Invalid token")
-        try:
-            payload = jwt.decode(
-                token,
-                self.config.jwt_secret,
-                algorithms=["HS256"],
-                options={
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                    "verify_aud": False,
-                    "verify_iss": False,
-                },
-            )
-        except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError):
-            raise ApiError(401, "unauthorized", "Invalid signature") from None
-        except jwt.PyJWTError:
-            raise ApiError(401, "unauthorized", "Invalid token") from None
+        payload = self._verified_tokens.get(token)
+        if payload is None:
+            payload = self._verify_token(token)
         exp = payload.get("exp")
         if not isinstance(exp, int | float) or isinstance(exp, bool) or exp <= self.now_s():
             raise ApiError(401, "unauthorized", "Token expired")
@@ -442,13 +460,41 @@ class SandboxService:
             tenant_created_ms=int(ctx["tenant_created_ms"]),
         )
 
+    def _verify_token(self, token: str) -> dict[str, Any]:
+        """The payload of a token whose HS256 signature is ours (401 otherwise), remembered:
+        the signature of a given token string never changes, so it is checked once (the
+        expiry and the tenant's status are checked on every request)."""
+        try:
+            payload = jwt.decode(
+                token,
+                self.config.jwt_secret,
+                algorithms=["HS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError):
+            raise ApiError(401, "unauthorized", "Invalid signature") from None
+        except jwt.PyJWTError:
+            raise ApiError(401, "unauthorized", "Invalid token") from None
+        if not isinstance(payload, dict):
+            raise ApiError(401, "unauthorized", "Invalid token")
+        if len(self._verified_tokens) >= VERIFIED_TOKENS_MAX:
+            self._verified_tokens.clear()
+        self._verified_tokens[token] = payload
+        return payload
+
     def access(self, request: Request, auth: Auth, *, allocate: bool = False) -> Access:
         """Free-limit check of a protected endpoint; 402 unless no limit applies or paid."""
         cfg = self.config
         now_ms = self.store.now_ms()
         reasons: list[dict[str, Any]] = []
         qps = self.admin.state.effective_qps(auth.tenant_id, cfg.tenant_qps)
-        if qps > 0 and self.store.usage_count_since(auth.tenant_id, now_ms - 999) >= qps:
+        if qps > 0 and self.store.recent_usage_count(auth.tenant_id, now_ms - 999, qps) >= qps:
             reasons.append({"code": "tenant_qps", "limit": qps, "window": "1s"})
         if (
             allocate

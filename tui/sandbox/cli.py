@@ -44,6 +44,13 @@ if TYPE_CHECKING:  # the server stack is imported only when a command runs
     help="Free allocations per agent per hour (0 = unlimited).",
 )
 @click.option(
+    "--tenant-qps",
+    type=click.IntRange(min=0),
+    default=120,
+    show_default=True,
+    help="Free requests per tenant per second (0 = no cap), as the reference's quota.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="Seed demo tenants, traffic and operator events; first leases receive sample mails.",
@@ -78,6 +85,7 @@ def sandbox(
     imap_port: int,
     no_imap: bool,
     allocate_hourly_limit: int,
+    tenant_qps: int,
     demo: bool,
     parser: str,
     smtp_relay: str | None,
@@ -108,6 +116,7 @@ def sandbox(
         smtp_port=None if no_smtp else smtp_port,
         imap_port=None if no_imap else imap_port,
         allocate_hourly_limit=allocate_hourly_limit,
+        tenant_qps=tenant_qps,
         demo_on_allocate=demo,
         parser=parser,
         smtp_relay=smtp_relay,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -54,6 +55,20 @@ def _bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(False)
     return sock
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (the ``fast`` extra), else asyncio's.
+
+    ``MAILAGENTS_SANDBOX_UVLOOP=0`` keeps asyncio's loop.
+    """
+    if os.environ.get("MAILAGENTS_SANDBOX_UVLOOP", "1") == "0":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
 
 
 def _url_host(host: str) -> str:
@@ -305,7 +320,8 @@ class SandboxServer:
 
     def _run(self, http_sock: socket.socket, smtp_sock: socket.socket | None) -> None:
         try:
-            asyncio.run(self._serve(http_sock, smtp_sock))
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(self._serve(http_sock, smtp_sock))
         except BaseException as exc:  # reported by start()
             self._error = exc
         finally:

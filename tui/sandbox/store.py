@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,18 @@ log = logging.getLogger("tui.sandbox")
 
 MAILBOXES_PER_TENANT = 5
 ALLOCATE_ENDPOINTS = ("POST /v2/mailboxes/leases", "POST /v1/mailboxes/allocate")
+USAGE_FLUSH_S = 0.5
+"""Usage records counted in memory are written at most this long after the first of them."""
+USAGE_FLUSH_BATCH = 2000
+"""... or as soon as this many are pending."""
+RECENT_USAGE_MS = 5000
+"""How far back each tenant's usage is also kept in memory (the per-second request cap)."""
+_LIST_COLUMNS = (
+    "seq, id, tenant_id, mailbox_id, sender, sender_domain, subject, raw_ref, received_ms, "
+    "otp_code, verification_link, parsed_status, provider_message_id, header_message_id, "
+    "envelope_from"
+)
+"""Every column of ``messages`` but the raw bytes (a listing never shows them)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -100,6 +113,7 @@ CREATE TABLE IF NOT EXISTS usage_records (
     ts_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_tenant ON usage_records(tenant_id, ts_ms);
+CREATE INDEX IF NOT EXISTS usage_agent ON usage_records(agent_id, ts_ms);
 CREATE TABLE IF NOT EXISTS invoices (
     id TEXT PRIMARY KEY,
     tenant_id TEXT NOT NULL,
@@ -234,6 +248,13 @@ class Store:
         self._message_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._lease_listeners: list[Callable[[], None]] = []
         self._leases_changed = False
+        # Usage is counted in memory and written in batches (one transaction for many metered
+        # requests): flushed USAGE_FLUSH_S after the first pending record, before any query
+        # that reads ``usage_records`` (see ``_one``/``_all``) and at ``close``.
+        self._pending_usage: list[tuple[str, str | None, str, int, int]] = []
+        self._flush_timer: threading.Timer | None = None
+        self._recent_usage: dict[str, deque[int]] = {}
+        self._usage_in_tx: list[tuple[str, str | None, str, int, int]] = []
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -242,8 +263,12 @@ class Store:
         return int(self.clock() * 1000)
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Write the pending usage records and close the database connection."""
         with self._lock:
+            self._flush_usage_locked()
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+                self._flush_timer = None
             self._conn.close()
 
     @contextmanager
@@ -255,8 +280,12 @@ class Store:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 self._leases_changed = False
+                # usage records flushed inside this transaction are pending again
+                self._pending_usage[:0] = self._usage_in_tx
+                self._usage_in_tx = []
                 raise
             self._conn.execute("COMMIT")
+            self._usage_in_tx = []
             changed, self._leases_changed = self._leases_changed, False
         if changed:
             self._notify_lease_listeners()
@@ -282,10 +311,14 @@ class Store:
             self._lease_listeners.remove(listener)
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+        if self._pending_usage and "usage_records" in sql:
+            self._flush_usage_locked()
         row = self._conn.execute(sql, args).fetchone()
         return dict(row) if row is not None else None
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        if self._pending_usage and "usage_records" in sql:
+            self._flush_usage_locked()
         return [dict(r) for r in self._conn.execute(sql, args).fetchall()]
 
     def _expire(self, now: int) -> None:
@@ -615,13 +648,73 @@ class Store:
     # -- usage and invoices -----------------------------------------------------------------
 
     def record_usage(self, tenant_id: str, agent_id: str | None, endpoint: str, paid: bool) -> None:
-        """Write one usage record (quantity 1) now."""
-        with self._tx() as db:
-            db.execute(
+        """Count one usage record (quantity 1) now.
+
+        Kept in memory and written with others in one transaction (``flush_usage``); every
+        reader of ``usage_records`` through this store sees it, as if written at once.
+        """
+        with self._lock:
+            now = self.now_ms()
+            self._pending_usage.append((tenant_id, agent_id, endpoint, int(paid), now))
+            recent = self._recent_usage.get(tenant_id)
+            if recent is None:
+                recent = self._recent_usage[tenant_id] = deque()
+            recent.append(now)
+            while recent and recent[0] < now - RECENT_USAGE_MS:
+                recent.popleft()
+            if len(self._pending_usage) >= USAGE_FLUSH_BATCH:
+                self._flush_usage_locked()
+            elif self._flush_timer is None:
+                timer = threading.Timer(USAGE_FLUSH_S, self.flush_usage)
+                timer.daemon = True
+                timer.name = "sandbox-usage-flush"
+                self._flush_timer = timer
+                timer.start()
+
+    def flush_usage(self) -> None:
+        """Write the usage records counted in memory (one transaction)."""
+        with self._lock:
+            self._flush_timer = None
+            self._flush_usage_locked()
+
+    def _flush_usage_locked(self) -> None:
+        if not self._pending_usage:
+            return
+        pending, self._pending_usage = self._pending_usage, []
+        in_tx = self._conn.in_transaction
+        if not in_tx:
+            self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.executemany(
                 "INSERT INTO usage_records (tenant_id, agent_id, endpoint, paid, ts_ms) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (tenant_id, agent_id, endpoint, int(paid), self.now_ms()),
+                pending,
             )
+        except BaseException:
+            if not in_tx:
+                self._conn.execute("ROLLBACK")
+            self._pending_usage[:0] = pending
+            raise
+        if in_tx:
+            self._usage_in_tx.extend(pending)  # pending again if that transaction rolls back
+        else:
+            self._conn.execute("COMMIT")
+
+    def recent_usage_count(self, tenant_id: str, since_ms: int, stop_at: int) -> int:
+        """The tenant's usage records at or after ``since_ms`` (within the last
+        ``RECENT_USAGE_MS``, counted in memory), counting no further than ``stop_at``."""
+        with self._lock:
+            if since_ms < self.now_ms() - RECENT_USAGE_MS:
+                return self.usage_count_since(tenant_id, since_ms)
+            recent = self._recent_usage.get(tenant_id)
+            if not recent:
+                return 0
+            n = 0
+            for ts in reversed(recent):
+                if ts < since_ms or n >= stop_at:
+                    break
+                n += 1
+            return n
 
     def usage_count_since(self, tenant_id: str, since_ms: int) -> int:
         """The tenant's usage records at or after ``since_ms``."""
@@ -756,7 +849,7 @@ class Store:
         self, tenant_id: str, mailbox_id: str, since_ms: int | None, limit: int
     ) -> list[dict[str, Any]]:
         """A mailbox's messages received at or after ``since_ms``, newest first."""
-        sql = "SELECT * FROM messages WHERE tenant_id=? AND mailbox_id=?"
+        sql = f"SELECT {_LIST_COLUMNS} FROM messages WHERE tenant_id=? AND mailbox_id=?"  # noqa: S608
         args: tuple[Any, ...] = (tenant_id, mailbox_id)
         if since_ms is not None:
             sql += " AND received_ms>=?"
