@@ -21,7 +21,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core.files import ensure_private_dir, read_json, write_private
+from tui.core.files import (
+    MAX_STATE_FILE,
+    FileRefused,
+    ensure_private_dir,
+    read_json,
+    read_state,
+    write_private,
+)
+
+MAX_CACHED_MESSAGE = MAX_STATE_FILE
+"""Largest cached message read back (the cache holds 50 MB at most in all)."""
 
 if TYPE_CHECKING:
     from tui.imap.message import ImapMessage
@@ -62,7 +72,11 @@ class MailCache:
         from tui.imap.reader import MailboxState
 
         folder = self.folder(lease_id)
-        index = read_json(folder / "index.json", None)
+        try:
+            index = read_json(folder / "index.json", None)
+        except FileRefused as exc:  # a link or another user's file: not ours to trust
+            log.warning("ignoring the mail cache in %s: %s", folder, exc)
+            return MailboxState(), []
         if not isinstance(index, dict):
             return MailboxState(), []
         state = MailboxState.from_dict(index.get("state"))
@@ -75,8 +89,10 @@ class MailCache:
                 raw = (
                     headers.encode("latin-1")
                     if isinstance(headers, str)
-                    else (folder / f"{uid}.eml").read_bytes()
+                    else read_state(folder / f"{uid}.eml", MAX_CACHED_MESSAGE)
                 )
+                if raw is None:
+                    continue
                 received = meta.get("received")
                 messages.append(
                     parse_message(
@@ -88,7 +104,7 @@ class MailCache:
                         headers_only=bool(meta.get("headers_only")),
                     )
                 )
-            except (OSError, ValueError, TypeError, AttributeError):
+            except (OSError, ValueError, TypeError, AttributeError, FileRefused):
                 continue  # a missing or damaged entry is fetched again if still wanted
         if state.uidvalidity is None:
             return MailboxState(), []
@@ -101,8 +117,8 @@ class MailCache:
         with self._lock:
             try:
                 self._save(folder, state, messages)
-            except OSError as exc:
-                log.warning("cannot write the mail cache in %s: %s", folder, exc.strerror or exc)
+            except (OSError, FileRefused) as exc:
+                log.warning("cannot write the mail cache in %s: %s", folder, exc)
 
     def _save(self, folder: Path, state: MailboxState, messages: list[ImapMessage]) -> None:
         old = read_json(folder / "index.json", None)
