@@ -158,3 +158,22 @@ def test_the_mail_cache_never_follows_a_link(tmp_path):
     index.symlink_to(tmp_path / "index.json")
     assert cache.load("l") == (MailboxState(), [])  # ignored, no crash
     cache.save("l", MailboxState(uidvalidity=1, last_uid=2), msgs)  # logged, no crash
+
+
+def test_a_folder_the_user_names_is_left_as_it_is(tmp_path, loose_umask):
+    theirs = tmp_path / "shared"
+    theirs.mkdir()
+    os.chmod(theirs, 0o755)
+    env = {"MAILAGENTS_HOME": str(tmp_path / "home"), "MAILAGENTS_KEYSTORE_PASSWORD": "pw"}
+    result = run(env, "wallet", "new", "--out", str(theirs / "keystore.json"))
+    assert result.exit_code == 0, result.output
+    assert mode(theirs) == 0o755 and mode(theirs / "keystore.json") == 0o600
+
+
+def test_an_admin_token_fifo_is_refused_not_waited_on(tmp_path):
+    from tui.core.admin import AdminTokenError, read_admin_token_file
+
+    fifo = tmp_path / "token"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(AdminTokenError, match="not a regular file"):
+        read_admin_token_file(fifo)

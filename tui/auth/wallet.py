@@ -96,11 +96,11 @@ class Wallet:
             raise WalletError("a keystore needs a non-empty password")
         accounts = eth_account_class()
 
-        from tui.core.files import FileRefused, ensure_private_dir
+        from tui.core.files import FileRefused, create_private_dirs
 
         data = accounts.encrypt(self._key, password)
         try:
-            ensure_private_dir(path.parent)
+            create_private_dirs(path.parent)
         except FileRefused as exc:
             raise WalletError(str(exc)) from exc
         try:

@@ -36,8 +36,12 @@ def read_admin_token_file(path: Path) -> str:
         raise AdminTokenError(f"cannot read {path}: {exc.strerror or exc}") from None
     if info.st_mode & 0o077:
         raise AdminTokenError(f"{path} is readable by others: chmod 600 it first")
+    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = read_bounded(path, MAX_SMALL_FILE, what="token file").decode("utf-8").strip()
+    except FileRefused as exc:  # a FIFO or device: refused at once, never read forever
+        raise AdminTokenError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AdminTokenError(f"cannot read {path}: {exc}") from None
     if not token or any(c.isspace() for c in token):

@@ -47,11 +47,12 @@ def _owned_by_us(info: os.stat_result) -> bool:
     return getuid is None or info.st_uid == getuid()
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` and any missing parents, each 0700; refuse one owned by another user.
+def create_private_dirs(path: Path) -> Path:
+    """Create ``path`` and any missing parents, each 0700 whatever the umask.
 
-    An existing leaf that is ours is tightened to 0700; one that is not ours is refused
-    (another user could read or plant the state kept in it).
+    Folders that exist are left as they are: for a file the user names (``wallet new --out``,
+    ``--log-file``), whose folder is the user's business. State folders use
+    :func:`ensure_private_dir`.
     """
     missing: list[Path] = []
     probe = path
@@ -69,6 +70,13 @@ def ensure_private_dir(path: Path) -> Path:
             raise FileRefused(f"cannot create the folder {folder}: {_why(exc)}") from exc
         with contextlib.suppress(OSError):
             os.chmod(folder, 0o700)  # the umask may have taken bits away: set them exactly
+    return path
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """A state folder: created like :func:`create_private_dirs`; refused when it belongs to
+    another user (who could read or plant the state kept in it); tightened to 0700."""
+    create_private_dirs(path)
     try:
         info = os.stat(path)
     except OSError as exc:

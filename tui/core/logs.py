@@ -61,10 +61,10 @@ def start_logging(*, debug: bool, log_file: Path | None) -> Callable[[], None]:
     if log_file is None and not debug:
         return lambda: None
     if log_file is not None:
-        from tui.core.files import ensure_private_dir
+        from tui.core.files import create_private_dirs
 
         log_file = log_file.expanduser()
-        ensure_private_dir(log_file.parent)
+        create_private_dirs(log_file.parent)  # the user's folder: created 0700, else as is
         fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
         if hasattr(os, "chmod"):
