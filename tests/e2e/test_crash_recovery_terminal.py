@@ -119,7 +119,7 @@ def test_killed_during_allocate_then_offered_and_released(sandbox_process, tmp_p
             term.send("n")
             term.wait_for("Allocate a mailbox")
             term.send("Enter")
-            term.wait_for(lambda s: "·quit" in s)
+            term.wait_for(lambda s: "releases on quit" in s)
             term.send("q")
             after = term.wait_for("EXITED:0", timeout=30)
         finally:

@@ -184,3 +184,47 @@ async def test_help_lists_the_screens_keys_first_without_unlabeled_ones(small_ap
         commands = [command.title for command in app.get_system_commands(screen)]
         assert len(commands) == len(set(commands)), commands
         assert commands.count("Quit") == 1
+
+
+async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app, sandbox):
+    from datetime import timedelta
+
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await app.services.leases.allocate("batch", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        assert "releases on quit" in text_of(app, "#status-bar")
+        assert "releases on quit" in str(screen.query_one("DataTable").get_row_at(0)[2])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: inbox.poller.status.calls > 0)
+        address = screen.views[0].lease.address
+        for n in range(6):
+            sandbox.deliver(
+                address,
+                f"From: n{n}@shop.test\r\nTo: {address}\r\nSubject: Code {n}\r\n\r\n"
+                f"Your verification code is 48291{n}.\r\n".encode(),
+            )
+        inbox.poller.wake()
+        await until(pilot, lambda: len(inbox.order) >= 6)
+        await pilot.pause(0.2)
+        messages = [str(n.message) for n in app._notifications]
+        assert sum("6 new codes" in m for m in messages) == 1, messages
+        assert not any(m.startswith("New code") for m in messages), messages
+
+        newest = inbox.item(inbox.order[0]).message
+        inbox.clock = newest.received_at + timedelta(seconds=30)
+        inbox.query_one("#inbox-list").refresh_rows()
+        await pilot.pause(0.1)
+        from test_inbox_screen import rows
+
+        whens = [row[0] for row in rows(app)]
+        assert whens[0] == "30s ago" and all(w.endswith("s ago") for w in whens), whens
+
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        notes = [str(note) for note in app.screen.notes]
+        assert notes and notes[0].startswith("IMAP")  # the IMAP state, whole

@@ -106,7 +106,7 @@ async def test_allocate_credentials_release_and_quit(tui_app, sandbox, wallet):
         # Hostile purpose text is shown literally, never as markup or an action.
         assert rows[0][1] == "[bold]x[/bold] [@click=app.quit]y"
         assert rows[0][0] == lease.address
-        assert rows[0][2].startswith("active")
+        assert rows[0][2] == "releases on quit"  # active, allocated by this run
         assert rows[0][3].startswith("1h 5")
 
         await pilot.press("c")

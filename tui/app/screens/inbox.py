@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -161,6 +161,9 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     def __init__(self, view: Any) -> None:
         super().__init__()
+        self.clock = datetime.now(UTC)
+        """The one "now" every row's relative time is measured from (so times read in
+        order); moved on when mail arrives and every 30 seconds."""
         self.pane = ""
         """Where the preview is: one of :attr:`PANES` (chosen by width when mounted)."""
         self.view = view
@@ -318,7 +321,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
             twin = imap_message_id(imap.uid)
             if key in self._seen_codes or twin in self._seen_codes:
                 self._seen_codes |= {key, twin}
-        self.render_rows(all_changed=imap_changed)
+        self.clock = datetime.now(UTC)
+        self.render_rows(all_changed=True)  # every row's time against the new clock
         if len(self.order) - len(self._cache) > 200:
             self.warm_items()
 
@@ -413,23 +417,52 @@ class InboxScreen(WorkerErrors, Screen[None]):
         await save_cached(self.app.services, self.lease.lease_id, update.state, update.messages)
 
     def announce(self, new: list[InboxItem]) -> None:
-        """Toast (and bell) for new mail with a code."""
+        """One toast (and bell) per batch of new mail: the code itself for one mail,
+        "6 new codes (newest 482913)" for a batch, so toasts never pile up over the list."""
+        codes: list[InboxItem] = []
+        others: list[InboxItem] = []
         for item in new:
             if item.message_id in self._seen_codes:
                 continue
             self._seen_codes.add(item.message_id)
             if item.sample or (self.show_older is False and item.before_lease):
                 continue
-            if item.code:
-                self.notify(
-                    f"New code {clean(item.code, 16)} from {clean(item.message.sender, 60)}",
-                    title="New code",
-                    markup=False,
-                )
-                if self.app.services.settings.bell:
-                    self.app.bell()
-            else:
-                self.notify(f"New mail: {clean(item.message.subject, 80)}", markup=False)
+            (codes if item.code else others).append(item)
+        if len(codes) == 1:
+            item = codes[0]
+            self.notify(
+                f"New code {clean(item.code, 16)} from {clean(item.message.sender, 60)}",
+                title="New code",
+                markup=False,
+            )
+        elif codes:
+            newest = codes[0]
+            self.notify(
+                f"{len(codes)} new codes (newest {clean(newest.code, 16)} from "
+                f"{clean(newest.message.sender, 60)})",
+                title="New codes",
+                markup=False,
+            )
+        if codes and self.app.services.settings.bell:
+            self.app.bell()
+        if len(others) == 1:
+            self.notify(f"New mail: {clean(others[0].message.subject, 80)}", markup=False)
+        elif others:
+            self.notify(f"{len(others)} new mails", markup=False)
+
+    def help_notes(self) -> list[Text]:
+        """What ``?`` shows above the keys: the checking and IMAP states in full (the status
+        bar cuts long reasons)."""
+        notes = [Text(clean(self.imap_status, 2000))]
+        status = self.poller.status if self.poller is not None else None
+        if status is not None and (status.reason or status.error):
+            line = Text(f"Checking: {clean(status.state, 30)}")
+            if status.reason:
+                line.append(f" · {clean(status.reason, 500)}")
+            if status.error:
+                line.append(f" · {clean(status.error, 2000)}")
+            notes.append(line)
+        return notes
 
     def render_status(self) -> None:
         """Poll state: last checked, next check, backing off."""
@@ -546,7 +579,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             if not badge:
                 badge = Text("older", style="yellow dim")
         return [
-            Text(relative_time(m.received_at), style="dim"),
+            Text(relative_time(m.received_at, self.clock), style="dim"),
             Text(clean(m.sender, 60), style="dim" if item.foreign else ""),
             badge,
             subject,
@@ -561,7 +594,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.render_detail(self.selected_item())
 
     def refresh_times(self) -> None:
-        """Update the relative times."""
+        """Update the relative times (one clock for all rows)."""
+        self.clock = datetime.now(UTC)
         self.query_one("#inbox-list", MessageList).refresh_rows()
 
     def selected_item(self) -> InboxItem | None:

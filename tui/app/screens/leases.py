@@ -143,7 +143,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         run = len(self.app.services.leases.run_leases())
         text.append(f"   · {len(self.views)} active", style="dim")
         if run:
-            text.append(f" · {run} released on quit", style="dim")
+            text.append(f" · releases on quit: {run}", style="dim")
         text.append_text(paid_calls_text(self.app.services))
         self.query_one("#status-bar", Static).update(text, layout=False)  # one fixed line
 
@@ -180,16 +180,18 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         ]
 
     def status_text(self, view: LeaseView) -> Text:
-        """``active`` / ``expired (still held)`` with a marker for this run's leases."""
+        """``active``, ``releases on quit`` (this run's, active) or ``expired (still held)``."""
         lease = view.lease
         if lease.is_active and lease.is_expired():
             text = Text("expired (still held)", style="red")
+        elif lease.is_active and view.release_on_exit:
+            text = Text("releases on quit", style="green")  # active; this run let it go at q
         elif lease.is_active:
             text = Text("active", style="green")
         else:
             text = Text(clean(lease.lease_status, 20), style="dim")
-        if view.release_on_exit:
-            text.append(" ·quit", style="dim")
+            if view.release_on_exit:
+                text.append(" · releases on quit", style="dim")
         return text
 
     def render_rows(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -85,6 +86,7 @@ class SentScreen(WorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         self.attempts = list(event.attempts)
+        now = datetime.now(UTC)  # one clock for every row
         for a in event.attempts:
             status = Text(
                 clean(a.submission_status, 12), style=STATUS_STYLE.get(a.submission_status, "")
@@ -93,7 +95,7 @@ class SentScreen(WorkerErrors, Screen[None]):
             if a.rejected:
                 to += f"  (rejected: {', '.join(a.rejected)})"
             table.add_row(
-                Text(relative_time(a.created_at), style="dim"),
+                Text(relative_time(a.created_at, now), style="dim"),
                 status,
                 Text(clean(to, 120)),
                 Text(clean(a.subject, 200)),

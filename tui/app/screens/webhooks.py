@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -190,6 +190,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
         self.pending_select = None
         self.webhooks = event.webhooks
         table.clear()
+        now = datetime.now(UTC)  # one clock for every row
         for hook in self.webhooks:
             events = ", ".join(hook.event_types)
             table.add_row(
@@ -197,7 +198,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
                 Text(clean(events, 60)) if events else Text("(none: never fires)", style="red"),
                 Text(clean(hook.status, 12), style="green" if hook.status == "active" else ""),
                 Text(
-                    relative_time(hook.last_delivery_at) if hook.last_delivery_at else "never",
+                    relative_time(hook.last_delivery_at, now) if hook.last_delivery_at else "never",
                     style="dim",
                 ),
                 status_code_text(hook.last_status_code),
@@ -247,6 +248,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
         self.deliveries = event.deliveries
         log = self.log_table
         log.clear()
+        now = datetime.now(UTC)
         for d in event.deliveries:
             detail = Text()
             if d.error_message:
@@ -256,7 +258,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
                     detail.append("  ")
                 detail.append(clean(d.response_excerpt, 200), style="dim")
             log.add_row(
-                Text(relative_time(d.delivered_at), style="dim"),
+                Text(relative_time(d.delivered_at, now), style="dim"),
                 status_code_text(d.status_code),
                 Text(str(d.attempts)),
                 Text("ok", style="green") if d.ok else Text("failed", style="bold red"),
