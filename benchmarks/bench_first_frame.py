@@ -49,7 +49,7 @@ BUDGET = 1.3
 BARE = str(Path(__file__).resolve().parent / "_bare_apps.py")
 APP_MARK = "Press enter to sign in"
 RUNTIME_MARK = "Runtime   Base Sepolia"
-WALLET_MARK = "(private key from"
+WALLET_MARK = "private key from"
 BARE_MARK = "bare textual ready"
 
 IMPORTS = {
