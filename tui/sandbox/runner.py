@@ -331,19 +331,18 @@ class SandboxServer:
 
     async def _serve(self, http_sock: socket.socket, smtp_sock: socket.socket | None) -> None:
         assert self._server is not None
-        smtp_server = None
+        smtp = None
         if smtp_sock is not None:
-            from tui.sandbox.smtp import start_smtp
+            from tui.sandbox.smtp import SmtpThread
 
-            smtp_server = await start_smtp(self.store, smtp_sock)
+            smtp = SmtpThread(self.store, smtp_sock)  # its own loop: never delays this one
+            await asyncio.to_thread(smtp.start)
             self._smtp_ready.set()
         try:
             await self._server.serve(sockets=[http_sock])
         finally:
-            if smtp_server is not None:
-                smtp_server.close()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(smtp_server.wait_closed(), 1.0)
+            if smtp is not None:
+                await asyncio.to_thread(smtp.stop)
 
     def deliver(
         self, address: str, raw: bytes, *, require_active_lease: bool = True

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import threading
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -123,3 +124,64 @@ async def start_smtp(store: Store, sock: socket.socket) -> asyncio.AbstractServe
         )
 
     return await loop.create_server(factory, sock=sock)
+
+
+class SmtpThread:
+    """The SMTP server on its own event loop, in its own thread.
+
+    aiosmtpd reads DATA line by line in Python on its loop and, at the end of a message, walks
+    every line again: for a 10 MB mail that is a long stretch without a pause. On the HTTP
+    API's loop it would delay every request; on this loop it only shares the GIL, which the
+    interpreter hands over every few milliseconds.
+    """
+
+    def __init__(self, store: Store, sock: socket.socket) -> None:
+        self.store = store
+        """Where messages go."""
+        self.sock = sock
+        """The bound SMTP socket (owned by the caller)."""
+        self.error: BaseException | None = None
+        """Why the server could not start, if it could not."""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(
+            target=self._run, name="mailagents-sandbox-smtp", daemon=True
+        )
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start serving; return once connections are accepted (raises if it cannot)."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the SMTP server did not start in time")
+        if self.error is not None:
+            raise RuntimeError(f"the SMTP server failed to start: {self.error!r}")
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop serving and wait for the thread (deliveries in progress finish first)."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported by start()
+            self.error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = await start_smtp(self.store, self.sock)
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
