@@ -228,3 +228,43 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))
         notes = [str(note) for note in app.screen.notes]
         assert notes and notes[0].startswith("IMAP")  # the IMAP state, whole
+
+
+async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_app, sandbox):
+    from textual.widgets import Input, TextArea
+
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await app.services.leases.allocate("reply", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        address = screen.views[0].lease.address
+        sandbox.deliver(
+            address,
+            f"From: a@shop.test\r\nTo: {address}\r\nSubject: Hello\r\n\r\nHi there\r\n".encode(),
+        )
+        inbox.poller.wake()
+        await until(pilot, lambda: len(inbox.order) >= 1)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        body = compose.query_one("#compose-body", TextArea)
+        assert "a@shop.test wrote:" in body.text and "\n> " in body.text
+        assert body.cursor_location == (0, 0)  # the reply is written above the quote
+        assert compose.query_one("#compose-subject", Input).value == "Re: Hello"
+        assert "send API has neither" in text_of(app, "#compose-cc-note")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is inbox or not isinstance(app.screen, ComposeScreen))
+        if app.screen is not inbox:  # asked whether to discard the draft
+            await pilot.press("y")
+            await until(pilot, lambda: app.screen is inbox)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        assert compose.query_one("#compose-subject", Input).value == "Fwd: Hello"
+        assert compose.query_one("#compose-to", Input).value == ""
+        assert "Forwarded message" in compose.query_one("#compose-body", TextArea).text

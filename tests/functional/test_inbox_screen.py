@@ -219,7 +219,8 @@ async def test_ten_thousand_messages_browse_filter_and_keep_selection(tmp_path):
         await until(pilot, lambda: table.row_count == 10_000)
         await pilot.press("G")
         assert table.cursor_key == "m9999"
-        assert "svc9999@site.test" in text_of(app, "#detail-meta")
+        # The detail follows once the cursor rests (DETAIL_DELAY): wait for it.
+        await until(pilot, lambda: "svc9999@site.test" in text_of(app, "#detail-meta"))
         await pilot.press("k", "k")
         assert table.cursor_key == "m9997"
         # New mail on top keeps the selection on the same message.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -179,3 +180,51 @@ def reply_subject(subject: str) -> str:
     if re.match(r"^(re|aw|sv|antw)\s*:", text, re.IGNORECASE):
         return text
     return f"Re: {text}" if text else "Re:"
+
+
+NO_CC_NOTE = (
+    "Cc and Bcc: the mailagents send API has neither; every address above is a To "
+    "recipient and sees the others."
+)
+"""What compose says instead of offering Cc/Bcc fields it could not honour."""
+
+QUOTE_LIMIT = 20_000
+"""Characters of the original quoted in a reply or forward (a huge mail stays usable)."""
+
+
+def _when(moment: datetime | None) -> str:
+    return (
+        moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment is not None else "(unknown date)"
+    )
+
+
+def quote_reply(body: str | None, sender: str, received: datetime | None) -> str:
+    """The reply's body: two blank lines to write in, then ``On <date>, <sender> wrote:`` and
+    the original with each line prefixed ``> `` (``>`` alone on a blank line)."""
+    head = f"\n\nOn {_when(received)}, {sender} wrote:\n"
+    if not body:
+        return head + "> (the original's text is not available: the API returns no body)\n"
+    text = body.replace("\r\n", "\n").replace("\r", "\n")[:QUOTE_LIMIT].rstrip("\n")
+    lines = [f"> {line}" if line.strip() else ">" for line in text.split("\n")]
+    return head + "\n".join(lines) + "\n"
+
+
+def forward_subject(subject: str) -> str:
+    """``Fwd: <subject>`` without piling up prefixes."""
+    text = subject.strip()
+    if re.match(r"^(fwd?|wg|tr)\s*:", text, re.IGNORECASE):
+        return text
+    return f"Fwd: {text}" if text else "Fwd:"
+
+
+def forward_body(
+    body: str | None, sender: str, to: str, subject: str, received: datetime | None
+) -> str:
+    """The forward's body: room to write, then the original's headers and text."""
+    original = body or "(the original's text is not available: the API returns no body)"
+    original = original.replace("\r\n", "\n").replace("\r", "\n")[:QUOTE_LIMIT]
+    return (
+        "\n\n---------- Forwarded message ----------\n"
+        f"From: {sender}\nDate: {_when(received)}\nSubject: {subject}\nTo: {to}\n\n"
+        f"{original.rstrip()}\n"
+    )

@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.compose import (
+    NO_CC_NOTE,
     ComposeError,
     Draft,
     DraftStore,
@@ -64,12 +65,20 @@ class ComposeScreen(WorkerErrors, Screen[None]):
 
     app: MailagentsApp  # type: ignore[assignment]
 
-    def __init__(self, lease: Any, *, reply_to: Any = None) -> None:
+    def __init__(
+        self,
+        lease: Any,
+        *,
+        reply_to: Any = None,
+        prefill: tuple[str, str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.lease = lease
         """The :class:`tui.api.models.Lease` that sends."""
         self.reply_to = reply_to
         """The :class:`tui.api.models.Message` answered, if any."""
+        self.prefill = prefill
+        """(to, subject, body) to start from (a reply quoting the original, a forward)."""
         self.draft = Draft(lease_id=lease.lease_id)
         """The draft being edited."""
         self.sending = False
@@ -91,6 +100,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             yield Label("To")
             yield Input(placeholder="name@example.com, other@example.org", id="compose-to")
             yield Static(id="compose-to-check")
+            yield Static(Text(NO_CC_NOTE, style="dim"), id="compose-cc-note")
             yield Label("Subject")
             yield Input(id="compose-subject", max_length=998)
             yield TextArea(id="compose-body", soft_wrap=True, tab_behavior="indent")
@@ -110,10 +120,13 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             if saved.last_error:
                 note += f" Last send failed: {saved.last_error}"
             self.set_status(note, warning=bool(saved.last_error))
-        elif self.reply_to is not None:
-            self.draft.to = self.reply_to.sender
-            self.draft.subject = reply_subject(self.reply_to.subject)
-            self.draft.in_reply_to = self.reply_to.message_id
+        else:
+            if self.reply_to is not None:
+                self.draft.to = self.reply_to.sender
+                self.draft.subject = reply_subject(self.reply_to.subject)
+                self.draft.in_reply_to = self.reply_to.message_id
+            if self.prefill is not None:
+                self.draft.to, self.draft.subject, self.draft.body = self.prefill
         self.query_one("#compose-to", Input).value = self.draft.to
         self.query_one("#compose-subject", Input).value = self.draft.subject
         self.query_one("#compose-body", TextArea).text = self.draft.body
@@ -123,6 +136,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         self.check_recipients()
         target = "#compose-body" if self.draft.to and self.draft.subject else "#compose-to"
         self.query_one(target).focus()
+        self.query_one("#compose-body", TextArea).cursor_location = (0, 0)  # above a quote
 
     def set_status(self, message: str, *, error: bool = False, warning: bool = False) -> None:
         """The line under the body."""

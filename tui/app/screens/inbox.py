@@ -104,6 +104,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
             tooltip="Reply to the message (retry checking when it stopped)",
         ),
         Binding(
+            "f",
+            "forward",
+            "Forward",
+            show=False,
+            id="inbox.forward",
+            tooltip="Forward the message (its text quoted below)",
+        ),
+        Binding(
             "u", "poll_now", "Check", show=False, id="inbox.poll", tooltip="Check for mail now"
         ),
         Binding(
@@ -1045,5 +1053,23 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if item is None:
             return
         from tui.app.screens.compose import ComposeScreen
+        from tui.core.compose import quote_reply, reply_subject
 
-        self.app.push_screen(ComposeScreen(self.lease, reply_to=item.message))
+        m = item.message
+        body = quote_reply(item.body_text, m.sender, m.received_at)
+        prefill = (m.sender, reply_subject(m.subject), body)
+        self.app.push_screen(ComposeScreen(self.lease, reply_to=m, prefill=prefill))
+
+    def action_forward(self) -> None:
+        """Forward the selected message: Fwd: subject, its headers and text below, To empty."""
+        item = self._target()
+        if item is None:
+            return
+        from tui.app.screens.compose import ComposeScreen
+        from tui.core.compose import forward_body, forward_subject
+
+        m = item.message
+        body = forward_body(item.body_text, m.sender, self.lease.address, m.subject, m.received_at)
+        self.app.push_screen(
+            ComposeScreen(self.lease, prefill=("", forward_subject(m.subject), body))
+        )
