@@ -184,7 +184,8 @@ class ParserChildError(RuntimeError):
 
 
 class _ParserChild:
-    """One ``python -m tui.sandbox.parser_worker`` for the whole process, started on demand.
+    """One ``python -m tui.sandbox.parser_worker`` for the whole process, started by the first
+    mail (not at start-up: the TUI's first frame does not wait for it).
 
     Requests go one at a time (a lock). The child ends when our end of its stdin closes,
     i.e. when this process ends, however it ends (no orphan after ``os._exit``).
@@ -223,11 +224,6 @@ class _ParserChild:
             self.unavailable = True
             return None
         return self._proc
-
-    def start(self) -> None:
-        """Start the child now (without waiting for it to be ready)."""
-        with self._lock:
-            self._ensure()
 
     def parse(self, parser: str, raw: bytes, envelope_from: str | None) -> Parsed | None:
         """The child's answer; None when there is no child (parse in this thread);
@@ -309,11 +305,6 @@ def _read_before(stream: Any, size: int, deadline: float) -> bytes:
 
 _child = _ParserChild()
 atexit.register(_child.close)
-
-
-def start_parser() -> None:
-    """Start the parser child now, without waiting (the sandbox does it when it starts)."""
-    _child.start()
 
 
 def parse_isolated(store: Store, raw: bytes, envelope_from: str | None = None) -> Parsed:

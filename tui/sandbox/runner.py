@@ -178,7 +178,6 @@ class SandboxServer:
             http_sock.close()
             raise
         self.port = http_sock.getsockname()[1]
-        mail.start_parser()  # the child that parses inbound mail off this process's GIL
         self.service.port = self.port
         self.smtp_port = smtp_sock.getsockname()[1] if smtp_sock else None
         try:
