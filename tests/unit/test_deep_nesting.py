@@ -297,3 +297,16 @@ def test_deep_ledger_file_is_reported_damaged_not_a_crash():
         """
     )
     assert_ok(result)
+
+
+def test_eth_account_is_imported_only_through_tui_limits():
+    """One place imports eth-account (and so py_ecc): the one that puts the limit back."""
+    import re
+
+    pattern = re.compile(r"^\s*(from|import)\s+(eth_account|py_ecc|eth_keys)\b", re.M)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tui").rglob("*.py")
+        if path.name != "limits.py" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
