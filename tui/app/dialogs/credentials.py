@@ -28,6 +28,13 @@ class CredentialsDialog(ModalScreen[None]):
         Binding("c", "copy_password", "Copy pw", id="creds.copy", tooltip="Copy the password"),
         Binding("l", "copy_login", "Copy login", id="creds.login", tooltip="Copy the login"),
         Binding("R", "reset", "Reset", id="creds.reset", tooltip="Rotate the password (confirm)"),
+        Binding(
+            "o",
+            "open_webmail",
+            "Webmail",
+            id="creds.webmail",
+            tooltip="Open the webmail URL in the browser (shows its host first)",
+        ),
         Binding("escape", "close", "Close", id="creds.close", tooltip="Close"),
     ]
 
@@ -136,6 +143,25 @@ class CredentialsDialog(ModalScreen[None]):
             return
         self.query_one("#creds-status", Static).update(Text("New password stored.", style="green"))
         self.render_body()
+
+    def action_open_webmail(self) -> None:
+        """Open the webmail URL after showing its host (as a mail's link)."""
+        entry = self.entry
+        url = entry.webmail_url if entry is not None else None
+        if not url:
+            self.notify("No webmail URL stored for this lease", severity="warning")
+            return
+        from tui.app.dialogs.open_link import OpenLinkDialog
+        from tui.core.links import inspect_link
+
+        info = inspect_link(url)
+
+        def done(yes: bool | None) -> None:
+            if yes and info.openable:
+                self.app.open_url(info.url)
+                self.notify(f"Opened webmail at {clean(info.host or '?')}", markup=False)
+
+        self.app.push_screen(OpenLinkDialog(info), done)
 
     def action_close(self) -> None:
         """Close."""

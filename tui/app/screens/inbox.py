@@ -104,6 +104,14 @@ class InboxScreen(WorkerErrors, Screen[None]):
             tooltip="Reply to the message (retry checking when it stopped)",
         ),
         Binding(
+            "H",
+            "source",
+            "Source",
+            show=False,
+            id="inbox.source",
+            tooltip="Headers and source of the message; e there saves it as .eml",
+        ),
+        Binding(
             "f",
             "forward",
             "Forward",
@@ -1059,6 +1067,34 @@ class InboxScreen(WorkerErrors, Screen[None]):
         body = quote_reply(item.body_text, m.sender, m.received_at)
         prefill = (m.sender, reply_subject(m.subject), body)
         self.app.push_screen(ComposeScreen(self.lease, reply_to=m, prefill=prefill))
+
+    def action_source(self) -> None:
+        """Headers and source (read over IMAP; the API has none)."""
+        item = self._target()
+        if item is not None:
+            self.show_source(item)
+
+    @work(exclusive=True, group="inbox-source", exit_on_error=False)
+    async def show_source(self, item: InboxItem) -> None:
+        """Fetch the whole message when only its start was read, then show it."""
+        from tui.app.dialogs.message_source import MessageSourceDialog
+        from tui.core.attachments import default_folder
+
+        imap = item.extra.get("imap")
+        raw: bytes | None = None
+        note = ""
+        if imap is None:
+            note = "No source: the API returns no message body" + (
+                "" if self.imap_live else " and IMAP is off for this lease (? says why)"
+            )
+        else:
+            raw = imap.raw
+            if imap.partial or imap.headers_only:
+                raw = await self.fetch_whole(imap.uid, doing="Fetching the whole message")
+                if raw is None:
+                    raw, note = imap.raw, "Only the start of this message could be read"
+        folder = self.save_folder or default_folder(self.app.services.settings.download_dir)
+        await self.app.push_screen(MessageSourceDialog(item.message.subject, raw, folder, note))
 
     def action_forward(self) -> None:
         """Forward the selected message: Fwd: subject, its headers and text below, To empty."""

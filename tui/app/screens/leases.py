@@ -72,6 +72,14 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         Binding("w", "webhooks", "Hooks", id="leases.webhooks", tooltip="Webhooks and deliveries"),
         Binding("U", "usage", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
+        Binding(
+            "T",
+            "copy_token",
+            "Copy token",
+            show=False,
+            id="leases.token",
+            tooltip="Copy this session's API access token (asks first)",
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="leases.down", tooltip="Next row"),
         Binding("k", "cursor_up", "Up", show=False, id="leases.up", tooltip="Previous row"),
         Binding("g", "cursor_top", "Top", show=False, id="leases.top", tooltip="First row"),
@@ -315,6 +323,29 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             return
         where = copy_text(self.app, view.lease.address)
         self.notify(f"Copied {clean(view.lease.address)} to the {where}", markup=False)
+
+    def action_copy_token(self) -> None:
+        """Copy the access token, after saying what it allows and until when."""
+        current = self.app.services.session.session
+        token = current.access_token if current is not None and current.is_valid() else None
+        if not token:
+            self.notify("Not signed in: no access token", severity="warning")
+            return
+        from tui.app.dialogs.confirm import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                where = copy_text(self.app, token)
+                self.notify(f"Copied the access token to the {where}", markup=False)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Copy the API access token?\nWhoever has it can allocate, read and send as "
+                "this tenant until it expires. Paste it only where you mean to.",
+                yes="Copy",
+            ),
+            done,
+        )
 
     def action_allocate(self) -> None:
         """Ask for purpose and ttl, then allocate."""

@@ -1,0 +1,116 @@
+"""Issue 17, reading like a mail client: reply quotes the body read over IMAP, headers and
+source (H), .eml saved 0600 without overwriting, webmail opened after showing its host, the
+access token copied only after a confirmation."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime
+
+from support import make_services, make_settings, text_of, until, wallet_from
+from test_inbox_imap import FAST, enter_inbox, smtp_send
+from textual.widgets import TextArea
+
+from tui.app import make_app
+from tui.app.dialogs.confirm import ConfirmDialog
+from tui.app.dialogs.credentials import CredentialsDialog
+from tui.app.dialogs.message_source import MessageSourceDialog
+from tui.app.dialogs.open_link import OpenLinkDialog
+from tui.app.screens.compose import ComposeScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.widgets.message_list import MessageList
+from tui.core.wallets import WalletSource
+
+SIZE = (80, 24)
+
+
+async def test_source_eml_and_quoted_reply_over_imap(imap_sandbox, wallet, tmp_path):
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("src", 1, release_on_exit=False)).lease
+    await services.aclose()
+    downloads = tmp_path / "dl"
+    app = make_app(
+        make_settings(imap_sandbox.base_url, tmp_path, poll=FAST, download_dir=downloads),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: inbox.imap_live, timeout=15)
+        wait = (inbox.lease.started_at - datetime.now(UTC)).total_seconds() + 1.05
+        await pilot.pause(max(0.0, wait))
+        smtp_send(imap_sandbox.smtp_port, lease.address, "Hello there", "Line one\n\nLine two\n")
+        table = inbox.query_one("#inbox-list", MessageList)
+        await until(pilot, lambda: table.row_count == 1, timeout=10)
+        await until(pilot, lambda: bool(inbox.selected_item().body_text), timeout=10)
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        body = app.screen.query_one("#compose-body", TextArea).text
+        assert "> Line one\n>\n> Line two" in body
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is inbox or isinstance(app.screen, ConfirmDialog))
+        if app.screen is not inbox:
+            await pilot.press("y")
+            await until(pilot, lambda: app.screen is inbox)
+
+        await pilot.press("H")
+        await until(pilot, lambda: isinstance(app.screen, MessageSourceDialog))
+        dialog = app.screen
+        assert "Subject: Hello there" in text_of(app, "#source-body")
+        assert "Line one" not in text_of(app, "#source-body")  # headers first
+        await pilot.press("h")
+        assert "Line one" in text_of(app, "#source-body")
+        await pilot.press("e")
+        first = dialog.saved
+        assert first is not None and first.name == "Hello there.eml"
+        assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
+        assert b"Subject: Hello there" in first.read_bytes()
+        await pilot.press("e")  # never over the first file
+        assert dialog.saved != first and dialog.saved.name == "Hello there (1).eml"
+
+
+async def test_webmail_and_token_ask_first(sandbox_factory, wallet, tmp_path, monkeypatch):
+    import pyperclip
+
+    sandbox = sandbox_factory(webmail_url="https://webmail.example.test/login")
+
+    copied: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", copied.append)
+    opened: list[str] = []
+    app = make_app(
+        make_settings(sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        screen = app.screen
+        await app.services.leases.allocate("web", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+
+        await pilot.press("T")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert copied == []  # nothing before the answer
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        assert copied == []
+        await pilot.press("T")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: bool(copied))
+        assert copied == [app.services.session.session.access_token]
+
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        url = app.screen.entry.webmail_url
+        assert url == "https://webmail.example.test/login"
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        assert opened == []  # the host is shown first
+        await pilot.press("y")
+        await until(pilot, lambda: bool(opened))
+        assert opened == [url]
