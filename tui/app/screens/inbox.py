@@ -590,10 +590,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         subject = Text(clean(m.subject, 200), style="dim" if item.sample else "")
         badge = code_badge(item)
         if item.foreign:
-            # Mail from before this lease: said in the code column, the subject keeps its room.
+            # Mail from before this lease: said in the code column (its code is an earlier
+            # lessee's, not one to use), the subject keeps its room.
             subject.stylize("dim")
-            if not badge:
-                badge = Text("older", style="yellow dim")
+            badge = Text("older", style="yellow")
         return [
             Text(relative_time(m.received_at, self.clock), style="dim"),
             Text(clean(m.sender, 60), style="dim" if item.foreign else ""),
