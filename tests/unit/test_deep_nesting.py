@@ -66,6 +66,38 @@ def test_json_depth_scan_is_exact_on_valid_json_and_ignores_strings():
         limits.loads(b"[" * 100_000)
 
 
+def test_json_depth_scan_matches_the_parsed_depth_on_tricky_strings():
+    """Brackets, quotes and backslashes inside strings (escaped or not) never fool the scan."""
+    import json
+    import random
+
+    def depth(value: object) -> int:
+        if isinstance(value, list):
+            return 1 + max((depth(v) for v in value), default=0)
+        if isinstance(value, dict):
+            return 1 + max((depth(v) for v in value.values()), default=0)
+        return 0
+
+    pieces = ["[", "]", "{", "}", "\\", '"', "a", "\u00e9", "\n", '\\"']
+    rng = random.Random(13)
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+
+    def value(level: int) -> object:
+        roll = rng.random()
+        if level > 6 or roll < 0.3:
+            return text()
+        if roll < 0.65:
+            return [value(level + 1) for _ in range(rng.randint(0, 3))]
+        return {text(): value(level + 1) for _ in range(rng.randint(0, 3))}
+
+    for _ in range(3000):
+        doc = value(0)
+        encoded = json.dumps(doc, ensure_ascii=rng.random() < 0.5)
+        assert limits.json_depth(encoded) == depth(doc), encoded
+
+
 def test_importing_eth_account_keeps_the_recursion_limit():
     result = run_python(
         """
