@@ -31,7 +31,8 @@ from tui.core.wallets import WalletSource
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
 
-SIZE = (110, 30)
+SIZES = (((120, 36), ""), ((80, 24), "-80x24"))
+"""The user screens are shot at 120x36 (the README's) and at 80x24 (``name-80x24.svg``)."""
 # A fixed, public test key (never holds funds) so screenshots are stable.
 DEMO_KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 
@@ -64,7 +65,9 @@ def receipt(to: str) -> bytes:
     return msg.as_bytes()
 
 
-async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
+async def shoot(
+    out: Path, server: SandboxServer, home: Path, size: tuple[int, int], suffix: str
+) -> list[Path]:
     settings = Settings(home=home).with_overrides(
         api_base=server.base_url, download_dir=Path("~/Downloads")
     )
@@ -77,11 +80,11 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
     saved: list[Path] = []
 
     def save(name: str) -> None:
-        path = out / f"{name}.svg"
+        path = out / f"{name}{suffix}.svg"
         app.save_screenshot(str(path))
         saved.append(path)
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: isinstance(app.screen, LoginScreen))
         await until(
             pilot, lambda: "Base Sepolia" in str(app.screen.query_one("#login-runtime").content)
@@ -175,6 +178,14 @@ async def shoot(out: Path, server: SandboxServer, home: Path) -> list[Path]:
         await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
         await pilot.pause(1.0)
         save("webhooks")
+        from tui.app.dialogs.webhook_new import WebhookNewDialog
+
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, WebhookNewDialog))
+        await pilot.pause(0.3)
+        save("webhook-new")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
         await pilot.press("escape")
         await pilot.press("U")
         await until(pilot, lambda: isinstance(app.screen, UsageScreen))
@@ -237,16 +248,17 @@ def main() -> None:
         main_admin(out)
         return
     main_admin(out)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        SandboxServer(
-            SandboxConfig(
-                port=0, smtp_port=0, imap_port=0, webhook_backoff_s=0.01, webhook_timeout_s=1.0
-            )
-        ) as server,
-    ):
-        for path in asyncio.run(shoot(out, server, Path(tmp))):
-            print(path)
+    for size, suffix in SIZES:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            SandboxServer(
+                SandboxConfig(
+                    port=0, smtp_port=0, imap_port=0, webhook_backoff_s=0.01, webhook_timeout_s=1.0
+                )
+            ) as server,
+        ):
+            for path in asyncio.run(shoot(out, server, Path(tmp), size, suffix)):
+                print(path)
 
 
 if __name__ == "__main__":
