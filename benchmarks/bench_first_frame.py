@@ -16,6 +16,13 @@ Also reported (no budget): when the login screen shows the runtime fetched from 
 the wallet's address (eth-account loaded in a thread), and the import time of the modules on
 the first screen's path, each in a fresh interpreter (what limits the first frame).
 Budget (DESIGN.md): first frame within 1.3x the bare app's.
+
+``mailagents-tui --sandbox`` (issue 16) is a third program in the same rotation (a fresh
+``MAILAGENTS_HOME`` each run, a throwaway wallet): its first frame (same budget), and when the
+login screen shows the sandbox running ("Sandbox   local") and the runtime it answered.
+``--also-sandbox "CMD ..."`` adds another command started the same way with ``--sandbox``
+(e.g. an older checkout: ``"env PYTHONPATH=/old/tree .venv/bin/python -m tui"``), measured in
+the same rotation; ``--no-sandbox`` leaves the sandbox rows out.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -51,6 +59,7 @@ APP_MARK = "Press enter to sign in"
 RUNTIME_MARK = "Runtime   Base Sepolia"
 WALLET_MARK = "private key from"
 BARE_MARK = "bare textual ready"
+SANDBOX_MARK = "Sandbox   local"
 
 IMPORTS = {
     "textual.app + widgets (bare app)": "import textual.app, textual.widgets",
@@ -94,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=7, help="runs of each program")
     ap.add_argument("--width", type=int, default=110)
     ap.add_argument("--height", type=int, default=30)
+    ap.add_argument("--no-sandbox", action="store_true", help="leave out `--sandbox`")
+    ap.add_argument(
+        "--also-sandbox",
+        default=None,
+        metavar="CMD",
+        help="another command to start with --sandbox in the same rotation (e.g. old code)",
+    )
     args = ap.parse_args(argv)
     runs = 1 if args.quick else args.runs
     print(machine_line())
@@ -106,16 +122,32 @@ def main(argv: list[str] | None = None) -> int:
     app_times: list[float] = []
     runtime_times: list[float] = []
     wallet_times: list[float] = []
+    sandbox_times: dict[str, list[tuple[float, float, float]]] = {"sandbox": [], "also": []}
     try:
-        order = ["bare", "app"] * (runs + (0 if args.quick else 1))
+        programs = ["bare", "app"]
+        if not args.no_sandbox:
+            programs.append("sandbox")
+        if args.also_sandbox:
+            programs.append("also")
+        order = programs * (runs + (0 if args.quick else 1))
         for i, which in enumerate(order):
-            warmup = not args.quick and i < 2
+            warmup = not args.quick and i < len(programs)
             if which == "bare":
                 env = base_env(tmp)
                 t0 = term.start([sys.executable, BARE, "label"], env)
                 t1 = term.wait_for(BARE_MARK)
                 if not warmup:
                     bare_times.append(t1 - t0)
+            elif which in ("sandbox", "also"):
+                home = tmp / f"home{i}"
+                env = {**base_env(home), "MAILAGENTS_HOME": str(home)}
+                command = [COMMAND] if which == "sandbox" else shlex.split(args.also_sandbox)
+                t0 = term.start([*command, "--sandbox"], env)
+                t1 = term.wait_for(APP_MARK)
+                t2 = term.wait_for(SANDBOX_MARK)
+                t3 = term.wait_for(RUNTIME_MARK)
+                if not warmup:
+                    sandbox_times[which].append((t1 - t0, t2 - t0, t3 - t0))
             else:
                 home = tmp / f"home{i}"
                 env = {
@@ -168,6 +200,31 @@ def main(argv: list[str] | None = None) -> int:
             ],
         ],
     )
+
+    rows = []
+    for which, label in (("sandbox", "mailagents-tui --sandbox"), ("also", args.also_sandbox)):
+        times = sandbox_times[which]
+        if not times:
+            continue
+        first, up, rt = (spread([t[k] for t in times]) for k in range(3))
+        rows += [
+            [
+                f"{label}: login screen",
+                *map(ms, first),
+                ratio(first[1], bare[1]),
+                f"<= {BUDGET}x",
+                verdict(first[1] <= BUDGET * bare[1]),
+            ],
+            ["  ... sandbox running", *map(ms, up), ratio(up[1], bare[1]), "-", ""],
+            ["  ... runtime shown (API call)", *map(ms, rt), ratio(rt[1], bare[1]), "-", ""],
+        ]
+    if rows:
+        print_table(
+            f"--sandbox: first frame in tmux {args.width}x{args.height}, {runs} run(s) each (ms),"
+            " same rotation as above",
+            ["program", "min", "median", "max", "ratio to bare (median)", "budget", "verdict"],
+            rows,
+        )
 
     import_runs = 1 if args.quick else 5
     statements = dict(list(IMPORTS.items())[:2]) if args.quick else IMPORTS

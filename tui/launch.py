@@ -202,7 +202,8 @@ def launch_tui(options: Context, *, sandbox: bool) -> None:
 
 
 def start_embedded_sandbox(options: Context) -> tuple[Any, Any]:
-    """Start the sandbox on a free loopback port and sign in with a throwaway wallet.
+    """Bind the sandbox to a free loopback port and pick a throwaway wallet (the server itself
+    starts after the TUI's first frame: ``MailagentsApp.open_first_screen``).
 
     Files go to ``$MAILAGENTS_HOME`` (a new temporary directory unless one is given); the
     sandbox keeps its database in ``$MAILAGENTS_HOME/sandbox`` and logs to a file there,
@@ -213,7 +214,7 @@ def start_embedded_sandbox(options: Context) -> tuple[Any, Any]:
 
     from tui.core.wallets import ENV_KEY, resolve_wallet_source, throwaway_wallet_source
     from tui.sandbox.config import SandboxConfig
-    from tui.sandbox.runner import SandboxServer
+    from tui.sandbox.embedded import DeferredSandbox
 
     os.umask(0o077)  # the sandbox's database and log hold credentials: keep them private
     if not os.environ.get("MAILAGENTS_HOME"):
@@ -229,8 +230,8 @@ def start_embedded_sandbox(options: Context) -> tuple[Any, Any]:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    server = SandboxServer(config)
-    server.start()
+    # The port now (the API base), the server after the TUI's first frame (the app starts it).
+    server = DeferredSandbox(config)
     options.api_base = server.base_url
     if os.environ.get(ENV_KEY) or options.keystore:
         source = resolve_wallet_source(options.settings())
@@ -265,8 +266,22 @@ def plain_launch(args: list[str], env: Any = None) -> Context | None:
     return Context(api_base, None, None)
 
 
+def sandbox_launch(args: list[str], env: Any = None) -> bool:
+    """True for ``mailagents-tui --sandbox`` and nothing else (no shell completion asked):
+    click would only open the TUI on the sandbox, so the entry point does it without click."""
+    env = os.environ if env is None else env
+    if any(k.startswith("_") and k.endswith("_COMPLETE") and v for k, v in env.items()):
+        return False
+    return args == ["--sandbox"]
+
+
 def main() -> None:
     """``mailagents-tui``: the TUI straight away for a plain start, else the command line."""
+    if sandbox_launch(sys.argv[1:]):
+        # The API base is the sandbox's own; keystore, payment and profile as click leaves
+        # them without options (the settings read their environment variables).
+        launch_tui(Context(None, None, None), sandbox=True)
+        return
     options = plain_launch(sys.argv[1:])
     if options is None:
         from tui.cli import main as command_line

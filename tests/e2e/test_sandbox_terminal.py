@@ -81,7 +81,11 @@ def test_allocate_and_quit_releases(tmp_path):
     home = tmp_path / "home"
     term = start(home)
     try:
-        assert "Sandbox   local" in term.wait_for("Press enter to sign in")
+        # the first frame comes before the sandbox runs; the login screen says so, then that
+        # it is up
+        first = term.wait_for("Press enter to sign in")
+        assert "Sandbox   starting sandbox…" in first or "Sandbox   local" in first
+        assert "mail in: SMTP 127.0.0.1:" in term.wait_for("Sandbox   local")
         assert "active" in sign_in_and_allocate(term)
         term.send("q")
         term.wait_for("EXITED:0", timeout=30)
@@ -108,7 +112,8 @@ def test_inbox_shows_smtp_code_copies_it_and_quit_releases(tmp_path):
     home = tmp_path / "home"
     term = start(home, width=120, height=32)
     try:
-        found = re.search(r"SMTP 127\.0\.0\.1:(\d+)", term.wait_for("throwaway sandbox wallet"))
+        term.wait_for("throwaway sandbox wallet")
+        found = re.search(r"SMTP 127\.0\.0\.1:(\d+)", term.wait_for("mail in: SMTP"))
         assert found
         screen = sign_in_and_allocate(term)
         address = re.search(r"(\S+@sandbox\.mailagents\.test)", screen).group(1)

@@ -186,9 +186,25 @@ def test_entry_point_launches_or_hands_over_to_click(monkeypatch):
     tui.launch.main()
     monkeypatch.setattr("sys.argv", ["mailagents-tui", "leases", "--json"])
     tui.launch.main()
-    (options, sandbox), handed_over = launched
+    monkeypatch.setattr("sys.argv", ["mailagents-tui", "--sandbox"])
+    tui.launch.main()  # without click too (issue 16: --sandbox's first frame)
+    monkeypatch.setattr("sys.argv", ["mailagents-tui", "--sandbox", "--debug"])
+    tui.launch.main()
+    (options, sandbox), handed_over, (sb_options, sb_sandbox), sb_handed_over = launched
     assert options.api_base == "http://x.example" and sandbox is False
     assert handed_over == "click"
+    assert sb_sandbox is True
+    assert (sb_options.api_base, sb_options.keystore, sb_options.payment) == (None, None, None)
+    assert sb_handed_over == "click"
+
+
+def test_sandbox_launch_is_only_the_bare_flag():
+    from tui.launch import sandbox_launch
+
+    assert sandbox_launch(["--sandbox"], {})
+    for args in ([], ["--sandbox", "--debug"], ["--sandbox", "leases"], ["--sandbox=1"], ["-h"]):
+        assert not sandbox_launch(args, {}), args
+    assert not sandbox_launch(["--sandbox"], {"_MAILAGENTS_TUI_COMPLETE": "bash_complete"})
 
 
 def test_the_client_imports_without_posix_only_modules(tmp_path):

@@ -131,6 +131,11 @@ class MailagentsApp(App[None]):
         """The login screen, or the lease list when a saved session is still valid."""
         from tui.app.screens.login import LoginScreen
 
+        # A sandbox of ``--sandbox`` starts after this first frame (requests sent meanwhile
+        # wait in its port's backlog; the login screen says "starting sandbox…").
+        start_sandbox = getattr(self.sandbox, "start_in_background", None)
+        if start_sandbox is not None:
+            self.call_after_refresh(start_sandbox)
         # No address yet (a key still to load) or no sessions file: no saved session to look
         # up, so nothing to build before the login screen's first frame.
         if (

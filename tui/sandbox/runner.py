@@ -27,6 +27,7 @@ import uvicorn
 from tui.sandbox import mail
 from tui.sandbox.app import SandboxService, create_app
 from tui.sandbox.config import SandboxConfig
+from tui.sandbox.embedded import bind_tcp
 from tui.sandbox.maildir import Maildirs
 from tui.sandbox.store import Store
 
@@ -42,19 +43,7 @@ for _name in ("uvicorn.error", "mail.log"):
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-    # is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(False)
-    return sock
+    return bind_tcp(host, port)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -165,11 +154,15 @@ class SandboxServer:
         """True while the server thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> SandboxServer:
-        """Bind, start serving in a thread, and return once connections are accepted."""
+    def start(self, http_sock: socket.socket | None = None) -> SandboxServer:
+        """Bind, start serving in a thread, and return once connections are accepted.
+
+        ``http_sock``: a listening socket bound already (``config.port`` is then unused).
+        """
         if self._thread is not None:
             raise RuntimeError("the sandbox is already started")
-        http_sock = _bind(self.config.host, self.config.port)
+        if http_sock is None:
+            http_sock = _bind(self.config.host, self.config.port)
         smtp_sock = None
         try:
             if self.config.smtp_port is not None:

@@ -66,11 +66,9 @@ class LoginScreen(Screen[None]):
         self.query_one("#login-api", Static).update(api)
         sandbox = self.app.sandbox
         if sandbox is not None:
-            local = Text("local, on this machine", style="green")
-            smtp = getattr(sandbox, "smtp_port", None)
-            if smtp:
-                local.append(f"\nmail in: SMTP 127.0.0.1:{smtp}", style="green")
-            self.query_one("#login-sandbox", Static).update(local)
+            self.show_sandbox()
+            if not getattr(sandbox, "ready", True):
+                self.watch_sandbox()
         self.query_one("#login-sandbox-row").display = sandbox is not None
         self.update_wallet()
         source = app.wallet_source
@@ -84,6 +82,33 @@ class LoginScreen(Screen[None]):
         if source.address is None and source.kind in ("env", "generate"):
             # Loading a key imports eth-account (~0.6 s of CPU): let the first frame paint.
             self.call_after_refresh(self.load_wallet)
+
+    def show_sandbox(self) -> None:
+        """The embedded sandbox's line: starting, running (and its SMTP port), or failed."""
+        sandbox = self.app.sandbox
+        widget = self.query_one("#login-sandbox", Static)
+        if not getattr(sandbox, "ready", True):
+            widget.update(Text("starting sandbox…", style="yellow"))
+            return
+        error = getattr(sandbox, "error", None)
+        if error is not None:
+            widget.update(Text(f"failed to start: {clean(str(error), 300)}", style="bold red"))
+            return
+        local = Text("local, on this machine", style="green")
+        smtp = getattr(sandbox, "smtp_port", None)
+        if smtp:
+            local.append(f"\nmail in: SMTP 127.0.0.1:{smtp}", style="green")
+        widget.update(local)
+
+    @work(exclusive=True, group="sandbox", exit_on_error=False)
+    async def watch_sandbox(self) -> None:
+        """Wait for the sandbox started after the first frame, then say how it went."""
+        import asyncio
+
+        sandbox = self.app.sandbox
+        while not sandbox.ready:  # in short waits: never a thread blocked past the app's end
+            await asyncio.to_thread(sandbox.wait_ready, 0.5)
+        self.show_sandbox()
 
     @work(exclusive=True, group="wallet", exit_on_error=False)
     async def load_wallet(self) -> None:
