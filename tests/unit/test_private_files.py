@@ -177,3 +177,12 @@ def test_an_admin_token_fifo_is_refused_not_waited_on(tmp_path):
     os.mkfifo(fifo, 0o600)
     with pytest.raises(AdminTokenError, match="not a regular file"):
         read_admin_token_file(fifo)
+
+
+def test_a_loose_state_file_is_made_private_when_read(tmp_path):
+    path = tmp_path / "state" / "sessions.json"
+    path.parent.mkdir()
+    path.write_text("{}")
+    os.chmod(path, 0o644)
+    assert read_json(path, None) == {}
+    assert mode(path) == 0o600

@@ -252,6 +252,9 @@ def read_bounded(
             raise FileRefused(
                 f"{what} {path} belongs to another user (uid {info.st_uid}): refusing to use it"
             )
+        if own and info.st_mode & 0o077 and hasattr(os, "fchmod"):
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, 0o600)  # an older or hand-made state file: private from now on
         if info.st_size > limit:
             raise FileRefused(f"{what} {path} is larger than {_size(limit)}: refusing to read it")
         if O_NONBLOCK:
