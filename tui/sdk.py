@@ -404,7 +404,6 @@ class Mailagents:
         """The core services (client, session, ledger, leases) behind this connection."""
         self.release_timeout = release_timeout or services.settings.release_timeout
         """Seconds allowed to release this connection's leases when it closes."""
-        self._kept: set[str] = set()
 
     @classmethod
     def connect(
@@ -494,8 +493,6 @@ class Mailagents:
             purpose, ttl_hours, release_on_exit=not keep
         )
         lease = allocated.lease
-        if keep:
-            self._kept.add(lease.lease_id)
         info = LeaseInfo(
             lease_id=lease.lease_id,
             address=lease.address,
@@ -539,7 +536,6 @@ class Mailagents:
     async def release(self, lease_id: str) -> str:
         """Release a lease (only if the service still says it is active); the outcome."""
         result = await self.services.leases.release(lease_id)
-        self._kept.discard(lease_id)
         return result.detail
 
     # -- mail ---------------------------------------------------------------------------------

@@ -212,6 +212,15 @@ async def test_mcp_tool_errors_say_what_to_do(sandbox, wallet, tmp_path):
         assert result.is_error and "ttl hours" in text
 
 
+async def test_no_wallet_is_a_tool_error_that_names_the_fix(sandbox, wallet, tmp_path):
+    params = server_params(sandbox, wallet, tmp_path)
+    params.env.pop("MAILAGENTS_PRIVATE_KEY")
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()  # the server starts without a wallet: tools say what to set
+        result, text = await call(session, "whoami")
+        assert result.is_error and "MAILAGENTS_PRIVATE_KEY" in text and "operator" in text
+
+
 def server_pid(home: Path) -> int:
     """The running ``mailagents-tui mcp`` whose MAILAGENTS_HOME is under ``home``."""
     marker = f"MAILAGENTS_HOME={home / 'mailagents'}".encode()
