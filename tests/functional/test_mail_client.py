@@ -82,7 +82,7 @@ async def test_webmail_and_token_ask_first(sandbox_factory, wallet, tmp_path, mo
         make_settings(sandbox.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    monkeypatch.setattr("tui.core.links.open_in_browser", opened.append)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
         await pilot.press("enter")

@@ -41,7 +41,7 @@ def no_browser() -> None:
         (None, "Not opened: no web browser is available here", False),
         (FakeBrowser("xdg-open", False), "Not opened: the browser did not start", True),
         (FakeBrowser("/usr/bin/lynx", True), "Not opened: the only browser here is", False),
-        (FakeBrowser("xdg-open", True), "Opened acme.test in the web browser", True),
+        (FakeBrowser("xdg-open", True), "Opened the link at acme.test in the web browser", True),
     ],
 )
 async def test_open_reports_what_happened(
@@ -79,3 +79,36 @@ async def test_open_reports_what_happened(
             assert "Press y to copy the link" in shown[0]
     if browser is not None:
         assert browser.opened == ([LINK] if opens else [])
+
+
+async def test_webmail_without_a_browser_says_so(sandbox_factory, wallet, tmp_path, monkeypatch):
+    from support import text_of
+
+    from tui.app.dialogs.credentials import CredentialsDialog
+
+    monkeypatch.setattr(webbrowser, "get", no_browser)
+    sandbox = sandbox_factory(webmail_url="https://webmail.example.test/login")
+    app = make_app(
+        make_settings(sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=(120, 34)) as pilot:
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        screen = app.screen
+        await app.services.leases.allocate("web", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        await pilot.press("y")
+        toasts = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: any("opened" in t.lower() for t in toasts()))
+        shown = [t for t in toasts() if "opened" in t.lower()]
+        assert shown == [
+            "Not opened: no web browser is available here (SSH or a headless machine?). "
+            "Go to https://webmail.example.test/login yourself."
+        ]

@@ -158,10 +158,18 @@ class CredentialsDialog(ModalScreen[None]):
 
         def done(yes: bool | None) -> None:
             if yes and info.openable:
-                self.app.open_url(info.url)
-                self.notify(f"Opened webmail at {clean(info.host or '?')}", markup=False)
+                self.open_webmail(info)
 
         self.app.push_screen(OpenLinkDialog(info), done)
+
+    @work(exclusive=True, group="creds-open", exit_on_error=False)
+    async def open_webmail(self, info: Any) -> None:
+        """Open the webmail and say what really happened (no browser: how to get there)."""
+        from tui.app.browser import open_and_report
+
+        await open_and_report(
+            self.app, info, what="webmail", copy_hint=f"Go to {clean(info.url, 300)} yourself."
+        )
 
     def action_close(self) -> None:
         """Close."""

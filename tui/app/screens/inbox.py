@@ -882,24 +882,11 @@ class InboxScreen(WorkerErrors, Screen[None]):
     @work(exclusive=True, group="inbox-open", exit_on_error=False)
     async def open_in_browser(self, info: LinkInfo) -> None:
         """Open the link and say what really happened; without a browser, offer the copy."""
-        import asyncio
+        from tui.app.browser import open_and_report
 
-        from tui.core import links
-
-        if self.app.is_web:  # served by textual-serve: the user's own browser opens it
-            self.app.open_url(info.url)
-            self.notify(f"Asked your browser to open {info.host}", markup=False)
-            return
-        why = await asyncio.to_thread(links.open_in_browser, info.url)
-        if why is None:
-            self.notify(f"Opened {info.host} in the web browser", markup=False)
-        else:
-            self.notify(
-                f"Not opened: {why}. Press y to copy the link instead.",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
+        await open_and_report(
+            self.app, info, what="the link", copy_hint="Press y to copy the link instead."
+        )
 
     def action_save_attachment(self) -> None:
         """Save one of the selected message's attachments, after asking which and where."""
