@@ -114,7 +114,7 @@ class MailboxPoller:
         return sum(1 for t in self._call_times if t > since)
 
     def touch(self) -> None:
-        """The user acted (opened the inbox, copied a code...): poll fast for a while."""
+        """The user acted (pressed u, copied a code...): poll fast for a while."""
         self._acted = self.clock()
 
     def use_settings(self, settings: PollSettings) -> None:
