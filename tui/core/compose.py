@@ -182,10 +182,7 @@ def reply_subject(subject: str) -> str:
     return f"Re: {text}" if text else "Re:"
 
 
-NO_CC_NOTE = (
-    "Cc and Bcc: the mailagents send API has neither; every address above is a To "
-    "recipient and sees the others."
-)
+NO_CC_NOTE = "No Cc or Bcc: the send API has neither; every address is a To recipient."
 """What compose says instead of offering Cc/Bcc fields it could not honour."""
 
 QUOTE_LIMIT = 20_000
