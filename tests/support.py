@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import select
+import smtplib
+import subprocess
+import time
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +108,67 @@ async def kill_during_allocate(base_url, home, account, purpose="signup at widge
     await services.aclose()
     services.ledger.path.write_bytes(on_disk)
     return on_disk
+
+
+# -- the CLI against a sandbox: environment, runs, mail in, lines out --------------------------
+
+
+def cli_env(
+    base_url: str, account: Any, data_home: Path, home: Path | None = None
+) -> dict[str, str]:
+    """The environment of a CLI run as ``account`` against ``base_url``, files under
+    ``data_home``. With ``home`` (a child process): ``PATH`` and ``HOME`` as well."""
+    env = {
+        "MAILAGENTS_HOME": str(data_home),
+        "MAILAGENTS_API_BASE": base_url,
+        "MAILAGENTS_PRIVATE_KEY": account.key.hex(),
+        "MAILAGENTS_KEYSTORE_PASSWORD": "",
+    }
+    if home is not None:
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str, input: str | None = None) -> Any:
+    """``mailagents-tui ARGS`` in process (click's runner); the result."""
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def send_mail(
+    port: int, to: str, subject: str, body: str, sender: str = "Acme <no-reply@acme.test>"
+) -> None:
+    """One plain-text mail into the sandbox's SMTP port."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(msg)
+
+
+def read_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
+    """The next line the child writes on stdout (fails if it exits or stays silent)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 0.2)[0]:
+            line = proc.stdout.readline()
+            if line:
+                return line
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {proc.stderr.read()}")
+    raise AssertionError("no line in time")
+
+
+def refuse_system_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyperclip has no backend: copies go by OSC 52, as on a headless machine."""
+    import pyperclip
+
+    def refuse(text: str) -> None:
+        raise pyperclip.PyperclipException("no clipboard here")
+
+    monkeypatch.setattr(pyperclip, "copy", refuse)

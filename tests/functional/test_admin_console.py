@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import until
+from support import refuse_system_clipboard, until
 from textual.widgets import DataTable, Input, Log, Sparkline
 
 from tui.api.admin import AdminClient
@@ -21,12 +21,7 @@ SIZE = (80, 24)
 
 @pytest.fixture(autouse=True)
 def no_system_clipboard(monkeypatch):
-    import pyperclip
-
-    def refuse(text):
-        raise pyperclip.PyperclipException("no clipboard here")
-
-    monkeypatch.setattr(pyperclip, "copy", refuse)
+    refuse_system_clipboard(monkeypatch)
 
 
 @pytest.fixture

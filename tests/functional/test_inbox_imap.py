@@ -8,7 +8,7 @@ import os
 import smtplib
 from email.message import EmailMessage
 
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import make_services, make_settings, send_mail, text_of, until, wallet_from
 
 from tui.app import make_app
 from tui.app.screens.inbox import InboxScreen
@@ -19,16 +19,6 @@ from tui.core.wallets import WalletSource
 
 SIZE = (130, 36)
 FAST = PollSettings(fast=0.2, normal=0.5, idle=1.0)
-
-
-def smtp_send(port: int, to: str, subject: str, body: str) -> None:
-    msg = EmailMessage()
-    msg["From"] = "Acme <no-reply@acme.test>"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        smtp.send_message(msg)
 
 
 async def enter_inbox(app, pilot) -> InboxScreen:
@@ -65,7 +55,7 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
         await pilot.pause(max(0.0, wait))
         calls_before = inbox.poller.status.calls
         # A subject that fools the service-style parser ("Your code" -> YOUR), body with the code.
-        smtp_send(
+        send_mail(
             imap_sandbox.smtp_port,
             lease.address,
             "Your verification code",
@@ -97,7 +87,7 @@ async def test_wrong_password_falls_back_to_the_api_with_the_reason(imap_sandbox
         await until(pilot, lambda: "auth failed" in inbox.imap_status, timeout=15)
         status = text_of(app, "#status-bar")
         assert "IMAP auth failed" in status and "wrong-password-123" not in status
-        smtp_send(imap_sandbox.smtp_port, lease.address, "Code", "Your code is 771045.")
+        send_mail(imap_sandbox.smtp_port, lease.address, "Code", "Your code is 771045.")
         table = inbox.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == 1, timeout=10)  # the API still works
         assert inbox.selected_item().code == "771045"
@@ -117,7 +107,7 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: inbox.imap_live, timeout=15)
-        smtp_send(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
+        send_mail(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
         await until(pilot, lambda: "605813" in text_of(app, "#detail-body"), timeout=10)
         body = text_of(app, "#detail-body")
         assert "[bold red]FAKE[/] [@click=app.quit]click[/]" in body
@@ -299,8 +289,8 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
 
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
-    smtp_send(imap_sandbox.smtp_port, lease.address, "One", "Your code is 110011.")
-    smtp_send(imap_sandbox.smtp_port, lease.address, "Two", "Your code is 220022.")
+    send_mail(imap_sandbox.smtp_port, lease.address, "One", "Your code is 110011.")
+    send_mail(imap_sandbox.smtp_port, lease.address, "Two", "Your code is 220022.")
     fetched: list[int] = []
     real = ImapReader._fetch_bodies
 
@@ -317,7 +307,7 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
         await until(pilot, lambda: len(list(folder.glob("*.eml"))) == 2)
     assert sorted(fetched) == [1, 2]
     fetched.clear()
-    smtp_send(imap_sandbox.smtp_port, lease.address, "Three", "Your code is 330033.")
+    send_mail(imap_sandbox.smtp_port, lease.address, "Three", "Your code is 330033.")
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
@@ -383,7 +373,7 @@ async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
 
     await asyncio.sleep(max(0.0, (lease.started_at - datetime.now(UTC)).total_seconds() + 1.05))
     for n in range(8):
-        smtp_send(imap_sandbox.smtp_port, lease.address, f"Note {n}", f"Your code is 70000{n}.")
+        send_mail(imap_sandbox.smtp_port, lease.address, f"Note {n}", f"Your code is 70000{n}.")
     from dataclasses import replace
 
     app = make_app(  # the API lists 3 at most here, as it lists 100 at most for real

@@ -6,7 +6,14 @@ import asyncio
 import calendar
 
 import pytest
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import (
+    make_services,
+    make_settings,
+    refuse_system_clipboard,
+    text_of,
+    until,
+    wallet_from,
+)
 from textual.widgets import Checkbox, DataTable, Input, Sparkline
 
 from tui.app import make_app
@@ -41,12 +48,7 @@ def mail(n: int) -> bytes:
 
 @pytest.fixture(autouse=True)
 def no_system_clipboard(monkeypatch):
-    import pyperclip
-
-    def refuse(text):
-        raise pyperclip.PyperclipException("no clipboard here")
-
-    monkeypatch.setattr(pyperclip, "copy", refuse)
+    refuse_system_clipboard(monkeypatch)
 
 
 @pytest.fixture

@@ -7,28 +7,16 @@ import os
 import stat
 
 import pytest
-from click.testing import CliRunner
-
-from tui.cli import main
+from support import cli_env, run_cli
 
 
 @pytest.fixture
 def env(sandbox, wallet, tmp_path):
-    return {
-        "MAILAGENTS_HOME": str(tmp_path / "home"),
-        "MAILAGENTS_API_BASE": sandbox.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-        "MAILAGENTS_KEYSTORE_PASSWORD": "",
-    }
-
-
-def run(env, *args):
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    return result
+    return cli_env(sandbox.base_url, wallet, tmp_path / "home")
 
 
 def test_login_json(env, wallet):
-    result = run(env, "login", "--json")
+    result = run_cli(env, "login", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["address"] == wallet.address
@@ -38,50 +26,50 @@ def test_login_json(env, wallet):
 
 
 def test_lease_lifecycle(env):
-    new = run(env, "lease", "new", "--purpose", "signup test", "--ttl-hours", "3", "--json")
+    new = run_cli(env, "lease", "new", "--purpose", "signup test", "--ttl-hours", "3", "--json")
     assert new.exit_code == 0, new.output
     lease = json.loads(new.stdout)
     assert lease["address"].endswith("@sandbox.mailagents.test")
     assert lease["credentials_stored"] is True
     assert "webmail_password" not in lease
 
-    listed = run(env, "leases", "--json")
+    listed = run_cli(env, "leases", "--json")
     rows = json.loads(listed.stdout)
     assert [r["lease_id"] for r in rows] == [lease["lease_id"]]
     assert rows[0]["purpose"] == "signup test"
     assert rows[0]["lease_status"] == "active"
 
-    human = run(env, "leases")
+    human = run_cli(env, "leases")
     assert lease["address"] in human.stdout and "2h 5" in human.stdout
 
-    creds = run(env, "lease", "credentials", lease["lease_id"], "--json")
+    creds = run_cli(env, "lease", "credentials", lease["lease_id"], "--json")
     secret = json.loads(creds.stdout)
     assert secret["webmail_login"] == lease["address"]
     assert len(secret["webmail_password"]) >= 16
 
-    reset = run(env, "lease", "credentials", lease["lease_id"], "--reset", "--yes", "--json")
+    reset = run_cli(env, "lease", "credentials", lease["lease_id"], "--reset", "--yes", "--json")
     assert reset.exit_code == 0, reset.output
     assert json.loads(reset.stdout)["webmail_password"] != secret["webmail_password"]
 
-    released = run(env, "lease", "release", lease["lease_id"])
+    released = run_cli(env, "lease", "release", lease["lease_id"])
     assert released.exit_code == 0
     assert "released" in released.stdout
-    assert json.loads(run(env, "leases", "--json").stdout) == []
-    history = json.loads(run(env, "leases", "--all", "--json").stdout)
+    assert json.loads(run_cli(env, "leases", "--json").stdout) == []
+    history = json.loads(run_cli(env, "leases", "--all", "--json").stdout)
     assert [(r["lease_id"], r["lease_status"]) for r in history] == [
         (lease["lease_id"], "released")
     ]
 
 
 def test_bad_input_is_one_clear_line(env):
-    result = run(env, "lease", "new", "--ttl-hours", "9999")
+    result = run_cli(env, "lease", "new", "--ttl-hours", "9999")
     assert result.exit_code == 2  # a usage error
     assert "ttl hours must be between 1 and 720" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
 
 def test_unknown_lease_is_a_clear_error(env):
-    result = run(env, "lease", "release", "00000000-0000-4000-8000-000000000000")
+    result = run_cli(env, "lease", "release", "00000000-0000-4000-8000-000000000000")
     # An unknown id is not active anywhere: nothing is sent, and the user is told (exit 4).
     assert result.exit_code == 4
     assert "not found" in result.stderr and result.stdout == ""
@@ -89,7 +77,7 @@ def test_unknown_lease_is_a_clear_error(env):
 
 def test_no_wallet_is_explained(env):
     env = {**env, "MAILAGENTS_PRIVATE_KEY": ""}
-    result = run(env, "login")
+    result = run_cli(env, "login")
     assert result.exit_code == 1
     assert "no wallet" in result.stderr
     assert "Traceback" not in result.stderr
@@ -97,7 +85,7 @@ def test_no_wallet_is_explained(env):
 
 def test_unreachable_api(env):
     env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
-    result = run(env, "login")
+    result = run_cli(env, "login")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "cannot reach http://127.0.0.1:9" in result.stderr
@@ -105,7 +93,7 @@ def test_unreachable_api(env):
 
 def test_bad_private_key_is_refused_without_echo(env):
     env = {**env, "MAILAGENTS_PRIVATE_KEY": "0x1234nothex"}
-    result = run(env, "login")
+    result = run_cli(env, "login")
     assert result.exit_code == 1
     assert "64 hex characters" in result.stderr
     assert "1234nothex" not in result.stderr
@@ -114,21 +102,21 @@ def test_bad_private_key_is_refused_without_echo(env):
 def test_wallet_new_writes_private_keystore_and_signs_in(env, tmp_path):
     path = tmp_path / "ks.json"
     env = {**env, "MAILAGENTS_PRIVATE_KEY": "", "MAILAGENTS_KEYSTORE_PASSWORD": "correct horse"}
-    created = run(env, "wallet", "new", "--out", str(path))
+    created = run_cli(env, "wallet", "new", "--out", str(path))
     assert created.exit_code == 0, created.output
     address = created.stdout.strip()
     assert address.startswith("0x") and len(address) == 42
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "correct horse" not in path.read_text()
 
-    again = run(env, "wallet", "new", "--out", str(path))
+    again = run_cli(env, "wallet", "new", "--out", str(path))
     assert again.exit_code == 1 and "not overwriting" in again.stderr
 
-    login = run(env, "--keystore", str(path), "login", "--json")
+    login = run_cli(env, "--keystore", str(path), "login", "--json")
     assert login.exit_code == 0, login.output
     assert json.loads(login.stdout)["address"] == address
 
-    wrong = run(
+    wrong = run_cli(
         {**env, "MAILAGENTS_HOME": str(tmp_path / "h2"), "MAILAGENTS_KEYSTORE_PASSWORD": "nope"},
         "--keystore",
         str(path),
@@ -138,17 +126,17 @@ def test_wallet_new_writes_private_keystore_and_signs_in(env, tmp_path):
 
 
 def test_help_lists_every_command(env):
-    result = run(env, "--help")
+    result = run_cli(env, "--help")
     for name in ("login", "leases", "lease", "wallet", "sandbox", "parse"):
         assert f"  {name}" in result.stdout
 
 
 def test_send_and_sent(env, sandbox, tmp_path):
-    a = json.loads(run(env, "lease", "new", "--json").stdout)
-    b = json.loads(run(env, "lease", "new", "--json").stdout)
+    a = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    b = json.loads(run_cli(env, "lease", "new", "--json").stdout)
     body = tmp_path / "body.txt"
     body.write_text("Your login code is 908172.\n")
-    result = run(
+    result = run_cli(
         env,
         "send",
         "--lease",
@@ -168,22 +156,22 @@ def test_send_and_sent(env, sandbox, tmp_path):
     assert sent["submission_status"] == "accepted"
     assert sorted(sent["accepted"]) == sorted([b["address"], "ext@example.org"])
 
-    got = json.loads(run(env, "messages", "--lease", b["lease_id"], "--json").stdout)
+    got = json.loads(run_cli(env, "messages", "--lease", b["lease_id"], "--json").stdout)
     assert [(m["sender"], m["otp"], m["source"]) for m in got] == [(a["address"], "908172", "api")]
-    assert run(env, "wait-otp", "--lease", b["lease_id"], "--timeout", "5").stdout == "908172\n"
+    assert run_cli(env, "wait-otp", "--lease", b["lease_id"], "--timeout", "5").stdout == "908172\n"
 
-    attempts = json.loads(run(env, "sent", "--json").stdout)
+    attempts = json.loads(run_cli(env, "sent", "--json").stdout)
     assert attempts[0]["send_attempt_id"] == sent["send_attempt_id"]
     assert attempts[0]["subject"] == "Login code"
-    detail = run(env, "sent", sent["send_attempt_id"]).stdout
+    detail = run_cli(env, "sent", sent["send_attempt_id"]).stdout
     assert "status    accepted" in detail and "subject   Login code" in detail
-    missing = run(env, "sent", "no-such-attempt")
+    missing = run_cli(env, "sent", "no-such-attempt")
     assert missing.exit_code == 4
 
 
 def test_send_refuses_bad_addresses_before_sending(env):
-    lease = json.loads(run(env, "lease", "new", "--json").stdout)
-    result = run(
+    lease = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    result = run_cli(
         env,
         "send",
         "--lease",
@@ -197,7 +185,7 @@ def test_send_refuses_bad_addresses_before_sending(env):
     )
     assert result.exit_code == 1
     assert "not an email address: not, an, address" in result.stderr
-    assert json.loads(run(env, "sent", "--json").stdout) == []
+    assert json.loads(run_cli(env, "sent", "--json").stdout) == []
 
 
 def test_send_without_stored_credentials_is_explained(env, sandbox, wallet):
@@ -216,7 +204,7 @@ def test_send_without_stored_credentials_is_explained(env, sandbox, wallet):
         headers={"authorization": f"Bearer {token}"},
     )
     lease_id = resp.json()["lease_id"]  # allocated elsewhere: not in our ledger
-    result = run(
+    result = run_cli(
         env, "send", "--lease", lease_id, "--to", "a@b.example", "--subject", "s", "--text", "t"
     )
     assert result.exit_code == 1
@@ -224,8 +212,8 @@ def test_send_without_stored_credentials_is_explained(env, sandbox, wallet):
 
 
 def test_wait_otp_times_out_with_exit_3(env):
-    lease = json.loads(run(env, "lease", "new", "--json").stdout)
-    result = run(env, "wait-otp", "--lease", lease["lease_id"], "--timeout", "0.5")
+    lease = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    result = run_cli(env, "wait-otp", "--lease", lease["lease_id"], "--timeout", "0.5")
     assert result.exit_code == 3
     assert "no new code" in result.stderr
 
@@ -265,13 +253,13 @@ def test_core_layers_never_load_textual():
 def test_released_lease_does_not_claim_the_next_lessees_mail(env, sandbox):
     from tui.sandbox.mail import build_mime
 
-    first = json.loads(run(env, "lease", "new", "--json").stdout)
+    first = json.loads(run_cli(env, "lease", "new", "--json").stdout)
     sandbox.deliver(
         first["address"],
         build_mime(sender="a@one.test", to=first["address"], subject="mine", text="code 111111"),
     )
-    run(env, "lease", "release", first["lease_id"])
-    second = json.loads(run(env, "lease", "new", "--json").stdout)
+    run_cli(env, "lease", "release", first["lease_id"])
+    second = json.loads(run_cli(env, "lease", "new", "--json").stdout)
     assert second["address"] == first["address"]  # the same mailbox, re-leased
     sandbox.deliver(
         second["address"],
@@ -282,19 +270,19 @@ def test_released_lease_does_not_claim_the_next_lessees_mail(env, sandbox):
             text="Your verification code is 222222",
         ),
     )
-    old = json.loads(run(env, "messages", "--lease", first["lease_id"], "--json").stdout)
+    old = json.loads(run_cli(env, "messages", "--lease", first["lease_id"], "--json").stdout)
     assert [m["subject"] for m in old] == ["mine"]
     everything = json.loads(
-        run(env, "messages", "--lease", first["lease_id"], "--all", "--json").stdout
+        run_cli(env, "messages", "--lease", first["lease_id"], "--all", "--json").stdout
     )
     assert {(m["subject"], m["after_lease"]) for m in everything} == {
         ("mine", False),
         ("theirs", True),
     }
-    waited = run(env, "wait-otp", "--lease", first["lease_id"], "--timeout", "1")
+    waited = run_cli(env, "wait-otp", "--lease", first["lease_id"], "--timeout", "1")
     assert waited.exit_code == 1
     assert "is released" in waited.stderr
-    human = run(env, "messages", "--lease", second["lease_id"]).stdout
+    human = run_cli(env, "messages", "--lease", second["lease_id"]).stdout
     assert "222222" in human and "theirs" in human
 
 
@@ -305,35 +293,35 @@ def test_paid_calls_are_reported_on_stderr(sandbox_factory, wallet, tmp_path):
         "MAILAGENTS_API_BASE": server.base_url,
         "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
     }
-    first = run(env, "lease", "new", "--json")
+    first = run_cli(env, "lease", "new", "--json")
     assert first.exit_code == 0 and "paid" not in first.stderr
-    second = run(env, "lease", "new", "--json")
+    second = run_cli(env, "lease", "new", "--json")
     assert second.exit_code == 0
     assert "paid 1 call(s) past the free limits (0.001 USDC)" in second.stderr
     assert json.loads(second.stdout)["lease_status"] == "active"
 
 
 def test_show_fetches_a_message_older_than_the_newest_100(env, sandbox):
-    lease = json.loads(run(env, "lease", "new", "--json").stdout)
+    lease = json.loads(run_cli(env, "lease", "new", "--json").stdout)
     raw = b"From: a@shop.test\r\nSubject: Code %d\r\n\r\nYour code is %d\r\n"
     sandbox.deliver(lease["address"], raw % (0, 700000))
-    oldest = json.loads(run(env, "messages", "--lease", lease["lease_id"], "--json").stdout)[0]
+    oldest = json.loads(run_cli(env, "messages", "--lease", lease["lease_id"], "--json").stdout)[0]
     for n in range(1, 101):
         sandbox.deliver(lease["address"], raw % (n, 700000 + n))
-    listed = json.loads(run(env, "messages", "--lease", lease["lease_id"], "--json").stdout)
+    listed = json.loads(run_cli(env, "messages", "--lease", lease["lease_id"], "--json").stdout)
     assert len(listed) == 100 and oldest["message_id"] not in {m["message_id"] for m in listed}
-    shown = run(env, "show", "--lease", lease["lease_id"], oldest["message_id"], "--json")
+    shown = run_cli(env, "show", "--lease", lease["lease_id"], oldest["message_id"], "--json")
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["subject"] == "Code 0"
     # Another mailbox's message is not this lease's, even by id.
-    other = json.loads(run(env, "lease", "new", "--json").stdout)
-    result = run(env, "show", "--lease", other["lease_id"], oldest["message_id"])
+    other = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    result = run_cli(env, "show", "--lease", other["lease_id"], oldest["message_id"])
     assert result.exit_code != 0 and "no message" in result.stderr
 
 
 def test_accounts_lists_the_tenants_mailboxes(env):
-    lease = json.loads(run(env, "lease", "new", "--json").stdout)
-    rows = json.loads(run(env, "accounts", "--json").stdout)
+    lease = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    rows = json.loads(run_cli(env, "accounts", "--json").stdout)
     assert lease["mailbox_id"] in {r["account_id"] for r in rows}
-    human = run(env, "accounts").stdout
+    human = run_cli(env, "accounts").stdout
     assert lease["address"] in human and f"lease {lease['lease_id']}" in human

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from support import cli_env, run_cli
 
 from tui import cli
 from tui.core.billing import (
@@ -44,20 +44,11 @@ def registered(monkeypatch):
 
 @pytest.fixture
 def env(sandbox, wallet, tmp_path):
-    return {
-        "MAILAGENTS_HOME": str(tmp_path / "home"),
-        "MAILAGENTS_API_BASE": sandbox.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-        "MAILAGENTS_KEYSTORE_PASSWORD": "",
-    }
-
-
-def run(env, *args, input=None):
-    return CliRunner().invoke(cli.main, list(args), env=env, input=input, catch_exceptions=False)
+    return cli_env(sandbox.base_url, wallet, tmp_path / "home")
 
 
 def ok_json(env, *args):
-    result = run(env, *args, "--json")
+    result = run_cli(env, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -72,10 +63,10 @@ def one_clean_error(result, text, code=1):
 
 
 def test_help_lists_the_commands(env):
-    result = run(env, "--help")
+    result = run_cli(env, "--help")
     for name in LAZY:
         assert name in result.stdout
-    new_help = run(env, "webhook", "new", "--help").stdout
+    new_help = run_cli(env, "webhook", "new", "--help").stdout
     assert "mail.received only for mail" in " ".join(new_help.split())
 
 
@@ -91,7 +82,7 @@ def test_new_list_rotate_and_delivery_on_mail(env, sandbox):
         listed = ok_json(env, "webhooks")
         assert [h["webhook_id"] for h in listed] == [created["webhook_id"]]
         assert "secret" not in listed[0]
-        human = run(env, "webhooks").stdout
+        human = run_cli(env, "webhooks").stdout
         assert created["webhook_id"] in human and "last never" in human
 
         lease = ok_json(env, "lease", "new")
@@ -117,20 +108,20 @@ def test_new_list_rotate_and_delivery_on_mail(env, sandbox):
             None,
         )
         assert ok_json(env, "webhooks", "--deliveries", created["webhook_id"]) == deliveries
-        shown = run(env, "webhook", "delivery", d["delivery_id"]).stdout
+        shown = run_cli(env, "webhook", "delivery", d["delivery_id"]).stdout
         assert f"delivery  {d['delivery_id']}" in shown and "outcome   ok (HTTP 200" in shown
-        human = run(env, "webhooks", "--deliveries").stdout
+        human = run_cli(env, "webhooks", "--deliveries").stdout
         assert " 200  1 attempt " in human and "ok" in human
         hook = ok_json(env, "webhooks")[0]
         assert hook["last_status_code"] == 200 and hook["last_delivery_at"]
 
         # Rotation asks first; a "no" changes nothing.
-        refused = run(env, "webhook", "rotate", created["webhook_id"], input="n\n")
+        refused = run_cli(env, "webhook", "rotate", created["webhook_id"], input="n\n")
         assert refused.exit_code == 1 and "Rotate this webhook's secret?" in refused.stderr
         rotated = ok_json(env, "webhook", "rotate", created["webhook_id"], "--yes")
         assert rotated["webhook_id"] == created["webhook_id"]
         assert len(rotated["secret"]) >= 16 and rotated["secret"] != secret
-        human = run(env, "webhook", "rotate", created["webhook_id"], "--yes").stdout
+        human = run_cli(env, "webhook", "rotate", created["webhook_id"], "--yes").stdout
         assert "shown once" in human
 
         sandbox.deliver(lease["address"], RAW.replace(b"cli-billing-1", b"cli-billing-2"))
@@ -156,7 +147,7 @@ def test_given_secret_and_one_event(env):
     )
     assert created["event_types"] == ["otp.extracted"]
     assert "secret" not in created
-    human = run(env, "webhook", "new", "--url", "http://h.example/x").stdout
+    human = run_cli(env, "webhook", "new", "--url", "http://h.example/x").stdout
     assert "shown once" in human
     assert len(ok_json(env, "webhooks")) == 2
 
@@ -173,11 +164,11 @@ def test_given_secret_and_one_event(env):
 def test_webhook_input_is_checked_before_calling(env, args, message):
     # The key is never loaded and the API never called: an unreachable base proves it.
     env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
-    one_clean_error(run(env, "webhook", "new", *args), message, 2)
+    one_clean_error(run_cli(env, "webhook", "new", *args), message, 2)
 
 
 def test_unknown_webhook_is_one_clear_line(env):
-    result = run(env, "webhook", "rotate", "00000000-0000-4000-8000-000000000000", "--yes")
+    result = run_cli(env, "webhook", "rotate", "00000000-0000-4000-8000-000000000000", "--yes")
     one_clean_error(result, "Webhook not found", 4)
 
 
@@ -194,12 +185,12 @@ def test_usage_counts_the_calls_and_shows_the_price(env):
     ok_json(env, "lease", "new")
     ok_json(env, "lease", "new")
     ok_json(env, "webhook", "new", "--url", "https://hooks.example/a")
-    run(env, "webhooks")  # reads record no usage
+    run_cli(env, "webhooks")  # reads record no usage
     after = ok_json(env, "usage", "--period", current_period())
     assert after["usage"]["api_calls"] == 3
     assert after["usage"]["billable_units"] == 3
     assert after["usage"]["active_mailboxes"] == 2
-    human = run(env, "usage").stdout
+    human = run_cli(env, "usage").stdout
     assert "api calls         3" in human and "0.001 USDC per call" in human
     old = ok_json(env, "usage", "--period", "2020-01")
     assert old["usage"]["api_calls"] == 0
@@ -208,8 +199,10 @@ def test_usage_counts_the_calls_and_shows_the_price(env):
 @pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-01", "2026/01", ""])
 def test_bad_period_is_refused(env, period):
     env = {**env, "MAILAGENTS_API_BASE": "http://127.0.0.1:9"}
-    one_clean_error(run(env, "usage", "--period", period), "period must look like YYYY-MM", 2)
-    one_clean_error(run(env, "invoices", "--period", period), "period must look like YYYY-MM", 2)
+    one_clean_error(run_cli(env, "usage", "--period", period), "period must look like YYYY-MM", 2)
+    one_clean_error(
+        run_cli(env, "invoices", "--period", period), "period must look like YYYY-MM", 2
+    )
 
 
 def test_invoices_list_and_show(env):
@@ -221,15 +214,15 @@ def test_invoices_list_and_show(env):
     assert invoice["period_start"] == current_period() + "-01"
     assert ok_json(env, "invoices", "--period", current_period()) == rows
     assert ok_json(env, "invoices", "--period", "2020-01") == []
-    assert "No invoices for 2020-01." in run(env, "invoices", "--period", "2020-01").stdout
+    assert "No invoices for 2020-01." in run_cli(env, "invoices", "--period", "2020-01").stdout
 
     detail = ok_json(env, "invoices", "show", invoice["invoice_id"])
     assert detail["invoice_id"] == invoice["invoice_id"]
     assert detail["period_start"] == invoice["period_start"]
     assert detail["statement_hash"] is None
-    human = run(env, "invoices", "show", invoice["invoice_id"]).stdout
+    human = run_cli(env, "invoices", "show", invoice["invoice_id"]).stdout
     assert "status      draft" in human and "statement   -" in human
-    missing = run(env, "invoices", "show", "00000000-0000-4000-8000-000000000000")
+    missing = run_cli(env, "invoices", "show", "00000000-0000-4000-8000-000000000000")
     one_clean_error(missing, "Invoice not found", 4)
 
 

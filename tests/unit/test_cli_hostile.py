@@ -15,24 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from stub_http import StubServer, json_reply
-
-from tui.cli import main
+from support import cli_env, run_cli
 
 
 @pytest.fixture
 def env(sandbox, wallet, tmp_path):
-    return {
-        "MAILAGENTS_HOME": str(tmp_path / "home"),
-        "MAILAGENTS_API_BASE": sandbox.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-        "MAILAGENTS_KEYSTORE_PASSWORD": "",
-    }
-
-
-def run(env, *args, input=None):
-    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+    return cli_env(sandbox.base_url, wallet, tmp_path / "home")
 
 
 def one_line(result, code: int, needle: str) -> None:
@@ -94,30 +83,30 @@ def seed_session(home: Path, api_base: str, address: str) -> None:
 
 def test_release_of_an_unknown_lease_exits_4(env):
     unknown = "00000000-0000-4000-8000-000000000000"
-    one_line(run(env, "lease", "release", unknown), 4, "not found")
-    json_error(run(env, "lease", "release", unknown, "--json"), "not_found", 4)
+    one_line(run_cli(env, "lease", "release", unknown), 4, "not found")
+    json_error(run_cli(env, "lease", "release", unknown, "--json"), "not_found", 4)
 
 
 def test_show_of_an_unknown_message_exits_4(env):
-    lease = json.loads(run(env, "lease", "new", "--json").stdout)
-    result = run(env, "show", "--lease", lease["lease_id"], "nope")
+    lease = json.loads(run_cli(env, "lease", "new", "--json").stdout)
+    result = run_cli(env, "show", "--lease", lease["lease_id"], "nope")
     one_line(result, 4, "no message nope")
-    one_line(run(env, "messages", "--lease", "lease_missing"), 4, "Lease not found")
+    one_line(run_cli(env, "messages", "--lease", "lease_missing"), 4, "Lease not found")
 
 
 def test_usage_errors_exit_2_and_are_json_with_json(env):
-    result = run(env, "leases", "--json", "--bogus")
+    result = run_cli(env, "leases", "--json", "--bogus")
     data = json_error(result, "usage", 2)
     assert "--bogus" in data["message"]
-    bad_range = run(env, "messages", "--lease", "x", "--limit", "0", "--json")
+    bad_range = run_cli(env, "messages", "--lease", "x", "--limit", "0", "--json")
     json_error(bad_range, "usage", 2)
-    one_line(run(env, "lease", "new", "--ttl-hours", "0"), 2, "ttl hours")
-    top = json_error(run(env, "--bogus", "leases", "--json"), "usage", 2)
+    one_line(run_cli(env, "lease", "new", "--ttl-hours", "0"), 2, "ttl hours")
+    top = json_error(run_cli(env, "--bogus", "leases", "--json"), "usage", 2)
     assert "--bogus" in top["message"]
 
 
 def test_help_documents_the_exit_codes(env):
-    result = run(env, "--help")
+    result = run_cli(env, "--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     for phrase in ("0 success", "1 error", "2 usage", "3 timeout", "4 not found", '"exit_code"'):
@@ -140,10 +129,10 @@ def test_usage_with_a_wrong_answer_is_an_error_not_zeros(env, wallet, tmp_path, 
     with StubServer({("GET", "/v2/usage/summary"): reply}) as stub:
         env = {**env, "MAILAGENTS_API_BASE": stub.base_url}
         seed_session(tmp_path / "home", stub.base_url, wallet.address)
-        result = run(env, "usage")
+        result = run_cli(env, "usage")
         one_line(result, 1, needle)
         assert "api calls" not in result.stdout
-        data = json_error(run(env, "usage", "--json"), "invalid_response", 1)
+        data = json_error(run_cli(env, "usage", "--json"), "invalid_response", 1)
         assert needle in data["message"]
 
 
@@ -154,9 +143,9 @@ def test_send_of_a_binary_text_file_is_one_line(env, tmp_path):
     binary = tmp_path / "ls"
     binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe" * 10)
     args = ["send", "--lease", "x", "--to", "a@b.test", "--subject", "s"]
-    one_line(run(env, *args, "--text-file", str(binary)), 1, "is not UTF-8 text")
-    one_line(run(env, *args, "--html-file", "/bin/ls"), 1, "is not UTF-8 text")
-    one_line(run(env, *args, "--text-file", "-", input=b"\xff\xfe"), 1, "is not UTF-8 text")
+    one_line(run_cli(env, *args, "--text-file", str(binary)), 1, "is not UTF-8 text")
+    one_line(run_cli(env, *args, "--html-file", "/bin/ls"), 1, "is not UTF-8 text")
+    one_line(run_cli(env, *args, "--text-file", "-", input=b"\xff\xfe"), 1, "is not UTF-8 text")
 
 
 def test_a_keystore_without_its_kdf_is_one_line(env, tmp_path):
@@ -167,7 +156,7 @@ def test_a_keystore_without_its_kdf_is_one_line(env, tmp_path):
     path = tmp_path / "keystore.json"
     path.write_text(json.dumps(data))
     env = {**env, "MAILAGENTS_PRIVATE_KEY": "", "MAILAGENTS_KEYSTORE_PASSWORD": "pw"}
-    one_line(run(env, "--keystore", str(path), "login"), 1, "crypto.kdf is missing")
+    one_line(run_cli(env, "--keystore", str(path), "login"), 1, "crypto.kdf is missing")
 
 
 def test_a_keystore_eth_account_cannot_decrypt_is_one_line(env, tmp_path):
@@ -178,14 +167,14 @@ def test_a_keystore_eth_account_cannot_decrypt_is_one_line(env, tmp_path):
     path = tmp_path / "keystore.json"
     path.write_text(json.dumps(data))
     env = {**env, "MAILAGENTS_PRIVATE_KEY": "", "MAILAGENTS_KEYSTORE_PASSWORD": "pw"}
-    one_line(run(env, "--keystore", str(path), "login"), 1, "keystore is damaged")
+    one_line(run_cli(env, "--keystore", str(path), "login"), 1, "keystore is damaged")
 
 
 def test_a_non_utf8_config_is_one_line(env, tmp_path):
     config = tmp_path / "home" / "config"
     config.mkdir(parents=True)
     (config / "config.toml").write_bytes(b'api_base = "http://h\xe9.test"\n')
-    one_line(run(env, "leases"), 1, "not UTF-8")
+    one_line(run_cli(env, "leases"), 1, "not UTF-8")
 
 
 @pytest.mark.parametrize(
@@ -204,15 +193,15 @@ def test_wrong_typed_config_values_name_the_key(env, tmp_path, text, needle):
     config = tmp_path / "home" / "config"
     config.mkdir(parents=True)
     (config / "config.toml").write_text(text + "\n")
-    one_line(run(env, "leases"), 1, needle)
-    json_error(run(env, "leases", "--json"), "config", 1)
+    one_line(run_cli(env, "leases"), 1, needle)
+    json_error(run_cli(env, "leases", "--json"), "config", 1)
 
 
 def test_an_odd_mailagents_home_is_one_line(env, tmp_path):
-    one_line(run({**env, "MAILAGENTS_HOME": "/proc"}, "login"), 1, "/proc/state")
+    one_line(run_cli({**env, "MAILAGENTS_HOME": "/proc"}, "login"), 1, "/proc/state")
     a_file = tmp_path / "file"
     a_file.write_text("")
-    one_line(run({**env, "MAILAGENTS_HOME": str(a_file)}, "login"), 1, str(a_file))
+    one_line(run_cli({**env, "MAILAGENTS_HOME": str(a_file)}, "login"), 1, str(a_file))
 
 
 # -- reads that never end -----------------------------------------------------------------------
@@ -242,6 +231,6 @@ def test_oversized_named_files_are_refused(env, tmp_path):
     big = tmp_path / "big.eml"
     with big.open("wb") as fh:
         fh.truncate(25 * 1024 * 1024 + 1)  # sparse: cheap to make
-    one_line(run(env, "parse", str(big)), 1, "larger than 25 MiB")
+    one_line(run_cli(env, "parse", str(big)), 1, "larger than 25 MiB")
     args = ["send", "--lease", "x", "--to", "a@b.test", "--subject", "s", "--text-file"]
-    one_line(run(env, *args, str(big)), 1, "larger than 25 MiB")
+    one_line(run_cli(env, *args, str(big)), 1, "larger than 25 MiB")

@@ -4,21 +4,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import select
 import signal
-import smtplib
 import subprocess
 import sys
-import time
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
+from support import cli_env, read_line, send_mail
 
 from tui.cli import main
 from tui.sandbox.testing import Session, WebhookReceiver
@@ -114,38 +110,9 @@ def test_every_json_command_is_documented():
     assert "admin ... --json" in DOC.read_text(encoding="utf-8")
 
 
-def send_mail(port: int, to: str, subject: str, body: str) -> None:
-    msg = EmailMessage()
-    msg["From"] = "Acme <no-reply@acme.test>"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        smtp.send_message(msg)
-
-
-def first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if select.select([proc.stdout], [], [], 0.2)[0]:
-            line = proc.stdout.readline()
-            if line:
-                return line
-        if proc.poll() is not None:
-            raise AssertionError(f"exited {proc.returncode}: {proc.stderr.read()}")
-    raise AssertionError("no line in time")
-
-
 def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_path):
     shapes = documented_shapes()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "MAILAGENTS_HOME": str(tmp_path / "home"),
-        "MAILAGENTS_API_BASE": imap_sandbox.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-        "MAILAGENTS_KEYSTORE_PASSWORD": "",
-    }
+    env = cli_env(imap_sandbox.base_url, wallet, tmp_path / "home", home=tmp_path)
     checked: set[str] = set()
 
     def check(name: str, *args: str, code: int = 0) -> Any:
@@ -253,7 +220,7 @@ def test_every_json_output_has_its_documented_shape(imap_sandbox, wallet, tmp_pa
         env=env,
     )
     try:
-        line = json.loads(first_line(proc))
+        line = json.loads(read_line(proc))
         problems = mismatches(line, shapes["messages --follow"])
         assert not problems, problems
         checked.add("messages --follow")

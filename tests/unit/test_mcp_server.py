@@ -7,9 +7,7 @@ import asyncio
 import json
 import os
 import re
-import smtplib
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ mcp = pytest.importorskip("mcp")
 
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
+from support import cli_env, send_mail  # noqa: E402
 
 from tui.sandbox.testing import Session  # noqa: E402
 
@@ -33,24 +32,8 @@ HOSTILE_BODY = (
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def send(port: int, to: str, subject: str, body: str) -> None:
-    msg = EmailMessage()
-    msg["From"] = "Acme <no-reply@acme.test>"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        smtp.send_message(msg)
-
-
 def server_params(sandbox, wallet, home: Path) -> StdioServerParameters:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "MAILAGENTS_HOME": str(home / "mailagents"),
-        "MAILAGENTS_API_BASE": sandbox.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-    }
+    env = cli_env(sandbox.base_url, wallet, home / "mailagents", home=home)
     return StdioServerParameters(command=COMMAND, args=["mcp"], env=env)
 
 
@@ -113,7 +96,7 @@ async def test_mcp_server_allocate_wait_read_release(imap_sandbox, wallet, tmp_p
             third["lease_id"],
         }
 
-        send(imap_sandbox.smtp_port, first["address"], "Your login code", "Code: 551234\n")
+        send_mail(imap_sandbox.smtp_port, first["address"], "Your login code", "Code: 551234\n")
         found = data_of(
             (await call(session, "wait_for_code", lease_id=first["lease_id"], timeout_s=20))[0]
         )
@@ -161,7 +144,7 @@ async def test_mcp_server_allocate_wait_read_release(imap_sandbox, wallet, tmp_p
         assert progress and progress[0][1] == 8 and progress[0][2] == "waiting for mail"
 
         # Hostile mail comes back inert: no control, escape or bidi character anywhere.
-        send(imap_sandbox.smtp_port, first["address"], HOSTILE_SUBJECT, HOSTILE_BODY)
+        send_mail(imap_sandbox.smtp_port, first["address"], HOSTILE_SUBJECT, HOSTILE_BODY)
         hostile = data_of(
             (
                 await call(

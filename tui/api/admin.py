@@ -7,19 +7,16 @@ server's fields as they come (every list is ``{items, page, page_size, total}``)
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tui import __version__, limits
-from tui.api.errors import InvalidResponseError, NetworkError, error_for_status
+from tui.api.errors import InvalidResponseError
+from tui.api.transport import JsonTransport
 
 if TYPE_CHECKING:
     import httpx
 
-log = logging.getLogger(__name__)
 
 PREFIX = "/v2/admin"
 """Where the operator API lives."""
@@ -74,31 +71,14 @@ class AdminClient:
         self.base_url = base_url.rstrip("/")
         """The service's base URL."""
         self._token = token
-        self._timeout = timeout
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._pool = JsonTransport(self.base_url, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
         return f"AdminClient({self.base_url!r}, token=<hidden>)"
 
-    def _client(self) -> httpx.AsyncClient:
-        import httpx
-
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                timeout=self._timeout,
-                transport=self._transport,
-                headers={"user-agent": f"mailagents-tui/{__version__}"},
-                follow_redirects=False,
-            )
-        return self._http
-
     async def aclose(self) -> None:
         """Close the connection pool."""
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._pool.aclose()
 
     async def request(
         self,
@@ -109,33 +89,14 @@ class AdminClient:
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One call to ``/v2/admin<path>``; the JSON object answered."""
-        import httpx
-
-        headers = {"accept": "application/json", "authorization": f"Bearer {self._token}"}
-        content = None
-        if body is not None:
-            headers["content-type"] = "application/json"
-            content = json.dumps(body).encode()
-        try:
-            response = await self._client().request(
-                method, PREFIX + path, params=params, content=content, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise NetworkError(f"{self.base_url} did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
-        request_id = response.headers.get("x-request-id")
-        try:
-            data = limits.loads(response.content) if response.content else {}
-        except ValueError:  # not JSON, or nested too deep to parse safely (tui.limits)
-            data = None
-        if response.status_code >= 400:
-            body_obj = data if isinstance(data, dict) else {}
-            if not body_obj:
-                body_obj = {"error": "http_error", "message": response.reason_phrase or ""}
-            err = error_for_status(response.status_code, body_obj, request_id)
-            log.info("admin %s %s -> %s %s", method, path.split("/")[1], err.status, err.error)
-            raise err
+        data = await self._pool.call(
+            method,
+            PREFIX + path,
+            headers={"authorization": f"Bearer {self._token}"},
+            params=params,
+            body=body,
+            log_path=f"{PREFIX}/{path.split('/')[1]}",  # the resource, never an id
+        )
         if not isinstance(data, dict):
             raise InvalidResponseError(f"{method} {PREFIX}{path}: the answer is not an object")
         return data

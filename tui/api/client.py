@@ -8,22 +8,16 @@ authenticated call renews the token once and retries. Payment proofs follow the 
 
 from __future__ import annotations
 
-import json
-import logging
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
-from tui import __version__, limits
 from tui.api.errors import (
     ApiError,
     AuthenticationError,
     ForbiddenError,
     InvalidResponseError,
-    NetworkError,
     PaymentRequiredError,
-    error_for_status,
 )
 from tui.api.models import (
     Account,
@@ -43,17 +37,10 @@ from tui.api.models import (
     WebhookDelivery,
     items_of,
 )
-from tui.limits import JsonTooDeepError
+from tui.api.transport import JsonTransport
 
 if TYPE_CHECKING:
     import httpx
-
-log = logging.getLogger(__name__)
-
-
-def _ms(started: float) -> float:
-    """Milliseconds since ``started`` (a ``time.monotonic()``)."""
-    return (time.monotonic() - started) * 1000
 
 
 PaymentPolicy = Literal["auto", "always", "never"]
@@ -88,17 +75,6 @@ def needs_new_session(exc: ApiError) -> bool:
     if isinstance(exc, AuthenticationError):
         return True
     return exc.error == "forbidden" and "context not found" in exc.message.lower()
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds of a ``Retry-After`` header given in seconds (dates are ignored)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return min(max(seconds, 0.0), 3600.0)
 
 
 def _seg(value: str) -> str:
@@ -137,31 +113,13 @@ class MailagentsClient:
         self.paid_calls = 0
         self.paid_usdc = 0.0
         self.on_paid = None
-        self._timeout = timeout
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._pool = JsonTransport(self.base_url, timeout=timeout, transport=transport)
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
-        # httpx (and its SSL context) load on the first request, off the start-up path.
-        import httpx
-
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                timeout=self._timeout,
-                transport=self._transport,
-                headers={"user-agent": f"mailagents-tui/{__version__}"},
-                follow_redirects=False,
-            )
-        return self._http
-
     async def aclose(self) -> None:
         """Close the connection pool."""
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._pool.aclose()
 
     async def _send(
         self,
@@ -173,70 +131,14 @@ class MailagentsClient:
         token: str | None = None,
         proof: str | None = None,
     ) -> Any:
-        headers: dict[str, str] = {"accept": "application/json"}
+        headers: dict[str, str] = {}
         if token:
             headers["authorization"] = f"Bearer {token}"
         if proof:
             headers["x-payment-proof"] = proof
-        import httpx
-
-        content = None
-        if body is not None:
-            headers["content-type"] = "application/json"
-            content = json.dumps(body).encode()
-        started = time.monotonic()
-        try:
-            response = await self._client().request(
-                method, path, params=params, content=content, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            log.debug("%s %s -> timed out after %.0f ms", method, path, _ms(started))
-            raise NetworkError(f"{self.base_url} did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            log.debug("%s %s -> %s after %.0f ms", method, path, type(exc).__name__, _ms(started))
-            raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
-        request_id = response.headers.get("x-request-id")
-        # Never headers or bodies: they carry tokens, payment proofs and passwords.
-        log.debug(
-            "%s %s -> %s in %.0f ms (request %s%s)",
-            method,
-            path,
-            response.status_code,
-            _ms(started),
-            request_id or "-",
-            ", paid with a proof" if proof else "",
+        return await self._pool.call(
+            method, path, headers=headers, params=params, body=body, paid=bool(proof)
         )
-        too_deep: JsonTooDeepError | None = None
-        try:
-            data = limits.loads(response.content) if response.content else {}
-        except JsonTooDeepError as exc:  # refused before parsing: it would overflow the stack
-            data, too_deep = None, exc
-        except ValueError:
-            data = None
-        if response.status_code >= 400:
-            body_obj = data if isinstance(data, dict) else {}
-            if not body_obj:
-                body_obj = {"error": "http_error", "message": response.reason_phrase or ""}
-            err = error_for_status(response.status_code, body_obj, request_id)
-            err.retry_after = parse_retry_after(response.headers.get("retry-after"))
-            log.info("%s %s -> %s %s (request %s)", method, path, err.status, err.error, request_id)
-            raise err
-        if too_deep is not None:
-            raise InvalidResponseError(
-                f"{method} {path} answered HTTP {response.status_code} with a JSON body "
-                f"nested too deep to read ({too_deep})"
-            )
-        if not 200 <= response.status_code < 300:
-            where = response.headers.get("location")
-            raise InvalidResponseError(
-                f"{method} {path} answered HTTP {response.status_code}"
-                + (f" (a redirect to {where[:200]}): check the API base" if where else "")
-            )
-        if data is None:
-            raise InvalidResponseError(
-                f"{method} {path} answered HTTP {response.status_code} without JSON"
-            )
-        return data
 
     async def _call(
         self,

@@ -149,6 +149,22 @@ def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
+def _on_target(call: Callable[[AdminClient, str], Awaitable[dict[str, Any]]]) -> Runner:
+    """An action that is one call taking the target's id and no inputs."""
+
+    async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+        return await call(client, target)
+
+    return run
+
+
+_release = _on_target(AdminClient.release_mailbox)
+_reparse = _on_target(AdminClient.reparse_message)
+_replay_message = _on_target(AdminClient.replay_message)
+_rotate = _on_target(AdminClient.rotate_webhook)
+_issue = _on_target(AdminClient.issue_invoice)
+
+
 def _status(status: str) -> Runner:
     async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
         return await client.set_tenant(target, status=status)
@@ -166,32 +182,10 @@ async def _freeze(client: AdminClient, target: str, inputs: dict[str, str]) -> d
     return await client.freeze_mailbox(target, inputs["reason"])
 
 
-async def _release(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
-    return await client.release_mailbox(target)
-
-
-async def _reparse(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
-    return await client.reparse_message(target)
-
-
-async def _replay_message(
-    client: AdminClient, target: str, inputs: dict[str, str]
-) -> dict[str, Any]:
-    return await client.replay_message(target)
-
-
 async def _replay_webhook(
     client: AdminClient, target: str, inputs: dict[str, str]
 ) -> dict[str, Any]:
     return await client.replay_webhook(target, inputs.get("from") or None, inputs.get("to") or None)
-
-
-async def _rotate(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
-    return await client.rotate_webhook(target)
-
-
-async def _issue(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
-    return await client.issue_invoice(target)
 
 
 async def _add_policy(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:

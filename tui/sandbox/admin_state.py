@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -531,50 +532,45 @@ class AdminState:
     def freeze(self, mailbox_id: str, reason: str) -> str | None:
         """Freeze a mailbox (its active lease ends); return its tenant, None if unknown."""
         with self.store._tx() as db:
-            now = self._now()
-            self.store._expire(now)
-            mailbox = self.store._one("SELECT tenant_id FROM mailboxes WHERE id=?", (mailbox_id,))
-            if mailbox is None:
-                return None
-            cur = db.execute(
-                "UPDATE leases SET status='released', released_ms=? "
-                "WHERE mailbox_id=? AND status='active'",
-                (now, mailbox_id),
-            )
-            if cur.rowcount:
-                self.store._leases_changed = True
-            db.execute(
-                "UPDATE mailboxes SET status='frozen', updated_ms=? WHERE id=?", (now, mailbox_id)
-            )
-            db.execute(
-                "INSERT INTO mailbox_freezes (mailbox_id, reason, frozen_ms) VALUES (?,?,?) "
-                "ON CONFLICT(mailbox_id) DO UPDATE SET reason=excluded.reason, "
-                "frozen_ms=excluded.frozen_ms",
-                (mailbox_id, reason, now),
-            )
-            return str(mailbox["tenant_id"])
+            tenant_id, now = self._end_lease(db, mailbox_id, "frozen")
+            if tenant_id is not None:
+                db.execute(
+                    "INSERT INTO mailbox_freezes (mailbox_id, reason, frozen_ms) VALUES (?,?,?) "
+                    "ON CONFLICT(mailbox_id) DO UPDATE SET reason=excluded.reason, "
+                    "frozen_ms=excluded.frozen_ms",
+                    (mailbox_id, reason, now),
+                )
+            return tenant_id
 
     def release(self, mailbox_id: str) -> str | None:
         """End a mailbox's lease and unfreeze it (``available``); None if unknown."""
         with self.store._tx() as db:
-            now = self._now()
-            self.store._expire(now)
-            mailbox = self.store._one("SELECT tenant_id FROM mailboxes WHERE id=?", (mailbox_id,))
-            if mailbox is None:
-                return None
-            cur = db.execute(
-                "UPDATE leases SET status='released', released_ms=? "
-                "WHERE mailbox_id=? AND status='active'",
-                (now, mailbox_id),
-            )
-            if cur.rowcount:
-                self.store._leases_changed = True
-            db.execute(
-                "UPDATE mailboxes SET status='available', updated_ms=? WHERE id=?",
-                (now, mailbox_id),
-            )
-            db.execute("DELETE FROM mailbox_freezes WHERE mailbox_id=?", (mailbox_id,))
-            return str(mailbox["tenant_id"])
+            tenant_id, _ = self._end_lease(db, mailbox_id, "available")
+            if tenant_id is not None:
+                db.execute("DELETE FROM mailbox_freezes WHERE mailbox_id=?", (mailbox_id,))
+            return tenant_id
+
+    def _end_lease(
+        self, db: sqlite3.Connection, mailbox_id: str, status: str
+    ) -> tuple[str | None, int]:
+        """In a transaction: end the mailbox's active lease and give it ``status``;
+        ``(tenant_id, now)``, the tenant None (nothing changed) if the mailbox is unknown."""
+        now = self._now()
+        self.store._expire(now)
+        mailbox = self.store._one("SELECT tenant_id FROM mailboxes WHERE id=?", (mailbox_id,))
+        if mailbox is None:
+            return None, now
+        cur = db.execute(
+            "UPDATE leases SET status='released', released_ms=? "
+            "WHERE mailbox_id=? AND status='active'",
+            (now, mailbox_id),
+        )
+        if cur.rowcount:
+            self.store._leases_changed = True
+        db.execute(
+            "UPDATE mailboxes SET status=?, updated_ms=? WHERE id=?", (status, now, mailbox_id)
+        )
+        return str(mailbox["tenant_id"]), now
 
     # -- messages and sends -----------------------------------------------------------------
 
