@@ -8,8 +8,8 @@ import os
 import stat
 from datetime import UTC, datetime
 
-from support import make_services, make_settings, text_of, until, wallet_from
-from test_inbox_imap import FAST, enter_inbox, smtp_send
+from support import make_services, make_settings, send_mail, text_of, until, wallet_from
+from test_inbox_imap import FAST, enter_inbox
 from textual.widgets import TextArea
 
 from tui.app import make_app
@@ -39,7 +39,7 @@ async def test_source_eml_and_quoted_reply_over_imap(imap_sandbox, wallet, tmp_p
         await until(pilot, lambda: inbox.imap_live, timeout=15)
         wait = (inbox.lease.started_at - datetime.now(UTC)).total_seconds() + 1.05
         await pilot.pause(max(0.0, wait))
-        smtp_send(imap_sandbox.smtp_port, lease.address, "Hello there", "Line one\n\nLine two\n")
+        send_mail(imap_sandbox.smtp_port, lease.address, "Hello there", "Line one\n\nLine two\n")
         table = inbox.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == 1, timeout=10)
         await until(pilot, lambda: bool(inbox.selected_item().body_text), timeout=10)
