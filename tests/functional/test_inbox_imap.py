@@ -393,3 +393,21 @@ async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
         assert inbox.selected_item().code == "700000"
         assert "IMAP live" in text_of(app, "#status-bar")
         assert table.row_count == 8
+
+
+async def test_a_big_message_read_lazily_is_fetched_when_shown(imap_sandbox, wallet, tmp_path):
+    """Issue 16: the sync reads the start of a 1.5 MB mail; showing it fetches the rest."""
+    services = make_services(imap_sandbox.base_url, tmp_path, wallet)
+    lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
+    await services.aclose()
+    body = "Your code is 515151.\n" + "A long report line.\n" * 80_000 + "THE LAST LINE\n"
+    smtp_send(imap_sandbox.smtp_port, lease.address, "Big report", body)
+    app = await new_app(imap_sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await enter_inbox(app, pilot)
+        await until(pilot, lambda: len(inbox._imap) == 1 and inbox.imap_live, timeout=20)
+        await until(pilot, lambda: not next(iter(inbox._imap.values())).lazy, timeout=30)
+        (whole,) = inbox._imap.values()
+        assert not whole.partial and whole.otp == "515151"
+        assert len(whole.raw) == whole.size and whole.raw.rstrip().endswith(b"THE LAST LINE")
+        assert "Your code is 515151." in text_of(app, "#detail-body")

@@ -285,6 +285,39 @@ async def test_big_message_is_fetched_partially(lease):
         assert await reader.fetch_raw(partial.uid) == big  # the full message on demand
 
 
+async def test_a_big_message_is_read_lazily_and_parsed_off_the_event_loop(lease, monkeypatch):
+    """Issue 16: over ``lazy_size`` only the start is read while syncing (the code near the top
+    still found), the rest on demand; every message is parsed in a worker thread."""
+    import threading
+
+    import tui.imap.reader as reader_module
+
+    threads: list[threading.Thread] = []
+    real_parse = reader_module.parse_message
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(reader_module, "parse_message", spy)
+    newsletter = lease.mail(
+        "Weekly news", html="<p>Your code is <b>707070</b></p>" + "<p>news</p>" * 150_000 + "END"
+    )
+    assert len(newsletter) > reader_module.LAZY_BODY_BYTES
+    lease.deliver(lease.mail("small", "code 121212"))
+    lease.deliver(newsletter)
+    async with lease.reader() as reader:
+        small, big = await reader.fetch_new()
+        assert threads and threading.main_thread() not in threads
+        assert not small.lazy and not small.partial and small.otp == "121212"
+        assert big.lazy and big.partial and big.size == len(newsletter)
+        assert len(big.raw) == reader_module.LAZY_PREFIX_BYTES
+        assert newsletter.startswith(big.raw)
+        assert big.otp == "707070" and big.subject == "Weekly news"
+        assert big.notice is not None and "fetched when it is shown" in big.notice
+        assert await reader.fetch_raw(big.uid) == newsletter
+
+
 async def test_html_only_broken_charset_and_hostile_mail_over_imap(lease):
     lease.deliver(lease.mail("html", html="<p>Your code is <b>246810</b></p><script>x</script>"))
     lease.deliver(

@@ -102,6 +102,7 @@ class MailCache:
                         partial=bool(meta.get("partial")),
                         internaldate=datetime.fromisoformat(received) if received else None,
                         headers_only=bool(meta.get("headers_only")),
+                        lazy=bool(meta.get("lazy")),
                     )
                 )
             except (OSError, ValueError, TypeError, AttributeError, FileRefused):
@@ -146,6 +147,7 @@ class MailCache:
                 "partial": message.partial,
                 "received": message.received.isoformat() if message.received else None,
                 "headers_only": message.headers_only,
+                "lazy": message.lazy,
             }
             if message.headers_only:  # small and many: in the index, not a file each
                 meta["headers"] = message.raw.decode("latin-1")

@@ -100,6 +100,9 @@ class ImapMessage:
     headers_only: bool = False
     """Only the header was fetched (an older message of a big mailbox): fetch it whole to
     show its body."""
+    lazy: bool = False
+    """A big message of which a sync read only the start on purpose (``partial`` too): fetch
+    it (up to the size limit) when it is shown."""
 
     @property
     def otp(self) -> str | None:
@@ -149,6 +152,7 @@ def parse_message(
     partial: bool = False,
     internaldate: str | datetime | None = None,
     headers_only: bool = False,
+    lazy: bool = False,
 ) -> ImapMessage:
     """Build an :class:`ImapMessage` from fetched bytes; never raises on hostile input."""
     raw = bytes(raw)
@@ -177,6 +181,12 @@ def parse_message(
     if headers_only:
         partial = True
         notice = "Only the headers of this older message were read; it is fetched when shown."
+    elif lazy:
+        partial = True
+        notice = (
+            f"Only the first {size_text(len(raw))} of this {size_text(full)} message were read "
+            "while the mailbox synced; the rest is fetched when it is shown."
+        )
     elif partial:
         notice = (
             f"Only the first {size_text(len(raw))} of this {size_text(full)} message were "
@@ -197,4 +207,5 @@ def parse_message(
         raw=raw,
         notice=notice,
         headers_only=headers_only,
+        lazy=lazy,
     )

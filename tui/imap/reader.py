@@ -61,6 +61,12 @@ T = TypeVar("T")
 
 DEFAULT_SIZE_LIMIT = 5 * 1024 * 1024
 """Messages larger than this (RFC822.SIZE) are fetched partially."""
+LAZY_BODY_BYTES = 1024 * 1024
+"""Messages larger than this are read lazily: their first ``LAZY_PREFIX_BYTES`` while the
+mailbox syncs, the rest when shown (``ImapMessage.lazy``): a newsletter of megabytes neither
+stalls the sync nor stays in memory."""
+LAZY_PREFIX_BYTES = 64 * 1024
+"""What a sync reads of a big message (its headers and the start of its body)."""
 IDLE_RENEW_S = 25 * 60.0
 """Re-issue IDLE after this long (servers may drop an IDLE after 30 minutes; RFC 2177)."""
 POLL_INTERVAL_S = 15.0
@@ -210,6 +216,7 @@ class ImapReader:
         poll_interval: float = POLL_INTERVAL_S,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
+        lazy_size: int = LAZY_BODY_BYTES,
         max_initial: int = 200,
         headers_for_older: bool = False,
         keep: int = 1000,
@@ -231,6 +238,8 @@ class ImapReader:
         """UIDVALIDITY and last UID (updated as messages are fetched)."""
         self.size_limit = max(1024, int(size_limit))
         """Bytes fetched at most per message (larger ones are partial)."""
+        self.lazy_size = max(1024, int(lazy_size))
+        """Messages larger than this are read lazily (``LAZY_PREFIX_BYTES`` of them)."""
         self.use_idle = use_idle
         """Use IDLE when offered (False forces NOOP polling)."""
         self.idle_renew = idle_renew
@@ -572,6 +581,7 @@ class ImapReader:
             fetched.extend(await self._fetch_bodies(client, batch))
             self.state.last_uid = max(self.state.last_uid, batch[-1][0])
         self.state.last_uid = max(self.state.last_uid, highest)
+        fetched.sort(key=lambda m: m.uid)
         for message in fetched:
             self._messages[message.uid] = message
         while len(self._messages) > self.keep:
@@ -583,7 +593,7 @@ class ImapReader:
         current: list[tuple[int, int]] = []
         total = 0
         for uid, size in found:
-            if size > self.size_limit:
+            if size > min(self.size_limit, self.lazy_size):
                 if current:
                     batches.append(current)
                     current, total = [], 0
@@ -602,8 +612,11 @@ class ImapReader:
         self, client: aioimaplib.IMAP4, batch: list[tuple[int, int]]
     ) -> list[ImapMessage]:
         sizes = dict(batch)
-        partial = len(batch) == 1 and batch[0][1] > self.size_limit
-        body = f"BODY.PEEK[]<0.{self.size_limit}>" if partial else "BODY.PEEK[]"
+        one = batch[0][1] if len(batch) == 1 else 0
+        lazy = one > self.lazy_size
+        limit = min(LAZY_PREFIX_BYTES, self.size_limit) if lazy else self.size_limit
+        partial = lazy or one > self.size_limit
+        body = f"BODY.PEEK[]<0.{limit}>" if partial else "BODY.PEEK[]"
         response = await self._cmd(
             "FETCH",
             client.uid("fetch", uid_set(list(sizes)), f"(UID RFC822.SIZE INTERNALDATE {body})"),
@@ -611,22 +624,29 @@ class ImapReader:
         if response.result != "OK":
             text = self._text(response.lines)
             raise ImapProtocolError(self._safe(f"UID FETCH refused: {text or response.result}"))
-        out: list[ImapMessage] = []
-        for item in parse_fetch(response.lines):
-            uid = item.uid
-            if uid is None or uid not in sizes or item.literal is None:
-                continue  # an unsolicited FETCH (flags), or a message expunged meanwhile
-            size = item.size if item.size is not None else sizes[uid]
-            out.append(
-                parse_message(
-                    uid,
-                    item.literal,
-                    size=size,
-                    partial=partial and len(item.literal) < size,
-                    internaldate=item.internaldate,
+
+        def parse_all() -> list[ImapMessage]:
+            # Off the event loop (the UI's): the extractor reads every part of every message.
+            out: list[ImapMessage] = []
+            for item in parse_fetch(response.lines):
+                uid = item.uid
+                if uid is None or uid not in sizes or item.literal is None:
+                    continue  # an unsolicited FETCH (flags), or a message expunged meanwhile
+                size = item.size if item.size is not None else sizes[uid]
+                cut = partial and len(item.literal) < size
+                out.append(
+                    parse_message(
+                        uid,
+                        item.literal,
+                        size=size,
+                        partial=cut,
+                        internaldate=item.internaldate,
+                        lazy=lazy and cut,
+                    )
                 )
-            )
-        return sorted(out, key=lambda m: m.uid)
+            return sorted(out, key=lambda m: m.uid)
+
+        return await asyncio.to_thread(parse_all)
 
     async def _search_uids(self, client: aioimaplib.IMAP4, start: int) -> list[int]:
         """``UID SEARCH UID start:*``: the UIDs from ``start`` on (one response line)."""

@@ -415,7 +415,8 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if fresh.keys() != known or update.reset:
             for uid, message in fresh.items():
                 mine = self._imap.get(uid)
-                if not (message.headers_only and mine is not None and not mine.headers_only):
+                cut = message.headers_only or message.lazy
+                if not (cut and mine is not None and not (mine.headers_only or mine.lazy)):
                     self._imap[uid] = message  # (a message fetched whole stays whole)
             self.rebuild(imap_changed=True)
             key_of = {imap.uid: key for key, imap in self._imap_of.items()}
@@ -743,12 +744,13 @@ class InboxScreen(WorkerErrors, Screen[None]):
         else:
             body.update(Text("(the API returns no message body)", style="dim"))
         imap = item.extra.get("imap")
-        if imap is not None and imap.headers_only:
+        if imap is not None and (imap.headers_only or imap.lazy):
             self.load_whole(imap)
 
     @work(exclusive=True, group="inbox-whole", exit_on_error=False)
     async def load_whole(self, imap: Any) -> None:
-        """Fetch an older message of a big mailbox (only its headers were read) and show it."""
+        """Fetch a message of which a sync read only the headers (an older message of a big
+        mailbox) or the start (a big message, ``lazy``), and show it."""
         import asyncio
 
         from tui.imap.message import parse_message
