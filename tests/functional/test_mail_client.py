@@ -114,3 +114,36 @@ async def test_webmail_and_token_ask_first(sandbox_factory, wallet, tmp_path, mo
         await pilot.press("y")
         await until(pilot, lambda: bool(opened))
         assert opened == [url]
+
+
+async def test_sent_to_an_outside_address_stays_accepted(sandbox, wallet, tmp_path):
+    from textual.widgets import DataTable
+
+    from tui.app.screens.sent import SentScreen
+
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    alice = (await services.leases.allocate("alice", 1, release_on_exit=False)).lease
+    bob = (await services.leases.allocate("bob", 1, release_on_exit=False)).lease
+    password = services.ledger.get(alice.lease_id).webmail_password
+    client = services.client
+    await client.send_message(alice.mailbox_id, password, ["someone@example.com"], "Out", text="x")
+    await client.send_message(alice.mailbox_id, password, [bob.address], "In", text="y")
+    await services.aclose()
+    app = make_app(
+        make_settings(sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 2)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 2)
+
+        def statuses() -> dict[str, str]:
+            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            return {row[3]: row[1] for row in rows}
+
+        await until(pilot, lambda: statuses().get("In") == "delivered")
+        assert statuses()["Out"] == "accepted"  # nobody here can read it: no more is known

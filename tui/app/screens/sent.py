@@ -27,10 +27,12 @@ STATUS_STYLE = {"accepted": "green", "queued": "yellow", "failed": "bold red"}
 class AttemptsLoaded(Message):
     """Send attempts arrived."""
 
-    def __init__(self, attempts: list) -> None:
+    def __init__(self, attempts: list, delivered: set[str] | None = None) -> None:
         super().__init__()
         self.attempts = attempts
         """:class:`tui.api.models.SendAttempt` items."""
+        self.delivered = delivered or set()
+        """Ids of the attempts seen arriving in a recipient lease's mailbox."""
 
 
 class SentScreen(WorkerErrors, Screen[None]):
@@ -77,8 +79,22 @@ class SentScreen(WorkerErrors, Screen[None]):
 
     @work(exclusive=True, group="sent-load", exit_on_error=False)
     async def load(self) -> None:
-        """Fetch the attempts."""
-        self.post_message(AttemptsLoaded(await self.app.services.client.list_send_attempts()))
+        """Fetch the attempts; then look for those sent to this tenant's own leases in the
+        recipients' mailboxes ("delivered" once there; others stay "accepted")."""
+        from tui.core.delivery import delivered_attempts
+
+        client = self.app.services.client
+        attempts = await client.list_send_attempts()
+        self.post_message(AttemptsLoaded(attempts))
+        leases = [
+            view.lease
+            for screen in self.app.screen_stack
+            for view in getattr(screen, "views", [])
+            if hasattr(view, "lease")
+        ]
+        delivered = await delivered_attempts(client, attempts, leases)
+        if delivered:
+            self.post_message(AttemptsLoaded(attempts, delivered))
 
     @on(AttemptsLoaded)
     def loaded(self, event: AttemptsLoaded) -> None:
@@ -91,6 +107,8 @@ class SentScreen(WorkerErrors, Screen[None]):
             status = Text(
                 clean(a.submission_status, 12), style=STATUS_STYLE.get(a.submission_status, "")
             )
+            if a.send_attempt_id in event.delivered:
+                status = Text("delivered", style="bold green")
             to = ", ".join(a.to)
             if a.rejected:
                 to += f"  (rejected: {', '.join(a.rejected)})"
