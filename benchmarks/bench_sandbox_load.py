@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # sandbox_helpers
 
 from _common import (
     ROOT,
@@ -229,9 +230,9 @@ def sign_in_wallets(target: Target, count: int, messages: int = MESSAGES) -> lis
     if target.bare:
         return [WalletSession("t", "a", "t", "m") for _ in range(count)]
     import httpx
+    from sandbox_helpers import sign_in
 
     from tui.limits import eth_account_class
-    from tui.sandbox.testing import sign_in
 
     Account = eth_account_class()
 

@@ -54,7 +54,7 @@ def wallet() -> Any:
 @pytest.fixture
 def session_factory() -> Iterator[Callable[..., Any]]:
     """Sign in to a sandbox: ``session_factory(server, account=None) -> Session``."""
-    from tui.sandbox.testing import Session
+    from sandbox_helpers import Session
 
     sessions: list[Session] = []
 
@@ -80,7 +80,7 @@ def imap_sandbox() -> Iterator[SandboxServer]:
     """A sandbox with SMTP inbound and its private Dovecot IMAP, shared by a test module.
 
     Skips when Dovecot is not installed or could not start. Tests stay independent by
-    allocating leases with fresh wallets (``tui.sandbox.testing.Session``).
+    allocating leases with fresh wallets (``sandbox_helpers.Session``).
     """
     _require_dovecot()
     config = SandboxConfig(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sandbox_helpers import WebhookReceiver
 from support import refuse_system_clipboard, until
 from textual.widgets import DataTable, Input, Log, Sparkline
 
@@ -14,7 +15,6 @@ from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.webhook_secret import WebhookSecretDialog
 from tui.core.admin import VIEWS
 from tui.sandbox.mail import build_mime
-from tui.sandbox.testing import WebhookReceiver
 
 SIZE = (80, 24)
 

@@ -6,6 +6,7 @@ import asyncio
 import calendar
 
 import pytest
+from sandbox_helpers import WebhookReceiver, webhook_signature
 from support import (
     make_services,
     make_settings,
@@ -26,7 +27,6 @@ from tui.app.screens.usage import UsageScreen
 from tui.app.screens.webhooks import WebhooksScreen
 from tui.core.billing import current_period, shift_period
 from tui.core.wallets import WalletSource
-from tui.sandbox.testing import WebhookReceiver, webhook_signature
 
 SIZE = (120, 40)
 

@@ -189,7 +189,7 @@ def test_send_refuses_bad_addresses_before_sending(env):
 
 
 def test_send_without_stored_credentials_is_explained(env, sandbox, wallet):
-    from tui.sandbox.testing import sign_in
+    from sandbox_helpers import sign_in
 
     token = sign_in(sandbox.base_url, wallet)["access_token"]
     import httpx

@@ -7,6 +7,7 @@ import os
 
 import pytest
 from click.testing import CliRunner
+from sandbox_helpers import WebhookReceiver
 
 from tui import cli
 from tui.core.admin import (
@@ -17,7 +18,6 @@ from tui.core.admin import (
     resolve_admin_token,
 )
 from tui.sandbox.mail import build_mime
-from tui.sandbox.testing import WebhookReceiver
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sandbox_helpers import WebhookReceiver, webhook_signature
 from support import cli_env, run_cli
 
 from tui import cli
@@ -16,7 +17,6 @@ from tui.core.billing import (
     validate_period,
     validate_target_url,
 )
-from tui.sandbox.testing import WebhookReceiver, webhook_signature
 
 LAZY = {
     "webhooks": ("tui.commands.billing:webhooks", "List webhooks and their delivery log."),

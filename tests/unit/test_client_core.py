@@ -378,10 +378,11 @@ async def test_session_errors_sign_in_again_once(status, body, renews):
 async def test_cooldown_of_an_unbound_tenant_is_explained(sandbox, wallet, tmp_path):
     import time as _time
 
+    from sandbox_helpers import unbound_tenant
+
     from tui.api.errors import RateLimitError
     from tui.core.compose import send_text
     from tui.core.session import Session, token_expiry
-    from tui.sandbox.testing import unbound_tenant
 
     tenant = unbound_tenant(sandbox)
     services = make_services(sandbox.base_url, tmp_path, wallet)

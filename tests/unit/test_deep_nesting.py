@@ -43,7 +43,7 @@ def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.Compl
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests"), **(env or {})},
     )
 
 
@@ -103,7 +103,7 @@ def test_importing_eth_account_keeps_the_recursion_limit():
         """
         import json
         from tui.sandbox.app import SandboxService  # the sandbox's verify path
-        from tui.sandbox.testing import sign_message
+        from sandbox_helpers import sign_message
         assert sys.getrecursionlimit() < 10_000, sys.getrecursionlimit()
         try:
             json.loads("[" * 100_000 + "]" * 100_000)
@@ -269,7 +269,7 @@ def test_deep_mime_over_smtp_is_stored_without_recursion():
         import httpx
         from tui.sandbox.config import SandboxConfig
         from tui.sandbox.runner import SandboxServer
-        from tui.sandbox.testing import Session
+        from sandbox_helpers import Session
         from tui.limits import eth_account_class
 
         config = SandboxConfig(db_path=":memory:", port=0, smtp_port=0)

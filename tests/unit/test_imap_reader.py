@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_helpers import Session
 
 from tui.imap import (
     ImapAuthError,
@@ -24,7 +25,6 @@ from tui.imap import (
     resolve_imap_settings,
 )
 from tui.sandbox.mail import build_mime
-from tui.sandbox.testing import Session
 
 FOOLS_THE_SERVER = (
     b"From: Acme <no-reply@acme.example>\r\n"

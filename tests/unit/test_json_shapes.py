@@ -14,10 +14,10 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from sandbox_helpers import Session, WebhookReceiver
 from support import cli_env, read_line, send_mail
 
 from tui.cli import main
-from tui.sandbox.testing import Session, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "json.md"

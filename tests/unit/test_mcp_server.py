@@ -16,9 +16,8 @@ mcp = pytest.importorskip("mcp")
 
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
+from sandbox_helpers import Session  # noqa: E402
 from support import cli_env, send_mail  # noqa: E402
-
-from tui.sandbox.testing import Session  # noqa: E402
 
 COMMAND = str(Path(sys.executable).parent / "mailagents-tui")
 

@@ -8,11 +8,11 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
+from sandbox_helpers import FakeClock, WebhookReceiver, webhook_signature
 
 from tui.sandbox.config import SandboxConfig, read_token_file
 from tui.sandbox.mail import build_mime
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock, WebhookReceiver, webhook_signature
 
 A = "/v2/admin"
 TENANT_KEYS = [

@@ -10,10 +10,10 @@ import time
 import httpx
 import jwt
 import pytest
+from sandbox_helpers import FakeClock, sign_in, sign_message
 
 from tui.auth import siwe
 from tui.limits import eth_account_class
-from tui.sandbox.testing import FakeClock, sign_in, sign_message
 
 Account = eth_account_class()
 

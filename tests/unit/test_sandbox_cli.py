@@ -12,11 +12,11 @@ import time
 import httpx
 import pytest
 from click.testing import CliRunner
+from sandbox_helpers import Session
 
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
-from tui.sandbox.testing import Session
 
 EML = (
     b"From: Robot <robot@service.example>\r\n"

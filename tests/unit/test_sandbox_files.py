@@ -30,8 +30,9 @@ def loose_umask() -> Iterator[None]:
 def run_sandbox(data: Path, **overrides) -> bool:
     """Start a sandbox on ``data``, lease an address, deliver one mail to it, stop; True when
     its Dovecot ran (and its files were checked)."""
+    from sandbox_helpers import Session
+
     from tui.limits import eth_account_class
-    from tui.sandbox.testing import Session
 
     config = SandboxConfig.for_data_dir(data, port=0, allocate_hourly_limit=0, **overrides)
     with SandboxServer(config) as server:

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_helpers import Session
 
 from tui.sandbox import dovecot as dovecot_module
 from tui.sandbox.dovecot import group_processes
 from tui.sandbox.maildir import InvalidAddressError, Maildirs
-from tui.sandbox.testing import Session
 
 EML = (
     b"From: Robot <robot@service.example>\r\n"

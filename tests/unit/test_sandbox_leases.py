@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 
 import pytest
+from sandbox_helpers import FakeClock
 
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock
 
 LEASE_KEYS = [
     "lease_id",

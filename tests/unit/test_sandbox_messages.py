@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
+from sandbox_helpers import FakeClock
 
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock
 
 LIST_KEYS = [
     "message_id",

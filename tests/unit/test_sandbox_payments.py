@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sandbox_helpers import FakeClock, mint_proof
 
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock, mint_proof
 
 LEASES = "/v2/mailboxes/leases"
 PAYMENT_REQUIRED = {

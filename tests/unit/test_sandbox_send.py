@@ -10,12 +10,12 @@ import httpx
 import jwt
 import pytest
 from click.testing import CliRunner
+from sandbox_helpers import FakeClock, Session, SmtpSink, mint_proof, unbound_tenant
 
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.send import AUTH_FAILED, is_addr_spec
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock, Session, SmtpSink, mint_proof, unbound_tenant
 
 SEND = "/v2/messages/send"
 REQUIRED = "mailbox_id, to, subject, mailbox_password, and text or html are required"

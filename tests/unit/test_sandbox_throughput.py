@@ -14,12 +14,12 @@ import httpx
 import jwt
 import pytest
 from click.testing import CliRunner
+from sandbox_helpers import FakeClock, Session
 
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock, Session
 
 MESSAGES = "/v2/messages"
 

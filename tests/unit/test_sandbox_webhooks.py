@@ -11,9 +11,9 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
+from sandbox_helpers import FakeClock, WebhookReceiver, mint_proof, webhook_signature
 
 from tui.sandbox.store import Store
-from tui.sandbox.testing import FakeClock, WebhookReceiver, mint_proof, webhook_signature
 
 HOOKS = "/v2/webhooks"
 SECRET = "s3cret-s3cret-s3cret"

@@ -12,8 +12,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import Session
 
-from tui.sandbox.testing import Session
 from tui.sdk import LeaseNotActive, Mailagents, WaitTimeout
 
 ROOT = Path(__file__).resolve().parents[2]

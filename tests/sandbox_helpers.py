@@ -1,4 +1,5 @@
-"""Helpers for tests that talk to a running sandbox (importable by any test)."""
+"""Helpers for tests (and benchmarks) that talk to a running sandbox: sign in, sessions, proofs,
+a webhook receiver, an SMTP sink, a settable clock. Test code: it is not part of the package."""
 
 from __future__ import annotations
 
