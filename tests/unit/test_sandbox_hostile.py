@@ -161,6 +161,8 @@ def test_smtp_delivery_runs_off_the_event_loop(smtp_server):
         # the delivery is in progress right now; on the loop, this request could not be served
         health = httpx.get(smtp_server.base_url + "/healthz", timeout=10)
         assert health.status_code == 200
+        with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=10) as other:
+            assert other.noop()[0] == 250  # nor is the SMTP loop held by the delivery
         assert not release.is_set() and sender.is_alive()
     finally:
         release.set()
