@@ -201,7 +201,7 @@ class _ParserChild:
         """True once the child cannot be started or keeps failing: parse in threads."""
 
     def _ensure(self) -> subprocess.Popen[bytes] | None:
-        if self.unavailable:
+        if self.unavailable or os.name != "posix":  # select() on pipes is POSIX-only
             return None
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
