@@ -403,7 +403,7 @@ async def test_a_big_message_read_lazily_is_fetched_when_shown(imap_sandbox, wal
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
     body = "Your code is 515151.\n" + "A long report line.\n" * 80_000 + "THE LAST LINE\n"
-    smtp_send(imap_sandbox.smtp_port, lease.address, "Big report", body)
+    send_mail(imap_sandbox.smtp_port, lease.address, "Big report", body)
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)

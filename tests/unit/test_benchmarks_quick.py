@@ -18,7 +18,12 @@ BENCH = ROOT / "benchmarks"
 
 CASES = {
     "bench_extract.py": ["messages/s (CPU)", "200 KB newsletter"],
-    "bench_first_frame.py": ["| bare Textual app (one Label)", "| mailagents-tui login screen"],
+    "bench_first_frame.py": [
+        "| bare Textual app (one Label)",
+        "| mailagents-tui login screen",
+        "| mailagents-tui --sandbox: login screen",
+    ],
+    "bench_big_mail.py": ["Opening an inbox over IMAP", "(8 MB HTML, 5 MB file)", "| now"],
     "bench_keypress.py": ["| lease list (5 leases)", "| inbox (100 messages)"],
     "bench_big_inbox.py": [
         "| inbox given all messages (InboxUpdated)",
@@ -37,6 +42,11 @@ CASES = {
 def test_benchmark_runs_quick(script: str) -> None:
     if script == "bench_first_frame.py" and shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
+    if script == "bench_big_mail.py":
+        from tui.sandbox.dovecot import find_dovecot
+
+        if find_dovecot() is None:
+            pytest.skip("Dovecot is not installed")
     result = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick"],
         capture_output=True,
