@@ -26,12 +26,12 @@ RECEIVE_BUFFER = 64 * 1024
 class InboundHandler:
     """aiosmtpd handler: RCPT only for addresses under an active lease; DATA stores the mail.
 
-    Nothing blocking runs on the event loop: lease look-ups and storing (SQLite, Maildir,
-    webhooks queue) run in worker threads (the store is thread-safe: one connection opened
-    with ``check_same_thread=False`` behind one lock), and parsing in a child process (it
-    holds the GIL), so ``/healthz`` and the API stay responsive while a 10 MB mail or a
-    100-recipient mail is processed. A transaction names
-    at most :data:`MAX_RECIPIENTS` distinct recipients; a repeated one is accepted once.
+    Nothing blocking runs on the event loop (its own, see :class:`SmtpThread`): lease
+    look-ups and storing (SQLite, Maildir, webhooks queue) run in worker threads (the store is
+    thread-safe: one connection opened with ``check_same_thread=False`` behind one lock), and
+    parsing runs in a child process (it holds the GIL), so ``/healthz`` and the API stay
+    responsive while a 10 MB mail or a 100-recipient mail is processed. A transaction names at
+    most :data:`MAX_RECIPIENTS` distinct recipients; a repeated one is accepted once.
     """
 
     def __init__(self, store: Store) -> None:
