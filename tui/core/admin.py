@@ -333,6 +333,8 @@ class ViewSpec:
     """Names in :data:`ACTIONS`."""
     loader: Loader | None = field(default=None, compare=False)
     """A custom fetch (default: :meth:`AdminClient.page` of ``path``)."""
+    tab: bool = True
+    """A tab of the console (False: headless only, like ``metrics``, which the Overview shows)."""
 
     async def load(
         self, client: AdminClient, page: int, page_size: int, filters: dict[str, str]
@@ -375,6 +377,7 @@ VIEWS: dict[str, ViewSpec] = {
             (C("metric", "metric", 28), C("value", "value", 10)),
             "metric",
             loader=_load_metrics,
+            tab=False,
         ),
         ViewSpec(
             "tenants",
@@ -578,7 +581,7 @@ VIEWS: dict[str, ViewSpec] = {
         ),
     )
 }
-"""Every headless view by name (the console's tabs use all but ``metrics``)."""
+"""Every headless view by name, in the console's tab order (tabs: those with ``tab``)."""
 
 
 def cell(value: Any, limit: int = 60) -> str:

@@ -19,21 +19,7 @@ from tui.app.admin.overview import Overview
 from tui.app.admin.resource_table import ResourceTable, make_table
 from tui.core.admin import VIEWS
 
-TAB_VIEWS = (
-    "tenants",
-    "mailboxes",
-    "leases",
-    "messages",
-    "sends",
-    "webhooks",
-    "deliveries",
-    "invoices",
-    "risk-events",
-    "risk-policies",
-    "audit",
-    "jobs",
-    "settings",
-)
+TAB_VIEWS = tuple(name for name, spec in VIEWS.items() if spec.tab)
 """The list tabs, in order (after Overview)."""
 TABS = ("overview", *TAB_VIEWS)
 """Every tab id (tab ``tab-<view>``)."""
