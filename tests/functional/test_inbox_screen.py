@@ -293,3 +293,27 @@ async def test_moving_the_cursor_repaints_two_rows_and_the_detail_settles(
             layouts.clear()
             await pilot.pause(0.5)
             assert layouts == [], f"{len(layouts)} layouts of an idle inbox"
+
+
+async def test_u_says_checking_in_the_same_frame_until_the_check_reports(
+    smtp_sandbox, wallet, tmp_path, monkeypatch
+):
+    """Issue 16: a key that starts network work shows that it started at once."""
+    services = make_services(smtp_sandbox.base_url, tmp_path, wallet)
+    await services.leases.allocate("one", 1, release_on_exit=False)
+    await services.aclose()
+    app = make_app(
+        make_settings(smtp_sandbox.base_url, tmp_path),  # the default pace: seconds apart
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await open_inbox(app, pilot)
+        await until(pilot, lambda: "checked" in text_of(app, "#status-bar"))
+        woken: list[bool] = []
+        real_wake = inbox.poller.wake
+        monkeypatch.setattr(inbox.poller, "wake", lambda: woken.append(True))  # a slow server
+        await pilot.press("u")
+        assert woken == [True]
+        assert text_of(app, "#status-bar").startswith("checking…")
+        real_wake()  # the check comes back: the line says when it was
+        await until(pilot, lambda: text_of(app, "#status-bar").startswith("checked"))

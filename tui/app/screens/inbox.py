@@ -192,6 +192,9 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """Substring filter on sender/subject/code."""
         self.poller: MailboxPoller | None = None
         """The running poller."""
+        self._check_asked: tuple[float | None] | None = None
+        """``u`` asked a check while the last one was at this time (the status line says
+        "checking…" until a newer check reports)."""
         self._messages: dict[str, Any] = {}
         self._api: dict[str, Any] = {}
         self._api_order: list[str] = []
@@ -500,7 +503,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         elif status.state in ("backing_off", "payment", "limited"):
             reason = clean(status.reason or "offline", 60)
             text.append(f"{reason}: {clean(status.error or '', 120)} · retrying", style="bold red")
+        elif self._check_asked is not None and self._check_asked == (status.last_checked,):
+            text.append("checking…")  # ``u`` pressed, its check not back yet
         else:
+            self._check_asked = None
             checked = datetime.fromtimestamp(status.last_checked or now).strftime("%H:%M:%S")
             text.append(f"checked {checked}")
         if status.next_check is not None:
@@ -792,7 +798,11 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if self.poller.stopped:
             self.resume_poller()
         else:
+            # Say so in this frame: the answer may take a while (issue 16: a key that starts
+            # network work shows that it started); cleared by the check's own report.
+            self._check_asked = (self.poller.status.last_checked,)
             self.poller.wake()
+            self.render_status()
 
     def resume_poller(self) -> None:
         """Start the stopped poller again, where it stopped (what it saw is kept)."""

@@ -180,7 +180,8 @@ class LoginScreen(Screen[None]):
         widget.update(text)
 
     def action_reload_runtime(self) -> None:
-        """Fetch the runtime again."""
+        """Fetch the runtime again (saying so at once: the answer may take a while)."""
+        self.query_one("#login-runtime", Static).update(Text("loading…", style="dim"))
         self.load_runtime()
 
     @on(Input.Submitted, "#login-password")
