@@ -280,6 +280,8 @@ def detail(item: InboxItem, source: str, note: str | None = None) -> MessageDeta
         ]
         if imap.partial:
             note = "only the start of this large message was read"
+        if imap.headers_only or getattr(imap, "lazy", False):
+            note = "only the headers of this older message were read (its body was not fetched)"
     if item.link and item.link not in urls:
         urls.insert(0, item.link)
     s = summary(item, source)
