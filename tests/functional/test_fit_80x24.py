@@ -268,3 +268,29 @@ async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_ap
         assert compose.query_one("#compose-subject", Input).value == "Fwd: Hello"
         assert compose.query_one("#compose-to", Input).value == ""
         assert "Forwarded message" in compose.query_one("#compose-body", TextArea).text
+
+
+async def test_keys_typed_while_signing_in_run_on_the_lease_list(small_app):
+    import asyncio
+
+    from tui.app.dialogs.allocate import AllocateDialog
+
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+        session = app.services.session
+        gate = asyncio.Event()
+        original = session.sign_in
+
+        async def slow_sign_in(password=None):  # a slow network: signing in takes a while
+            await gate.wait()
+            return await original(password)
+
+        session.sign_in = slow_sign_in
+        await pilot.press("enter", "n")
+        assert isinstance(app.screen, LoginScreen)
+        assert app.type_ahead == [("n", "n")]  # kept, not dropped
+        gate.set()
+        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+        assert app.type_ahead == []

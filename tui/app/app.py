@@ -92,6 +92,8 @@ class MailagentsApp(App[None]):
         """True once quitting has begun (releases are running)."""
         self.release_results: list[Any] = []
         """Outcome of the releases done on quit."""
+        self.type_ahead: list[tuple[str, str | None]] = []
+        """(key, character) typed while signing in, replayed on the lease list."""
 
     @cached_property
     def services(self) -> Services:

@@ -127,6 +127,24 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         self.set_interval(1.0, self.tick)
         self.set_interval(REFRESH_SECONDS, self.refresh_if_shown)
         table.focus()
+        if self.app.type_ahead:
+            self.call_after_refresh(self.replay_type_ahead)
+
+    def replay_type_ahead(self) -> None:
+        """Keys typed while signing in (``n`` right after enter) run here, in order, once
+        the table has the focus (not the hidden filter field)."""
+        from textual import events
+
+        table = self.query_one(DataTable)
+        if not table.has_focus:
+            table.focus()
+            self.call_after_refresh(self.replay_type_ahead)
+            return
+        keys, self.app.type_ahead = list(self.app.type_ahead), []
+        for key, character in keys:
+            event = events.Key(key, character)
+            event.set_sender(self.app)  # as from the terminal (a screen's own is ignored)
+            self.app.post_message(event)
 
     def update_header(self) -> None:
         """Who is signed in, where."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -33,6 +33,17 @@ class LoginScreen(Screen[None]):
     ]
 
     app: MailagentsApp  # type: ignore[assignment]
+
+    signing_in = False
+    """A sign-in is under way: keys typed meanwhile are kept for the lease list."""
+
+    def on_key(self, event: events.Key) -> None:
+        """While signing in, keep the keys typed ahead (``n`` right after enter) for the next
+        screen instead of dropping them (escape still goes through)."""
+        if self.signing_in and event.key not in ("escape", "enter", "ctrl+q", "ctrl+c"):
+            self.app.type_ahead.append((event.key, event.character))
+            event.stop()
+            event.prevent_default()
 
     def compose(self) -> ComposeResult:
         """Layout."""
@@ -193,7 +204,12 @@ class LoginScreen(Screen[None]):
         """Start signing in."""
         self.query_one("#login-error", Static).update("")
         self.query_one("#login-hint", Static).update(Text("Signing in…", style="yellow"))
-        password = self.query_one("#login-password", Input).value or None
+        box = self.query_one("#login-password", Input)
+        password = box.value or None
+        self.signing_in = True
+        self.app.type_ahead.clear()
+        if box.display:
+            box.disabled = True  # keys typed ahead are not the password
         self.sign_in(password)
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
@@ -211,7 +227,14 @@ class LoginScreen(Screen[None]):
         self.post_message(SignedIn(self.app.services.session.info()))
 
     def show_error(self, message: str) -> None:
-        """Show a sign-in failure in place."""
+        """Show a sign-in failure in place (keys typed ahead are dropped: nothing to run
+        them on)."""
+        self.signing_in = False
+        self.app.type_ahead.clear()
+        box = self.query_one("#login-password", Input)
+        if box.disabled:
+            box.disabled = False
+            box.focus()
         self.query_one("#login-hint", Static).update(Text("Press enter to try again.", style="dim"))
         self.query_one("#login-error", Static).update(Text(clean(message, 500), style="bold red"))
         self.update_wallet()
