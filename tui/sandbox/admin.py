@@ -27,6 +27,7 @@ from tui.sandbox.admin_state import (
     POLICY_TYPES,
     TENANT_STATUSES,
     AdminState,
+    Page,
     admin_state,
     parse_rate_limit,
 )
@@ -147,38 +148,65 @@ class AdminApi:
             config.overage_charge_usdc = float(saved["overage_charge_usdc"])
         if "agent_allocate_hourly_limit" in saved:
             config.allocate_hourly_limit = int(saved["agent_allocate_hourly_limit"])
-        p = "/v2/admin/"
+        p, st, ls = "/v2/admin/", self.state, self._lister
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(p + "overview/metrics"), self.metrics),
             ("GET", re.compile(p + "overview/timeseries"), self.timeseries),
             ("GET", re.compile(p + "settings/runtime"), self.get_settings),
             ("PATCH", re.compile(p + "settings/runtime"), self.patch_settings),
-            ("GET", re.compile(p + "messages"), self.messages),
+            (
+                "GET",
+                re.compile(p + "messages"),
+                ls(st.messages, "tenant_id", "mailbox_id", "parsed_status"),
+            ),
             ("POST", re.compile(p + "messages/(.*)/reparse"), self.reparse),
             ("POST", re.compile(p + "messages/(.*)/replay-webhook"), self.replay_message),
             ("GET", re.compile(p + "tenants"), self.tenants),
             ("GET", re.compile(p + "tenants/(.*)"), self.tenant),
             ("PATCH", re.compile(p + "tenants/(.*)"), self.patch_tenant),
-            ("GET", re.compile(p + "mailboxes/accounts"), self.mailboxes),
+            ("GET", re.compile(p + "mailboxes/accounts"), ls(st.mailboxes, "status", "tenant_id")),
             ("POST", re.compile(p + "mailboxes/(.*)/freeze"), self.freeze),
             ("POST", re.compile(p + "mailboxes/(.*)/release"), self.release),
             ("GET", re.compile(p + "mailboxes/accounts/(.*)"), self.mailbox),
-            ("GET", re.compile(p + "mailboxes/leases"), self.leases),
-            ("GET", re.compile(p + "send-attempts"), self.send_attempts),
-            ("GET", re.compile(p + "webhook-deliveries"), self.deliveries),
-            ("GET", re.compile(p + "webhooks"), self.list_webhooks),
+            ("GET", re.compile(p + "mailboxes/leases"), ls(st.leases, "status", "tenant_id")),
+            (
+                "GET",
+                re.compile(p + "send-attempts"),
+                ls(st.send_attempts, "tenant_id", "mailbox_id", "submission_status"),
+            ),
+            (
+                "GET",
+                re.compile(p + "webhook-deliveries"),
+                ls(st.deliveries, "tenant_id", "webhook_id"),
+            ),
+            ("GET", re.compile(p + "webhooks"), ls(st.webhooks, "tenant_id", "webhook_id")),
             ("POST", re.compile(p + "webhooks/(.*)/replay"), self.replay_webhook),
             ("POST", re.compile(p + "webhooks/(.*)/rotate-secret"), self.rotate),
-            ("GET", re.compile(p + "audit/logs"), self.audit_logs),
+            (
+                "GET",
+                re.compile(p + "audit/logs"),
+                ls(st.audit_logs, "request_id", "tenant_id", "actor_did", "action"),
+            ),
             ("GET", re.compile(p + "billing/invoices"), self.invoices),
             ("POST", re.compile(p + "billing/invoices/(.*)/issue"), self.issue_invoice),
-            ("GET", re.compile(p + "risk/events"), self.risk_events),
-            ("GET", re.compile(p + "risk/policies"), self.risk_policies),
+            ("GET", re.compile(p + "risk/events"), ls(st.risk_events, "tenant_id")),
+            ("GET", re.compile(p + "risk/policies"), ls(st.risk_policies, "policy_type")),
             ("POST", re.compile(p + "risk/policies"), self.set_risk_policy),
-            ("GET", re.compile(p + "jobs"), self.jobs),
+            ("GET", re.compile(p + "jobs"), ls(st.jobs)),
         ]
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _lister(self, query: Callable[..., Page], *filters: str) -> Handler:
+        """A list route: ``page``/``page_size`` checked, then ``query(page, size, *filters,
+        iso)`` with each filter from the query string (None when absent or empty)."""
+
+        async def handler(request: Request) -> Response:
+            page, size = parse_paging(request)
+            values = [self._q(request, name) for name in filters]
+            return _json(200, query(page, size, *values, iso).body())
+
+        return handler
 
     def authorized(self, request: Request) -> bool:
         """True when the request carries the admin token (a tenant JWT never is)."""
@@ -375,28 +403,12 @@ class AdminApi:
 
     # -- mailboxes and leases --------------------------------------------------------------
 
-    async def mailboxes(self, request: Request) -> Response:
-        """``GET mailboxes/accounts?status=&tenant_id=``."""
-        page, size = parse_paging(request)
-        result = self.state.mailboxes(
-            page, size, self._q(request, "status"), self._q(request, "tenant_id"), iso
-        )
-        return _json(200, result.body())
-
     async def mailbox(self, request: Request, account_id: str) -> Response:
         """``GET mailboxes/accounts/{account_id}``."""
         row = self.state.mailbox(_param(account_id, "account_id"), iso)
         if row is None:
             raise AdminError(404, "not_found", "Mailbox account not found")
         return _json(200, row)
-
-    async def leases(self, request: Request) -> Response:
-        """``GET mailboxes/leases?status=&tenant_id=``: lease rows (see the contract doc)."""
-        page, size = parse_paging(request)
-        result = self.state.leases(
-            page, size, self._q(request, "status"), self._q(request, "tenant_id"), iso
-        )
-        return _json(200, result.body())
 
     async def freeze(self, request: Request, mailbox_id: str) -> Response:
         """``POST mailboxes/{mailbox_id}/freeze`` ``{reason}``: never allocated while frozen."""
@@ -425,19 +437,6 @@ class AdminApi:
 
     # -- messages and sends -----------------------------------------------------------------
 
-    async def messages(self, request: Request) -> Response:
-        """``GET messages?tenant_id=&mailbox_id=&parsed_status=``."""
-        page, size = parse_paging(request)
-        result = self.state.messages(
-            page,
-            size,
-            self._q(request, "tenant_id"),
-            self._q(request, "mailbox_id"),
-            self._q(request, "parsed_status"),
-            iso,
-        )
-        return _json(200, result.body())
-
     async def reparse(self, request: Request, message_id: str) -> Response:
         """``POST messages/{message_id}/reparse``: the extractor runs again on the raw mail."""
         message_id = _param(message_id, "message_id")
@@ -463,36 +462,7 @@ class AdminApi:
         self._audit("message.replay_webhook", "message", message_id, row["tenant_id"])
         return _json(202, {"status": "accepted", "queued": queued})
 
-    async def send_attempts(self, request: Request) -> Response:
-        """``GET send-attempts?tenant_id=&mailbox_id=&submission_status=``."""
-        page, size = parse_paging(request)
-        result = self.state.send_attempts(
-            page,
-            size,
-            self._q(request, "tenant_id"),
-            self._q(request, "mailbox_id"),
-            self._q(request, "submission_status"),
-            iso,
-        )
-        return _json(200, result.body())
-
     # -- webhooks -----------------------------------------------------------------------------
-
-    async def list_webhooks(self, request: Request) -> Response:
-        """``GET webhooks?tenant_id=&webhook_id=``."""
-        page, size = parse_paging(request)
-        result = self.state.webhooks(
-            page, size, self._q(request, "tenant_id"), self._q(request, "webhook_id"), iso
-        )
-        return _json(200, result.body())
-
-    async def deliveries(self, request: Request) -> Response:
-        """``GET webhook-deliveries?tenant_id=&webhook_id=``."""
-        page, size = parse_paging(request)
-        result = self.state.deliveries(
-            page, size, self._q(request, "tenant_id"), self._q(request, "webhook_id"), iso
-        )
-        return _json(200, result.body())
 
     async def replay_webhook(self, request: Request, webhook_id: str) -> Response:
         """``POST webhooks/{webhook_id}/replay`` ``{from?, to?}``: the window's events again.
@@ -548,18 +518,6 @@ class AdminApi:
 
     # -- risk, audit, jobs --------------------------------------------------------------------
 
-    async def risk_events(self, request: Request) -> Response:
-        """``GET risk/events``."""
-        page, size = parse_paging(request)
-        result = self.state.risk_events(page, size, self._q(request, "tenant_id"), iso)
-        return _json(200, result.body())
-
-    async def risk_policies(self, request: Request) -> Response:
-        """``GET risk/policies?policy_type=`` (sandbox only; the reference cannot list them)."""
-        page, size = parse_paging(request)
-        result = self.state.risk_policies(page, size, self._q(request, "policy_type"), iso)
-        return _json(200, result.body())
-
     async def set_risk_policy(self, request: Request) -> Response:
         """``POST risk/policies`` ``{policy_type, value, action: add|update|remove}``."""
         body = await self._read_body(request)
@@ -590,22 +548,3 @@ class AdminApi:
             metadata=metadata,
         )
         return _json(200, {"status": "updated"})
-
-    async def audit_logs(self, request: Request) -> Response:
-        """``GET audit/logs?request_id=&tenant_id=&actor_did=&action=``."""
-        page, size = parse_paging(request)
-        result = self.state.audit_logs(
-            page,
-            size,
-            self._q(request, "request_id"),
-            self._q(request, "tenant_id"),
-            self._q(request, "actor_did"),
-            self._q(request, "action"),
-            iso,
-        )
-        return _json(200, result.body())
-
-    async def jobs(self, request: Request) -> Response:
-        """``GET jobs`` (paged here; the reference answers ``{items}`` only)."""
-        page, size = parse_paging(request)
-        return _json(200, self.state.jobs(page, size, iso).body())
