@@ -294,3 +294,42 @@ async def test_keys_typed_while_signing_in_run_on_the_lease_list(small_app):
         gate.set()
         await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
         assert app.type_ahead == []
+
+
+async def test_live_feed_follows_every_lease_one_request_at_a_time(sandbox, wallet, tmp_path):
+    from tui.app.screens.feed import LiveFeedScreen
+    from tui.core.poller import PollSettings
+
+    quick = PollSettings(fast=0.2, waiting=0.3, normal=0.3, idle=0.5)
+    app = make_app(
+        make_settings(sandbox.base_url, tmp_path, poll=quick),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        for purpose in ("agent one", "agent two"):
+            await app.services.leases.allocate(purpose, 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 2)
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, LiveFeedScreen))
+        feed_screen = app.screen
+        for n, view in enumerate(screen.views):
+            address = view.lease.address
+            sandbox.deliver(
+                address,
+                f"From: login@site{n}.test\r\nTo: {address}\r\nSubject: Sign in\r\n\r\n"
+                f"Your verification code is 70420{n}.\r\n".encode(),
+            )
+        await until(pilot, lambda: len(feed_screen.entries) == 2)
+        codes = {entry.item.code for entry in feed_screen.entries}
+        assert codes == {"704200", "704201"}
+        assert {e.lease.address for e in feed_screen.entries} == {
+            v.lease.address for v in screen.views
+        }
+        feed = feed_screen.feed
+        calls = [p.status.calls for p in feed.pollers]
+        assert sum(calls) == feed.calls and max(calls) - min(calls) <= 1  # in turn, one at a time
+        assert "? Help" in footer(app) and "c Code" in footer(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)

@@ -73,6 +73,14 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         Binding("U", "usage", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
         Binding(
+            "A",
+            "live_feed",
+            "Live feed",
+            show=False,
+            id="leases.feed",
+            tooltip="Codes and links arriving in every active lease, in one list",
+        ),
+        Binding(
             "T",
             "copy_token",
             "Copy token",
@@ -341,6 +349,15 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             return
         where = copy_text(self.app, view.lease.address)
         self.notify(f"Copied {clean(view.lease.address)} to the {where}", markup=False)
+
+    def action_live_feed(self) -> None:
+        """One live list of the codes and links of every active lease."""
+        from tui.app.screens.feed import LiveFeedScreen
+
+        if not self.views:
+            self.notify("No active leases to follow", severity="warning")
+            return
+        self.app.push_screen(LiveFeedScreen(self.views))
 
     def action_copy_token(self) -> None:
         """Copy the access token, after saying what it allows and until when."""

@@ -1,0 +1,226 @@
+"""Live feed (``A`` on the lease list): codes and links arriving across every active lease."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tui.app.clipboard import copy_text
+from tui.app.routing import WorkerErrors
+from tui.app.widgets.key_footer import KeyFooter
+from tui.core.feed import FeedEntry, LiveFeed
+from tui.core.sanitize import clean
+from tui.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tui.app.app import MailagentsApp
+
+
+@dataclass
+class FeedUpdated(Message):
+    """The feed's entries after one request (coalesced unless it brought news)."""
+
+    entries: list[FeedEntry]
+    """Every entry, newest first."""
+    new: list[FeedEntry]
+    """Those that just arrived."""
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer report replaces an older one without news."""
+        return isinstance(message, FeedUpdated) and not message.new
+
+
+class LiveFeedScreen(WorkerErrors, Screen[None]):
+    """One list of the codes and links of every active lease, newest first."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="feed.back", tooltip="Back to the leases"),
+        Binding("c", "copy_code", "Code", id="feed.copy_code", tooltip="Copy the code"),
+        Binding("y", "copy_link", "Link", id="feed.copy_link", tooltip="Copy the link"),
+        Binding("enter", "open_inbox", "Inbox", id="feed.open", tooltip="That lease's inbox"),
+        Binding("u", "poll_now", "Check", id="feed.poll", tooltip="Ask the next mailbox now"),
+        Binding("j", "cursor_down", "Down", show=False, id="feed.down", tooltip="Next"),
+        Binding("k", "cursor_up", "Up", show=False, id="feed.up", tooltip="Previous"),
+    ]
+
+    app: MailagentsApp  # type: ignore[assignment]
+
+    def __init__(self, views: list[Any]) -> None:
+        super().__init__()
+        self.views = [v for v in views if v.lease.is_active]
+        """The lease views followed (the active ones)."""
+        self.feed: LiveFeed | None = None
+        """The running feed."""
+        self.entries: list[FeedEntry] = []
+        """Shown, newest first."""
+
+    def compose(self) -> ComposeResult:
+        """Layout."""
+        yield Static(id="feed-header")
+        table: DataTable[Text] = DataTable(id="feed-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(id="status-bar")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        """Columns; start following."""
+        table = self.query_one(DataTable)
+        table.add_column("When", key="when", width=8)
+        table.add_column("Code", key="code", width=10)
+        table.add_column("Mailbox", key="mailbox", width=24)
+        table.add_column("From", key="from", width=22)
+        table.add_column("Subject", key="subject")
+        header = Text("Live feed", style="bold")
+        count = len(self.views)
+        header.append(
+            f"   codes and links of {count} active lease{'s' if count != 1 else ''}", style="dim"
+        )
+        self.query_one("#feed-header", Static).update(header)
+        self.query_one("#status-bar", Static).update(Text("checking…", style="dim"))
+        leases = [v.lease for v in self.views]
+        self.feed = LiveFeed(self.app.services.client, leases, self.app.services.settings.poll)
+        if leases:
+            self.follow(self.feed)
+        table.focus()
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        """Used by the error router."""
+        self.query_one("#status-bar", Static).update(
+            Text(message, style="bold red" if error else "")
+        )
+
+    @work(exclusive=True, group="feed", exit_on_error=False)
+    async def follow(self, feed: LiveFeed) -> None:
+        """The feed's loop (ends with the screen)."""
+        await feed.run(lambda entries, new: self.post_message(FeedUpdated(entries, new)))
+
+    @on(FeedUpdated)
+    def updated(self, event: FeedUpdated) -> None:
+        """Redraw; one toast for what just arrived."""
+        self.entries = list(event.entries)
+        self.render_rows()
+        if len(event.new) == 1:
+            entry = event.new[0]
+            what = entry.item.code or "a link"
+            self.notify(
+                f"New {'code ' if entry.item.code else ''}{clean(what, 16)} in "
+                f"{clean(entry.lease.address, 60)}",
+                markup=False,
+            )
+        elif event.new:
+            self.notify(f"{len(event.new)} new codes and links", markup=False)
+        feed = self.feed
+        if feed is not None:
+            count = len(feed.pollers)
+            text = Text(f"{len(self.entries)} code(s) and link(s)")
+            text.append(
+                f" · {count} mailbox{'es' if count != 1 else ''} asked in turn, "
+                f"one request at a time · {feed.calls} request(s)",
+                style="dim",
+            )
+            self.query_one("#status-bar", Static).update(text)
+
+    def render_rows(self) -> None:
+        """The table from :attr:`entries` (one clock for every row)."""
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        table.clear()
+        now = datetime.now(UTC)
+        for index, entry in enumerate(self.entries):
+            item = entry.item
+            badge = (
+                Text(clean(item.code, 16), style="bold black on yellow")
+                if item.code
+                else Text("link", style="bold cyan")
+            )
+            table.add_row(
+                Text(relative_time(item.message.received_at, now), style="dim"),
+                badge,
+                Text(clean(entry.lease.address, 80)),
+                Text(clean(item.message.sender, 80), style="dim"),
+                Text(clean(item.message.subject, 200)),
+                key=str(index),
+            )
+        if selected is not None and selected in self.entries:
+            table.move_cursor(row=self.entries.index(selected))
+
+    def selected(self) -> FeedEntry | None:
+        """The entry under the cursor."""
+        table = self.query_one(DataTable)
+        if not table.row_count or not self.entries:
+            return None
+        return self.entries[min(table.cursor_row, len(self.entries) - 1)]
+
+    def _target(self) -> FeedEntry | None:
+        entry = self.selected()
+        if entry is None:
+            self.notify("Nothing here yet", severity="warning")
+        return entry
+
+    def action_copy_code(self) -> None:
+        """Copy the selected code."""
+        entry = self._target()
+        if entry is None:
+            return
+        if not entry.item.code:
+            self.notify("This one has a link, no code (y copies it)", severity="warning")
+            return
+        where = copy_text(self.app, entry.item.code)
+        self.notify(f"Copied code {clean(entry.item.code, 16)} to the {where}", markup=False)
+
+    def action_copy_link(self) -> None:
+        """Copy the selected link."""
+        entry = self._target()
+        if entry is None:
+            return
+        if not entry.item.link:
+            self.notify("This one has a code, no link", severity="warning")
+            return
+        from tui.core.links import inspect_link
+
+        info = inspect_link(entry.item.link)
+        where = copy_text(self.app, info.url)
+        self.notify(f"Copied link to {info.host or '?'} to the {where}", markup=False)
+
+    @on(DataTable.RowSelected, "#feed-table")
+    def row_selected(self) -> None:
+        """Enter on a row."""
+        self.action_open_inbox()
+
+    def action_open_inbox(self) -> None:
+        """The selected entry's lease inbox."""
+        entry = self._target()
+        if entry is None:
+            return
+        view = next((v for v in self.views if v.lease.lease_id == entry.lease.lease_id), None)
+        if view is None:
+            return
+        from tui.app.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen(view))
+
+    def action_poll_now(self) -> None:
+        """Ask the next mailbox now."""
+        if self.feed is not None:
+            self.feed.wake()
+
+    def action_back(self) -> None:
+        """Back (the feed stops with the screen)."""
+        self.app.pop_screen()
+
+    def action_cursor_down(self) -> None:
+        """vim j."""
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """vim k."""
+        self.query_one(DataTable).action_cursor_up()
