@@ -123,6 +123,50 @@ def _parse_time(text: str | None, default: int) -> int:
 Handler = Callable[..., Awaitable[Response]]
 
 
+def parse_policy(body: dict[str, Any]) -> tuple[str, str, str]:
+    """``(policy_type, value, action)`` of a ``POST risk/policies`` body (400 when invalid)."""
+    fields = {k: body.get(k) for k in ("policy_type", "value", "action")}
+    text = {k: str(v).strip() if v not in (None, False, "") else "" for k, v in fields.items()}
+    if not all(text.values()):
+        raise AdminError(400, "bad_request", "policy_type, value and action are required")
+    policy_type, value, action = text["policy_type"], text["value"], text["action"]
+    if policy_type not in POLICY_TYPES:
+        raise AdminError(400, "bad_request", "policy_type must be " + ", ".join(POLICY_TYPES))
+    if action not in POLICY_ACTIONS:
+        raise AdminError(400, "bad_request", "action must be add, update or remove")
+    if policy_type == "domain_denylist":
+        value = value.lower().rstrip(".")
+    if (
+        policy_type == "tenant_rate_limit"
+        and action != "remove"
+        and parse_rate_limit(value) is None
+    ):
+        raise AdminError(400, "bad_request", "tenant_rate_limit value is <tenant_id>:<qps>")
+    return policy_type, value, action
+
+
+def parse_tenant_patch(body: dict[str, Any]) -> tuple[str | None, dict[str, int | None]]:
+    """``(status, {qps, mailbox_limit})`` of a ``PATCH tenants/{id}`` body (400 when invalid)."""
+    status = body.get("status")
+    if status is not None and status not in TENANT_STATUSES:
+        raise AdminError(400, "bad_request", "status must be active, suspended or archived")
+    quotas = body.get("quotas")
+    if quotas is not None and not isinstance(quotas, dict):
+        raise AdminError(400, "bad_request", "quotas must be an object")
+    quotas = quotas or {}
+    values: dict[str, int | None] = {}
+    for name in ("qps", "mailbox_limit"):
+        raw = quotas.get(name)
+        if raw is None:
+            values[name] = None
+            continue
+        number = js_number(raw)
+        if isinstance(raw, bool) or number is None or not number.is_integer() or number < 0:
+            raise AdminError(400, "bad_request", f"quotas.{name} must be an integer >= 0")
+        values[name] = int(number)
+    return status, values
+
+
 class AdminApi:
     """Handlers of ``/v2/admin/*`` (mounted by :class:`tui.sandbox.app.SandboxService`)."""
 
@@ -148,8 +192,14 @@ class AdminApi:
             config.overage_charge_usdc = float(saved["overage_charge_usdc"])
         if "agent_allocate_hourly_limit" in saved:
             config.allocate_hourly_limit = int(saved["agent_allocate_hourly_limit"])
+        self._routes = self._route_table()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _route_table(self) -> list[tuple[str, re.Pattern[str], Handler]]:
+        """``(method, path pattern, handler)``; a plain list is ``ls(query, *filters)``."""
         p, st, ls = "/v2/admin/", self.state, self._lister
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+        return [
             ("GET", re.compile(p + "overview/metrics"), self.metrics),
             ("GET", re.compile(p + "overview/timeseries"), self.timeseries),
             ("GET", re.compile(p + "settings/runtime"), self.get_settings),
@@ -194,8 +244,6 @@ class AdminApi:
             ("POST", re.compile(p + "risk/policies"), self.set_risk_policy),
             ("GET", re.compile(p + "jobs"), ls(st.jobs)),
         ]
-
-    # -- plumbing -------------------------------------------------------------------------
 
     def _lister(self, query: Callable[..., Page], *filters: str) -> Handler:
         """A list route: ``page``/``page_size`` checked, then ``query(page, size, *filters,
@@ -378,23 +426,7 @@ class AdminApi:
         """``PATCH tenants/{tenant_id}`` ``{status?, quotas?: {qps?, mailbox_limit?}}``."""
         tenant_id = _param(tenant_id, "tenant_id")
         body = await self._read_body(request)
-        status = body.get("status")
-        if status is not None and status not in TENANT_STATUSES:
-            raise AdminError(400, "bad_request", "status must be active, suspended or archived")
-        quotas = body.get("quotas")
-        if quotas is not None and not isinstance(quotas, dict):
-            raise AdminError(400, "bad_request", "quotas must be an object")
-        quotas = quotas or {}
-        values: dict[str, int | None] = {}
-        for name in ("qps", "mailbox_limit"):
-            raw = quotas.get(name)
-            if raw is None:
-                values[name] = None
-                continue
-            number = js_number(raw)
-            if isinstance(raw, bool) or number is None or not number.is_integer() or number < 0:
-                raise AdminError(400, "bad_request", f"quotas.{name} must be an integer >= 0")
-            values[name] = int(number)
+        status, values = parse_tenant_patch(body)
         if not self.state.patch_tenant(tenant_id, status, values["qps"], values["mailbox_limit"]):
             raise AdminError(404, "not_found", "Tenant not found")
         self._audit("tenant.update", "tenant", tenant_id, tenant_id, body)
@@ -520,24 +552,7 @@ class AdminApi:
 
     async def set_risk_policy(self, request: Request) -> Response:
         """``POST risk/policies`` ``{policy_type, value, action: add|update|remove}``."""
-        body = await self._read_body(request)
-        fields = {k: body.get(k) for k in ("policy_type", "value", "action")}
-        text = {k: str(v).strip() if v not in (None, False, "") else "" for k, v in fields.items()}
-        if not all(text.values()):
-            raise AdminError(400, "bad_request", "policy_type, value and action are required")
-        policy_type, value, action = text["policy_type"], text["value"], text["action"]
-        if policy_type not in POLICY_TYPES:
-            raise AdminError(400, "bad_request", "policy_type must be " + ", ".join(POLICY_TYPES))
-        if action not in POLICY_ACTIONS:
-            raise AdminError(400, "bad_request", "action must be add, update or remove")
-        if policy_type == "domain_denylist":
-            value = value.lower().rstrip(".")
-        if (
-            policy_type == "tenant_rate_limit"
-            and action != "remove"
-            and parse_rate_limit(value) is None
-        ):
-            raise AdminError(400, "bad_request", "tenant_rate_limit value is <tenant_id>:<qps>")
+        policy_type, value, action = parse_policy(await self._read_body(request))
         key = self.state.set_policy(policy_type, value, action)
         metadata = {"policy_type": policy_type, "value": value, "action": action}
         self.state.audit(
