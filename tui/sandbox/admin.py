@@ -27,10 +27,10 @@ from tui.sandbox.admin_state import (
     POLICY_TYPES,
     TENANT_STATUSES,
     AdminState,
-    Page,
     admin_state,
     parse_rate_limit,
 )
+from tui.sandbox.admin_views import Page
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.store import Store
 from tui.sandbox.webhooks import WebhookDispatcher, current_request_id
