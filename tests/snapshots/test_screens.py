@@ -60,6 +60,7 @@ def frozen(monkeypatch):
         "tui.app.screens.inbox",
         "tui.app.screens.sent",
         "tui.app.screens.webhooks",
+        "tui.app.screens.feed",
     ):
         monkeypatch.setattr(f"{module}.datetime", FrozenDatetime)
     monkeypatch.setattr("tui.app.screens.inbox.time", FrozenTime())
@@ -216,3 +217,136 @@ def dialog_cases() -> list[Any]:
 def test_dialogs(snap_compare, tmp_path, size, case):
     make = dict(dialog_cases())[case]
     assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=on_top(make))
+
+
+def screen_cases() -> list[Any]:
+    """Screens whose network is replaced by fixed data."""
+    from tui.api.models import SendAttempt, Webhook, WebhookDelivery
+    from tui.app.screens.feed import FeedUpdated, LiveFeedScreen
+    from tui.app.screens.sent import AttemptsLoaded, SentScreen
+    from tui.app.screens.webhooks import DeliveriesLoaded, WebhooksLoaded, WebhooksScreen
+    from tui.core.feed import FeedEntry
+    from tui.core.inbox import build_item
+
+    attempts = [
+        SendAttempt(
+            send_attempt_id="sa-1",
+            mailbox_id="mb-1",
+            to=["2c75365c23-2@sandbox.mailagents.test"],
+            subject="Re: Your Acme verification code",
+            submission_status="accepted",
+            accepted=["2c75365c23-2@sandbox.mailagents.test"],
+            rejected=[],
+            error=None,
+            created_at=NOW - timedelta(minutes=3),
+        ),
+        SendAttempt(
+            send_attempt_id="sa-2",
+            mailbox_id="mb-1",
+            to=["someone@example.com"],
+            subject="Hello",
+            submission_status="failed",
+            accepted=[],
+            rejected=["someone@example.com"],
+            error="Invalid login: 535 5.7.8 Error: authentication failed",
+            created_at=NOW - timedelta(minutes=9),
+        ),
+    ]
+    hook = Webhook(
+        webhook_id="wh-1",
+        event_types=["mail.received", "otp.extracted"],
+        target_url="https://hooks.example.test/mail",
+        status="active",
+        last_delivery_at=NOW - timedelta(minutes=2),
+        last_status_code=502,
+    )
+    delivery = WebhookDelivery(
+        delivery_id="d-1",
+        webhook_id="wh-1",
+        status_code=502,
+        attempts=3,
+        ok=False,
+        error_message="Webhook request failed: connection refused",
+        response_excerpt=None,
+        delivered_at=NOW - timedelta(minutes=2),
+    )
+
+    class OfflineSent(SentScreen):
+        def load(self) -> None:  # type: ignore[override]
+            self.post_message(AttemptsLoaded(attempts, {"sa-1"}))
+
+    class OfflineWebhooks(WebhooksScreen):
+        def load(self) -> None:  # type: ignore[override]
+            self.post_message(WebhooksLoaded([hook]))
+
+        def load_deliveries(self, webhook_id: str) -> None:  # type: ignore[override]
+            self.post_message(DeliveriesLoaded(webhook_id, [delivery]))
+
+    entries = [
+        FeedEntry(LEASES[i % 3], build_item(m, LEASES[i % 3].started_at))
+        for i, m in enumerate(MESSAGES)
+    ]
+
+    class OfflineFeed(LiveFeedScreen):
+        def follow(self, feed: Any) -> None:  # type: ignore[override]
+            self.post_message(FeedUpdated(entries, []))
+
+    return [
+        ("sent", lambda app: OfflineSent()),
+        ("webhooks", lambda app: OfflineWebhooks()),
+        ("feed", lambda app: OfflineFeed([LeaseView(item, None) for item in LEASES])),
+    ]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", [name for name, _make in screen_cases()])
+def test_list_screens(snap_compare, tmp_path, size, case):
+    make = dict(screen_cases())[case]
+    assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=on_top(make))
+
+
+def more_dialog_cases() -> list[Any]:
+    from tui.app.dialogs.error import ErrorDialog
+    from tui.app.dialogs.open_link import OpenLinkDialog
+    from tui.app.dialogs.webhook_secret import WebhookSecretDialog
+    from tui.core.links import inspect_link
+
+    return [
+        (
+            "open-link",
+            lambda app: OpenLinkDialog(inspect_link("https://forumly.example/confirm?t=abc")),
+        ),
+        ("error", lambda app: ErrorDialog("Unexpected error: ValueError", "Traceback…\nline")),
+        (
+            "webhook-secret",
+            lambda app: WebhookSecretDialog(
+                "s" * 32, "Webhook created: its secret", "https://hooks.example.test/mail"
+            ),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", [name for name, _make in more_dialog_cases()])
+def test_more_dialogs(snap_compare, tmp_path, size, case):
+    make = dict(more_dialog_cases())[case]
+    assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=on_top(make))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login(snap_compare, tmp_path, size):
+    """Offline: the runtime cannot be fetched (nobody listens on the API base)."""
+    from tui.app.screens.login import LoginScreen
+
+    async def run(pilot) -> None:
+        app = pilot.app
+        for _ in range(100):
+            screen = app.screen
+            if isinstance(screen, LoginScreen) and "loading" not in str(
+                screen.query_one("#login-runtime").content
+            ):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+
+    assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=run)

@@ -76,9 +76,8 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         table.add_column("When", key="when", width=8)
         table.add_column("Code", key="code", width=10)
-        table.add_column("Mailbox", key="mailbox", width=24)
-        table.add_column("From", key="from", width=22)
-        table.add_column("Subject", key="subject")
+        table.add_column("Mailbox", key="mailbox", width=22)
+        table.add_column("Subject", key="subject")  # the sender is in the lease's inbox
         header = Text("Live feed", style="bold")
         count = len(self.views)
         header.append(
@@ -146,7 +145,6 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
                 Text(relative_time(item.message.received_at, now), style="dim"),
                 badge,
                 Text(clean(entry.lease.address, 80)),
-                Text(clean(item.message.sender, 80), style="dim"),
                 Text(clean(item.message.subject, 200)),
                 key=str(index),
             )
