@@ -305,8 +305,8 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: len(inbox._imap) == 2 and inbox.imap_live, timeout=15)
-        folder = app.services.mail_cache.folder(lease.lease_id)
-        await until(pilot, lambda: len(list(folder.glob("*.eml"))) == 2)
+        cache = app.services.mail_cache
+        await until(pilot, lambda: cache.count(lease.lease_id) == 2)
     assert sorted(fetched) == [1, 2]
     fetched.clear()
     send_mail(imap_sandbox.smtp_port, lease.address, "Three", "Your code is 330033.")
@@ -319,7 +319,7 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
         assert fetched == [3]  # the first two came from the cache
     await services.leases.release(lease.lease_id)
     await services.aclose()
-    assert not folder.exists()
+    assert cache.count(lease.lease_id) == 0
 
 
 async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(

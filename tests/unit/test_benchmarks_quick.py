@@ -23,6 +23,7 @@ CASES = {
         "| mailagents-tui login screen",
         "| mailagents-tui --sandbox: login screen",
     ],
+    "bench_mail_cache.py": ["| now  | 500", "rows written"],
     "bench_big_mail.py": ["Opening an inbox over IMAP", "(8 MB HTML, 5 MB file)", "| now"],
     "bench_keypress.py": ["| lease list (5 leases)", "| inbox (100 messages)"],
     "bench_big_inbox.py": [

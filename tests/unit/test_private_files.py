@@ -140,24 +140,20 @@ def test_the_mail_cache_never_follows_a_link(tmp_path):
     from tui.imap.message import parse_message
     from tui.imap.reader import MailboxState
 
-    cache = MailCache(tmp_path / "mail")
     raws = {
         uid: f"From: a@b.io\r\nSubject: m{uid}\r\n\r\nbody {uid}\r\n".encode() for uid in (1, 2)
     }
     msgs = [parse_message(uid, raw, size=len(raw)) for uid, raw in raws.items()]
-    cache.save("l", MailboxState(uidvalidity=1, last_uid=2), msgs)
-    folder = cache.folder("l")
-    planted = tmp_path / "planted.eml"
-    planted.write_bytes(b"From: evil@x.io\r\nSubject: planted\r\n\r\nYour code is 999999\r\n")
-    (folder / "1.eml").unlink()
-    (folder / "1.eml").symlink_to(planted)
-    _state, loaded = cache.load("l")
-    assert [m.subject for m in loaded] == ["m2"]  # the link is skipped, never read
-    index = folder / "index.json"
-    index.rename(tmp_path / "index.json")
-    index.symlink_to(tmp_path / "index.json")
+    root = tmp_path / "mail"
+    root.mkdir(mode=0o700)
+    planted = tmp_path / "planted.sqlite3"
+    planted.write_bytes(b"")
+    (root / "cache.sqlite3").symlink_to(planted)
+    cache = MailCache(root)
     assert cache.load("l") == (MailboxState(), [])  # ignored, no crash
     cache.save("l", MailboxState(uidvalidity=1, last_uid=2), msgs)  # logged, no crash
+    assert planted.read_bytes() == b""  # never written through the link
+    assert (root / "cache.sqlite3").is_symlink()
 
 
 def test_a_folder_the_user_names_is_left_as_it_is(tmp_path, loose_umask):
