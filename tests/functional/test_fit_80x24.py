@@ -190,7 +190,7 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
     from datetime import timedelta
 
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         screen = await signed_in(app, pilot)
         await app.services.leases.allocate("batch", 1, release_on_exit=True)
         screen.refresh_leases()
@@ -214,6 +214,14 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
         messages = [str(n.message) for n in app._notifications]
         assert sum("6 new codes" in m for m in messages) == 1, messages
         assert not any(m.startswith("New code") for m in messages), messages
+        from textual.widgets._toast import Toast, ToastRack
+
+        rack = inbox.get_child_by_type(ToastRack)
+        await until(pilot, lambda: bool(rack.query(Toast)))
+        await pilot.pause(0.1)
+        bar = inbox.query_one("#status-bar").region
+        for toast in rack.query(Toast):
+            assert toast.region.bottom <= bar.y, (toast.region, bar)  # the status bar shows
 
         newest = inbox.item(inbox.order[0]).message
         inbox.clock = newest.received_at + timedelta(seconds=30)
