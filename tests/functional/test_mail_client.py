@@ -147,3 +147,41 @@ async def test_sent_to_an_outside_address_stays_accepted(sandbox, wallet, tmp_pa
 
         await until(pilot, lambda: statuses().get("In") == "delivered")
         assert statuses()["Out"] == "accepted"  # nobody here can read it: no more is known
+
+
+async def test_sent_mail_shows_the_text_this_app_sent(sandbox, wallet, tmp_path):
+    from textual.widgets import DataTable, Input
+
+    from tui.app.dialogs.send_attempt import SendAttemptDialog
+    from tui.app.screens.sent import SentScreen
+
+    services = make_services(sandbox.base_url, tmp_path, wallet)
+    await services.leases.allocate("alice", 1, release_on_exit=False)
+    await services.aclose()
+    app = make_app(
+        make_settings(sandbox.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_from(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = "someone@example.com"
+        compose.query_one("#compose-subject", Input).value = "Report"
+        compose.query_one("#compose-body", TextArea).text = "The whole text\nof the report."
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        copies = list((tmp_path / "state" / "sent").glob("*.json"))
+        assert len(copies) == 1 and stat.S_IMODE(os.stat(copies[0]).st_mode) == 0o600
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SendAttemptDialog))
+        dialog = app.screen
+        await until(pilot, lambda: dialog.loaded)
+        body = text_of(app, "#detail-body")
+        assert "The whole text\nof the report." in body and "this app's copy" in body

@@ -33,3 +33,25 @@ def test_forward_subject_and_body():
     body = forward_body("Line 1\nLine 2", "a@shop.test", "me@box.test", "Your code", WHEN)
     assert "---------- Forwarded message ----------\nFrom: a@shop.test\n" in body
     assert "Subject: Your code\nTo: me@box.test\n\nLine 1\nLine 2\n" in body
+
+
+def test_sent_copies_are_private_and_never_leave_their_folder(tmp_path):
+    import os
+    import stat
+
+    from tui.core.sentcopies import SentCopies
+
+    copies = SentCopies(tmp_path / "sent")
+    copies.save("sa-1", "me@box.test", ["a@b.test"], "Hi", "body")
+    assert copies.load("sa-1") == {
+        "from": "me@box.test",
+        "to": ["a@b.test"],
+        "subject": "Hi",
+        "text": "body",
+    }
+    assert stat.S_IMODE(os.stat(tmp_path / "sent" / "sa-1.json").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "sent").st_mode) == 0o700
+    for hostile in ("../escape", "a/b", ".hidden", ""):
+        copies.save(hostile, "me@box.test", [], "x", "y")
+        assert copies.load(hostile) is None
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sa-1.json", "sent"]

@@ -47,5 +47,17 @@ class SendAttemptDialog(DetailDialog):
         return await self.app.services.client.get_send_attempt(self.item.send_attempt_id)
 
     def render_item(self, item: Any) -> Text:
-        """The attempt's fields."""
-        return attempt_text(item)
+        """The attempt's fields, then the text sent when this app kept a copy."""
+        from tui.core.sanitize import clean_block
+        from tui.core.sentcopies import SentCopies
+
+        text = attempt_text(item)
+        copy = SentCopies(self.app.services.settings.state_dir / "sent").load(item.send_attempt_id)
+        if copy is not None:
+            text.append("\nText sent (this app's copy; the service does not return it)\n", "bold")
+            text.append(clean_block(copy["text"], 200_000))
+        else:
+            text.append(
+                "\nText: not available (sent elsewhere; the service never returns it)", "dim"
+            )
+        return text

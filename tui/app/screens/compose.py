@@ -138,6 +138,16 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         self.query_one(target).focus()
         self.query_one("#compose-body", TextArea).cursor_location = (0, 0)  # above a quote
 
+    def keep_copy(self, attempt_id: str, to: list[str], subject: str, body: str) -> None:
+        """Keep this app's copy of the sent text (the service never returns it)."""
+        import contextlib
+
+        from tui.core.sentcopies import SentCopies
+
+        copies = SentCopies(self.app.services.settings.state_dir / "sent")
+        with contextlib.suppress(OSError):  # a copy is a convenience: never fail the send
+            copies.save(attempt_id, self.lease.address, to, subject, body)
+
     def set_status(self, message: str, *, error: bool = False, warning: bool = False) -> None:
         """The line under the body."""
         style = "bold red" if error else ("yellow" if warning else "green")
@@ -228,6 +238,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             self.set_status(f"Not sent: {message}. The draft is kept.", error=True)
             return
         self.store.delete(self.lease.lease_id)
+        self.keep_copy(result.send_attempt_id, to, subject, body)
         self.finish_sending()
         rejected = f"; rejected: {', '.join(result.rejected)}" if result.rejected else ""
         self.app.notify(
