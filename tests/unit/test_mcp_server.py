@@ -165,6 +165,8 @@ async def test_mcp_server_allocate_wait_read_release(imap_sandbox, wallet, tmp_p
         raw = json.dumps(detail, ensure_ascii=False)
         assert not CONTROLS.search(raw) and not CONTROLS.search(text)
         assert "[bold red]now[/]" in detail["subject"]  # literal text, never markup
+        # Escape sequences go whole: no "]0;pwned" title text or "[31m" left to read.
+        assert detail["subject"] == hostile["subject"] == "Your code [bold red]now[/] red"
         assert "[link=https://evil.test]click[/link]" in detail["body"]
         assert detail["source"] == "imap"
         rows = data_of((await call(session, "list_messages", lease_id=first["lease_id"]))[0])

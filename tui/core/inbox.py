@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tui.api.models import Message
+from tui.escapes import strip_escapes
 
 SAMPLE_SENDER = "noreply@example.com"
 SAMPLE_LINK = "https://example.com/verify?token=test-token"
@@ -188,6 +189,7 @@ def match_key(text: str) -> str:
         from tui.extract.decode import decode_header_value
 
         text = decode_header_value(text)
+    text = strip_escapes(text)  # one source may keep an escape's text, the other drops it whole
     key = "".join(ch for ch in text if ch.isprintable() and not ch.isspace()).casefold()
     return "" if key == "(nosubject)" else key
 

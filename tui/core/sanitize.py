@@ -7,19 +7,10 @@ capped in length. Widgets must still render them as ``rich.text.Text`` (never as
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-_ESCAPE_RE = re.compile(
-    r"""
-    \x1b\[[0-?]*[ -/]*[@-~]            # CSI ... final byte
-    | \x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)  # OSC / DCS / SOS / PM / APC ... terminator
-    | \x9b[0-?]*[ -/]*[@-~]            # 8-bit CSI
-    | [\x9d\x90\x98\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)  # 8-bit OSC/DCS/SOS/PM/APC
-    | \x1b[@-_]?                        # any other ESC sequence start
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from tui.escapes import strip_escapes
+
 _BIDI = {
     "\u202a",
     "\u202b",
@@ -38,7 +29,7 @@ _BIDI = {
 
 def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Remove escape sequences, control characters and bidi overrides."""
-    text = _ESCAPE_RE.sub("", text)
+    text = strip_escapes(text)
     out = []
     for ch in text:
         if ch == "\n" and keep_newlines:

@@ -19,6 +19,7 @@ from email import policy
 from email.message import Message
 from urllib.parse import unquote_to_bytes
 
+from tui.escapes import strip_escapes
 from tui.extract.model import Attachment
 
 
@@ -172,7 +173,7 @@ def decode_header_value(value: str | None) -> str:
     if pending is not None:
         out.append(decode_bytes(bytes(pending[1]), pending[0]))
     out.append(value[pos:])
-    return _CONTROL.sub("", "".join(out)).strip()
+    return _CONTROL.sub("", strip_escapes("".join(out))).strip()
 
 
 @dataclass

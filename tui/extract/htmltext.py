@@ -16,6 +16,8 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
+from tui.escapes import strip_escapes
+
 _SKIP = frozenset({"style", "script", "title", "noscript", "template", "xml", "head_style"})
 _VOID = frozenset(
     {"br", "img", "meta", "hr", "input", "link", "col", "area", "base", "wbr", "source", "param"}
@@ -43,12 +45,6 @@ _EMPH_STYLE = re.compile(
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u061c\u180e]")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_ESCAPES = re.compile(
-    # CSI (7- and 8-bit), then OSC/DCS/SOS/PM/APC strings up to their terminator (or the end
-    # of the line): the whole sequence goes, not only its ESC, so no "]8;;https://..." is left.
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
-)
 _C1_START = re.compile("[\x90\x98\x9b\x9d\x9e\x9f]")
 MAX_STACK = 256
 _NO_ATTRS: dict[str, str] = {}
@@ -62,7 +58,7 @@ def clean_text(text: str) -> str:
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     if "\x1b" in text or (not ascii_only and _C1_START.search(text)):
-        text = _ESCAPES.sub("", text)  # whole escape sequences, before their lone bytes
+        text = strip_escapes(text)  # whole escape sequences, before their lone bytes
     return _CONTROL.sub("", text)
 
 

@@ -15,6 +15,7 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
+from tui.escapes import strip_escapes
 from tui.extract import Attachment, Extraction, analyze_message
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
@@ -34,7 +35,7 @@ def clean_header(value: str | None, limit: int = MAX_HEADER) -> str:
     """One line: control and bidi characters squeezed to spaces, capped at ``limit``."""
     if not value:
         return ""
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    text = " ".join(_CONTROL.sub(" ", strip_escapes(str(value))).split())
     return text[:limit]
 
 

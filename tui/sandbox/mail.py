@@ -26,6 +26,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+from tui.escapes import strip_escapes
 from tui.sandbox.store import Store
 
 log = logging.getLogger("tui.sandbox")
@@ -115,7 +116,7 @@ def parse_headers(raw: bytes, envelope_from: str | None = None) -> ParsedHeaders
     _name, addr = parseaddr(header("From"))
     sender = (addr or envelope_from or "").strip().lower()
     domain = sender.rsplit("@", 1)[1] if "@" in sender else ""
-    subject = _CONTROL.sub(" ", header("Subject")).strip() or NO_SUBJECT
+    subject = _CONTROL.sub(" ", strip_escapes(header("Subject"))).strip() or NO_SUBJECT
     message_id = header("Message-ID").strip() or None
     return ParsedHeaders(sender, domain, subject, message_id)
 
