@@ -341,3 +341,24 @@ async def test_live_feed_follows_every_lease_one_request_at_a_time(sandbox, wall
         assert "? Help" in footer(app) and "c Code" in footer(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
+
+
+async def test_a_long_imap_reason_is_short_in_the_status_bar_and_whole_in_help(small_app):
+    app = small_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await signed_in(app, pilot)
+        await app.services.leases.allocate("reason", 1, release_on_exit=True)
+        screen.refresh_leases()
+        await until(pilot, lambda: len(screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = app.screen
+        await until(pilot, lambda: inbox.poller.status.calls > 0)
+        reason = "IMAP off: cannot connect to imap.example.test:993 (example.test is not served)"
+        inbox.set_imap_status(reason)
+        assert "(? all)" in text_of(app, "#status-bar")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        assert reason in [str(note) for note in app.screen.notes]
+        visible = "\n".join(screen_lines(app))  # wrapped in the panel, all of it on screen
+        assert "(example.test is not" in visible and "served)" in visible

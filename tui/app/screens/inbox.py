@@ -516,8 +516,11 @@ class InboxScreen(WorkerErrors, Screen[None]):
         shown = self._visible_count
         text.append(f" · {shown} message{'s' if shown != 1 else ''}", style="dim")
         text.append(" · ", style="dim")
+        imap = clean(self.imap_status, 90)
+        if len(imap) > 50:  # cut on one line at 80 columns: ? shows it whole
+            imap = clean(self.imap_status, 40) + " (? all)"
         text.append(
-            clean(self.imap_status, 90),
+            imap,
             style="green"
             if self.imap_live
             else ("dim" if self.imap_status.startswith("IMAP off") else "yellow"),
