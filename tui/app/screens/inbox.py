@@ -42,6 +42,8 @@ MAX_LISTED = 20_000
 headers until shown)."""
 DETAIL_DELAY = 0.1
 """Seconds the cursor rests before the detail pane follows it."""
+FREEZE_AFTER = 2000
+"""Messages loaded at once (since the last freeze) that make the inbox freeze its heap."""
 
 
 @dataclass
@@ -192,6 +194,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         """Substring filter on sender/subject/code."""
         self.poller: MailboxPoller | None = None
         """The running poller."""
+        self._hay: dict[str, tuple[str | None, str]] = {}
+        """Message id -> (its code, the lowercased text the filter searches)."""
+        self._frozen_at = 0
+        """How many messages the inbox held at its last ``gc.freeze()``."""
         self._check_asked: tuple[float | None] | None = None
         """``u`` asked a check while the last one was at this time (the status line says
         "checking…" until a newer check reports)."""
@@ -333,6 +339,9 @@ class InboxScreen(WorkerErrors, Screen[None]):
         if imap_changed or imap_of.keys() != self._imap_of.keys():
             self._cache.clear()
         self._imap_of = imap_of
+        if merged.keys() != self._messages.keys():
+            self._hay = {k: v for k, v in self._hay.items() if k in merged}
+        grown = len(merged) - self._frozen_at
         self._messages = merged
         self.order = newest_first(list(merged.values()))
         self.settle_doubtful()
@@ -344,6 +353,18 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self.render_rows(all_changed=True)  # every row's time against the new clock
         if len(self.order) - len(self._cache) > 200:
             self.warm_items()
+        if grown >= FREEZE_AFTER:
+            self.freeze_heap()
+
+    def freeze_heap(self) -> None:
+        """After a big load, move what is loaded out of the cyclic collector's reach: a full
+        collection then scans only what browsing and filtering allocate, so it no longer
+        stalls a key (issue 16: the 10,000-row filter's 79 ms were a gen-2 collection).
+        Freed objects are still freed (reference counts); only cycles among them stay."""
+        import gc
+
+        self._frozen_at = len(self._messages)
+        gc.freeze()
 
     def settle_doubtful(self) -> None:
         """IMAP mail from the second the lease began: ask the API now which lease it is
@@ -583,8 +604,11 @@ class InboxScreen(WorkerErrors, Screen[None]):
             if needle:
                 built = self._cache.get(mid)  # codes are warmed in the background
                 code = built.code if built is not None else m.otp_code
-                hay = f"{m.sender} {m.subject} {code or ''}".lower()
-                if needle not in hay:
+                known = self._hay.get(mid)
+                if known is None or known[0] != code:  # each message's text made once, not
+                    known = (code, f"{m.sender} {m.subject} {code or ''}".lower())  # per key
+                    self._hay[mid] = known
+                if needle not in known[1]:
                     continue
             out.append(mid)
         return out
