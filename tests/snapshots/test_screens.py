@@ -61,6 +61,7 @@ def frozen(monkeypatch):
         "tui.app.screens.sent",
         "tui.app.screens.webhooks",
         "tui.app.screens.feed",
+        "tui.core.billing",
     ):
         monkeypatch.setattr(f"{module}.datetime", FrozenDatetime)
     monkeypatch.setattr("tui.app.screens.inbox.time", FrozenTime())
@@ -350,3 +351,89 @@ def test_login(snap_compare, tmp_path, size):
         await pilot.pause(0.2)
 
     assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=run)
+
+
+def last_cases() -> list[Any]:
+    """The usage screen and the remaining dialogs, network replaced."""
+    from email.message import EmailMessage
+
+    from tui.api.models import Invoice, Runtime, SendAttempt, UsageSummary
+    from tui.app.dialogs.invoice import InvoiceDialog, InvoiceLoaded
+    from tui.app.dialogs.leftovers import LeftoversDialog
+    from tui.app.dialogs.save_attachment import SaveAttachmentDialog
+    from tui.app.dialogs.send_attempt import SendAttemptDialog
+    from tui.app.screens.usage import InvoicesLoaded, UsageLoaded, UsageScreen
+    from tui.core.leases import Leftover
+    from tui.extract import attachment_parts
+
+    invoice = Invoice(
+        invoice_id="inv-1",
+        period="2026-12",
+        amount_usdc=0.002,
+        status="draft",
+        period_start="2026-12-01",
+        period_end="2026-12-31",
+    )
+    runtime = Runtime(
+        siwe_mode="strict",
+        payment_mode="hmac",
+        chain_id=84532,
+        chain_name="Base Sepolia",
+        mailbox_domain="sandbox.mailagents.test",
+        overage_charge_usdc=0.001,
+        allocate_hourly_limit=None,
+        webmail_url=None,
+    )
+    summary = UsageSummary(
+        period="2026-12", api_calls=6, active_mailboxes=3, message_parses=1, billable_units=6
+    )
+
+    class OfflineUsage(UsageScreen):
+        def load_usage(self, period: str) -> None:  # type: ignore[override]
+            monthly = {"2026-10": 2, "2026-11": 4, "2026-12": 6}
+            self.post_message(UsageLoaded(summary, runtime, monthly))
+
+        def load_invoices(self) -> None:  # type: ignore[override]
+            self.post_message(InvoicesLoaded([invoice]))
+
+    class OfflineInvoice(InvoiceDialog):
+        def load(self) -> None:  # type: ignore[override]
+            self.post_message(InvoiceLoaded(invoice))
+
+    attempt = SendAttempt(
+        send_attempt_id="sa-1",
+        mailbox_id="mb-1",
+        to=["someone@example.com"],
+        subject="Report",
+        submission_status="accepted",
+        accepted=["someone@example.com"],
+        rejected=[],
+        error=None,
+        created_at=NOW - timedelta(minutes=3),
+    )
+
+    class OfflineAttempt(SendAttemptDialog):
+        async def fetch(self) -> Any:
+            return attempt
+
+    mail = EmailMessage()
+    mail["From"] = "billing@acme.example"
+    mail["Subject"] = "Your receipt"
+    mail.set_content("Attached.")
+    mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="r.pdf")
+    parts = attachment_parts(mail.as_bytes())
+    leftover = Leftover(LEASES[1], None, "allocated by a run that ended without releasing it")
+    return [
+        ("usage", lambda app: OfflineUsage("2026-12")),
+        ("invoice", lambda app: OfflineInvoice(invoice)),
+        ("send-attempt", lambda app: OfflineAttempt(attempt)),
+        ("save-attachment", lambda app: SaveAttachmentDialog(parts, Path("/downloads"))),
+        ("leftovers", lambda app: LeftoversDialog([leftover])),
+    ]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", [name for name, _make in last_cases()])
+def test_last_cases(snap_compare, tmp_path, size, case):
+    make = dict(last_cases())[case]
+    assert snap_compare(new_app(tmp_path), terminal_size=size, run_before=on_top(make))
