@@ -362,3 +362,41 @@ async def test_a_long_imap_reason_is_short_in_the_status_bar_and_whole_in_help(s
         assert reason in [str(note) for note in app.screen.notes]
         visible = "\n".join(screen_lines(app))  # wrapped in the panel, all of it on screen
         assert "(example.test is not" in visible and "served)" in visible
+
+
+async def test_a_dialog_taller_than_the_terminal_scrolls_to_its_buttons(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tui.api.models import Lease
+    from tui.app.dialogs.leftovers import LeftoversDialog
+    from tui.core.leases import Leftover
+    from tui.core.settings import Settings
+
+    now = datetime.now(UTC)
+    leftovers = [
+        Leftover(
+            Lease(
+                lease_id=f"l{n}",
+                mailbox_id=f"m{n}",
+                address=f"agent-{n}@sandbox.mailagents.test",
+                lease_status="active",
+                purpose="left over",
+                started_at=now,
+                expires_at=now + timedelta(hours=1),
+            ),
+            None,
+            "no run of this client knows it",
+        )
+        for n in range(15)
+    ]
+    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await app.push_screen(LeftoversDialog(leftovers))
+        await pilot.pause(0.2)
+        box = app.screen.query_one(".dialog")
+        assert box.max_scroll_y > 0  # taller than 24 lines: it scrolls
+        box.scroll_end(animate=False)
+        await pilot.pause(0.1)
+        button = app.screen.query("Button").last()
+        assert 0 <= button.region.y and button.region.bottom <= SMALL[1], button.region
