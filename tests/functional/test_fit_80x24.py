@@ -399,4 +399,4 @@ async def test_a_dialog_taller_than_the_terminal_scrolls_to_its_buttons(tmp_path
         box.scroll_end(animate=False)
         await pilot.pause(0.1)
         button = app.screen.query("Button").last()
-        assert 0 <= button.region.y and button.region.bottom <= SMALL[1], button.region
+        assert button.region.y >= 0 and button.region.bottom <= SMALL[1], button.region
