@@ -64,5 +64,7 @@ class Services:
         )
 
     async def aclose(self) -> None:
-        """Close network resources."""
+        """Close network resources (and the mail cache's database, reopened if used again)."""
         await self.client.aclose()
+        if self.mail_cache is not None:
+            self.mail_cache.close()
