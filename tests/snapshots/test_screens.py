@@ -65,6 +65,8 @@ def frozen(monkeypatch):
     ):
         monkeypatch.setattr(f"{module}.datetime", FrozenDatetime)
     monkeypatch.setattr("tui.app.screens.inbox.time", FrozenTime())
+    # The progress dialog's spinner draws from the time since it mounted: hold it still.
+    monkeypatch.setattr("textual.widgets._loading_indicator.time", lambda: NOW.timestamp())
     yield
     real_time.tzset()
 
@@ -309,6 +311,7 @@ def test_list_screens(snap_compare, tmp_path, size, case):
 def more_dialog_cases() -> list[Any]:
     from tui.app.dialogs.error import ErrorDialog
     from tui.app.dialogs.open_link import OpenLinkDialog
+    from tui.app.dialogs.progress import ProgressDialog
     from tui.app.dialogs.webhook_secret import WebhookSecretDialog
     from tui.core.links import inspect_link
 
@@ -318,6 +321,7 @@ def more_dialog_cases() -> list[Any]:
             lambda app: OpenLinkDialog(inspect_link("https://forumly.example/confirm?t=abc")),
         ),
         ("error", lambda app: ErrorDialog("Unexpected error: ValueError", "Traceback…\nline")),
+        ("progress", lambda app: ProgressDialog("Releasing 2 lease(s) allocated by this run…")),
         (
             "webhook-secret",
             lambda app: WebhookSecretDialog(
