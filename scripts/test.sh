@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up a virtual environment (once) and run the whole test suite: ruff, import-linter, pytest.
+# Set up a virtual environment (once) and run the whole test suite: ruff (lint and format),
+# import-linter, mypy, pytest.
 # Usage: ./scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/lint-imports
+.venv/bin/mypy
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

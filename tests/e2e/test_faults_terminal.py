@@ -40,9 +40,7 @@ async def test_the_inbox_rides_out_faults_and_r_resumes_after_a_stop(
     lease = (await services.leases.allocate("e2e", 1, release_on_exit=False)).lease
     await services.aclose()
     (home / "config" / "config.toml").parent.mkdir(parents=True, exist_ok=True)
-    (home / "config" / "config.toml").write_text(
-        "[poll]\nbackoff_base = 0.2\nbackoff_max = 0.5\n"
-    )
+    (home / "config" / "config.toml").write_text("[poll]\nbackoff_base = 0.2\nbackoff_max = 0.5\n")
     env = {
         "MAILAGENTS_HOME": str(home),
         "MAILAGENTS_API_BASE": proxy.base_url,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -311,7 +312,7 @@ class MailagentsApp(App[None]):
         if set_status is not None:
             with contextlib.suppress(Exception):
                 set_status(message, error=True)
-        severity = "warning" if kind in ("network", "input") else "error"
+        severity: SeverityLevel = "warning" if kind in ("network", "input") else "error"
         self.notify(message, severity=severity, markup=False, timeout=8)
         if kind == "auth":
             from tui.app.screens.login import LoginScreen

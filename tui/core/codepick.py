@@ -188,7 +188,8 @@ class ReturnedCodes:
             if not isinstance(data, dict):
                 data = {}
             key = f"{lease_id}:{kind}"
-            kept = data.get(key) if isinstance(data.get(key), list) else []
+            kept = data.get(key)
+            kept = kept if isinstance(kept, list) else []
             data[key] = [*kept, identity.to_json()][-KEEP:]
             write_json(self.path, data)
 

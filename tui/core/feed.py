@@ -100,7 +100,7 @@ class LiveFeed:
             return 3600.0
         return live[self._turn % len(live)].next_delay()
 
-    async def run(self, on_update: Callable[[list[FeedEntry], list[FeedEntry]], None]) -> None:
+    async def run(self, on_update: Callable[[list[FeedEntry], list[FeedEntry]], object]) -> None:
         """Until cancelled: one mailbox, report (all entries, the new ones), wait, next."""
         while True:
             new = await self.step()

@@ -525,7 +525,9 @@ class Ledger:
             mailbox_id=mailbox_id,
             account_id=credentials.account_id or mailbox_id,
             address=address or credentials.address,
-            **changes,
+            webmail_login=credentials.webmail_login,
+            webmail_password=credentials.webmail_password,
+            webmail_url=credentials.webmail_url,
         )
         return self._put(entry)
 

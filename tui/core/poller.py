@@ -232,7 +232,7 @@ class MailboxPoller:
             next_check=None,
         )
 
-    async def run(self, on_update: Callable[[PollUpdate], None]) -> None:
+    async def run(self, on_update: Callable[[PollUpdate], object]) -> None:
         """Poll until cancelled or stopped, calling ``on_update`` after every attempt.
 
         Transient failures back off and retry (see :func:`tui.api.errors.classify`). A

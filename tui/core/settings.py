@@ -152,7 +152,7 @@ class Settings:
                 )
             values = {**values, **table}
             base = replace(base, profile=name)
-        mapping = {
+        mapping: dict[str, Any] = {  # raw TOML and environment values, checked below
             "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
             "keystore": env.get("MAILAGENTS_KEYSTORE") or values.get("keystore"),
             "payment": env.get("MAILAGENTS_PAYMENT") or values.get("payment"),
@@ -183,7 +183,10 @@ class Settings:
                     raise SettingsError(f"{key} must be a number") from exc
                 if not 0 < number < float("inf"):
                     raise SettingsError(f"{key} must be a positive number of seconds")
-                settings = replace(settings, **{key: number})
+                if key == "timeout":
+                    settings = replace(settings, timeout=number)
+                else:
+                    settings = replace(settings, release_timeout=number)
         if mapping["bell"] is not None:
             settings = replace(settings, bell=mapping["bell"])
         if mapping["mail_cache"] is not None:

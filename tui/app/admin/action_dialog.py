@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+from textual.widgets.button import ButtonVariant
 
 from tui.core.admin import ActionSpec
 from tui.core.sanitize import clean
@@ -42,7 +43,7 @@ class ActionDialog(ModalScreen[dict[str, str] | None]):
                 yield Input(placeholder=f"{item.label}{hint}", id=f"in-{item.name}")
             yield Static("", classes="dialog-error", id="action-error")
             with Horizontal(classes="dialog-buttons"):
-                variant = "warning" if self.action_spec.destructive else "primary"
+                variant: ButtonVariant = "warning" if self.action_spec.destructive else "primary"
                 yield Button("Confirm", variant=variant, id="ok")
                 yield Button("Cancel", id="cancel")
 

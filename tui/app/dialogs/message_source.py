@@ -29,7 +29,9 @@ class MessageSourceDialog(ModalScreen[None]):
     """Headers first; ``h`` switches to the whole source and back; ``e`` saves ``.eml``."""
 
     BINDINGS = [
-        Binding("h", "toggle", "Headers/source", id="source.toggle", tooltip="Headers or all"),
+        Binding(
+            "h", "toggle_source", "Headers/source", id="source.toggle", tooltip="Headers or all"
+        ),
         Binding(
             "e", "save", "Save .eml", id="source.save", tooltip="Save the message as an .eml file"
         ),
@@ -76,7 +78,7 @@ class MessageSourceDialog(ModalScreen[None]):
         headers, whole = split_source(self.raw)
         self.query_one("#source-body", Static).update(Text(whole if self.whole else headers))
 
-    def action_toggle(self) -> None:
+    def action_toggle_source(self) -> None:
         """Headers <-> whole source."""
         self.whole = not self.whole
         self.render_body()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tui.app.app import MailagentsApp
+    from tui.imap.message import ImapMessage
 
 
 FIRST_BODIES = 200
@@ -204,7 +205,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
         self._messages: dict[str, Any] = {}
         self._api: dict[str, Any] = {}
         self._api_order: list[str] = []
-        self._imap: dict[int, Any] = {}
+        self._imap: dict[int, ImapMessage] = {}
         self._imap_of: dict[str, Any] = {}
         """Row key -> the IMAP message of that mail, for every row IMAP has."""
         self.imap_status: str = "IMAP: starting"
@@ -781,7 +782,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
             self.load_whole(imap)
 
     @work(exclusive=True, group="inbox-whole", exit_on_error=False)
-    async def load_whole(self, imap: Any) -> None:
+    async def load_whole(self, imap: ImapMessage) -> None:
         """Fetch a message of which a sync read only the headers (an older message of a big
         mailbox) or the start (a big message, ``lazy``), and show it."""
         import asyncio

@@ -149,10 +149,10 @@ class UsageScreen(WorkerErrors, Screen[None]):
         client = self.app.services.client
         missing = [p for p in recent_periods(period, SPARK_MONTHS) if p not in self.monthly]
         missing = [p for p in missing if p != period]
-        summary, runtime, *others = await asyncio.gather(
+        summary, runtime, others = await asyncio.gather(
             client.usage_summary(period),
             self.app.services.session.get_runtime(),
-            *(client.usage_summary(p) for p in missing),
+            asyncio.gather(*(client.usage_summary(p) for p in missing)),
         )
         monthly = {period: summary.api_calls}
         monthly.update({p: s.api_calls for p, s in zip(missing, others, strict=True)})
