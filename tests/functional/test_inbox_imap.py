@@ -17,8 +17,6 @@ from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
 from tui.core.wallets import WalletSource
 
-smtp_send = send_mail  # the older name, for tests written against it
-
 SIZE = (130, 36)
 FAST = PollSettings(fast=0.2, normal=0.5, idle=1.0)
 
