@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import select
 import smtplib
@@ -53,6 +54,80 @@ async def until(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.05)
+
+
+class Posted:
+    """Every message the app dispatches, so a test waits on the one it expects (issue 15).
+
+    Pass it to ``app.run_test(message_hook=posted)``. ``await posted.next(pilot, Kind)`` returns
+    the first ``Kind`` message (matching ``where``, dispatched to a ``receiver`` instance if
+    given) after the one this call's key last returned, once its handler has run; it fails the
+    test on timeout naming what it waited for. ``await posted.screen(pilot, Screen)`` waits
+    until a ``Screen`` becomes the active screen (its ``ScreenResume``). Exact where ``until()``
+    polls: a message that came and went between two polls is still seen.
+    """
+
+    def __init__(self) -> None:
+        self.log: list[tuple[Any, Any]] = []
+        self._cursor: dict[tuple[type, type | None], int] = {}
+        self._arrived: asyncio.Event | None = None
+        self.receiver: Any = None
+        """Whom the message ``next`` returned last was dispatched to."""
+
+    def __call__(self, message: Any) -> None:
+        from textual._context import active_message_pump
+
+        try:
+            receiver = active_message_pump.get()
+        except LookupError:
+            receiver = None
+        self.log.append((message, receiver))
+        if self._arrived is not None:
+            self._arrived.set()
+
+    def _find(self, kind: type, receiver: type | None, where: Any) -> Any:
+        key = (kind, receiver)
+        for index in range(self._cursor.get(key, 0), len(self.log)):
+            message, target = self.log[index]
+            if not isinstance(message, kind):
+                continue
+            if receiver is not None and not isinstance(target, receiver):
+                continue
+            if where is None or where(message):
+                self._cursor[key] = index + 1
+                return message, target
+        return None
+
+    async def next(
+        self,
+        pilot: Any,
+        kind: type,
+        where: Any = None,
+        *,
+        receiver: type | None = None,
+        timeout: float = 10.0,
+    ) -> Any:
+        """The next ``kind`` message (see the class), after its handler has run."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (found := self._find(kind, receiver, where)) is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                to = f" to {receiver.__name__}" if receiver else ""
+                raise AssertionError(f"no {kind.__name__}{to} within {timeout:g} s")
+            self._arrived = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+        await pilot.pause()
+        self.receiver = found[1]
+        return found[0]
+
+    async def screen(self, pilot: Any, screen: type, *, timeout: float = 10.0) -> Any:
+        """Wait until a ``screen`` instance is resumed (made active); returns the screen."""
+        from textual.events import ScreenResume
+
+        await self.next(pilot, ScreenResume, receiver=screen, timeout=timeout)
+        return self.receiver
 
 
 def text_of(app: Any, selector: str) -> str:

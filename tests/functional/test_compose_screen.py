@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from support import make_services, make_settings, until, wallet_from
+from support import Posted, make_services, make_settings, until, wallet_from
 from textual.widgets import Input, Static, TextArea
 
 from tui.app import make_app
 from tui.app.dialogs.confirm import ConfirmDialog
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.compose import ComposeScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.core.compose import DraftStore
@@ -35,19 +36,19 @@ def new_app(sandbox, wallet, tmp_path):
     )
 
 
-async def open_compose(app, pilot):
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    await until(pilot, lambda: len(app.screen.views) == 1)
+async def open_compose(posted, pilot):
+    await posted.screen(pilot, LeaseListScreen)
+    await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
     await pilot.press("m")
-    await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
-    return app.screen
+    return await posted.screen(pilot, ComposeScreen)
 
 
 async def test_draft_is_saved_as_you_type_and_restored(sandbox, wallet, tmp_path, leased):
     app = new_app(sandbox, wallet, tmp_path)
     store = DraftStore(tmp_path / "state" / "drafts")
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_compose(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = await open_compose(posted, pilot)
         assert leased.address in str(screen.query_one("#compose-header", Static).content)
         screen.query_one("#compose-to", Input).value = "bob@example.org, not-an-address"
         screen.query_one("#compose-subject", Input).value = "Hello"
@@ -63,8 +64,9 @@ async def test_draft_is_saved_as_you_type_and_restored(sandbox, wallet, tmp_path
     draft = store.load(leased.lease_id)
     assert draft.to == "bob@example.org, not-an-address" and draft.subject == "Hello"
     app2 = new_app(sandbox, wallet, tmp_path)
-    async with app2.run_test(size=SIZE) as pilot:
-        screen = await open_compose(app2, pilot)
+    posted = Posted()
+    async with app2.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = await open_compose(posted, pilot)
         assert screen.query_one("#compose-subject", Input).value == "Hello"
         assert screen.query_one("#compose-body", TextArea).text == "Line one\nLine two"
         assert "Draft restored" in status(app2)
@@ -73,30 +75,32 @@ async def test_draft_is_saved_as_you_type_and_restored(sandbox, wallet, tmp_path
 async def test_escape_asks_before_discarding(sandbox, wallet, tmp_path, leased):
     app = new_app(sandbox, wallet, tmp_path)
     store = DraftStore(tmp_path / "state" / "drafts")
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_compose(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = await open_compose(posted, pilot)
         screen.query_one("#compose-subject", Input).value = "keep me"
         screen.query_one("#compose-body", TextArea).focus()  # escape must work from the body too
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         await pilot.press("n")  # keep
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         assert store.load(leased.lease_id).subject == "keep me"
 
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         assert app.screen.query_one("#compose-subject", Input).value == "keep me"
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         await pilot.press("y")  # discard
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         assert store.load(leased.lease_id) is None
 
 
 async def test_empty_fields_are_explained(sandbox, wallet, tmp_path, leased):
     app = new_app(sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_compose(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = await open_compose(posted, pilot)
         await pilot.press("ctrl+s")
         assert "add at least one recipient" in status(app)
         screen.query_one("#compose-to", Input).value = "a@b.example"
