@@ -846,7 +846,7 @@ def wait_otp(
 
 def read_named_text(path: str | None, option: str) -> str | None:
     """A UTF-8 body file the user named (``-`` is stdin), bounded; None when not given."""
-    from tui.core.files import FileRefused, read_stream_bounded, read_text_bounded
+    from tui.files import FileRefused, read_stream_bounded, read_text_bounded
 
     if path is None:
         return None
@@ -1018,9 +1018,9 @@ def sent(ctx: click.Context, send_attempt_id: str | None, as_json: bool) -> None
 @friendly_errors
 def parse(path: str, as_json: bool) -> None:
     """Extract the OTP code and verification link of a .eml file (- reads stdin)."""
-    from tui.core.files import read_bounded, read_stream_bounded
     from tui.extract import format_report
     from tui.extract import report as extract_report
+    from tui.files import read_bounded, read_stream_bounded
 
     if path == "-":
         raw = read_stream_bounded(sys.stdin.buffer, what="standard input")

@@ -92,7 +92,7 @@ def fail(message: str, code: int = EXIT_ERROR, kind: str | None = None) -> NoRet
 USER_ERRORS = (
     ("tui.auth.wallet", "WalletError", "wallet", EXIT_ERROR),
     ("tui.core.settings", "SettingsError", "config", EXIT_ERROR),
-    ("tui.core.files", "FileRefused", "file", EXIT_ERROR),
+    ("tui.files", "FileRefused", "file", EXIT_ERROR),
     ("tui.core.leases", "LeaseInputError", "usage", EXIT_USAGE),
     ("tui.core.billing", "BillingInputError", "usage", EXIT_USAGE),
     ("tui.core.ledger", "LedgerError", "ledger", EXIT_ERROR),

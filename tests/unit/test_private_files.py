@@ -10,9 +10,9 @@ import stat
 import pytest
 from click.testing import CliRunner
 
+from tui import files
 from tui.cli import main
-from tui.core import files
-from tui.core.files import FileRefused, ensure_private_dir, locked, read_json, write_json
+from tui.files import FileRefused, ensure_private_dir, locked, read_json, write_json
 
 
 def mode(path) -> int:

@@ -16,9 +16,9 @@ from tui.api.errors import (
     classify,
 )
 from tui.auth.wallet import WalletError
-from tui.core.files import FileRefused
 from tui.core.leases import LeaseInputError
 from tui.core.settings import SettingsError
+from tui.files import FileRefused
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp

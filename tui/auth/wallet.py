@@ -96,7 +96,7 @@ class Wallet:
             raise WalletError("a keystore needs a non-empty password")
         accounts = eth_account_class()
 
-        from tui.core.files import FileRefused, create_private_dirs
+        from tui.files import FileRefused, create_private_dirs
 
         data = accounts.encrypt(self._key, password)
         try:
@@ -117,7 +117,7 @@ class Wallet:
 
 def read_keystore(path: Path) -> dict[str, Any]:
     """Read a keystore's JSON (no decryption)."""
-    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+    from tui.files import MAX_SMALL_FILE, FileRefused, read_bounded
 
     try:
         data = limits.loads(read_bounded(path, MAX_SMALL_FILE, what="keystore"))

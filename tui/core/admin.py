@@ -36,7 +36,7 @@ def read_admin_token_file(path: Path) -> str:
         raise AdminTokenError(f"cannot read {path}: {exc.strerror or exc}") from None
     if info.st_mode & 0o077:
         raise AdminTokenError(f"{path} is readable by others: chmod 600 it first")
-    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+    from tui.files import MAX_SMALL_FILE, FileRefused, read_bounded
 
     try:
         token = read_bounded(path, MAX_SMALL_FILE, what="token file").decode("utf-8").strip()

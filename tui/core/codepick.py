@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from tui.api.models import iso_z, parse_timestamp
-from tui.core.files import locked, read_json, write_json
 from tui.core.inbox import InboxItem, arrival_slack
 from tui.core.sanitize import clean
+from tui.files import locked, read_json, write_json
 
 KEEP = 500
 """Returned mails remembered per lease and kind."""

@@ -10,9 +10,9 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from tui.api.models import SendResult
-from tui.core.files import read_json, write_json
 from tui.core.ledger import LedgerEntry
 from tui.core.services import Services
+from tui.files import read_json, write_json
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"

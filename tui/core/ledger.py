@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui import limits
 from tui.api.models import AllocatedLease, Credentials, iso_z
-from tui.core.files import locked, write_private
+from tui.files import locked, write_private
 
 if TYPE_CHECKING:
     from tui.api.models import Lease

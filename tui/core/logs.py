@@ -61,7 +61,7 @@ def start_logging(*, debug: bool, log_file: Path | None) -> Callable[[], None]:
     if log_file is None and not debug:
         return lambda: None
     if log_file is not None:
-        from tui.core.files import create_private_dirs
+        from tui.files import create_private_dirs
 
         log_file = log_file.expanduser()
         create_private_dirs(log_file.parent)  # the user's folder: created 0700, else as is

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core.files import O_NOFOLLOW, FileRefused, ensure_private_dir
+from tui.files import O_NOFOLLOW, FileRefused, ensure_private_dir
 
 if TYPE_CHECKING:
     from tui.extract import Extraction

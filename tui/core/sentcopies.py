@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tui.core.files import read_json, write_json
+from tui.files import read_json, write_json
 
 MAX_BODY = 1_000_000
 """Characters of a body kept (the service's own limit is 1 MiB)."""

@@ -13,9 +13,9 @@ from tui import limits
 from tui.api.errors import ChallengeRejected
 from tui.api.models import Challenge, Runtime
 from tui.auth import siwe
-from tui.core.files import locked, read_json, write_json
 from tui.core.settings import Settings
 from tui.core.wallets import WalletSource
+from tui.files import locked, read_json, write_json
 
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient

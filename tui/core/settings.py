@@ -235,7 +235,7 @@ def read_config(path: Path) -> dict[str, Any]:
 
     Raises :class:`SettingsError` naming the file, the key and what it must be.
     """
-    from tui.core.files import MAX_SMALL_FILE, FileRefused, read_bounded
+    from tui.files import MAX_SMALL_FILE, FileRefused, read_bounded
 
     try:
         raw = read_bounded(path, MAX_SMALL_FILE, what="config file")

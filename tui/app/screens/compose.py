@@ -28,8 +28,8 @@ from tui.core.compose import (
     parse_recipients,
     reply_subject,
 )
-from tui.core.files import ensure_private_dir
 from tui.core.sanitize import clean
+from tui.files import ensure_private_dir
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
