@@ -129,6 +129,15 @@ class Posted:
         await self.next(pilot, ScreenResume, receiver=screen, timeout=timeout)
         return self.receiver
 
+    async def notified(self, pilot: Any, text: str, *, timeout: float = 10.0) -> str:
+        """Wait for a notification (toast) whose text contains ``text``; returns its text."""
+        from textual.notifications import Notify
+
+        note = await self.next(
+            pilot, Notify, lambda m: text in str(m.notification.message), timeout=timeout
+        )
+        return str(note.notification.message)
+
 
 def text_of(app: Any, selector: str) -> str:
     """The plain text of a Static on the current screen."""

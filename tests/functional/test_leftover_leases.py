@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import make_services, make_settings, until, wallet_from
+from support import Posted, make_services, make_settings, until, wallet_from
 from textual.screen import ModalScreen
 
 from tui.app import make_app
+from tui.app.messages import LeasesLoaded, RuntimeLoaded
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.screens.login import LoginScreen
 from tui.core.wallets import WalletSource
@@ -53,18 +54,19 @@ async def test_release_really_releases_and_says_what(sandbox, wallet, tmp_path, 
     if not saved_session:
         services.session.path.unlink()  # sign in through the login screen
     app = start_app(sandbox, wallet, tmp_path, "run-next")
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         if not saved_session:
-            await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-            await until(pilot, lambda: app.screen.query_one("#login-runtime").content)
+            await posted.screen(pilot, LoginScreen)
+            await posted.next(pilot, RuntimeLoaded)
             await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await posted.screen(pilot, LeftoversDialog)
         body = str(app.screen.query_one(".dialog-body").content)
         assert lease.address in body and "could not release" in body
         await pilot.press("y")
-        await until(pilot, lambda: "Released 1 lease(s)" in notes(app))
+        await posted.notified(pilot, "Released 1 lease(s)")
         assert lease.address in notes(app)
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
     check = make_services(sandbox.base_url, tmp_path, wallet)
     try:
         assert not (await check.client.get_lease(lease.lease_id)).is_active
@@ -77,19 +79,21 @@ async def test_keep_is_remembered_and_not_asked_again(sandbox, wallet, tmp_path)
     services, lease = await crashed_run(sandbox, wallet, tmp_path)
     services.session.path.unlink()
     app = start_app(sandbox, wallet, tmp_path, "run-next")
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        await until(pilot, lambda: app.screen.query_one("#login-runtime").content)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LoginScreen)
+        await posted.next(pilot, RuntimeLoaded)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await posted.screen(pilot, LeftoversDialog)
         await pilot.press("n")
-        await until(pilot, lambda: "not be offered again" in notes(app))
+        await posted.notified(pilot, "not be offered again")
     assert services.ledger.get(lease.lease_id).release_on_exit is False
 
     again = start_app(sandbox, wallet, tmp_path, "run-third")
-    async with again.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(again.screen, LeaseListScreen))
-        await until(pilot, lambda: len(again.screen.views) == 1)
+    posted = Posted()
+    async with again.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await until(
             pilot,
             lambda: (
@@ -109,10 +113,11 @@ async def test_later_asks_again_at_the_next_start(sandbox, wallet, tmp_path):
     await crashed_run(sandbox, wallet, tmp_path)
     for run in ("run-2", "run-3"):
         app = start_app(sandbox, wallet, tmp_path, run)
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda app=app: isinstance(app.screen, LeftoversDialog))
+        posted = Posted()
+        async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+            await posted.screen(pilot, LeftoversDialog)
             await pilot.press("escape")
-            await until(pilot, lambda app=app: isinstance(app.screen, LeaseListScreen))
+            await posted.screen(pilot, LeaseListScreen)
 
 
 async def test_damaged_ledger_is_reported_and_its_leases_offered(sandbox, wallet, tmp_path):
@@ -120,14 +125,15 @@ async def test_damaged_ledger_is_reported_and_its_leases_offered(sandbox, wallet
     raw = services.ledger.path.read_bytes()
     services.ledger.path.write_bytes(raw[: len(raw) // 2])
     app = start_app(sandbox, wallet, tmp_path, "run-next")
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "ledger was damaged" in notes(app))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.notified(pilot, "ledger was damaged")
         assert "ledger.json.damaged-" in notes(app)
-        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await posted.screen(pilot, LeftoversDialog)
         body = str(app.screen.query_one(".dialog-body").content)
         assert lease.address in body and "no run of this client knows" in body
         await pilot.press("y")
-        await until(pilot, lambda: "Released 1 lease(s)" in notes(app))
+        await posted.notified(pilot, "Released 1 lease(s)")
     moved = list(services.ledger.path.parent.glob("ledger.json.damaged-*"))
     assert [p.read_bytes() for p in moved] == [raw[: len(raw) // 2]]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import webbrowser
 
 import pytest
-from support import make_services, make_settings, until, wallet_from
+from support import Posted, make_services, make_settings, until, wallet_from
+from textual.notifications import Notify
 
 from tui.app import make_app
 from tui.app.dialogs.open_link import OpenLinkDialog
+from tui.app.messages import LeasesLoaded, RuntimeLoaded
 from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.core.poller import PollSettings
@@ -16,6 +18,7 @@ from tui.core.wallets import WalletSource
 
 FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5)
 LINK = "https://acme.test/verify?token=abc123"
+OUTCOMES = ("Opened", "Not opened")
 
 
 class FakeBrowser:
@@ -60,19 +63,21 @@ async def test_open_reports_what_happened(
         make_settings(sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=(120, 34)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        screen = app.screen
-        await until(pilot, lambda: any(v.lease.lease_id == lease.lease_id for v in screen.views))
+    posted = Posted()
+    async with app.run_test(size=(120, 34), message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: any(v.lease.lease_id == lease.lease_id for v in m.views)
+        )
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         await until(pilot, lambda: inbox.selected_item() is not None)
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        await posted.screen(pilot, OpenLinkDialog)
         await pilot.press("y")
         toasts = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
-        await until(pilot, lambda: any(t.startswith(("Opened", "Not opened")) for t in toasts()))
+        await posted.next(pilot, Notify, lambda m: m.notification.message.startswith(OUTCOMES))
         shown = [t for t in toasts() if t.startswith(("Opened", "Not opened"))]
         assert len(shown) == 1 and shown[0].startswith(expected), shown
         if not expected.startswith("Opened"):
@@ -82,7 +87,6 @@ async def test_open_reports_what_happened(
 
 
 async def test_webmail_without_a_browser_says_so(sandbox_factory, wallet, tmp_path, monkeypatch):
-    from support import text_of
 
     from tui.app.dialogs.credentials import CredentialsDialog
 
@@ -92,21 +96,22 @@ async def test_webmail_without_a_browser_says_so(sandbox_factory, wallet, tmp_pa
         make_settings(sandbox.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=(120, 34)) as pilot:
-        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    posted = Posted()
+    async with app.run_test(size=(120, 34), message_hook=posted) as pilot:
+        await posted.next(pilot, RuntimeLoaded, lambda m: m.runtime is not None)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         screen = app.screen
         await app.services.leases.allocate("web", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await posted.screen(pilot, CredentialsDialog)
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        await posted.screen(pilot, OpenLinkDialog)
         await pilot.press("y")
         toasts = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
-        await until(pilot, lambda: any("opened" in t.lower() for t in toasts()))
+        await posted.next(pilot, Notify, lambda m: "opened" in m.notification.message.lower())
         shown = [t for t in toasts() if "opened" in t.lower()]
         assert shown == [
             "Not opened: no web browser is available here (SSH or a headless machine?). "
