@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from support import make_settings, text_of, until, wallet_from
+from support import Posted, make_settings, text_of, until, wallet_from
 
 from tui.app import make_app
 from tui.app.dialogs.help import HelpDialog
 from tui.app.dialogs.webhook_new import WebhookNewDialog
+from tui.app.messages import LeasesLoaded, RuntimeLoaded
 from tui.app.screens.compose import ComposeScreen
 from tui.app.screens.inbox import InboxScreen
 from tui.app.screens.leases import LeaseListScreen
@@ -42,19 +43,19 @@ def small_app(sandbox, wallet, tmp_path):
     return make
 
 
-async def signed_in(app, pilot) -> LeaseListScreen:
-    await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-    await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+async def signed_in(posted, pilot) -> LeaseListScreen:
+    await posted.screen(pilot, LoginScreen)
+    await posted.next(pilot, RuntimeLoaded, lambda m: m.runtime is not None)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    return app.screen
+    return await posted.screen(pilot, LeaseListScreen)
 
 
 async def test_login_fits_without_wrapping_under_labels(small_app):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        await posted.screen(pilot, LoginScreen)
+        await posted.next(pilot, RuntimeLoaded, lambda m: m.runtime is not None)
         await pilot.pause(0.2)
         lines = screen_lines(app)
         box = app.screen.query_one("#login-box")
@@ -75,52 +76,54 @@ async def test_login_fits_without_wrapping_under_labels(small_app):
 
 async def test_every_screen_keeps_help_and_quit_in_its_footer(small_app):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await app.services.leases.allocate(
             "signup: a-long-purpose.example", 1, release_on_exit=True
         )
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.pause(0.1)
         for key in ("? Help", "q Quit", "n New", "d Release", "w Hooks", "U Usage", "/ Filter"):
             assert key in footer(app), (key, footer(app))
 
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         await pilot.pause(0.2)
         for key in ("? Help", "q Quit", "esc Back", "c Code", "r Reply", "v Pane", "/ Filter"):
             assert key in footer(app), (key, footer(app))
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         await pilot.pause(0.1)
         for key in ("^s Send", "esc Close", "f1 Help"):  # ? and q type into the fields
             assert key in footer(app), (key, footer(app))
         await pilot.press("f1")
-        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await posted.screen(pilot, HelpDialog)
         await pilot.press("escape")
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
+        assert await posted.screen(pilot, type(screen)) is screen
 
         for key, kind in (("s", SentScreen), ("w", WebhooksScreen), ("U", UsageScreen)):
             await pilot.press(key)
-            await until(pilot, lambda kind=kind: isinstance(app.screen, kind))
+            await posted.screen(pilot, kind)
             await pilot.pause(0.2)
             assert "? Help" in footer(app) and "q Quit" in footer(app), footer(app)
             await pilot.press("escape")
-            await until(pilot, lambda: app.screen is screen)
+            assert await posted.screen(pilot, type(screen)) is screen
 
 
 async def test_new_webhook_dialog_buttons_reachable_at_80x24(small_app):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        await signed_in(posted, pilot)
         await pilot.press("w")
-        await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
+        await posted.screen(pilot, WebhooksScreen)
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, WebhookNewDialog))
+        await posted.screen(pilot, WebhookNewDialog)
         await pilot.pause(0.2)
         text = "\n".join(screen_lines(app))
         assert "Create" in text and "Cancel" in text
@@ -132,13 +135,14 @@ async def test_new_webhook_dialog_buttons_reachable_at_80x24(small_app):
 
 async def test_inbox_subject_keeps_thirty_columns_and_pane_cycles(small_app, sandbox):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await app.services.leases.allocate("pane", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         address = screen.views[0].lease.address
         sandbox.deliver(
@@ -166,10 +170,11 @@ async def test_inbox_subject_keeps_thirty_columns_and_pane_cycles(small_app, san
 
 async def test_help_lists_the_screens_keys_first_without_unlabeled_ones(small_app):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await posted.screen(pilot, HelpDialog)
         dialog = app.screen
         titles = [title for title, _rows in dialog.sections]
         assert titles[0] == "This screen" and titles[1] == "Everywhere"
@@ -190,15 +195,16 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
     from datetime import timedelta
 
     app = small_app()
-    async with app.run_test(size=SMALL, notifications=True) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, notifications=True, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await app.services.leases.allocate("batch", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         assert "releases on quit" in text_of(app, "#status-bar")
         assert "releases on quit" in str(screen.query_one("DataTable").get_row_at(0)[2])
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         await until(pilot, lambda: inbox.poller.status.calls > 0)
         address = screen.views[0].lease.address
@@ -233,7 +239,7 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
         assert whens[0] == "30s ago" and all(w.endswith("s ago") for w in whens), whens
 
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await posted.screen(pilot, HelpDialog)
         notes = [str(note) for note in app.screen.notes]
         assert notes and notes[0].startswith("IMAP")  # the IMAP state, whole
 
@@ -242,13 +248,14 @@ async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_ap
     from textual.widgets import Input, TextArea
 
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await app.services.leases.allocate("reply", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         address = screen.views[0].lease.address
         sandbox.deliver(
@@ -258,7 +265,7 @@ async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_ap
         inbox.poller.wake()
         await until(pilot, lambda: len(inbox.order) >= 1)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         body = compose.query_one("#compose-body", TextArea)
         assert "a@shop.test wrote:" in body.text and "\n> " in body.text
@@ -269,9 +276,9 @@ async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_ap
         await until(pilot, lambda: app.screen is inbox or not isinstance(app.screen, ComposeScreen))
         if app.screen is not inbox:  # asked whether to discard the draft
             await pilot.press("y")
-            await until(pilot, lambda: app.screen is inbox)
+            assert await posted.screen(pilot, type(inbox)) is inbox
         await pilot.press("f")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         assert compose.query_one("#compose-subject", Input).value == "Fwd: Hello"
         assert compose.query_one("#compose-to", Input).value == ""
@@ -284,9 +291,10 @@ async def test_keys_typed_while_signing_in_run_on_the_lease_list(small_app):
     from tui.app.dialogs.allocate import AllocateDialog
 
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        await posted.screen(pilot, LoginScreen)
+        await posted.next(pilot, RuntimeLoaded, lambda m: m.runtime is not None)
         session = app.services.session
         gate = asyncio.Event()
         original = session.sign_in
@@ -300,7 +308,7 @@ async def test_keys_typed_while_signing_in_run_on_the_lease_list(small_app):
         assert isinstance(app.screen, LoginScreen)
         assert app.type_ahead == [("n", "n")]  # kept, not dropped
         gate.set()
-        await until(pilot, lambda: isinstance(app.screen, AllocateDialog))
+        await posted.screen(pilot, AllocateDialog)
         assert app.type_ahead == []
 
 
@@ -313,14 +321,15 @@ async def test_live_feed_follows_every_lease_one_request_at_a_time(sandbox, wall
         make_settings(sandbox.base_url, tmp_path, poll=quick),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         for purpose in ("agent one", "agent two"):
             await app.services.leases.allocate(purpose, 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 2)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 2)
         await pilot.press("A")
-        await until(pilot, lambda: isinstance(app.screen, LiveFeedScreen))
+        await posted.screen(pilot, LiveFeedScreen)
         feed_screen = app.screen
         for n, view in enumerate(screen.views):
             address = view.lease.address
@@ -340,25 +349,26 @@ async def test_live_feed_follows_every_lease_one_request_at_a_time(sandbox, wall
         assert sum(calls) == feed.calls and max(calls) - min(calls) <= 1  # in turn, one at a time
         assert "? Help" in footer(app) and "c Code" in footer(app)
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
+        assert await posted.screen(pilot, type(screen)) is screen
 
 
 async def test_a_long_imap_reason_is_short_in_the_status_bar_and_whole_in_help(small_app):
     app = small_app()
-    async with app.run_test(size=SMALL) as pilot:
-        screen = await signed_in(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        screen = await signed_in(posted, pilot)
         await app.services.leases.allocate("reason", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         await until(pilot, lambda: inbox.poller.status.calls > 0)
         reason = "IMAP off: cannot connect to imap.example.test:993 (example.test is not served)"
         inbox.set_imap_status(reason)
         assert "(? all)" in text_of(app, "#status-bar")
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        await posted.screen(pilot, HelpDialog)
         assert reason in [str(note) for note in app.screen.notes]
         visible = "\n".join(screen_lines(app))  # wrapped in the panel, all of it on screen
         assert "(example.test is not" in visible and "served)" in visible
@@ -390,8 +400,9 @@ async def test_a_dialog_taller_than_the_terminal_scrolls_to_its_buttons(tmp_path
         for n in range(15)
     ]
     app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
-    async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+    posted = Posted()
+    async with app.run_test(size=SMALL, message_hook=posted) as pilot:
+        await posted.screen(pilot, LoginScreen)
         await app.push_screen(LeftoversDialog(leftovers))
         await pilot.pause(0.2)
         box = app.screen.query_one(".dialog")

@@ -8,7 +8,7 @@ import os
 import stat
 from datetime import UTC, datetime
 
-from support import make_services, make_settings, send_mail, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, send_mail, text_of, until, wallet_from
 from test_inbox_imap import FAST, enter_inbox
 from textual.widgets import TextArea
 
@@ -17,6 +17,7 @@ from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.credentials import CredentialsDialog
 from tui.app.dialogs.message_source import MessageSourceDialog
 from tui.app.dialogs.open_link import OpenLinkDialog
+from tui.app.messages import LeasesLoaded, RuntimeLoaded
 from tui.app.screens.compose import ComposeScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
@@ -34,7 +35,8 @@ async def test_source_eml_and_quoted_reply_over_imap(imap_sandbox, wallet, tmp_p
         make_settings(imap_sandbox.base_url, tmp_path, poll=FAST, download_dir=downloads),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         inbox = await enter_inbox(app, pilot)
         await until(pilot, lambda: inbox.imap_live, timeout=15)
         wait = (inbox.lease.started_at - datetime.now(UTC)).total_seconds() + 1.05
@@ -45,17 +47,17 @@ async def test_source_eml_and_quoted_reply_over_imap(imap_sandbox, wallet, tmp_p
         await until(pilot, lambda: bool(inbox.selected_item().body_text), timeout=10)
 
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         body = app.screen.query_one("#compose-body", TextArea).text
         assert "> Line one\n>\n> Line two" in body
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is inbox or isinstance(app.screen, ConfirmDialog))
         if app.screen is not inbox:
             await pilot.press("y")
-            await until(pilot, lambda: app.screen is inbox)
+            assert await posted.screen(pilot, type(inbox)) is inbox
 
         await pilot.press("H")
-        await until(pilot, lambda: isinstance(app.screen, MessageSourceDialog))
+        await posted.screen(pilot, MessageSourceDialog)
         dialog = app.screen
         assert "Subject: Hello there" in text_of(app, "#source-body")
         assert "Line one" not in text_of(app, "#source-body")  # headers first
@@ -83,33 +85,34 @@ async def test_webmail_and_token_ask_first(sandbox_factory, wallet, tmp_path, mo
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
     monkeypatch.setattr("tui.core.links.open_in_browser", opened.append)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "Base Sepolia" in text_of(app, "#login-runtime"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.next(pilot, RuntimeLoaded, lambda m: m.runtime is not None)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         screen = app.screen
         await app.services.leases.allocate("web", 1, release_on_exit=True)
         screen.refresh_leases()
-        await until(pilot, lambda: len(screen.views) == 1)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
 
         await pilot.press("T")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         assert copied == []  # nothing before the answer
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
+        assert await posted.screen(pilot, type(screen)) is screen
         assert copied == []
         await pilot.press("T")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         await pilot.press("y")
         await until(pilot, lambda: bool(copied))
         assert copied == [app.services.session.session.access_token]
 
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await posted.screen(pilot, CredentialsDialog)
         url = app.screen.entry.webmail_url
         assert url == "https://webmail.example.test/login"
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        await posted.screen(pilot, OpenLinkDialog)
         assert opened == []  # the host is shown first
         await pilot.press("y")
         await until(pilot, lambda: bool(opened))
@@ -133,11 +136,12 @@ async def test_sent_to_an_outside_address_stays_accepted(sandbox, wallet, tmp_pa
         make_settings(sandbox.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 2)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 2)
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        await posted.screen(pilot, SentScreen)
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 2)
 
@@ -162,25 +166,26 @@ async def test_sent_mail_shows_the_text_this_app_sent(sandbox, wallet, tmp_path)
         make_settings(sandbox.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = "someone@example.com"
         compose.query_one("#compose-subject", Input).value = "Report"
         compose.query_one("#compose-body", TextArea).text = "The whole text\nof the report."
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         copies = list((tmp_path / "state" / "sent").glob("*.json"))
         assert len(copies) == 1 and stat.S_IMODE(os.stat(copies[0]).st_mode) == 0o600
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        await posted.screen(pilot, SentScreen)
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 1)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SendAttemptDialog))
+        await posted.screen(pilot, SendAttemptDialog)
         dialog = app.screen
         await until(pilot, lambda: dialog.loaded)
         body = text_of(app, "#detail-body")
