@@ -168,7 +168,7 @@ async def through_imap(count: int) -> dict[str, Any] | None:
     oldest message's body (fetched when shown). None without Dovecot."""
     from tui.app.screens.inbox import InboxScreen
     from tui.app.screens.leases import LeaseListScreen
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     server = start_sandbox(allocate_hourly_limit=0, imap_port=0)
     if server.imap_port is None:
@@ -427,7 +427,7 @@ async def paging_proof(server: Any, home: Path, account: Any, lease: Any) -> dic
     from _common import make_services
 
     from tui.core.poller import MailboxPoller, PollSettings
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     services = make_services(server.base_url, home, account)
     await services.session.sign_in()

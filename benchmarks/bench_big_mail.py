@@ -56,7 +56,7 @@ RSS_BUDGET = 2.0
 
 def newsletter(to: str, megabytes: float) -> bytes:
     """An HTML-only newsletter of about ``megabytes`` MB."""
-    from tui.sandbox.mail import build_mime
+    from tui.sandbox.mail.inbound import build_mime
 
     row = '<tr><td style="padding:8px"><a href="https://news.example/a">Story</a> text.</td></tr>'
     rows = row * int(megabytes * 1024 * 1024 / len(row))
@@ -83,7 +83,7 @@ def with_attachment(to: str, megabytes: float) -> bytes:
 
 def fill(server: Any, address: str, small: int, big: bool) -> int:
     """Deliver ``small`` small mails (and the two big ones); the number delivered."""
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     base_ms = server.store.now_ms()
     raws = [

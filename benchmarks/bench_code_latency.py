@@ -185,7 +185,7 @@ async def idle_calls(
     server: Any, home: Path, account: Any, seconds: float, poll: Any
 ) -> dict[str, Any]:
     """Requests made by an App left on an inbox with mail for ``seconds``."""
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     app, transport = build_app(server.base_url, home, account, poll)
     async with app.run_test(size=SIZE) as pilot:

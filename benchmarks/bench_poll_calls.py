@@ -64,7 +64,7 @@ async def simulate(
 ) -> dict[str, Any]:
     """One lease, one poller, ten simulated minutes."""
     from tui.core.poller import MailboxPoller, imap_live_settings
-    from tui.sandbox.mail import build_mime
+    from tui.sandbox.mail.inbound import build_mime
 
     services = make_services(server.base_url, home, account)
     try:

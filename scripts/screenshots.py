@@ -120,7 +120,7 @@ async def shoot(
         save("help")
         await pilot.press("escape")
         # Inbox: deliver the demo mails to the first lease and open it.
-        from tui.sandbox.mail import demo_messages
+        from tui.sandbox.mail.inbound import demo_messages
 
         lease = screen.views[0].lease
         for raw in demo_messages(lease.address):

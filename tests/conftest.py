@@ -69,7 +69,7 @@ def session_factory() -> Iterator[Callable[..., Any]]:
 
 
 def _require_dovecot() -> None:
-    from tui.sandbox.dovecot import find_dovecot
+    from tui.sandbox.mail.dovecot import find_dovecot
 
     if find_dovecot() is None:
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd): no IMAP tests")

@@ -12,7 +12,7 @@ from faultproxy import Fault, FaultProxy
 from support import make_services
 from terminal import COMMAND, Terminal
 
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 pytestmark = [
     pytest.mark.e2e,

@@ -14,7 +14,7 @@ from tui.app.admin.json_dialog import JsonDialog
 from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.webhook_secret import WebhookSecretDialog
 from tui.core.admin import VIEWS
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 SIZE = (80, 24)
 

@@ -13,7 +13,7 @@ from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
 from tui.core.wallets import WalletSource
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 FAST = PollSettings(fast=0.1, normal=0.2, idle=0.5, backoff_base=0.1, backoff_max=0.3)
 SIZE = (120, 34)

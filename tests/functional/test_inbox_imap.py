@@ -153,7 +153,7 @@ async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_p
     the body read over IMAP."""
     from datetime import UTC, datetime, timedelta
 
-    from tui.sandbox.mail import deliver
+    from tui.sandbox.mail.inbound import deliver
 
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
@@ -327,7 +327,7 @@ async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(
     previous lessee's (a code that must not look like this lease's)."""
     import pytest
 
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     allocated = await services.leases.allocate("signup", 1, release_on_exit=False)

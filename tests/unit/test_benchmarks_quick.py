@@ -44,7 +44,7 @@ def test_benchmark_runs_quick(script: str) -> None:
     if script == "bench_first_frame.py" and shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
     if script == "bench_big_mail.py":
-        from tui.sandbox.dovecot import find_dovecot
+        from tui.sandbox.mail.dovecot import find_dovecot
 
         if find_dovecot() is None:
             pytest.skip("Dovecot is not installed")

@@ -251,7 +251,7 @@ def test_core_layers_never_load_textual():
 
 
 def test_released_lease_does_not_claim_the_next_lessees_mail(env, sandbox):
-    from tui.sandbox.mail import build_mime
+    from tui.sandbox.mail.inbound import build_mime
 
     first = json.loads(run_cli(env, "lease", "new", "--json").stdout)
     sandbox.deliver(

@@ -17,7 +17,7 @@ from tui.core.admin import (
     read_admin_token_file,
     resolve_admin_token,
 )
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from tui.api.models import Message
 from tui.core.inbox import build_item
 from tui.extract import judge_server_guess
-from tui.sandbox.mail import analyze_like_reference, build_mime
+from tui.sandbox.mail.inbound import analyze_like_reference, build_mime
 
 
 @pytest.mark.parametrize(

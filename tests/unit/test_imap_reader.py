@@ -24,7 +24,7 @@ from tui.imap import (
     MailboxState,
     resolve_imap_settings,
 )
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 FOOLS_THE_SERVER = (
     b"From: Acme <no-reply@acme.example>\r\n"
@@ -396,8 +396,8 @@ def tls_dovecot(tmp_path_factory):
     import shutil
     import subprocess
 
-    from tui.sandbox.dovecot import DovecotServer, find_dovecot
-    from tui.sandbox.maildir import Maildirs
+    from tui.sandbox.mail.dovecot import DovecotServer, find_dovecot
+    from tui.sandbox.mail.maildir import Maildirs
 
     if find_dovecot() is None or shutil.which("openssl") is None:
         pytest.skip("needs Dovecot (dovecot-imapd) and openssl")

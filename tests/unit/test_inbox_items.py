@@ -233,7 +233,7 @@ def test_a_subject_with_control_characters_still_pairs():
     from email.message import EmailMessage
 
     from tui.core.inbox import match_imap
-    from tui.sandbox.mail import parse_headers
+    from tui.sandbox.mail.inbound import parse_headers
 
     msg = EmailMessage()
     msg["From"] = "a@x.io"

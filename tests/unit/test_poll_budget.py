@@ -14,7 +14,7 @@ from support import make_services
 from tui.core.poller import MailboxPoller, PollSettings, imap_live_settings
 from tui.core.settings import Settings
 from tui.core.waiter import wait_delay
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 TEN_MINUTES = 600.0
 TWO_MINUTES = 120.0

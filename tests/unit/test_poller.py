@@ -12,7 +12,7 @@ from support import make_services
 from tui.api.client import MailagentsClient
 from tui.api.errors import NetworkError
 from tui.core.poller import MailboxPoller, PollSettings
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 
 class Clock:
@@ -233,7 +233,7 @@ async def test_new_settings_move_the_pending_poll_without_an_extra_request():
 async def test_paging_with_a_small_page_loses_and_duplicates_nothing(sandbox, wallet, tmp_path):
     """limit <= 100, newest first, inclusive since: incremental polls see every message once,
     ties on one millisecond included, as long as a page is not outrun between two polls."""
-    from tui.sandbox import mail
+    from tui.sandbox.mail import inbound as mail
 
     services = make_services(sandbox.base_url, tmp_path, wallet)
     try:

@@ -11,7 +11,7 @@ import pytest
 from sandbox_helpers import FakeClock, WebhookReceiver, webhook_signature
 
 from tui.sandbox.config import SandboxConfig, read_token_file
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 from tui.sandbox.store import Store
 
 A = "/v2/admin"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tui.sandbox.config import ADMIN_TOKEN_FILE, DB_FILE, SECRETS_FILE, SandboxConfig
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 from tui.sandbox.runner import SandboxServer
 
 
@@ -86,7 +86,7 @@ def test_an_existing_loose_database_is_tightened(tmp_path, loose_umask):
 
 
 def test_dovecot_files_are_private(tmp_path, loose_umask):
-    from tui.sandbox.dovecot import find_dovecot
+    from tui.sandbox.mail.dovecot import find_dovecot
 
     if find_dovecot() is None:
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")

@@ -94,7 +94,7 @@ def stored_count(server, address: str) -> int:
 
 
 def mime(to: str, subject: str = "hello") -> bytes:
-    from tui.sandbox.mail import build_mime
+    from tui.sandbox.mail.inbound import build_mime
 
     return build_mime(sender="a@example.com", to=to, subject=subject, text="code 482913")
 
@@ -178,7 +178,7 @@ def test_smtp_mail_is_parsed_in_a_child_process_that_comes_back(smtp_server):
     import signal
     import smtplib
 
-    from tui.sandbox import mail
+    from tui.sandbox.mail import inbound as mail
 
     (address,) = lease_addresses(smtp_server, 1)
 

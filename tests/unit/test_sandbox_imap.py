@@ -18,9 +18,9 @@ import httpx
 import pytest
 from sandbox_helpers import Session
 
-from tui.sandbox import dovecot as dovecot_module
-from tui.sandbox.dovecot import group_processes
-from tui.sandbox.maildir import InvalidAddressError, Maildirs
+from tui.sandbox.mail import dovecot as dovecot_module
+from tui.sandbox.mail.dovecot import group_processes
+from tui.sandbox.mail.maildir import InvalidAddressError, Maildirs
 
 EML = (
     b"From: Robot <robot@service.example>\r\n"
@@ -239,7 +239,7 @@ def test_expiry_removes_the_login(imap_sandbox_factory, wallet):
 
 def test_data_dir_sandbox_serves_old_and_new_mail_after_a_restart(tmp_path, wallet):
     from tui.sandbox.config import SandboxConfig
-    from tui.sandbox.dovecot import find_dovecot
+    from tui.sandbox.mail.dovecot import find_dovecot
     from tui.sandbox.runner import SandboxServer
 
     if find_dovecot() is None:
@@ -311,7 +311,7 @@ os._exit(0)  # as the TUI does on SIGHUP: no stop(), no atexit
 
 
 def test_an_abrupt_exit_leaves_no_dovecot_behind():
-    from tui.sandbox.dovecot import find_dovecot
+    from tui.sandbox.mail.dovecot import find_dovecot
 
     if find_dovecot() is None:
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
@@ -325,7 +325,7 @@ def test_an_abrupt_exit_leaves_no_dovecot_behind():
 
 
 def test_cli_shows_imap_and_stops_dovecot(tmp_path):
-    from tui.sandbox.dovecot import find_dovecot
+    from tui.sandbox.mail.dovecot import find_dovecot
 
     before = sandbox_dovecots()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -382,7 +382,7 @@ def test_inbound_event_auth(sandbox):
 
 
 def test_in_process_deliver(sandbox, session_factory):
-    from tui.sandbox.mail import NoActiveLeaseError, demo_messages
+    from tui.sandbox.mail.inbound import NoActiveLeaseError, demo_messages
 
     s = session_factory(sandbox)
     lease = s.allocate().json()

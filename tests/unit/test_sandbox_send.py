@@ -14,7 +14,7 @@ from sandbox_helpers import FakeClock, Session, SmtpSink, mint_proof, unbound_te
 
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
-from tui.sandbox.send import AUTH_FAILED, is_addr_spec
+from tui.sandbox.mail.outbound import AUTH_FAILED, is_addr_spec
 from tui.sandbox.store import Store
 
 SEND = "/v2/messages/send"

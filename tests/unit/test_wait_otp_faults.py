@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from faultproxy import Fault, FaultProxy
 
 from tui.cli import main
-from tui.sandbox.mail import build_mime
+from tui.sandbox.mail.inbound import build_mime
 
 FAULTS = [
     Fault.status(503, message="injected outage"),

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tui.auth import siwe
-from tui.sandbox import mail
 from tui.sandbox.admin_state import (
     POLICY_ACTIONS,
     POLICY_TYPES,
@@ -32,8 +31,9 @@ from tui.sandbox.admin_state import (
 )
 from tui.sandbox.admin_views import Page
 from tui.sandbox.config import SandboxConfig
+from tui.sandbox.mail import inbound as mail
+from tui.sandbox.mail.webhooks import WebhookDispatcher, current_request_id
 from tui.sandbox.store import Store
-from tui.sandbox.webhooks import WebhookDispatcher, current_request_id
 
 _JSON_CT = "application/json; charset=utf-8"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

@@ -34,11 +34,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tui import limits
 from tui.auth import siwe
 from tui.limits import encode_defunct, eth_account_class
-from tui.sandbox import mail, send
 from tui.sandbox.admin import AdminApi
 from tui.sandbox.config import SandboxConfig
+from tui.sandbox.mail import inbound as mail
+from tui.sandbox.mail import outbound as send
+from tui.sandbox.mail.webhooks import EVENT_TYPES, WebhookDispatcher, current_request_id
 from tui.sandbox.store import AddressTakenError, Challenge, Store, period_bounds
-from tui.sandbox.webhooks import EVENT_TYPES, WebhookDispatcher, current_request_id
 
 log = logging.getLogger("tui.sandbox")
 

@@ -216,7 +216,7 @@ def deliver(
     import smtplib
     from email.utils import parseaddr
 
-    from tui.sandbox import mail
+    from tui.sandbox.mail import inbound as mail
 
     if (smtp is None) == (data_dir is None):
         raise click.UsageError("give exactly one of --smtp HOST:PORT or --data-dir DIR")
@@ -245,7 +245,7 @@ def deliver(
         db = data_dir / DB_FILE
         if not db.exists():
             raise click.ClickException(f"no sandbox database in {data_dir}")
-        from tui.sandbox.maildir import Maildirs
+        from tui.sandbox.mail.maildir import Maildirs
 
         store = Store(str(db))
         # Like the running sandbox: every inbound message also goes to the address's Maildir.

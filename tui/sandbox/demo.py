@@ -11,8 +11,8 @@ import secrets
 import uuid
 from typing import Any
 
-from tui.sandbox import mail
 from tui.sandbox.admin_state import AdminState, admin_state
+from tui.sandbox.mail import inbound as mail
 from tui.sandbox.store import Store
 
 SENDERS = (

@@ -24,11 +24,11 @@ from typing import Any
 
 import uvicorn
 
-from tui.sandbox import mail
 from tui.sandbox.app import SandboxService, create_app
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.embedded import bind_tcp
-from tui.sandbox.maildir import Maildirs
+from tui.sandbox.mail import inbound as mail
+from tui.sandbox.mail.maildir import Maildirs
 from tui.sandbox.store import Store
 
 START_TIMEOUT_S = 10.0
@@ -133,7 +133,7 @@ class SandboxServer:
         self.maildirs: Maildirs | None = None
         """The per-address Maildirs inbound mail is written to, once started."""
         self.dovecot: Any = None
-        """The :class:`tui.sandbox.dovecot.DovecotServer`, while IMAP is on."""
+        """The :class:`tui.sandbox.mail.dovecot.DovecotServer`, while IMAP is on."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -253,7 +253,7 @@ class SandboxServer:
 
     def _start_dovecot(self, root: Path, state_root: Path | None) -> tuple[Path, bool]:
         """Start Dovecot over ``root``; return the Maildir root used and whether to refill it."""
-        from tui.sandbox.dovecot import (
+        from tui.sandbox.mail.dovecot import (
             DovecotError,
             DovecotServer,
             Identity,
@@ -325,7 +325,7 @@ class SandboxServer:
         assert self._server is not None
         smtp = None
         if smtp_sock is not None:
-            from tui.sandbox.smtp import SmtpThread
+            from tui.sandbox.mail.smtp import SmtpThread
 
             smtp = SmtpThread(self.store, smtp_sock)  # its own loop: never delays this one
             await asyncio.to_thread(smtp.start)

@@ -1,6 +1,6 @@
 """A private Dovecot IMAP server for the sandbox, on loopback, without TLS.
 
-The sandbox writes inbound mail into one Maildir per address (:mod:`tui.sandbox.maildir`);
+The sandbox writes inbound mail into one Maildir per address (:mod:`tui.sandbox.mail.maildir`);
 this module runs its own ``dovecot -F -c <config>`` over those Maildirs, with a users file
 whose users are the active leases' current credentials (login = address, password = the
 lease's webmail password). The file is rewritten atomically (temp file + rename) on every

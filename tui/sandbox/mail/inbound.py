@@ -185,7 +185,7 @@ class ParserChildError(RuntimeError):
 
 
 class _ParserChild:
-    """One ``python -m tui.sandbox.parser_worker`` for the whole process, started by the first
+    """One ``python -m tui.sandbox.mail.parser_worker`` for the whole process, started by the first
     mail (not at start-up: the TUI's first frame does not wait for it).
 
     Requests go one at a time (a lock). The child ends when our end of its stdin closes,
@@ -213,7 +213,7 @@ class _ParserChild:
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tui.sandbox.parser_worker"],
+                [sys.executable, "-m", "tui.sandbox.mail.parser_worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -250,7 +250,7 @@ class _ParserChild:
 
     @staticmethod
     def _ask(proc: subprocess.Popen[bytes], meta: bytes, raw: bytes) -> Any:
-        from tui.sandbox.parser_worker import HEADER
+        from tui.sandbox.mail.parser_worker import HEADER
 
         assert proc.stdin is not None and proc.stdout is not None
         for part in (len(meta).to_bytes(HEADER, "big") + meta, len(raw).to_bytes(HEADER, "big")):

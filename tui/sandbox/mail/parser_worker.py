@@ -1,9 +1,9 @@
-"""The sandbox's mail parser child: ``python -m tui.sandbox.parser_worker``.
+"""The sandbox's mail parser child: ``python -m tui.sandbox.mail.parser_worker``.
 
 Parsing inbound mail holds the GIL for long stretches (regular expressions over big bodies,
 base64), so in a thread of the sandbox it still makes the event loop late; in this child it
 cannot, and a crash of the parser cannot take the sandbox down. See
-:func:`tui.sandbox.mail.parse_isolated`, which starts it with pipes on stdin and stdout.
+:func:`tui.sandbox.mail.inbound.parse_isolated`, which starts it with pipes on stdin and stdout.
 
 Protocol: frames of an 8-byte big-endian length and the bytes. A request is two frames, a
 pickle of ``(parser, envelope_from)`` then the raw message as is; an answer is one frame, a
@@ -52,7 +52,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing may reach the pipe (or a TUI's terminal) but answers
     os.dup2(devnull, 2)
-    from tui.sandbox.mail import _parse_job
+    from tui.sandbox.mail.inbound import _parse_job
 
     while True:
         header = read_exact(requests, HEADER)

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tui.sandbox import mail
 from tui.sandbox.admin_state import admin_state
+from tui.sandbox.mail import inbound as mail
 from tui.sandbox.store import Store
 
 log = logging.getLogger("tui.sandbox.smtp")
