@@ -9,7 +9,9 @@ Every request whose method and path match a rule takes that rule's next fault; r
 match nothing (or whose rule has run out of faults) go to the upstream unchanged. Faults:
 an answer of the proxy's own (status, body, content type, ``Retry-After``), a dropped
 connection, a 200 whose JSON body is cut in half (valid HTTP framing), a stall of N seconds
-before forwarding. It runs in daemon threads, so it serves a test that blocks on a
+before forwarding, or a hold: the request reaches the upstream (which acts on it) and its
+answer is kept until :meth:`FaultProxy.let_go` or :meth:`FaultProxy.stop`, so a client can be
+killed while it waits. It runs in daemon threads, so it serves a test that blocks on a
 subprocess as well as one that runs an app in its own event loop.
 """
 
@@ -37,7 +39,7 @@ class Fault:
     """One injected misbehaviour (build them with the class methods)."""
 
     kind: str
-    """``reply``, ``drop``, ``truncate`` or ``stall``."""
+    """``reply``, ``drop``, ``truncate``, ``stall`` or ``hold``."""
     code: int = 200
     """Status of a ``reply``."""
     body: bytes = b""
@@ -88,6 +90,11 @@ class Fault:
         """Hold the request ``seconds``, then forward it."""
         return cls("stall", seconds=seconds)
 
+    @classmethod
+    def hold(cls) -> Fault:
+        """Forward, then keep the answer until ``let_go()`` or ``stop()`` (sets ``held``)."""
+        return cls("hold")
+
     def describe(self) -> str:
         """A short name for the log."""
         if self.kind == "reply":
@@ -124,6 +131,9 @@ class FaultProxy:
         """Requests seen per (method, path)."""
         self.log: list[tuple[str, str, str]] = []
         """(method, path, what happened) of every request, in order."""
+        self.held = threading.Event()
+        """Set once a ``hold`` fault's request has reached the upstream."""
+        self._release = threading.Event()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -170,15 +180,24 @@ class FaultProxy:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client killed while it waits is what some tests do
+
+        server = Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
         return self
 
+    def let_go(self) -> None:
+        """Send held answers on."""
+        self._release.set()
+
     def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (letting any held answer go first)."""
+        self._release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -225,6 +244,9 @@ class FaultProxy:
         status, headers, answer = self._forward(handler, method, body)
         if fault is not None and fault.kind == "truncate":
             answer = answer[: max(1, len(answer) // 2)]
+        if fault is not None and fault.kind == "hold":
+            self.held.set()
+            self._release.wait()
         self._answer(handler, status, headers, answer)
 
     def _forward(

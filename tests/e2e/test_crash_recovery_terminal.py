@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from proxy import HoldingProxy
+from faultproxy import Fault, FaultProxy
 from terminal import COMMAND, Terminal
 from test_sandbox_terminal import app_pid
 
@@ -87,11 +87,12 @@ def test_killed_during_allocate_then_offered_and_released(sandbox_process, tmp_p
     from eth_account import Account
 
     url, data = sandbox_process
-    proxy = HoldingProxy(url, hold=("POST", "/v2/mailboxes/leases"))
+    proxy = FaultProxy(url).start()
+    proxy.inject("POST", "/v2/mailboxes/leases", Fault.hold())
     key = Account.create().key.hex()
     home = tmp_path / "home"
     try:
-        term = client(home, proxy.url, key)
+        term = client(home, proxy.base_url, key)
         try:
             term.wait_for("Press enter to sign in")
             term.send("Enter")
@@ -107,7 +108,7 @@ def test_killed_during_allocate_then_offered_and_released(sandbox_process, tmp_p
         ((address, status),) = lease_rows(data)
         assert status == "active"  # held on the server; the client never saw the answer
 
-        term = client(home, proxy.url, key)
+        term = client(home, proxy.base_url, key)
         try:
             screen = term.wait_for("no running mailagents-tui owns")
             assert address in screen
@@ -129,4 +130,4 @@ def test_killed_during_allocate_then_offered_and_released(sandbox_process, tmp_p
         assert rows[1][1] == "released"
         assert f"mailagents-tui: Released on quit 1 lease(s): {rows[1][0]}" in after
     finally:
-        proxy.close()
+        proxy.stop()
