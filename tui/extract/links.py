@@ -322,6 +322,26 @@ def _squash(raw: float) -> float:
     return round(1.0 / (1.0 + math.exp(-(raw - 2.0))), 3)
 
 
+@dataclass
+class _Verdict:
+    """The running score of one link: points, whether wording supports it, and why."""
+
+    raw: float = 0.0
+    evidence: bool = False
+    medium_only: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, points: float, reason: str) -> None:
+        self.raw += points
+        self.reasons.append(reason)
+
+    def refute(self, points: float, reason: str) -> None:
+        """Take ``points`` off and drop the wording's support."""
+        self.raw -= points
+        self.evidence = False
+        self.reasons.append(reason)
+
+
 def find_link(
     subject: str, body: str, anchors: list[Anchor], texts: list[str], html_text: str = ""
 ) -> tuple[str | None, list[Candidate]]:
@@ -329,100 +349,109 @@ def find_link(
     intent = bool(_INTENT.search(subject)) or bool(_STRONG_INTENT.search(body[:5000]))
     ranked: list[tuple[float, bool, str, str]] = []
     for link in collect(anchors, texts, html_text):
-        url = link.url
-        host = _host(url)
-        path = _path_part(url)
-        inner = _inner_urls(url)
-        text = " | ".join(link.texts)
-        context = " | ".join(c[-120:] for c in link.contexts)
-        reasons: list[str] = []
-        raw = 0.0
-        evidence = False
-        medium_only = False
-        if text and _STRONG_TEXT.search(text):
-            raw += 3.5
-            evidence = True
-            reasons.append(f"text says '{_STRONG_TEXT.search(text).group(0)}'")  # type: ignore[union-attr]
-        elif text and _MEDIUM_TEXT.search(text):
-            raw += 2.2
-            evidence = medium_only = True
-            reasons.append(f"text says '{_MEDIUM_TEXT.search(text).group(0)}'")  # type: ignore[union-attr]
-        elif context and _STRONG_TEXT.search(context[-100:]):
-            raw += 2.5
-            evidence = True
-            reasons.append("follows words about verifying")
-        elif context and _MEDIUM_TEXT.search(context[-100:]):
-            raw += 1.8
-            evidence = medium_only = True
-            reasons.append("follows words about signing in")
-        url_bits = path + " " + " ".join(_path_part(u) for u in inner)
-        if _STRONG_URL.search(url_bits):
-            raw += 2.0
-            evidence = True
-            medium_only = False
-            reasons.append(f"path says '{_STRONG_URL.search(url_bits).group(0)}'")  # type: ignore[union-attr]
-        elif _MEDIUM_URL.search(url_bits):
-            raw += 1.0
-            reasons.append(f"path has '{_MEDIUM_URL.search(url_bits).group(0)}'")  # type: ignore[union-attr]
-        if _TOKENISH.search(path):
-            raw += 0.5
-            reasons.append("carries a token")
-        spoof = host_warning(host)
-        if spoof:
-            reasons.append(spoof)
-        tracking = bool(_TRACKING.search(host) or _TRACK_PATH.search(path))
-        if tracking:
-            raw -= 0.5
-            reasons.append("click-tracking redirect")
-        neg_text = _NEG_TEXT.search(text) if text else None
-        if neg_text and not _STRONG_TEXT.search(text.replace(neg_text.group(0), "")):
-            raw -= 6.0
-            evidence = False
-            reasons.append(f"text says '{neg_text.group(0)}'")
-        elif not text and context and _NEG_TEXT.search(context[-60:]):
-            raw -= 4.0
-            reasons.append("follows words about unsubscribing or help")
-        near = " | ".join(link.befores)
-        if near and _NOT_ME.search(near):
-            raw -= 4.0
-            evidence = False
-            reasons.append("the 'this wasn't me' escape hatch")
-        inner_hosts = [_host(u) for u in inner]
-        if _NEG_HOST.search(host) or any(_NEG_HOST.search(h) for h in inner_hosts):
-            raw -= 3.0
-            evidence = False
-            reasons.append("help, docs or blog site")
-        if _NEG_URL.search(url_bits):
-            raw -= 5.0
-            evidence = False
-            reasons.append("unsubscribe, legal, help, preference or image URL")
-        if _SOCIAL_HOST.search(host) or any(_SOCIAL_HOST.search(h) for h in inner_hosts):
-            raw -= 6.0
-            evidence = False
-            reasons.append("social network or app store")
-        if link.has_img_only:
-            raw -= 2.0
-            reasons.append("image or logo")
-        try:
-            bare_path = urlsplit(url).path
-            bare_query = urlsplit(url).query
-        except ValueError:
-            bare_path, bare_query = "", ""
-        if bare_path in ("", "/") and not bare_query:
-            raw -= 1.5
-            reasons.append("home page")
-        if link.seen > 1 and raw > 0:
-            raw += 0.5
-            reasons.append(f"linked {link.seen} times")
-        if not link.anchor:
-            reasons.append("bare URL")
-        if medium_only and not intent:
-            raw -= 1.5
-            reasons.append("message is not about signing in")
-        raw -= 0.02 * min(link.first, 50)
-        if not reasons:
-            reasons.append("no verification wording")
-        ranked.append((raw, evidence, url, "; ".join(reasons)))
+        verdict = _score_link(link, intent)
+        ranked.append((verdict.raw, verdict.evidence, link.url, "; ".join(verdict.reasons)))
     ranked.sort(key=lambda r: -r[0])
     chosen = ranked[0][2] if ranked and ranked[0][0] >= 2.0 and ranked[0][1] else None
     return chosen, [Candidate(u, _squash(raw), why) for raw, _, u, why in ranked[:10]]
+
+
+def _score_link(link: _Link, intent: bool) -> _Verdict:
+    """Score one link: its wording, then what speaks against it, then its place and kind."""
+    url = link.url
+    host = _host(url)
+    path = _path_part(url)
+    inner = _inner_urls(url)
+    text = " | ".join(link.texts)
+    context = " | ".join(c[-120:] for c in link.contexts)
+    url_bits = path + " " + " ".join(_path_part(u) for u in inner)
+    v = _Verdict()
+    _score_wording(v, text, context)
+    _score_url(v, host, path, url_bits)
+    _score_against(v, link, text, context, host, [_host(u) for u in inner], url_bits)
+    _score_place(v, link, url, intent)
+    return v
+
+
+def _score_wording(v: _Verdict, text: str, context: str) -> None:
+    """Points for the anchor text, else the words before a bare URL, about verifying
+    (strong) or signing in (medium)."""
+    if text and (m := _STRONG_TEXT.search(text)):
+        v.add(3.5, f"text says '{m.group(0)}'")
+        v.evidence = True
+    elif text and (m := _MEDIUM_TEXT.search(text)):
+        v.add(2.2, f"text says '{m.group(0)}'")
+        v.evidence = v.medium_only = True
+    elif context and _STRONG_TEXT.search(context[-100:]):
+        v.add(2.5, "follows words about verifying")
+        v.evidence = True
+    elif context and _MEDIUM_TEXT.search(context[-100:]):
+        v.add(1.8, "follows words about signing in")
+        v.evidence = v.medium_only = True
+
+
+def _score_url(v: _Verdict, host: str, path: str, url_bits: str) -> None:
+    """Points for a path (or a wrapped URL's) that says verify, a token, and a redirect."""
+    if m := _STRONG_URL.search(url_bits):
+        v.add(2.0, f"path says '{m.group(0)}'")
+        v.evidence = True
+        v.medium_only = False
+    elif m := _MEDIUM_URL.search(url_bits):
+        v.add(1.0, f"path has '{m.group(0)}'")
+    if _TOKENISH.search(path):
+        v.add(0.5, "carries a token")
+    spoof = host_warning(host)
+    if spoof:
+        v.reasons.append(spoof)
+    if _TRACKING.search(host) or _TRACK_PATH.search(path):
+        v.add(-0.5, "click-tracking redirect")
+
+
+def _score_against(
+    v: _Verdict,
+    link: _Link,
+    text: str,
+    context: str,
+    host: str,
+    inner_hosts: list[str],
+    url_bits: str,
+) -> None:
+    """Points off for unsubscribe/help wording, the "this wasn't me" escape hatch, help,
+    docs, social and legal sites or URLs, and logo images."""
+    neg_text = _NEG_TEXT.search(text) if text else None
+    if neg_text and not _STRONG_TEXT.search(text.replace(neg_text.group(0), "")):
+        v.refute(6.0, f"text says '{neg_text.group(0)}'")
+    elif not text and context and _NEG_TEXT.search(context[-60:]):
+        v.add(-4.0, "follows words about unsubscribing or help")
+    near = " | ".join(link.befores)
+    if near and _NOT_ME.search(near):
+        v.refute(4.0, "the 'this wasn't me' escape hatch")
+    if _NEG_HOST.search(host) or any(_NEG_HOST.search(h) for h in inner_hosts):
+        v.refute(3.0, "help, docs or blog site")
+    if _NEG_URL.search(url_bits):
+        v.refute(5.0, "unsubscribe, legal, help, preference or image URL")
+    if _SOCIAL_HOST.search(host) or any(_SOCIAL_HOST.search(h) for h in inner_hosts):
+        v.refute(6.0, "social network or app store")
+    if link.has_img_only:
+        v.add(-2.0, "image or logo")
+
+
+def _score_place(v: _Verdict, link: _Link, url: str, intent: bool) -> None:
+    """Home pages, repeated and bare links, sign-in links in a message not about signing in,
+    and a small tie-break for the links that come first."""
+    try:
+        bare_path = urlsplit(url).path
+        bare_query = urlsplit(url).query
+    except ValueError:
+        bare_path, bare_query = "", ""
+    if bare_path in ("", "/") and not bare_query:
+        v.add(-1.5, "home page")
+    if link.seen > 1 and v.raw > 0:
+        v.add(0.5, f"linked {link.seen} times")
+    if not link.anchor:
+        v.reasons.append("bare URL")
+    if v.medium_only and not intent:
+        v.add(-1.5, "message is not about signing in")
+    v.raw -= 0.02 * min(link.first, 50)
+    if not v.reasons:
+        v.reasons.append("no verification wording")

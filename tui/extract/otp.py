@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, insort
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from tui.extract.model import Candidate
 
@@ -476,9 +476,35 @@ def _decoy_reaches(text: str, label_end: int, start: int, seg_start: int) -> boo
     return label_end >= seg_start and _SENTENCE_END.search(text, label_end, start) is None
 
 
+_Label = tuple[int, int, str, str]  # start, end, kind, words
+_RawCand = tuple[int, int, str, str, float]  # start, end, value, shape, base score
+
+
+@dataclass(slots=True)
+class _SourceContext:
+    """What scoring one candidate of one source needs besides the candidate itself."""
+
+    text: str
+    labels: list[_Label]
+    source: str
+    emphasis: list[tuple[int, int]]
+    global_keyword: float
+    meeting: bool
+    travel: bool
+    subject_code: bool
+    ends: list[int] = field(init=False)
+    starts: list[int] = field(init=False)
+    emph_starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ends = [lab[1] for lab in self.labels]
+        self.starts = [lab[0] for lab in self.labels]
+        self.emph_starts = [s for s, _ in self.emphasis]
+
+
 def _score_source(
     text: str,
-    labels: list[tuple[int, int, str, str]],
+    labels: list[_Label],
     source: str,
     emphasis: list[tuple[int, int]],
     global_keyword: float,
@@ -486,180 +512,271 @@ def _score_source(
     travel: bool = False,
     subject_code: bool = False,
 ) -> list[_Occ]:
+    """Every code candidate of one source (subject, text or HTML-as-text), scored."""
     if not text:
         return []
     regions = _focus(text, labels)
+    raw_cands = _raw_candidates(_mask_regions(text, regions), regions)
+    if len(raw_cands) > MAX_OCCURRENCES:
+        raw_cands = _near_keywords_first(raw_cands, labels)
+    ctx = _SourceContext(
+        text, labels, source, emphasis, global_keyword, meeting, travel, subject_code
+    )
+    occs: list[_Occ] = []
+    for start, end, value, shape, base in raw_cands[:MAX_OCCURRENCES]:
+        occ = _score_candidate(ctx, start, end, value, shape, base)
+        if occ is not None:
+            occs.append(occ)
+    return occs
+
+
+def _mask_regions(text: str, regions: list[tuple[int, int]]) -> str:
+    """``text`` masked (see :func:`_mask`) inside ``regions``, NULs outside them."""
     if len(regions) == 1 and regions[0] == (0, len(text)):
-        masked = _mask(text)
-    else:
-        pieces: list[str] = []
-        pos = 0
-        for a, b in regions:
-            pieces.append("\x00" * (a - pos))
-            pieces.append(_mask(text[a:b]))
-            pos = b
-        pieces.append("\x00" * (len(text) - pos))
-        masked = "".join(pieces)
-    ends = [lab[1] for lab in labels]
-    starts = [lab[0] for lab in labels]
-    # spans of the prefixed, grouped, spaced and word codes kept so far: they never overlap
-    # each other, so they are kept sorted and an overlap test is one bisection
-    taken: list[tuple[int, int]] = []
-    raw_cands: list[tuple[int, int, str, str, float]] = []  # start, end, value, shape, base
+        return _mask(text)
+    pieces: list[str] = []
+    pos = 0
+    for a, b in regions:
+        pieces.append("\x00" * (a - pos))
+        pieces.append(_mask(text[a:b]))
+        pos = b
+    pieces.append("\x00" * (len(text) - pos))
+    return "".join(pieces)
 
-    def overlaps(s: int, e: int) -> bool:
-        i = bisect_left(taken, (e,)) - 1
-        return i >= 0 and taken[i][1] > s
 
-    def take(span: tuple[int, int]) -> None:
-        insort(taken, span)
+class _Taken:
+    """Spans of the prefixed, grouped, spaced and word codes kept so far: they never overlap
+    each other, so they are kept sorted and an overlap test is one bisection."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def overlaps(self, s: int, e: int) -> bool:
+        i = bisect_left(self.spans, (e,)) - 1
+        return i >= 0 and self.spans[i][1] > s
+
+    def take(self, span: tuple[int, int]) -> None:
+        insort(self.spans, span)
+
+
+def _raw_candidates(masked: str, regions: list[tuple[int, int]]) -> list[_RawCand]:
+    """Candidates of every shape in ``masked`` (searched in ``regions``), most specific shape
+    first: a span kept as a prefixed, grouped, spaced or word code is not read again."""
 
     def scan(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
         for a, b in regions:
             yield from rx.finditer(masked, a, b)
 
+    taken = _Taken()
+    raw_cands: list[_RawCand] = []
     for m in scan(_PREFIXED):
-        take(m.span())
+        taken.take(m.span())
         raw_cands.append((m.start(), m.end(), m.group(2), f"prefixed code {m.group(1)}-", 1.5))
     for m in scan(_GROUPED):
         groups = re.split(r"[ -]", m.group(1))
         digits = "".join(groups)
-        if len({len(g) for g in groups}) != 1 or not 6 <= len(digits) <= 8 or overlaps(*m.span()):
+        if len({len(g) for g in groups}) != 1 or not 6 <= len(digits) <= 8:
             continue
-        take(m.span())
+        if taken.overlaps(*m.span()):
+            continue
+        taken.take(m.span())
         raw_cands.append((m.start(), m.end(), digits, f"grouped code '{m.group(1)}'", 1.2))
     for m in scan(_SPACED):
-        if overlaps(*m.span()):
+        if taken.overlaps(*m.span()):
             continue
-        take(m.span())
+        taken.take(m.span())
         digits = re.sub(r"\s", "", m.group(1))
         raw_cands.append((m.start(), m.end(), digits, "spaced digits", 0.8))
     for m in scan(_DIGITS):
-        if overlaps(*m.span()):
+        if taken.overlaps(*m.span()):
             continue
         n = len(m.group(1))
         raw_cands.append((m.start(), m.end(), m.group(1), f"{n} digits", _DIGITS_BASE[n]))
+    _word_candidates(scan, taken, raw_cands)
+    return raw_cands
+
+
+def _word_candidates(
+    scan: Callable[[re.Pattern[str]], Iterator[re.Match[str]]],
+    taken: _Taken,
+    raw_cands: list[_RawCand],
+) -> None:
+    """Append the letters-and-digits, hyphenated-words and capital-letters candidates."""
     for m in scan(_ALNUM):
         tok = m.group(1)
         if tok.isdigit() or tok.isalpha() or not any(c.isdigit() for c in tok):
             continue
-        if not any(c.isalpha() for c in tok) or overlaps(*m.span()) or _NOT_CODE_ALNUM.match(tok):
+        if not any(c.isalpha() for c in tok) or taken.overlaps(*m.span()):
+            continue
+        if _NOT_CODE_ALNUM.match(tok):
             continue
         raw_cands.append((m.start(), m.end(), tok, "letters and digits", 0.4))
     for m in scan(_WORDS):
-        if overlaps(*m.span()):
+        if taken.overlaps(*m.span()):
             continue
-        take(m.span())
+        taken.take(m.span())
         raw_cands.append((m.start(), m.end(), m.group(1), "hyphenated words", 0.0))
     for m in scan(_CAPS):
-        if overlaps(*m.span()):
+        if taken.overlaps(*m.span()):
             continue
         if m.group(1) in _CAPS_STOP:
             continue
         raw_cands.append((m.start(), m.end(), m.group(1), "capital letters", 0.0))
 
-    occs: list[_Occ] = []
-    emph_starts = [s for s, _ in emphasis]
-    if len(raw_cands) > MAX_OCCURRENCES:
-        raw_cands = _near_keywords_first(raw_cands, labels)
-    for start, end, value, shape, base in raw_cands[:MAX_OCCURRENCES]:
-        reasons = [shape]
-        raw = base
-        ls, le = _line_bounds(text, start, end)
-        seg = _segment(text, start, end)
-        seg_start = max(ls, text.rfind("\t", ls, start) + 1)
-        alone = seg.strip(_SEGMENT_TRIM) == text[start:end]
-        before_on_line = text[ls:start].strip(_SEGMENT_TRIM + "\t")
-        win_start = max(ls, start - 80) if before_on_line else _prev_lines_start(text, ls)
-        # labels ending before the candidate, inside the window: the closest decoy and keyword
-        i = bisect_left(ends, start + 1) - 1
-        decoy = key = None
-        while i >= 0 and (decoy is None or key is None):
-            ls_, le_, kind, word = labels[i]
-            if ls_ < win_start:
-                break
-            if le_ <= start:
-                if travel and _TRAVEL_CODE.fullmatch(" ".join(word.split()).lower()):
-                    kind = "decoy"
-                if kind in ("decoy", "hash") and decoy is None:
-                    if _decoy_reaches(text, le_, start, seg_start):
-                        decoy = (le_, " ".join(word.split()))
-                elif kind in ("strong", "generic") and key is None:
-                    key = (le_, kind, " ".join(word.split()))
-            i -= 1
-        keyword = False
-        label_kind = None
-        tight_decoy = decoy is not None and _DECOY_GAP.fullmatch(text, decoy[0], start) is not None
-        if decoy is not None and (key is None or (decoy[0] > key[0] and tight_decoy)):
-            label_kind = "decoy"
-            raw -= 5.0 if tight_decoy else 3.0
-            reasons.append(f"after decoy label '{decoy[1]}'")
-        elif key is not None:
-            le_, kind, word = key
-            label_kind = kind
-            dist = start - le_
-            raw += _STRENGTH[kind] * (1.0 if dist <= 40 else 0.8)
-            if _TIGHT_GAP.fullmatch(text, le_, start):
-                raw += 0.5
+
+def _closest_labels(
+    ctx: _SourceContext, start: int, win_start: int, seg_start: int
+) -> tuple[tuple[int, str] | None, tuple[int, str, str] | None]:
+    """The closest decoy (end, words) and code keyword (end, kind, words) that end before
+    the candidate at ``start``, inside the window that starts at ``win_start``."""
+    labels, text = ctx.labels, ctx.text
+    i = bisect_left(ctx.ends, start + 1) - 1
+    decoy: tuple[int, str] | None = None
+    key: tuple[int, str, str] | None = None
+    while i >= 0 and (decoy is None or key is None):
+        ls_, le_, kind, word = labels[i]
+        if ls_ < win_start:
+            break
+        if le_ <= start:
+            if ctx.travel and _TRAVEL_CODE.fullmatch(" ".join(word.split()).lower()):
+                kind = "decoy"
+            if kind in ("decoy", "hash") and decoy is None:
+                if _decoy_reaches(text, le_, start, seg_start):
+                    decoy = (le_, " ".join(word.split()))
+            elif kind in ("strong", "generic") and key is None:
+                key = (le_, kind, " ".join(word.split()))
+        i -= 1
+    return decoy, key
+
+
+def _score_label_before(
+    ctx: _SourceContext, start: int, win_start: int, seg_start: int, raw: float, reasons: list[str]
+) -> tuple[float, bool, str | None]:
+    """Score the label before the candidate: (raw, keyword-supported, label kind or None).
+
+    The closest decoy wins over a keyword before it only when it is tight (``Order #``)."""
+    text = ctx.text
+    decoy, key = _closest_labels(ctx, start, win_start, seg_start)
+    tight_decoy = decoy is not None and _DECOY_GAP.fullmatch(text, decoy[0], start) is not None
+    if decoy is not None and (key is None or (decoy[0] > key[0] and tight_decoy)):
+        raw -= 5.0 if tight_decoy else 3.0
+        reasons.append(f"after decoy label '{decoy[1]}'")
+        return raw, False, "decoy"
+    if key is not None:
+        le_, kind, word = key
+        dist = start - le_
+        raw += _STRENGTH[kind] * (1.0 if dist <= 40 else 0.8)
+        if _TIGHT_GAP.fullmatch(text, le_, start):
+            raw += 0.5
+        reasons.append(f"after '{word}'")
+        return raw, True, kind
+    return raw, False, None
+
+
+def _keyword_after(ctx: _SourceContext, end: int, le: int) -> tuple[float, str] | None:
+    """(bonus, words) of a code keyword after the candidate, on the same line, with nothing
+    but a few words between ("482193 is your code")."""
+    labels = ctx.labels
+    after_len = len(ctx.text[end : min(le, end + 50)])
+    j = bisect_left(ctx.starts, end)
+    for k in range(j, min(j + 3, len(labels))):
+        ls_, _le, kind, word = labels[k]
+        if ls_ - end > after_len:
+            break
+        if kind in ("strong", "generic"):
+            return (2.5 if kind == "strong" else 2.0), " ".join(word.split())
+    return None
+
+
+def _score_candidate(
+    ctx: _SourceContext, start: int, end: int, value: str, shape: str, base: float
+) -> _Occ | None:
+    """Score one candidate; None for a word-shaped one that no strong keyword supports."""
+    text = ctx.text
+    reasons = [shape]
+    ls, le = _line_bounds(text, start, end)
+    seg = _segment(text, start, end)
+    seg_start = max(ls, text.rfind("\t", ls, start) + 1)
+    alone = seg.strip(_SEGMENT_TRIM) == text[start:end]
+    before_on_line = text[ls:start].strip(_SEGMENT_TRIM + "\t")
+    win_start = max(ls, start - 80) if before_on_line else _prev_lines_start(text, ls)
+    raw, keyword, label_kind = _score_label_before(ctx, start, win_start, seg_start, base, reasons)
+    if (
+        label_kind is None
+        and ctx.subject_code
+        and shape.endswith("digits")
+        and ctx.source != "subject"
+    ):
+        raw += 2.0
+        keyword = True
+        reasons.append("the subject is about a code")
+    if not keyword and label_kind not in ("decoy", "hash"):
+        after = _keyword_after(ctx, end, le)
+        if after is not None:
+            raw += after[0]
             keyword = True
-            reasons.append(f"after '{word}'")
-        if label_kind is None and subject_code and shape.endswith("digits") and source != "subject":
-            raw += 2.0
-            keyword = True
-            reasons.append("the subject is about a code")
-        label = None if label_kind is None else (label_kind,)
-        if not keyword and (label is None or label[0] not in ("decoy", "hash")):
-            after = text[end : min(le, end + 50)]
-            j = bisect_left(starts, end)
-            # a label after, on the same line, with nothing but a few words between
-            for k in range(j, min(j + 3, len(labels))):
-                ls_, _le, kind, word = labels[k]
-                if ls_ - end > len(after):
-                    break
-                if kind in ("strong", "generic"):
-                    raw += 2.5 if kind == "strong" else 2.0
-                    keyword = True
-                    reasons.append(f"before '{' '.join(word.split())}'")
-                    break
-        if _UNIT_AFTER.match(text, end) and not keyword:
-            raw -= 4.0
-            reasons.append("quantity")
-        elif _UNIT_AFTER.match(text, end):
-            raw -= 2.0
-            reasons.append("quantity")
-        if alone:
+            reasons.append(f"before '{after[1]}'")
+    raw = _score_context(ctx, start, end, value, ls, le, seg, alone, keyword, raw, reasons)
+    if shape in ("capital letters", "hyphenated words") and not (
+        label_kind == "strong" and (alone or ctx.source == "subject" or "emphasised" in reasons)
+    ):
+        return None
+    if shape == "letters and digits" and not keyword:
+        raw -= 1.0
+    if shape == "letters and digits" and label_kind != "strong" and _WORDLIKE.match(value):
+        raw -= 3.0
+        reasons.append("word plus number (promo-code shape)")
+    return _Occ(value, raw, keyword, reasons, ctx.source)
+
+
+def _score_context(
+    ctx: _SourceContext,
+    start: int,
+    end: int,
+    value: str,
+    ls: int,
+    le: int,
+    seg: str,
+    alone: bool,
+    keyword: bool,
+    raw: float,
+    reasons: list[str],
+) -> float:
+    """Add what surrounds the candidate to ``raw``: a unit after it, standing alone,
+    emphasis, the subject, keywords anywhere, a year's shape, an address line, a meeting."""
+    text = ctx.text
+    if _UNIT_AFTER.match(text, end) and not keyword:
+        raw -= 4.0
+        reasons.append("quantity")
+    elif _UNIT_AFTER.match(text, end):
+        raw -= 2.0
+        reasons.append("quantity")
+    if alone:
+        raw += 1.0
+        reasons.append("alone on its line" if "\t" not in seg else "alone in a table cell")
+    emphasis = ctx.emphasis
+    if emphasis:
+        k = bisect_left(ctx.emph_starts, start + 1) - 1
+        if k >= 0 and emphasis[k][0] <= start and emphasis[k][1] >= end:
             raw += 1.0
-            reasons.append("alone on its line" if "\t" not in seg else "alone in a table cell")
-        if emphasis:
-            k = bisect_left(emph_starts, start + 1) - 1
-            if k >= 0 and emphasis[k][0] <= start and emphasis[k][1] >= end:
-                raw += 1.0
-                reasons.append("emphasised")
-        if source == "subject":
-            raw += 0.3
-            reasons.append("in the subject")
-        raw += global_keyword
-        if len(value) == 4 and value.isdigit() and 1900 <= int(value) <= 2099:
-            raw -= 2.5
-            reasons.append("looks like a year")
-        line = text[max(ls, start - 200) : min(le, end + 200)]
-        if _ADDRESS_LINE.search(line) and not keyword:
-            raw -= 3.0
-            reasons.append("address or footer line")
-        if meeting:
-            raw -= 3.0
-            reasons.append("meeting invitation")
-        if shape in ("capital letters", "hyphenated words") and not (
-            label_kind == "strong" and (alone or source == "subject" or "emphasised" in reasons)
-        ):
-            continue
-        if shape == "letters and digits" and not keyword:
-            raw -= 1.0
-        if shape == "letters and digits" and label_kind != "strong" and _WORDLIKE.match(value):
-            raw -= 3.0
-            reasons.append("word plus number (promo-code shape)")
-        occs.append(_Occ(value, raw, keyword, reasons, source))
-    return occs
+            reasons.append("emphasised")
+    if ctx.source == "subject":
+        raw += 0.3
+        reasons.append("in the subject")
+    raw += ctx.global_keyword
+    if len(value) == 4 and value.isdigit() and 1900 <= int(value) <= 2099:
+        raw -= 2.5
+        reasons.append("looks like a year")
+    line = text[max(ls, start - 200) : min(le, end + 200)]
+    if _ADDRESS_LINE.search(line) and not keyword:
+        raw -= 3.0
+        reasons.append("address or footer line")
+    if ctx.meeting:
+        raw -= 3.0
+        reasons.append("meeting invitation")
+    return raw
 
 
 def _focus(text: str, labels: list[tuple[int, int, str, str]]) -> list[tuple[int, int]]:
