@@ -20,12 +20,15 @@ import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
 from tui import __version__
 from tui.core.sanitize import clean
+
+if TYPE_CHECKING:
+    from tui.sdk import Mailagents
 
 T = TypeVar("T")
 
@@ -111,14 +114,14 @@ def delimit(body: str) -> tuple[str, str]:
 
 def tool_error_message(exc: BaseException) -> str | None:
     """What the model should read (and do) for an anticipated failure, or None for a bug."""
-    from tui.api.errors import (
-        ConflictError,
-        MailagentsError,
-        NetworkError,
-        NotFoundError,
-        PaymentRequiredError,
-        RateLimitError,
-    )
+    message = _local_error_message(exc)
+    if message is None:
+        message = _service_error_message(exc)
+    return message
+
+
+def _local_error_message(exc: BaseException) -> str | None:
+    """The message for a failure of this client's own: a wait, a lease, arguments, settings."""
     from tui.auth.wallet import WalletError
     from tui.core.compose import ComposeError, MissingCredentials
     from tui.core.leases import LeaseInputError
@@ -145,6 +148,20 @@ def tool_error_message(exc: BaseException) -> str | None:
             "through MAILAGENTS_PRIVATE_KEY or MAILAGENTS_KEYSTORE with "
             "MAILAGENTS_KEYSTORE_PASSWORD); retrying will not help."
         )
+    return None
+
+
+def _service_error_message(exc: BaseException) -> str | None:
+    """The message for the service's refusals and the network's failures (and a bad value)."""
+    from tui.api.errors import (
+        ConflictError,
+        MailagentsError,
+        NetworkError,
+        NotFoundError,
+        PaymentRequiredError,
+        RateLimitError,
+    )
+
     if isinstance(exc, RateLimitError):
         wait = f" Retry after about {exc.retry_after:g} s." if exc.retry_after else ""
         if exc.is_cooldown:
@@ -175,6 +192,38 @@ def tool_error_message(exc: BaseException) -> str | None:
     return None
 
 
+class _Tools:
+    """What every tool shares: the server to register on, the session's :class:`Mailagents`
+    (in ``state["ma"]`` while the server runs) and the SDK's ``ToolError``."""
+
+    def __init__(self, server: Any, state: dict[str, Any], tool_error: type[Exception]) -> None:
+        self.server = server
+        self.state = state
+        self.tool_error = tool_error
+
+    async def call(self, body: Callable[[Mailagents], Awaitable[T]]) -> T:
+        """``body(ma)``, an anticipated failure turned into a tool error that says what to do."""
+        try:
+            return await body(self.state["ma"])
+        except Exception as exc:
+            message = tool_error_message(exc)
+            if message is None:
+                raise
+            raise self.tool_error(clean(message, 2000)) from exc
+
+    def tool(self, name: str, *, read_only: bool = False, destructive: bool = False) -> Any:
+        """The decorator that registers tool ``name`` with its description and hints."""
+        from mcp.types import ToolAnnotations
+
+        return self.server.tool(
+            name=name,
+            description=DESCRIPTIONS[name],
+            annotations=ToolAnnotations(
+                read_only_hint=read_only, destructive_hint=destructive, open_world_hint=True
+            ),
+        )
+
+
 def build_server(connect: Callable[[], Any] | None = None) -> Any:
     """The MCP server (an ``mcp.server.mcpserver.MCPServer``) with the mailagents tools.
 
@@ -182,16 +231,35 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
     the environment, like the CLI); it signs in on the first tool call that needs it.
     """
     try:
-        from mcp.server.mcpserver import Context, MCPServer
+        from mcp.server.mcpserver import MCPServer
         from mcp.server.mcpserver.exceptions import ToolError
-        from mcp.types import ToolAnnotations
     except ImportError as exc:  # pragma: no cover - the extra is not installed
         raise click.ClickException(MISSING_SDK) from exc
 
     from tui.sdk import Mailagents
 
-    make = connect or Mailagents.connect
     state: dict[str, Any] = {}
+    server: Any = MCPServer(
+        SERVER_NAME,
+        title="mailagents",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=_lifespan(connect or Mailagents.connect, state),
+        log_level="WARNING",
+    )
+    tools = _Tools(server, state, ToolError)
+    _add_mailbox_tools(tools)
+    _add_wait_tool(tools)
+    _add_mail_tools(tools)
+    server.session_state = state  # serve() marks a signal there
+    return server
+
+
+def _lifespan(
+    make: Callable[[], Any], state: dict[str, Any]
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """The server's lifespan: ``make()`` the session's Mailagents, and end the session (its
+    leases released) when the server stops; after a signal, end the process too."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: Any) -> AsyncIterator[None]:
@@ -209,36 +277,15 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
                 sys.stderr.flush()
                 os._exit(0)
 
-    server: Any = MCPServer(
-        SERVER_NAME,
-        title="mailagents",
-        instructions=INSTRUCTIONS,
-        version=__version__,
-        lifespan=lifespan,
-        log_level="WARNING",
-    )
+    return lifespan
 
-    async def call(body: Callable[[Mailagents], Awaitable[T]]) -> T:
-        try:
-            return await body(state["ma"])
-        except Exception as exc:
-            message = tool_error_message(exc)
-            if message is None:
-                raise
-            raise ToolError(clean(message, 2000)) from exc
 
-    def tool(name: str, *, read_only: bool = False, destructive: bool = False) -> Any:
-        return server.tool(
-            name=name,
-            description=DESCRIPTIONS[name],
-            annotations=ToolAnnotations(
-                read_only_hint=read_only, destructive_hint=destructive, open_world_hint=True
-            ),
-        )
+def _add_mailbox_tools(tools: _Tools) -> None:
+    """``whoami``, ``allocate_mailbox`` and ``list_mailboxes``."""
 
-    @tool("whoami", read_only=True)
+    @tools.tool("whoami", read_only=True)
     async def whoami() -> dict[str, Any]:
-        me = await call(lambda ma: ma.whoami())
+        me = await tools.call(lambda ma: ma.whoami())
         return {
             "address": me.address,
             "tenant_id": me.tenant_id,
@@ -254,11 +301,11 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
             },
         }
 
-    @tool("allocate_mailbox")
+    @tools.tool("allocate_mailbox")
     async def allocate_mailbox(
         purpose: str, ttl_hours: int = 1, keep: bool = False
     ) -> dict[str, Any]:
-        box = await call(lambda ma: ma.allocate(purpose, ttl_hours, keep=keep))
+        box = await tools.call(lambda ma: ma.allocate(purpose, ttl_hours, keep=keep))
         return {
             "lease_id": box.lease_id,
             "address": box.address,
@@ -266,9 +313,9 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
             "kept": keep,
         }
 
-    @tool("list_mailboxes", read_only=True)
+    @tools.tool("list_mailboxes", read_only=True)
     async def list_mailboxes() -> dict[str, Any]:
-        boxes = await call(lambda ma: ma.mailboxes())
+        boxes = await tools.call(lambda ma: ma.mailboxes())
         return {
             "mailboxes": [
                 {
@@ -283,6 +330,11 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
             ]
         }
 
+
+def _add_wait_tool(tools: _Tools) -> None:
+    """``wait_for_code``, which reports progress while it waits."""
+    from mcp.server.mcpserver import Context
+
     async def wait_for_code(
         lease_id: str,
         timeout_s: float = 60.0,
@@ -296,22 +348,11 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
 
         timeout = max(0.0, min(float(timeout_s), 600.0))
         outcome: dict[str, Any] = {}
-
-        async def progress() -> None:
-            """Progress notifications while waiting (clients that asked for them keep the
-            call alive past their own timeouts)."""
-            waited = 0.0
-            while True:
-                await anyio.sleep(PROGRESS_EVERY_S)
-                waited += PROGRESS_EVERY_S
-                with contextlib.suppress(Exception):
-                    await ctx.report_progress(min(waited, timeout), timeout, "waiting for mail")
-
         async with anyio.create_task_group() as group:
             if ctx is not None:
-                group.start_soon(progress)
+                group.start_soon(_report_progress, ctx, timeout)
             try:
-                outcome["found"] = await call(
+                outcome["found"] = await tools.call(
                     lambda ma: ma.wait_for_code(
                         lease_id,
                         timeout=timeout,
@@ -321,7 +362,7 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
                         match=match,
                     )
                 )
-            except ToolError as exc:  # raised outside the group: not an exception group
+            except tools.tool_error as exc:  # raised outside the group: not an exception group
                 outcome["error"] = exc
             group.cancel_scope.cancel()
         if "error" in outcome:
@@ -331,21 +372,38 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
     # The context parameter is found by its annotation: the real class, resolved here so
     # that the SDK stays unimported until the server starts.
     wait_for_code.__annotations__["ctx"] = Context
-    tool("wait_for_code")(wait_for_code)
+    tools.tool("wait_for_code")(wait_for_code)
 
-    @tool("list_messages", read_only=True)
+
+async def _report_progress(ctx: Any, timeout: float) -> None:
+    """Progress notifications while waiting (clients that asked for them keep the call alive
+    past their own timeouts)."""
+    import anyio
+
+    waited = 0.0
+    while True:
+        await anyio.sleep(PROGRESS_EVERY_S)
+        waited += PROGRESS_EVERY_S
+        with contextlib.suppress(Exception):
+            await ctx.report_progress(min(waited, timeout), timeout, "waiting for mail")
+
+
+def _add_mail_tools(tools: _Tools) -> None:
+    """``list_messages``, ``read_message``, ``send_mail`` and ``release_mailbox``."""
+
+    @tools.tool("list_messages", read_only=True)
     async def list_messages(lease_id: str, limit: int = 20) -> dict[str, Any]:
-        rows = await call(lambda ma: ma.list_messages(lease_id, limit))
+        rows = await tools.call(lambda ma: ma.list_messages(lease_id, limit))
         return {"lease_id": lease_id, "messages": [r.to_dict() for r in rows]}
 
-    @tool("read_message", read_only=True)
+    @tools.tool("read_message", read_only=True)
     async def read_message(lease_id: str, message_id: str) -> dict[str, Any]:
-        found = await call(lambda ma: ma.read_message(lease_id, message_id))
+        found = await tools.call(lambda ma: ma.read_message(lease_id, message_id))
         data = found.to_dict()
         data["body_tag"], data["body"] = delimit(found.body)
         return data
 
-    @tool("send_mail")
+    @tools.tool("send_mail")
     async def send_mail(
         lease_id: str,
         to: list[str],
@@ -353,16 +411,15 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
         text: str | None = None,
         html: str | None = None,
     ) -> dict[str, Any]:
-        sent = await call(lambda ma: ma.send_mail(lease_id, to, subject, text=text, html=html))
+        sent = await tools.call(
+            lambda ma: ma.send_mail(lease_id, to, subject, text=text, html=html)
+        )
         return sent.to_dict()
 
-    @tool("release_mailbox", destructive=True)
+    @tools.tool("release_mailbox", destructive=True)
     async def release_mailbox(lease_id: str) -> dict[str, Any]:
-        outcome = await call(lambda ma: ma.release(lease_id))
+        outcome = await tools.call(lambda ma: ma.release(lease_id))
         return {"lease_id": lease_id, "result": outcome}
-
-    server.session_state = state  # serve() marks a signal there
-    return server
 
 
 async def end_session(ma: Any) -> None:
