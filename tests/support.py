@@ -217,7 +217,7 @@ def run_cli(env: dict[str, str], *args: str, input: str | None = None) -> Any:
     """``mailagents-tui ARGS`` in process (click's runner); the result."""
     from click.testing import CliRunner
 
-    from tui.cli import main
+    from tui.cli.root import main
 
     return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
 

@@ -236,7 +236,7 @@ def test_core_layers_never_load_textual():
     import sys
 
     code = (
-        "import sys, tui.cli, tui.core.services, tui.core.poller, tui.core.compose, "
+        "import sys, tui.cli.root, tui.core.services, tui.core.poller, tui.core.compose, "
         "tui.core.waiter, tui.extract, tui.sandbox.app, tui.imap; "
         "bad = [m for m in sys.modules "
         "if m == 'textual' or m.startswith(('textual.', 'tui.app'))]; "

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sandbox_helpers import WebhookReceiver
 
-from tui import cli
+from tui.cli import root as cli
 from tui.core.admin import (
     VIEWS,
     AdminTokenError,
@@ -223,7 +223,7 @@ def test_invoice_issue_policies_and_settings(server, env, session_factory):
 
 def test_confirmation_on_a_terminal(server, env, session_factory, monkeypatch):
     s = session_factory(server)
-    import tui.commands.admin as admin_cmd
+    import tui.cli.admin as admin_cmd
 
     monkeypatch.setattr(admin_cmd, "interactive", lambda: True)
     result = run(env, "tenant", "set", s.tenant_id, "--status", "archived", input="n\n")
@@ -234,7 +234,7 @@ def test_confirmation_on_a_terminal(server, env, session_factory, monkeypatch):
 
 
 def test_token_prompt_on_a_terminal(server, env, monkeypatch):
-    import tui.commands.admin as admin_cmd
+    import tui.cli.admin as admin_cmd
 
     monkeypatch.setattr(admin_cmd, "interactive", lambda: True)
     no_env = {k: v for k, v in env.items() if k != "MAILAGENTS_ADMIN_TOKEN"}

@@ -8,7 +8,7 @@ import pytest
 from sandbox_helpers import WebhookReceiver, webhook_signature
 from support import cli_env, run_cli
 
-from tui import cli
+from tui.cli import root as cli
 from tui.core.billing import (
     BillingInputError,
     current_period,
@@ -19,10 +19,10 @@ from tui.core.billing import (
 )
 
 LAZY = {
-    "webhooks": ("tui.commands.billing:webhooks", "List webhooks and their delivery log."),
-    "webhook": ("tui.commands.billing:webhook", "Create webhooks, rotate their secrets."),
-    "usage": ("tui.commands.billing:usage", "A month's usage and the price of a paid call."),
-    "invoices": ("tui.commands.billing:invoices", "List invoices (show one with `show ID`)."),
+    "webhooks": ("tui.cli.billing:webhooks", "List webhooks and their delivery log."),
+    "webhook": ("tui.cli.billing:webhook", "Create webhooks, rotate their secrets."),
+    "usage": ("tui.cli.billing:usage", "A month's usage and the price of a paid call."),
+    "invoices": ("tui.cli.billing:invoices", "List invoices (show one with `show ID`)."),
 }
 
 RAW = (

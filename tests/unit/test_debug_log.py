@@ -9,7 +9,7 @@ import stat
 
 from click.testing import CliRunner
 
-from tui.cli import main
+from tui.cli.root import main
 
 
 def run(env, *args):

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sandbox_helpers import Session, WebhookReceiver
 from support import cli_env, read_line, send_mail
 
-from tui.cli import main
+from tui.cli.root import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "json.md"

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tui import files
-from tui.cli import main
+from tui.cli.root import main
 from tui.files import FileRefused, ensure_private_dir, locked, read_json, write_json
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tui.cli import main
+from tui.cli.root import main
 from tui.core.settings import Settings, SettingsError
 from tui.core.wallets import resolve_wallet_source
 

@@ -79,7 +79,7 @@ def test_importing_the_cli_stays_light(tmp_path):
     result = run_python(
         """
         import json, sys
-        import tui.cli
+        import tui.cli.root
         print(json.dumps({"modules": sorted(sys.modules)}))
         """,
         tmp_path,
@@ -124,7 +124,7 @@ def test_plain_start_reaches_the_login_screen_without_click_or_heavy_modules(tmp
     )
     assert (result["dropped"], result["update"]) == (False, "LayoutUpdate")
     assert result["built"] is False
-    assert loaded(result["modules"], ["click", "tui.cli", *HEAVY]) == []
+    assert loaded(result["modules"], ["click", "tui.cli.root", *HEAVY]) == []
     assert loaded(result["modules"], OTHER_SCREENS) == []
 
 
@@ -174,14 +174,14 @@ def test_plain_launch_recognises_only_what_click_would_read_the_same():
 
 
 def test_entry_point_launches_or_hands_over_to_click(monkeypatch):
-    import tui.cli
+    import tui.cli.root
     import tui.launch
 
     launched = []
     monkeypatch.setattr(
         tui.launch, "launch_tui", lambda options, sandbox: launched.append((options, sandbox))
     )
-    monkeypatch.setattr(tui.cli, "main", lambda: launched.append("click"))
+    monkeypatch.setattr(tui.cli.root, "main", lambda: launched.append("click"))
     monkeypatch.setattr("sys.argv", ["mailagents-tui", "--api-base", "http://x.example"])
     tui.launch.main()
     monkeypatch.setattr("sys.argv", ["mailagents-tui", "leases", "--json"])
@@ -218,9 +218,9 @@ def test_the_client_imports_without_posix_only_modules(tmp_path):
             sys.modules[name] = None  # importing it now raises ImportError
         failed = {}
         for module in (
-            "tui.cli", "tui.core.services", "tui.core.ledger", "tui.core.session",
+            "tui.cli.root", "tui.core.services", "tui.core.ledger", "tui.core.session",
             "tui.core.waiter", "tui.core.follow", "tui.core.compose", "tui.sdk",
-            "tui.mcpserver", "tui.commands.billing", "tui.commands.profiles",
+            "tui.mcpserver", "tui.cli.billing", "tui.cli.profiles",
             "tui.imap.reader", "tui.app.app", "tui.app.screens.inbox",
         ):
             try:

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import pytest
 from click.testing import CliRunner
 
-from tui.cli import main
+from tui.cli.root import main
 
 JSON_KEYS = {"code", "link", "message_id", "sender", "subject", "received_at", "source", "doubtful"}
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from faultproxy import Fault, FaultProxy
 
-from tui.cli import main
+from tui.cli.root import main
 from tui.sandbox.mail.inbound import build_mime
 
 FAULTS = [

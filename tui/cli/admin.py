@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 import click
 
-from tui.cli import fail, friendly_errors
+from tui.cli.exits import fail, friendly_errors
+from tui.cli.options import Context
 from tui.core.admin import (
     ACTIONS,
     POLICY_TYPES,
@@ -33,7 +34,6 @@ from tui.core.admin import (
     parse_filters,
     resolve_admin_token,
 )
-from tui.launch import Context
 
 T = TypeVar("T")
 

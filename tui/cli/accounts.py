@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from tui.cli import emit, iso_z, run_with_services
-from tui.launch import friendly_errors
+from tui.cli.common import emit, iso_z, run_with_services
+from tui.cli.exits import friendly_errors
 
 
 def account_dict(account: Any, own: bool) -> dict[str, Any]:

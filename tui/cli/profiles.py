@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from tui.launch import Context, friendly_errors
+from tui.cli.exits import friendly_errors
+from tui.cli.options import Context
 
 
 def profile_rows(active: str | None) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Headless webhooks, usage and invoices commands (registered lazily by ``tui.cli``).
+"""Headless webhooks, usage and invoices commands (registered lazily by ``tui.cli.root``).
 
 ``webhooks`` lists webhooks or their delivery log, ``webhook new`` / ``webhook rotate``
 manage them, ``usage`` shows a month's figures beside the runtime's price of a paid call,
@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from tui.api.models import iso_z
-from tui.cli import EXIT_USAGE, emit, fail, friendly_errors, run_with_services
+from tui.cli.common import emit, run_with_services
+from tui.cli.exits import EXIT_USAGE, fail, friendly_errors
 from tui.core.billing import (
     EVENT_TYPES,
     GENERATED_SECRET_CHARS,

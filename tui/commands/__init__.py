@@ -1,1 +1,0 @@
-"""Headless commands kept out of ``tui.cli`` and registered there lazily."""
