@@ -144,6 +144,28 @@ def parse(text: str) -> SiweMessage:
     lines = text.split("\n")
     if len(lines) < 8:
         raise SiweError("message is too short to be EIP-4361")
+    domain, address = _parse_head(lines)
+    statement, idx = _parse_statement(lines)
+    values, resources = _parse_fields(lines, idx)
+    _check_values(values)
+    return SiweMessage(
+        domain=domain,
+        address=address,
+        uri=values["URI"],
+        version="1",
+        chain_id=int(values["Chain ID"]),
+        nonce=values["Nonce"],
+        issued_at=values["Issued At"],
+        statement=statement,
+        expiration_time=values.get("Expiration Time"),
+        not_before=values.get("Not Before"),
+        request_id=values.get("Request ID"),
+        resources=tuple(resources),
+    )
+
+
+def _parse_head(lines: list[str]) -> tuple[str, str]:
+    """(domain, address) from the header line, the address line and the empty line after."""
     header = lines[0]
     if not header.endswith(HEADER_SUFFIX):
         raise SiweError("first line is not an EIP-4361 header")
@@ -157,6 +179,11 @@ def parse(text: str) -> SiweMessage:
         raise SiweError("address fails its EIP-55 checksum")
     if lines[2] != "":
         raise SiweError("expected an empty line after the address")
+    return domain, address
+
+
+def _parse_statement(lines: list[str]) -> tuple[str | None, int]:
+    """(statement or None, index of the first field line), from line 3 on."""
     idx = 3
     statement: str | None = None
     if lines[idx] == "":
@@ -167,6 +194,12 @@ def parse(text: str) -> SiweMessage:
         if lines[idx + 1] != "":
             raise SiweError("expected an empty line after the statement")
         idx += 2
+    return statement, idx
+
+
+def _parse_fields(lines: list[str], idx: int) -> tuple[dict[str, str], list[str]]:
+    """The ``Key: value`` fields from line ``idx`` on (each once, in EIP-4361's order), and
+    the ``Resources:`` list that may end the message."""
     values: dict[str, str] = {}
     order_pos = 0
     resources: list[str] = []
@@ -174,12 +207,10 @@ def parse(text: str) -> SiweMessage:
         line = lines[idx]
         idx += 1
         if line == "Resources:":
-            while idx < len(lines):
-                item = lines[idx]
+            for item in lines[idx:]:
                 if not item.startswith("- ") or len(item) < 3:
                     raise SiweError(f"invalid resource line {item!r}")
                 resources.append(item[2:])
-                idx += 1
             break
         key, sep, value = line.partition(": ")
         if not sep or key not in _FIELD_ORDER:
@@ -189,6 +220,11 @@ def parse(text: str) -> SiweMessage:
             raise SiweError(f"field {key!r} is out of order or repeated")
         order_pos = pos
         values[key] = value
+    return values, resources
+
+
+def _check_values(values: dict[str, str]) -> None:
+    """Every required field present, and each field's value of its shape."""
     for key in _REQUIRED:
         if key not in values:
             raise SiweError(f"missing field {key!r}")
@@ -204,20 +240,6 @@ def parse(text: str) -> SiweMessage:
     for key in ("Issued At", "Expiration Time", "Not Before"):
         if key in values:
             parse_time(values[key])
-    return SiweMessage(
-        domain=domain,
-        address=address,
-        uri=uri,
-        version="1",
-        chain_id=int(values["Chain ID"]),
-        nonce=values["Nonce"],
-        issued_at=values["Issued At"],
-        statement=statement,
-        expiration_time=values.get("Expiration Time"),
-        not_before=values.get("Not Before"),
-        request_id=values.get("Request ID"),
-        resources=tuple(resources),
-    )
 
 
 def check_challenge(
@@ -240,7 +262,22 @@ def check_challenge(
     implausibly far in the future.
     """
     msg = parse(text)
-    expected_host = domain_host(api_base)
+    _check_scope(msg, domain_host(api_base), statements)
+    if msg.address.lower() != address.lower():
+        raise SiweError("challenge names a different wallet address: refusing to sign")
+    if chain_id is not None and msg.chain_id != int(chain_id):
+        raise SiweError(
+            f"challenge is for chain {msg.chain_id}, the service runs chain {chain_id}: "
+            "refusing to sign"
+        )
+    if nonce is not None and msg.nonce != nonce:
+        raise SiweError("challenge nonce does not match the one issued: refusing to sign")
+    _check_times(msg, now or datetime.now(UTC), skew)
+    return msg
+
+
+def _check_scope(msg: SiweMessage, expected_host: str, statements: tuple[str | None, ...]) -> None:
+    """What signing would grant: the API's host only, an expected statement, nothing more."""
     if msg.host != expected_host:
         raise SiweError(
             f"challenge is for domain {msg.host!r}, but the API is {expected_host!r}: "
@@ -266,23 +303,16 @@ def check_challenge(
         raise SiweError(
             "challenge carries a Request ID the client did not ask for: refusing to sign"
         )
-    if msg.address.lower() != address.lower():
-        raise SiweError("challenge names a different wallet address: refusing to sign")
-    if chain_id is not None and msg.chain_id != int(chain_id):
-        raise SiweError(
-            f"challenge is for chain {msg.chain_id}, the service runs chain {chain_id}: "
-            "refusing to sign"
-        )
-    if nonce is not None and msg.nonce != nonce:
-        raise SiweError("challenge nonce does not match the one issued: refusing to sign")
-    current = now or datetime.now(UTC)
+
+
+def _check_times(msg: SiweMessage, current: datetime, skew: timedelta) -> None:
+    """Issued not in the future, not expired, already valid (within ``skew``)."""
     if parse_time(msg.issued_at) > current + skew:
         raise SiweError("challenge is issued in the future (check the clock): refusing to sign")
     if msg.expiration_time is not None and parse_time(msg.expiration_time) <= current:
         raise SiweError("challenge has expired: request a new one")
     if msg.not_before is not None and parse_time(msg.not_before) > current + skew:
         raise SiweError("challenge is not valid yet: refusing to sign")
-    return msg
 
 
 def _shown(value: str, limit: int = 80) -> str:
