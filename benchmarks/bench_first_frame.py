@@ -67,7 +67,7 @@ IMPORTS = {
     "first screen path (entry point, app, login screen)": (
         "import tui.launch, tui.app, tui.app.screens.login"
     ),
-    "tui.cli (click: commands, --help)": "import tui.cli",
+    "tui.cli.root (click: commands, --help)": "import tui.cli.root",
     "services (built after the first frame)": "import tui.core.services",
     "httpx": "import httpx",
     "eth_account (wallet, loaded in a thread)": "import eth_account",

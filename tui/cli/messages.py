@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tui.cli.common import emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_NOT_FOUND, EXIT_TIMEOUT, fail, friendly_errors
+
+if TYPE_CHECKING:
+    from tui.core.codepick import CodeFilter
 
 
 def message_dict(item: Any, source: str = "api") -> dict[str, Any]:
@@ -206,6 +209,41 @@ def regex_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def code_filter(
+    sender: str | None,
+    subject: str | None,
+    match: str | None,
+    pattern: str | None,
+    *,
+    want_link: bool,
+) -> CodeFilter:
+    """``wait-otp``'s filters (``--pattern`` with ``--link`` is a usage error)."""
+    import re
+
+    from tui.core.codepick import CodeFilter
+
+    if pattern is not None and want_link:
+        raise click.UsageError("--pattern shapes a code; it does not apply to --link")
+    return CodeFilter(
+        sender=sender or None,
+        subject=subject or None,
+        match=re.compile(match, re.IGNORECASE) if match else None,
+        pattern=re.compile(pattern) if pattern else None,
+    )
+
+
+def note_ignored(item: Any, guess: str, reason: str) -> None:
+    """One line on stderr for a server guess ``wait-otp`` will not return (it keeps waiting)."""
+    from tui.core.sanitize import clean
+
+    click.echo(
+        f"mailagents-tui: ignored the server's guess {clean(guess, 40)!r} "
+        f"in {clean(item.message.subject, 120)!r} from {clean(item.message.sender, 120)}: "
+        f"{reason}; still waiting",
+        err=True,
+    )
+
+
 @click.command("wait-otp")
 @click.option("--lease", "lease_id", required=True, help="Lease id.")
 @click.option("--timeout", default=120.0, show_default=True, type=click.FloatRange(0, 86400))
@@ -259,28 +297,10 @@ def wait_otp(
     subject, received_at, source (api|imap) and doubtful (the code is the
     server's reading of a body this client could not read).
     """
-    import re
-
-    from tui.core.codepick import CodeFilter
     from tui.core.sanitize import clean
     from tui.core.waiter import LeaseNotActive, WaitTimeout, wait_for_code
 
-    if pattern is not None and want_link:
-        raise click.UsageError("--pattern shapes a code; it does not apply to --link")
-    filters = CodeFilter(
-        sender=sender or None,
-        subject=subject or None,
-        match=re.compile(match, re.IGNORECASE) if match else None,
-        pattern=re.compile(pattern) if pattern else None,
-    )
-
-    def ignored(item: Any, guess: str, reason: str) -> None:
-        click.echo(
-            f"mailagents-tui: ignored the server's guess {clean(guess, 40)!r} "
-            f"in {clean(item.message.subject, 120)!r} from {clean(item.message.sender, 120)}: "
-            f"{reason}; still waiting",
-            err=True,
-        )
+    filters = code_filter(sender, subject, match, pattern, want_link=want_link)
 
     async def body(services: Any) -> Any:
         return await wait_for_code(
@@ -290,7 +310,7 @@ def wait_otp(
             want_link=want_link,
             fresh=fresh,
             filters=filters,
-            on_ignored=ignored,
+            on_ignored=note_ignored,
         )
 
     try:
