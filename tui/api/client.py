@@ -1,9 +1,12 @@
 """Async client for the mailagents v2 HTTP API: one method per endpoint.
 
-Authentication comes from a :class:`TokenSource` (the core's session manager): a 401 on an
-authenticated call renews the token once and retries. Payment proofs follow the policy
-``auto`` (on 402 fetch a proof for exactly that method and path, retry once), ``always``
-(fetch before every protected call) or ``never`` (surface the 402). Proofs are never reused.
+Authentication is an httpx ``Auth`` flow, one :class:`~tui.api.authflow.SessionAuth` per
+call: the bearer token comes from a :class:`TokenSource` (the core's session manager), a 401
+renews the token once and retries. Payment proofs follow the policy ``auto`` (on 402 fetch a
+proof for exactly that method and path, retry once), ``always`` (fetch before every protected
+call) or ``never`` (surface the 402). Proofs are never reused. A call that went through with a
+proof is counted here (:attr:`MailagentsClient.paid_calls`, :attr:`~MailagentsClient.paid_usdc`,
+:attr:`~MailagentsClient.on_paid`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
 from tui.api.errors import (
-    ApiError,
     AuthenticationError,
     ForbiddenError,
     InvalidResponseError,
-    PaymentRequiredError,
 )
 from tui.api.models import (
     Account,
@@ -69,14 +70,6 @@ class TokenSource(Protocol):
         ...
 
 
-def needs_new_session(exc: ApiError) -> bool:
-    """401, or the 403 a server answers when it no longer knows the token's tenant/agent
-    (e.g. an in-memory server that restarted): both are cured by signing in again."""
-    if isinstance(exc, AuthenticationError):
-        return True
-    return exc.error == "forbidden" and "context not found" in exc.message.lower()
-
-
 def _seg(value: str) -> str:
     """Quote one path segment so an id can never change the route."""
     return quote(str(value), safe="")
@@ -126,19 +119,12 @@ class MailagentsClient:
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         token: str | None = None,
-        proof: str | None = None,
     ) -> Any:
-        headers: dict[str, str] = {}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        if proof:
-            headers["x-payment-proof"] = proof
-        return await self._pool.call(
-            method, path, headers=headers, params=params, body=body, paid=bool(proof)
-        )
+        """One request with ``token`` as is: no renewal, no payment (the proof endpoint)."""
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self._pool.call(method, path, headers=headers, body=body)
 
     async def _call(
         self,
@@ -149,57 +135,35 @@ class MailagentsClient:
         body: dict[str, Any] | None = None,
         auth: bool = True,
     ) -> Any:
-        """One API call with token renewal (once) and the payment-proof policy."""
-        token = await self.token_source.get_token() if auth and self.token_source else None
-        try:
-            return await self._paid(method, path, params=params, body=body, token=token)
-        except (AuthenticationError, ForbiddenError) as exc:
-            if not (auth and self.token_source) or not needs_new_session(exc):
-                raise
-            try:
-                token = await self.token_source.renew()
-                return await self._paid(method, path, params=params, body=body, token=token)
-            except (AuthenticationError, ForbiddenError) as again:
-                again.after_sign_in = True  # a new sign-in did not cure it: permanent
-                raise
+        """One API call through the call's auth flow (token renewal once, payment policy)."""
+        from tui.api.authflow import SessionAuth  # (imports httpx: off the start-up path)
 
-    async def _paid(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-        token: str | None,
-    ) -> Any:
-        protected = (method, path) in PROTECTED
-        if protected and self.payment_policy == "always":
-            return await self._with_proof(method, path, params=params, body=body, token=token)
-        try:
-            return await self._send(method, path, params=params, body=body, token=token)
-        except PaymentRequiredError:
-            if not protected or self.payment_policy == "never":
-                raise
-            return await self._with_proof(method, path, params=params, body=body, token=token)
-
-    async def _with_proof(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-        token: str | None,
-    ) -> Any:
-        proof = await self.payment_proof(method, path, token=token)
-        result = await self._send(
-            method, path, params=params, body=body, token=token, proof=proof.proof
+        flow = SessionAuth(
+            method,
+            path,
+            tokens=self.token_source if auth else None,
+            proofs=self._proof_for,
+            protected=(method, path) in PROTECTED,
+            policy=self.payment_policy,
         )
-        self.paid_calls += 1
-        self.paid_usdc = round(self.paid_usdc + (proof.amount_usdc or 0.0), 6)
-        if self.on_paid is not None:
-            self.on_paid(method, path, proof.amount_usdc)
+        try:
+            result = await self._pool.call(
+                method, path, headers={}, params=params, body=body, auth=flow
+            )
+        except (AuthenticationError, ForbiddenError) as exc:
+            if flow.renewed:
+                exc.after_sign_in = True  # a new sign-in did not cure it: permanent
+            raise
+        if flow.proof is not None:  # it went through with a proof: a paid call
+            amount = flow.proof.amount_usdc
+            self.paid_calls += 1
+            self.paid_usdc = round(self.paid_usdc + (amount or 0.0), 6)
+            if self.on_paid is not None:
+                self.on_paid(method, path, amount)
         return result
+
+    async def _proof_for(self, method: str, path: str, token: str | None) -> PaymentProof:
+        return await self.payment_proof(method, path, token=token)
 
     # -- public endpoints ---------------------------------------------------------------------
 

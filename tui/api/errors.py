@@ -197,6 +197,14 @@ class Failure:
     """Retry, but only at the slowest pace (e.g. a payment is needed)."""
 
 
+def needs_new_session(exc: ApiError) -> bool:
+    """401, or the 403 a server answers when it no longer knows the token's tenant/agent
+    (e.g. an in-memory server that restarted): both are cured by signing in again."""
+    if isinstance(exc, AuthenticationError):
+        return True
+    return exc.error == "forbidden" and "context not found" in exc.message.lower()
+
+
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
 """4xx answers that mean "not now" rather than "never"."""
 

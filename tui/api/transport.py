@@ -84,12 +84,14 @@ class JsonTransport:
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         log_path: str | None = None,
-        paid: bool = False,
+        auth: httpx.Auth | None = None,
     ) -> Any:
         """``method path`` with a JSON ``body``; the parsed JSON answer (any JSON value).
 
-        ``log_path`` is what the log shows instead of ``path`` (ids left out);
-        ``paid`` only says in the debug log that a payment proof went along.
+        ``log_path`` is what the log shows instead of ``path`` (ids left out). ``auth`` is the
+        call's httpx auth flow (the tenant client's :class:`~tui.api.authflow.SessionAuth`:
+        token, renewal, payment proof); the answer is that of the flow's last request, and the
+        debug log says when a payment proof went with it.
         """
         import httpx
 
@@ -102,7 +104,7 @@ class JsonTransport:
         started = time.monotonic()
         try:
             response = await self.client().request(
-                method, path, params=params, content=content, headers=headers
+                method, path, params=params, content=content, headers=headers, auth=auth
             )
         except httpx.TimeoutException as exc:
             log.debug("%s %s -> timed out after %.0f ms", method, shown, _ms(started))
@@ -111,6 +113,7 @@ class JsonTransport:
             log.debug("%s %s -> %s after %.0f ms", method, shown, type(exc).__name__, _ms(started))
             raise NetworkError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         request_id = response.headers.get("x-request-id")
+        paid = "x-payment-proof" in response.request.headers  # (its value is never logged)
         log.debug(
             "%s %s -> %s in %.0f ms (request %s%s)",
             method,
