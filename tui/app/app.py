@@ -24,6 +24,7 @@ from tui.core.wallets import WalletSource, resolve_wallet_source
 
 if TYPE_CHECKING:
     from tui.app.dialogs.progress import ProgressDialog
+    from tui.app.registry import ScreenName
     from tui.core.services import Services
 
 # The login screen paints before the API client, session, ledger and lease manager (and the
@@ -113,6 +114,23 @@ class MailagentsApp(App[None]):
         """True once ``services`` exists (nothing to release or close before)."""
         return "services" in self.__dict__
 
+    # -- screens --------------------------------------------------------------------------------
+
+    def open_screen(self, name: ScreenName, /, **args: Any) -> None:
+        """Push the screen registered as ``name`` (``tui.app.registry``), built with ``args``.
+
+        Screens never import each other: they ask for one another by name here.
+        """
+        from tui.app.registry import make_screen
+
+        self.push_screen(make_screen(name, **args))
+
+    def switch_to(self, name: ScreenName, /, **args: Any) -> None:
+        """Replace the current screen with the one registered as ``name``."""
+        from tui.app.registry import make_screen
+
+        self.switch_screen(make_screen(name, **args))
+
     # -- start ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -132,8 +150,6 @@ class MailagentsApp(App[None]):
 
     def open_first_screen(self) -> None:
         """The login screen, or the lease list when a saved session is still valid."""
-        from tui.app.screens.login import LoginScreen
-
         # A sandbox of ``--sandbox`` starts after this first frame (requests sent meanwhile
         # wait in its port's backlog; the login screen says "starting sandbox…").
         start_sandbox = getattr(self.sandbox, "start_in_background", None)
@@ -146,10 +162,10 @@ class MailagentsApp(App[None]):
             and self.settings.sessions_path.exists()
             and self.services.session.load_saved() is not None
         ):
-            self.push_screen(LoginScreen())
+            self.open_screen("login")
             self.after_sign_in()
         else:
-            self.push_screen(LoginScreen())
+            self.open_screen("login")
 
     def signal_quit(self) -> None:
         """SIGTERM: release this run's leases (progress shown), then exit."""
@@ -180,7 +196,7 @@ class MailagentsApp(App[None]):
         if any(isinstance(s, LeaseListScreen) for s in self.screen_stack[:-1]):
             self.pop_screen()  # signed in again after the session expired
             return
-        self.switch_screen(LeaseListScreen())
+        self.switch_to("leases")
         self.check_leftovers()
 
     @work(exclusive=True, group="leftovers", exit_on_error=False)
@@ -318,7 +334,7 @@ class MailagentsApp(App[None]):
             from tui.app.screens.login import LoginScreen
 
             if not any(isinstance(s, LoginScreen) for s in self.screen_stack):
-                self.push_screen(LoginScreen())
+                self.open_screen("login")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own workers fail through the same router."""

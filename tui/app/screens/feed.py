@@ -202,9 +202,7 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
         view = next((v for v in self.views if v.lease.lease_id == entry.lease.lease_id), None)
         if view is None:
             return
-        from tui.app.screens.inbox import InboxScreen
-
-        self.app.push_screen(InboxScreen(view))
+        self.app.open_screen("inbox", view=view)
 
     def action_poll_now(self) -> None:
         """Ask the next mailbox now."""

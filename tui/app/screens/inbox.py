@@ -20,9 +20,9 @@ from textual.widgets import Input, Static
 from tui.api.models import iso_z
 from tui.app.clipboard import copy_text
 from tui.app.routing import WorkerErrors
-from tui.app.screens.leases import paid_calls_text
 from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.message_list import Column, MessageList
+from tui.app.widgets.paid_calls import paid_calls_text
 from tui.core.inbox import InboxItem, build_item, lease_bounds
 from tui.core.links import LinkInfo, inspect_link
 from tui.core.poller import MailboxPoller, PollUpdate
@@ -1074,9 +1074,7 @@ class InboxScreen(WorkerErrors, Screen[None]):
 
     def action_compose(self) -> None:
         """Write a new message from this lease."""
-        from tui.app.screens.compose import ComposeScreen
-
-        self.app.push_screen(ComposeScreen(self.lease))
+        self.app.open_screen("compose", lease=self.lease)
 
     def action_reply(self) -> None:
         """Reply to the selected message (To and Re: subject filled); while checking has
@@ -1087,13 +1085,12 @@ class InboxScreen(WorkerErrors, Screen[None]):
         item = self._target()
         if item is None:
             return
-        from tui.app.screens.compose import ComposeScreen
         from tui.core.compose import quote_reply, reply_subject
 
         m = item.message
         body = quote_reply(item.body_text, m.sender, m.received_at)
         prefill = (m.sender, reply_subject(m.subject), body)
-        self.app.push_screen(ComposeScreen(self.lease, reply_to=m, prefill=prefill))
+        self.app.open_screen("compose", lease=self.lease, reply_to=m, prefill=prefill)
 
     def action_source(self) -> None:
         """Headers and source (read over IMAP; the API has none)."""
@@ -1128,11 +1125,10 @@ class InboxScreen(WorkerErrors, Screen[None]):
         item = self._target()
         if item is None:
             return
-        from tui.app.screens.compose import ComposeScreen
         from tui.core.compose import forward_body, forward_subject
 
         m = item.message
         body = forward_body(item.body_text, m.sender, self.lease.address, m.subject, m.received_at)
-        self.app.push_screen(
-            ComposeScreen(self.lease, prefill=("", forward_subject(m.subject), body))
+        self.app.open_screen(
+            "compose", lease=self.lease, prefill=("", forward_subject(m.subject), body)
         )

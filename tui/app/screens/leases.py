@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -18,23 +18,10 @@ from tui.app.clipboard import copy_text
 from tui.app.messages import LeaseAllocated, LeaseReleased, LeasesLoaded
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
+from tui.app.widgets.paid_calls import paid_calls_text
 from tui.core.leases import LeaseView
 from tui.core.sanitize import clean
 from tui.core.timefmt import time_left
-
-
-def paid_calls_text(services: Any) -> Text:
-    """` · paid calls 2 x 0.001 = 0.002 USDC` once this session paid for a call."""
-    client = services.client
-    if not client.paid_calls:
-        return Text()
-    runtime = services.session.runtime
-    price = runtime.overage_charge_usdc if runtime is not None else None
-    each = f" x {price:g}" if price is not None else ""
-    return Text(
-        f" · paid calls {client.paid_calls}{each} = {client.paid_usdc:g} USDC", style="yellow"
-    )
-
 
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
@@ -337,9 +324,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         if view is None:
             self.notify("No lease selected", severity="warning")
             return
-        from tui.app.screens.inbox import InboxScreen
-
-        self.app.push_screen(InboxScreen(view))
+        self.app.open_screen("inbox", view=view)
 
     def action_copy_address(self) -> None:
         """Copy the selected address."""
@@ -352,12 +337,10 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
 
     def action_live_feed(self) -> None:
         """One live list of the codes and links of every active lease."""
-        from tui.app.screens.feed import LiveFeedScreen
-
         if not self.views:
             self.notify("No active leases to follow", severity="warning")
             return
-        self.app.push_screen(LiveFeedScreen(self.views))
+        self.app.open_screen("feed", views=self.views)
 
     def action_copy_token(self) -> None:
         """Copy the access token, after saying what it allows and until when."""
@@ -456,24 +439,16 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         if view is None:
             self.notify("No lease selected", severity="warning")
             return
-        from tui.app.screens.compose import ComposeScreen
-
-        self.app.push_screen(ComposeScreen(view.lease))
+        self.app.open_screen("compose", lease=view.lease)
 
     def action_sent(self) -> None:
         """The send attempts."""
-        from tui.app.screens.sent import SentScreen
-
-        self.app.push_screen(SentScreen())
+        self.app.open_screen("sent")
 
     def action_webhooks(self) -> None:
         """The webhooks screen."""
-        from tui.app.screens.webhooks import WebhooksScreen
-
-        self.app.push_screen(WebhooksScreen())
+        self.app.open_screen("webhooks")
 
     def action_usage(self) -> None:
         """The usage and billing screen."""
-        from tui.app.screens.usage import UsageScreen
-
-        self.app.push_screen(UsageScreen())
+        self.app.open_screen("usage")

@@ -1,0 +1,97 @@
+"""The App's screen registry: every screen another screen may open, by name.
+
+Screens never import each other: a screen asks ``self.app.open_screen("inbox", view=view)``
+and the App builds it from the factory named here. Each factory imports its screen on first
+use (the lease list's first frame loads no other screen) and is typed with the arguments
+the screen takes. A new screen is one factory and one name in :data:`ScreenName`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from tui.api.models import Lease, Message
+    from tui.core.leases import LeaseView
+
+ScreenName = Literal["login", "leases", "inbox", "compose", "sent", "webhooks", "usage", "feed"]
+"""The names :meth:`tui.app.app.MailagentsApp.open_screen` takes (one per factory)."""
+
+
+def login() -> Screen[Any]:
+    """Sign in (also shown again when a session expires)."""
+    from tui.app.screens.login import LoginScreen
+
+    return LoginScreen()
+
+
+def leases() -> Screen[Any]:
+    """The lease list."""
+    from tui.app.screens.leases import LeaseListScreen
+
+    return LeaseListScreen()
+
+
+def inbox(view: LeaseView) -> Screen[Any]:
+    """One lease's inbox."""
+    from tui.app.screens.inbox import InboxScreen
+
+    return InboxScreen(view)
+
+
+def compose(
+    lease: Lease, *, reply_to: Message | None = None, prefill: tuple[str, str, str] | None = None
+) -> Screen[Any]:
+    """Write from ``lease`` (a reply or a forward when ``reply_to`` / ``prefill`` are given)."""
+    from tui.app.screens.compose import ComposeScreen
+
+    return ComposeScreen(lease, reply_to=reply_to, prefill=prefill)
+
+
+def sent() -> Screen[Any]:
+    """The send attempts."""
+    from tui.app.screens.sent import SentScreen
+
+    return SentScreen()
+
+
+def webhooks() -> Screen[Any]:
+    """Webhooks and their deliveries."""
+    from tui.app.screens.webhooks import WebhooksScreen
+
+    return WebhooksScreen()
+
+
+def usage() -> Screen[Any]:
+    """Usage, paid calls and invoices."""
+    from tui.app.screens.usage import UsageScreen
+
+    return UsageScreen()
+
+
+def feed(views: list[LeaseView]) -> Screen[Any]:
+    """Codes and links arriving in every active lease."""
+    from tui.app.screens.feed import LiveFeedScreen
+
+    return LiveFeedScreen(views)
+
+
+SCREENS: dict[str, Callable[..., Screen[Any]]] = {
+    "login": login,
+    "leases": leases,
+    "inbox": inbox,
+    "compose": compose,
+    "sent": sent,
+    "webhooks": webhooks,
+    "usage": usage,
+    "feed": feed,
+}
+"""Every factory by name (the keys are exactly :data:`ScreenName`'s values)."""
+
+
+def make_screen(name: ScreenName, /, **args: Any) -> Screen[Any]:
+    """The screen ``name`` built with ``args`` (TypeError names a wrong argument)."""
+    return SCREENS[name](**args)
