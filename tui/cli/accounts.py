@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tui.cli.common import emit, iso_z, run_with_services
+from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import friendly_errors
 
 
@@ -23,7 +23,7 @@ def account_dict(account: Any, own: bool) -> dict[str, Any]:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def accounts(ctx: click.Context, as_json: bool) -> None:

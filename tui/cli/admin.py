@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 import click
 
+from tui.cli.common import options_of
 from tui.cli.exits import fail, friendly_errors
-from tui.cli.options import Context
 from tui.core.admin import (
     ACTIONS,
     POLICY_TYPES,
@@ -119,7 +119,7 @@ def table(spec: ViewSpec, rows: list[dict[str, Any]]) -> str:
 @click.pass_context
 def admin(ctx: click.Context, admin_token_file: Path | None) -> None:
     """Operator console (no command) and headless admin views and actions."""
-    settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+    settings = options_of(ctx).settings()
     ctx.obj = AdminOptions(settings.api_base, admin_token_file)
     if ctx.invoked_subcommand is None:
         options: AdminOptions = ctx.obj

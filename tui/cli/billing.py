@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from tui.api.models import iso_z
-from tui.cli.common import emit, run_with_services
+from tui.cli.common import JSON_OPTION, emit, run_with_services
 from tui.cli.exits import EXIT_USAGE, fail, friendly_errors
 from tui.core.billing import (
     EVENT_TYPES,
@@ -24,9 +24,6 @@ from tui.core.billing import (
     validate_period,
     validate_webhook_input,
 )
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-"""The ``--json`` flag every command has."""
 
 
 def webhook_dict(hook: Any) -> dict[str, Any]:

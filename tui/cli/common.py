@@ -17,6 +17,17 @@ from tui.cli.options import Context
 
 T = TypeVar("T")
 
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+"""The ``--json`` flag of the commands that print JSON as it is."""
+
+
+def options_of(ctx: click.Context) -> Context:
+    """The shared options the click root put on the context (every command runs under it)."""
+    options = ctx.find_object(Context)
+    if options is None:
+        raise RuntimeError("the command runs outside the mailagents-tui root command")
+    return options
+
 
 def iso_z(moment: datetime | None) -> str | None:
     """:func:`tui.api.models.iso_z`, imported on first use (the TUI starts without the
@@ -41,7 +52,7 @@ def run_with_services(
     """
     from tui.core.services import Services
 
-    settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+    settings = options_of(ctx).settings()
     services = Services.create(settings)
     if need_wallet:
         prepare_wallet(services)

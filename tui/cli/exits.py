@@ -11,7 +11,10 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+
+if TYPE_CHECKING:
+    from tui.api.errors import MailagentsError
 
 T = TypeVar("T")
 
@@ -107,7 +110,7 @@ def classify(exc: BaseException) -> tuple[str, str, int] | None:
     if api is not None:
         for class_name, kind, code in API_KINDS:
             if isinstance(exc, getattr(api, class_name)):
-                message = exc.user_message()  # type: ignore[attr-defined]
+                message = cast("MailagentsError", exc).user_message()
                 if api.classify(exc).transient:
                     message += " (temporary: try again)"
                 return kind, message, code

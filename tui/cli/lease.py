@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tui.cli.common import emit, iso_z, run_with_services
+from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, fail, friendly_errors
 
 
@@ -31,7 +31,7 @@ def lease_dict(lease: Any, entry: Any = None) -> dict[str, Any]:
 
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Also list leases the ledger remembers.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
@@ -94,7 +94,7 @@ def lease() -> None:
 @lease.command("new")
 @click.option("--purpose", default="signup", show_default=True, help="What the mailbox is for.")
 @click.option("--ttl-hours", default=1, show_default=True, type=int, help="Lease length (1..720).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def lease_new(ctx: click.Context, purpose: str, ttl_hours: int, as_json: bool) -> None:
@@ -128,7 +128,7 @@ def lease_new(ctx: click.Context, purpose: str, ttl_hours: int, as_json: bool) -
 
 @lease.command("release")
 @click.argument("lease_id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def lease_release(ctx: click.Context, lease_id: str, as_json: bool) -> None:
@@ -151,7 +151,7 @@ def lease_release(ctx: click.Context, lease_id: str, as_json: bool) -> None:
 @lease.command("reconcile")
 @click.option("--release", "release_all", is_flag=True, help="Release every lease listed.")
 @click.option("--keep", "keep_all", is_flag=True, help="Keep them all (not offered again).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_json: bool) -> None:
@@ -211,7 +211,7 @@ def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_js
 @click.argument("lease_id")
 @click.option("--reset", is_flag=True, help="Rotate the password (asks for confirmation).")
 @click.option("--yes", is_flag=True, help="Do not ask before --reset.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def lease_credentials(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.common import emit, iso_z, run_with_services
+from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_NOT_FOUND, EXIT_TIMEOUT, fail, friendly_errors
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ async def lease_mail(
     is_flag=True,
     help="Print mail as it arrives, oldest first, until interrupted (--json: JSON lines).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def messages(
@@ -149,7 +149,7 @@ def follow_messages(
 @click.option("--lease", "lease_id", required=True, help="Lease id.")
 @click.argument("message_id")
 @click.option("--raw", is_flag=True, help="The raw RFC 5322 message (needs IMAP).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json: bool) -> None:

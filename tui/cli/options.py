@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
 
 
 class Context:
@@ -22,7 +25,7 @@ class Context:
         self.payment = payment
         self.profile = profile
 
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """Resolved :class:`tui.core.settings.Settings`."""
         from tui.core.settings import Settings
 

@@ -7,12 +7,13 @@ import sys
 
 import click
 
+from tui.cli.common import JSON_OPTION
 from tui.cli.exits import friendly_errors
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @friendly_errors
 def parse(path: str, as_json: bool) -> None:
     """Extract the OTP code and verification link of a .eml file (- reads stdin)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tui.cli.common import JSON_OPTION
 from tui.cli.exits import friendly_errors
 from tui.cli.options import Context
 
@@ -40,7 +41,7 @@ def profile_rows(active: str | None) -> list[dict[str, Any]]:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def profiles(ctx: click.Context, as_json: bool) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tui.cli.common import emit, iso_z, run_with_services
+from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_USAGE, fail, friendly_errors
 
 
@@ -53,7 +53,7 @@ def send_dict(result: Any) -> dict[str, Any]:
     type=click.Path(dir_okay=False, allow_dash=True),
     help="HTML body from a UTF-8 file (- reads stdin; at most 25 MiB).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def send(
@@ -130,7 +130,7 @@ def attempt_dict(a: Any) -> dict[str, Any]:
 
 @click.command()
 @click.argument("send_attempt_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def sent(ctx: click.Context, send_attempt_id: str | None, as_json: bool) -> None:

@@ -9,13 +9,12 @@ from typing import Any
 
 import click
 
-from tui.cli.common import emit, run_with_services
+from tui.cli.common import JSON_OPTION, emit, options_of, run_with_services
 from tui.cli.exits import fail, friendly_errors
-from tui.cli.options import Context
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_context
 @friendly_errors
 def login(ctx: click.Context, as_json: bool) -> None:
@@ -58,7 +57,7 @@ def wallet_new(ctx: click.Context, out: Path | None) -> None:
     from tui.auth.wallet import Wallet
     from tui.core.wallets import ENV_PASSWORD
 
-    settings = ctx.find_object(Context).settings()  # type: ignore[union-attr]
+    settings = options_of(ctx).settings()
     path = out or settings.default_keystore
     if path.exists():
         fail(f"{path} already exists: not overwriting a keystore")
@@ -81,7 +80,7 @@ def wallet_address(ctx: click.Context) -> None:
     """Print the configured wallet's address."""
     from tui.core.wallets import resolve_wallet_source
 
-    source = resolve_wallet_source(ctx.find_object(Context).settings())  # type: ignore[union-attr]
+    source = resolve_wallet_source(options_of(ctx).settings())
     if source.address is None:
         source.load()
     click.echo(source.address)
