@@ -54,10 +54,10 @@ class ExternalSandbox:
         import subprocess
         import tempfile
 
-        from tui.sandbox.admin_state import admin_state
         from tui.sandbox.config import SandboxConfig
         from tui.sandbox.demo import seed_audit
-        from tui.sandbox.store import Store
+        from tui.sandbox.state.admin import admin_state
+        from tui.sandbox.state.store import Store
 
         self.dir = tempfile.TemporaryDirectory()
         config = SandboxConfig.for_data_dir(self.dir.name)

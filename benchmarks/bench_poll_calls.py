@@ -72,7 +72,7 @@ async def simulate(
         detail = await services.client.get_lease(lease.lease_id)
         tenant = services.session.session.tenant_id
         period = datetime.now(UTC).strftime("%Y-%m")
-        metered_before = server.store.usage_summary(tenant, period)["message_parses"]
+        metered_before = server.store.usage_summary(tenant, period).message_parses
         start = detail.started_at.timestamp()
         clock = Clock(start)
         polls: list[float] = []
@@ -106,7 +106,7 @@ async def simulate(
             poller.touch()  # the inbox did this when it opened, before issue 16
         with contextlib.suppress(Done):
             await poller.run(on_update)
-        metered = server.store.usage_summary(tenant, period)["message_parses"] - metered_before
+        metered = server.store.usage_summary(tenant, period).message_parses - metered_before
         polls = [t for t in polls if t < TEN_MINUTES]
         first = [t for t in polls if t < TWO_MINUTES]
         window = polls[: len(first) + 1]

@@ -50,7 +50,7 @@ SERVER = r"""
 import asyncio, json, os, sys, time
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
-from tui.sandbox.store import MAILBOXES_PER_TENANT
+from tui.sandbox.state.tenants import MAILBOXES_PER_TENANT
 
 data, count = sys.argv[1], int(sys.argv[2])
 config = SandboxConfig.for_data_dir(data, port=0, smtp_port=0, allocate_hourly_limit=0)
@@ -62,7 +62,7 @@ for t in range(-(-count // MAILBOXES_PER_TENANT)):
                                                config.mailbox_domain)
     for _ in range(MAILBOXES_PER_TENANT):
         if len(addresses) < count:
-            addresses.append(store.allocate(tenant, agent, "bench", 3_600_000, "pw")["address"])
+            addresses.append(store.allocate(tenant, agent, "bench", 3_600_000, "pw").address)
 print(json.dumps({"http": server.base_url, "smtp": server.smtp_port, "addresses": addresses}),
       flush=True)
 lags = []  # (when, how late) of a 5 ms sleep on the server's event loop

@@ -231,7 +231,7 @@ async def shoot_admin(out: Path, server: SandboxServer) -> list[Path]:
 
 def main_admin(out: Path) -> None:
     from tui.sandbox.demo import seed_operator_demo
-    from tui.sandbox.store import Store
+    from tui.sandbox.state.store import Store
 
     store = Store(":memory:")
     seed_operator_demo(store, "sandbox.mailagents.test")

@@ -230,7 +230,7 @@ async def test_rotate_secret_shows_it_once(server, world):
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, WebhookSecretDialog))
         secret = app.screen.secret
-        assert server.store.webhook(None, hook["webhook_id"])["secret"] == secret
+        assert server.store.webhook(None, hook["webhook_id"]).secret == secret
         await pilot.press("escape")
         # Webhook replay asks for an optional window.
         await pilot.press("w")

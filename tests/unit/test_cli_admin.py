@@ -197,7 +197,7 @@ def test_message_reparse_and_replays(server, env, session_factory):
     rotated = run(env, "webhook", "rotate", hook["webhook_id"], "--yes")
     assert rotated.exit_code == 0 and "shown once" in rotated.stdout
     secret = rotated.stdout.strip().rsplit(" ", 1)[-1]
-    assert server.store.webhook(None, hook["webhook_id"])["secret"] == secret
+    assert server.store.webhook(None, hook["webhook_id"]).secret == secret
 
 
 def test_invoice_issue_policies_and_settings(server, env, session_factory):

@@ -280,7 +280,7 @@ def test_deep_mime_over_smtp_is_stored_without_recursion():
                 smtp.sendmail("a@example.com", [lease["address"]], _nested_rfc822(50_000))
                 smtp.sendmail("a@example.com", [lease["address"]], _nested_multipart(50_000))
             rows = server.store.list_messages(session.tenant_id, lease["mailbox_id"], None, 10)
-            assert [r["subject"] for r in rows] == ["deep", "deep"], rows
+            assert [r.subject for r in rows] == ["deep", "deep"], rows
             assert httpx.get(server.base_url + "/healthz").status_code == 200
             session.close()
         print("ok")

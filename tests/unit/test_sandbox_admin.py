@@ -12,7 +12,7 @@ from sandbox_helpers import FakeClock, WebhookReceiver, webhook_signature
 
 from tui.sandbox.config import SandboxConfig, read_token_file
 from tui.sandbox.mail.inbound import build_mime
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 A = "/v2/admin"
 TENANT_KEYS = [

@@ -164,7 +164,7 @@ def test_new_challenge_replaces_old(sandbox, wallet):
 
 
 def test_expired_challenge(sandbox_factory, wallet):
-    from tui.sandbox.store import Store
+    from tui.sandbox.state.store import Store
 
     clock = FakeClock()
     server = sandbox_factory(store=Store(":memory:", clock=clock), challenge_ttl_s=5)
@@ -176,7 +176,7 @@ def test_expired_challenge(sandbox_factory, wallet):
 
 
 def test_challenge_within_ttl_is_fine(sandbox_factory, wallet):
-    from tui.sandbox.store import Store
+    from tui.sandbox.state.store import Store
 
     clock = FakeClock()
     server = sandbox_factory(store=Store(":memory:", clock=clock), challenge_ttl_s=5)
@@ -326,7 +326,7 @@ def test_token_expired(sandbox, wallet):
 
 
 def test_token_expires_with_the_clock(sandbox_factory, wallet):
-    from tui.sandbox.store import Store
+    from tui.sandbox.state.store import Store
 
     clock = FakeClock()
     server = sandbox_factory(store=Store(":memory:", clock=clock), token_ttl_s=60)

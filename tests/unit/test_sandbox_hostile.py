@@ -72,7 +72,7 @@ def test_lone_surrogate_is_a_400_on_every_route(server, session_factory):
 
 def lease_addresses(server, count: int) -> list[str]:
     """``count`` leased addresses, made straight in the store (5 mailboxes per tenant)."""
-    from tui.sandbox.store import MAILBOXES_PER_TENANT
+    from tui.sandbox.state.tenants import MAILBOXES_PER_TENANT
 
     store, domain = server.store, server.config.mailbox_domain
     addresses: list[str] = []
@@ -84,13 +84,13 @@ def lease_addresses(server, count: int) -> list[str]:
         for _ in range(MAILBOXES_PER_TENANT):
             if len(addresses) < count:
                 row = store.allocate(tenant_id, agent_id, "smtp test", 3_600_000, "pw-" + wallet)
-                addresses.append(row["address"])
+                addresses.append(row.address)
     return addresses
 
 
 def stored_count(server, address: str) -> int:
     mailbox = server.store.mailbox_by_address(address)
-    return len(server.store.list_messages(mailbox["tenant_id"], mailbox["mailbox_id"], None, 5000))
+    return len(server.store.list_messages(mailbox.tenant_id, mailbox.mailbox_id, None, 5000))
 
 
 def mime(to: str, subject: str = "hello") -> bytes:
@@ -182,18 +182,16 @@ def test_smtp_mail_is_parsed_in_a_child_process_that_comes_back(smtp_server):
 
     (address,) = lease_addresses(smtp_server, 1)
 
-    def send_and_read() -> dict:
+    def send_and_read():
         with smtplib.SMTP("127.0.0.1", smtp_server.smtp_port, timeout=60) as smtp:
             assert smtp.sendmail("a@example.com", [address], mime(address)) == {}
         mailbox = smtp_server.store.mailbox_by_address(address)
-        return smtp_server.store.list_messages(
-            mailbox["tenant_id"], mailbox["mailbox_id"], None, 1
-        )[0]
+        return smtp_server.store.list_messages(mailbox.tenant_id, mailbox.mailbox_id, None, 1)[0]
 
-    assert send_and_read()["otp_code"] == "482913"
+    assert send_and_read().otp_code == "482913"
     child = mail._child._proc
     assert child is not None and child.poll() is None and child.pid != os.getpid()
     os.kill(child.pid, signal.SIGKILL)
     child.wait(10)
-    assert send_and_read()["otp_code"] == "482913"
+    assert send_and_read().otp_code == "482913"
     assert mail._child._proc is not None and mail._child._proc.pid != child.pid

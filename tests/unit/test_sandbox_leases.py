@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sandbox_helpers import FakeClock
 
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 LEASE_KEYS = [
     "lease_id",
@@ -119,7 +119,7 @@ def test_each_allocation_and_reset_issues_a_fresh_password(sandbox_factory, sess
     assert reset["webmail_password"] not in (first["webmail_password"], second["webmail_password"])
     assert len(reset["webmail_password"]) == 24
     box = server.store.mailbox_by_address(second["address"])
-    assert box["password"] == reset["webmail_password"]
+    assert box.password == reset["webmail_password"]
 
 
 def test_reset_works_on_unleased_mailbox_and_404s(sandbox, session_factory):

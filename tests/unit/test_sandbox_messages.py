@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sandbox_helpers import FakeClock
 
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 LIST_KEYS = [
     "message_id",
@@ -81,8 +81,8 @@ def test_smtp_delivery_shows_up_with_extracted_code(smtp_sandbox, session_factor
     assert {k: detail[k] for k in LIST_KEYS} == item
     # the raw bytes are kept
     row = smtp_sandbox.store.message(None, item["message_id"])
-    assert b"584219" in row["raw"] and row["raw"].startswith(b"From: ")
-    assert row["envelope_from"] == "alerts@example.com"
+    assert b"584219" in row.raw and row.raw.startswith(b"From: ")
+    assert row.envelope_from == "alerts@example.com"
 
 
 def test_rcpt_refused_without_active_lease(smtp_sandbox, session_factory):

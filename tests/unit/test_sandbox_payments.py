@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox_helpers import FakeClock, mint_proof
 
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 LEASES = "/v2/mailboxes/leases"
 PAYMENT_REQUIRED = {

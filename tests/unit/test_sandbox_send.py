@@ -15,7 +15,7 @@ from sandbox_helpers import FakeClock, Session, SmtpSink, mint_proof, unbound_te
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.mail.outbound import AUTH_FAILED, is_addr_spec
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 SEND = "/v2/messages/send"
 REQUIRED = "mailbox_id, to, subject, mailbox_password, and text or html are required"
@@ -93,7 +93,7 @@ def test_send_between_two_leases_end_to_end(server, session_factory):
     assert msg["otp_code"] == "482913"
     assert msg["parsed_status"] == "parsed"
     # a real RFC 5322 message: From, To, Date, Message-ID, multipart/alternative
-    raw = server.store.message(None, msg["message_id"])["raw"]
+    raw = server.store.message(None, msg["message_id"]).raw
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert parsed["From"] == a["address"]
     assert parsed["To"] == b["address"].upper()
@@ -128,9 +128,9 @@ def test_outbox_for_external_and_unleased_recipients(server, session_factory):
     second = s.send(lease["mailbox_id"], pw, "someone@example.org", html="<b>hi</b>")
     assert second.status_code == 202
     outbox = server.outbox(s.tenant_id)
-    assert [o["recipient"] for o in outbox] == ["ext@example.com", spare, "someone@example.org"]
-    assert all(o["sender"] == lease["address"] for o in outbox)
-    assert b"Subject: hello" in outbox[0]["raw"]
+    assert [o.recipient for o in outbox] == ["ext@example.com", spare, "someone@example.org"]
+    assert all(o.sender == lease["address"] for o in outbox)
+    assert b"Subject: hello" in outbox[0].raw
     # the spare mailbox is not leased: nothing was ingested there
     spare_id = next(
         x["mailbox_id"]
@@ -435,7 +435,7 @@ def test_tenant_new_cli_in_data_dir(tmp_path):
     store = Store(config.db_path)
     try:
         ctx = store.tenant_context(login["tenant_id"], login["agent_id"])
-        assert ctx is not None and ctx["wallet_bound"] == 0
+        assert ctx is not None and ctx.wallet_bound == 0
     finally:
         store.close()
     usage = CliRunner().invoke(sandbox_cli, ["tenant", "new"])
@@ -448,7 +448,7 @@ def test_subject_cannot_inject_headers(server, session_factory):
     evil = "evil\r\nBcc: victim@example.com"
     r = s.send(lease["mailbox_id"], pw, "x@example.com", subject=evil)
     assert r.status_code == 202
-    raw = server.outbox(s.tenant_id)[0]["raw"]
+    raw = server.outbox(s.tenant_id)[0].raw
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert parsed["Subject"] == "evil Bcc: victim@example.com"
     assert parsed["Bcc"] is None

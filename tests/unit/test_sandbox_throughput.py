@@ -19,7 +19,7 @@ from sandbox_helpers import FakeClock, Session
 from tui.sandbox.cli import sandbox as sandbox_cli
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.runner import SandboxServer
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 MESSAGES = "/v2/messages"
 
@@ -89,7 +89,7 @@ def test_pending_usage_is_read_written_and_kept_through_a_rollback(tmp_path):
         assert store._one("SELECT COUNT(*) AS n FROM usage_records")["n"] == 3
         raise RuntimeError("rolled back")
     assert store.allocations_since("a1", 0) == 1
-    assert store.usage_summary("t1", datetime.now(UTC).strftime("%Y-%m"))["api_calls"] == 3
+    assert store.usage_summary("t1", datetime.now(UTC).strftime("%Y-%m")).api_calls == 3
     store.record_usage("t1", "a1", "GET /v2/messages", False)
     store.close()  # the last record is written at close
     with sqlite3.connect(path) as db:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sandbox_helpers import FakeClock, WebhookReceiver, mint_proof, webhook_signature
 
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 HOOKS = "/v2/webhooks"
 SECRET = "s3cret-s3cret-s3cret"
@@ -289,7 +289,7 @@ def test_list_detail_rotate_and_isolation(sandbox, session_factory):
     assert list(r.json()) == ["webhook_id", "secret"]
     assert r.json()["webhook_id"] == first
     assert re.fullmatch(r"[0-9a-f]{36}", r.json()["secret"])
-    assert sandbox.store.webhook(None, first)["secret"] == r.json()["secret"]
+    assert sandbox.store.webhook(None, first).secret == r.json()["secret"]
     # another tenant sees none of it
     assert other.get(HOOKS).json() == {"items": []}
     for response in (

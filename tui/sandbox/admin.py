@@ -21,7 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tui.auth import siwe
-from tui.sandbox.admin_state import (
+from tui.sandbox.config import SandboxConfig
+from tui.sandbox.mail import inbound as mail
+from tui.sandbox.mail.webhooks import WebhookDispatcher, current_request_id
+from tui.sandbox.state.admin import (
     POLICY_ACTIONS,
     POLICY_TYPES,
     TENANT_STATUSES,
@@ -29,11 +32,9 @@ from tui.sandbox.admin_state import (
     admin_state,
     parse_rate_limit,
 )
-from tui.sandbox.admin_views import Page
-from tui.sandbox.config import SandboxConfig
-from tui.sandbox.mail import inbound as mail
-from tui.sandbox.mail.webhooks import WebhookDispatcher, current_request_id
-from tui.sandbox.store import Store
+from tui.sandbox.state.admin_views import Page
+from tui.sandbox.state.messages import Message
+from tui.sandbox.state.store import Store
 
 _JSON_CT = "application/json; charset=utf-8"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -307,16 +308,16 @@ class AdminApi:
         """Stop listening to new mail."""
         self.store.remove_message_listener(self._on_message)
 
-    def _on_message(self, row: dict[str, Any]) -> None:
+    def _on_message(self, row: Message) -> None:
         """Store listener: each inbound message is audited (``message.ingest``)."""
         self.state.audit(
             "message.ingest",
             "message",
-            row.get("id"),
-            tenant_id=row.get("tenant_id"),
+            row.id,
+            tenant_id=row.tenant_id,
             actor_did="system:mail",
             request_id=current_request_id.get(),
-            metadata={"sender_domain": row.get("sender_domain")},
+            metadata={"sender_domain": row.sender_domain},
         )
 
     def tenant_event(self, tenant_id: str, agent_id: str, action: str, resource_id: str) -> None:
@@ -475,11 +476,11 @@ class AdminApi:
         row = self.state.message_row(message_id)
         if row is None:
             raise AdminError(404, "not_found", "Message not found")
-        found = mail.analyze(row["raw"] or b"")
+        found = mail.analyze(row.raw or b"")
         status = self.state.set_parse_result(message_id, found.otp, found.link)
         result = {"parsed_status": status, "otp_extracted": found.otp is not None}
         self.state.job("message.reparse", {"message_id": message_id}, result=result)
-        self._audit("message.reparse", "message", message_id, row["tenant_id"])
+        self._audit("message.reparse", "message", message_id, row.tenant_id)
         return _json(202, {"status": "accepted", **result})
 
     async def replay_message(self, request: Request, message_id: str) -> Response:
@@ -491,7 +492,7 @@ class AdminApi:
         queued = self.webhooks.replay(row)
         payload = {"message_id": message_id}
         self.state.job("message.replay_webhook", payload, result={"queued": queued})
-        self._audit("message.replay_webhook", "message", message_id, row["tenant_id"])
+        self._audit("message.replay_webhook", "message", message_id, row.tenant_id)
         return _json(202, {"status": "accepted", "queued": queued})
 
     # -- webhooks -----------------------------------------------------------------------------
@@ -511,13 +512,13 @@ class AdminApi:
         end = _parse_time(raw_to if isinstance(raw_to, str) else None, now)
         start = _parse_time(raw_from if isinstance(raw_from, str) else None, end - 3_600_000)
         queued = 0
-        for row in self.state.tenant_messages_between(hook["tenant_id"], start, end):
+        for row in self.state.tenant_messages_between(hook.tenant_id, start, end):
             queued += self.webhooks.replay(row, webhook_id)
         window = {"from": iso(start), "to": iso(end)}
         self.state.job(
             "webhook.replay", {"webhook_id": webhook_id, **window}, result={"queued": queued}
         )
-        self._audit("webhook.replay", "webhook", webhook_id, hook["tenant_id"], window)
+        self._audit("webhook.replay", "webhook", webhook_id, hook.tenant_id, window)
         return _json(202, {"status": "accepted", "queued": queued})
 
     async def rotate(self, request: Request, webhook_id: str) -> Response:

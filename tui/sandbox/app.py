@@ -29,7 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from tui import limits
 from tui.auth import siwe
@@ -39,7 +40,14 @@ from tui.sandbox.config import SandboxConfig
 from tui.sandbox.mail import inbound as mail
 from tui.sandbox.mail import outbound as send
 from tui.sandbox.mail.webhooks import EVENT_TYPES, WebhookDispatcher, current_request_id
-from tui.sandbox.store import AddressTakenError, Challenge, Store, period_bounds
+from tui.sandbox.state.db import Challenge
+from tui.sandbox.state.leases import Lease
+from tui.sandbox.state.messages import Message
+from tui.sandbox.state.sends import SendAttempt, SendOutcome
+from tui.sandbox.state.store import Store
+from tui.sandbox.state.tenants import AddressTakenError
+from tui.sandbox.state.usage import period_bounds
+from tui.sandbox.state.webhooks import Delivery, Webhook
 
 log = logging.getLogger("tui.sandbox")
 
@@ -229,7 +237,7 @@ def new_unbound_tenant(config: SandboxConfig, store: Store) -> dict[str, Any]:
     tenant_id, agent_id = store.create_unbound_tenant(config.mailbox_domain)
     result = issue_token(config, tenant_id, agent_id, None, store.clock())
     result["wallet_bound"] = False
-    result["addresses"] = sorted(r["address"] for r in store.accounts(tenant_id))
+    result["addresses"] = sorted(r.address for r in store.accounts(tenant_id))
     return result
 
 
@@ -450,15 +458,15 @@ class SandboxService:
             ctx = self.store.tenant_context(tenant_id, agent_id)
         if ctx is None:
             raise ApiError(403, "forbidden", "Tenant/agent context not found")
-        if ctx["tenant_status"] != "active":
-            raise ApiError(403, "tenant_inactive", f"Tenant is {ctx['tenant_status']}")
-        if ctx["agent_status"] != "active":
-            raise ApiError(403, "agent_inactive", f"Agent is {ctx['agent_status']}")
+        if ctx.tenant_status != "active":
+            raise ApiError(403, "tenant_inactive", f"Tenant is {ctx.tenant_status}")
+        if ctx.agent_status != "active":
+            raise ApiError(403, "agent_inactive", f"Agent is {ctx.agent_status}")
         return Auth(
             tenant_id=str(tenant_id),
             agent_id=str(agent_id),
-            wallet_bound=bool(ctx["wallet_bound"]),
-            tenant_created_ms=int(ctx["tenant_created_ms"]),
+            wallet_bound=bool(ctx.wallet_bound),
+            tenant_created_ms=int(ctx.tenant_created_ms),
         )
 
     def _verify_token(self, token: str) -> dict[str, Any]:
@@ -672,18 +680,18 @@ class SandboxService:
     # -- mailboxes and leases -------------------------------------------------------------
 
     @staticmethod
-    def _lease(row: dict[str, Any]) -> dict[str, Any]:
+    def _lease(row: Lease) -> dict[str, Any]:
         return {
-            "lease_id": row["lease_id"],
-            "mailbox_id": row["mailbox_id"],
-            "account_id": row["mailbox_id"],
-            "address": row["address"],
-            "agent_id": row["agent_id"],
-            "purpose": row["purpose"],
-            "lease_status": row["lease_status"],
-            "started_at": iso(row["started_ms"]),
-            "expires_at": iso(row["expires_ms"]),
-            "released_at": iso(row["released_ms"]),
+            "lease_id": row.lease_id,
+            "mailbox_id": row.mailbox_id,
+            "account_id": row.mailbox_id,
+            "address": row.address,
+            "agent_id": row.agent_id,
+            "purpose": row.purpose,
+            "lease_status": row.lease_status,
+            "started_at": iso(row.started_ms),
+            "expires_at": iso(row.expires_ms),
+            "released_at": iso(row.released_ms),
         }
 
     async def allocate(self, request: Request) -> Response:
@@ -711,9 +719,7 @@ class SandboxService:
         if row is None:
             raise ApiError(409, "no_available_mailbox", "No available mailbox for current tenant")
         self.meter(auth, "POST /v2/mailboxes/leases", access)
-        self.admin.tenant_event(
-            auth.tenant_id, auth.agent_id, "mailbox.allocate", row["mailbox_id"]
-        )
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.allocate", row.mailbox_id)
         if self.config.demo_on_allocate and self.store.lease_count(auth.tenant_id) == 1:
             loop = asyncio.get_running_loop()
             loop.call_later(  # delivered in a worker thread: parsing and fsync stay off the loop
@@ -721,18 +727,18 @@ class SandboxService:
                 loop.run_in_executor,
                 None,
                 self.deliver_demo,
-                row["address"],
+                row.address,
             )
         return json_response(
             201,
             {
-                "lease_id": row["lease_id"],
-                "mailbox_id": row["mailbox_id"],
-                "account_id": row["mailbox_id"],
-                "address": row["address"],
-                "lease_status": row["lease_status"],
-                "expires_at": iso(row["expires_ms"]),
-                "webmail_login": row["address"],
+                "lease_id": row.lease_id,
+                "mailbox_id": row.mailbox_id,
+                "account_id": row.mailbox_id,
+                "address": row.address,
+                "lease_status": row.lease_status,
+                "expires_at": iso(row.expires_ms),
+                "webmail_login": row.address,
                 "webmail_password": password,
                 "webmail_url": self.config.webmail_url,
             },
@@ -757,10 +763,10 @@ class SandboxService:
         if row is None:
             raise _not_found("Lease not found")
         self.meter(auth, "POST /v2/mailboxes/leases/{lease_id}/release")
-        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.release", row["mailbox_id"])
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "mailbox.release", row.mailbox_id)
         return json_response(
             202,
-            {"lease_id": row["id"], "mailbox_id": row["mailbox_id"], "lease_status": row["status"]},
+            {"lease_id": row.id, "mailbox_id": row.mailbox_id, "lease_status": row.status},
         )
 
     async def list_accounts(self, request: Request) -> Response:
@@ -768,15 +774,15 @@ class SandboxService:
         auth = self.auth(request)
         items = [
             {
-                "account_id": r["mailbox_id"],
-                "mailbox_id": r["mailbox_id"],
-                "address": r["address"],
-                "account_status": "active" if r["status"] == "leased" else r["status"],
-                "lease_status": r["lease_status"],
-                "lease_id": r["lease_id"],
-                "lease_expires_at": iso(r["expires_ms"]),
-                "provider_ref": r["provider_ref"],
-                "updated_at": iso(r["updated_ms"]),
+                "account_id": r.mailbox_id,
+                "mailbox_id": r.mailbox_id,
+                "address": r.address,
+                "account_status": "active" if r.status == "leased" else r.status,
+                "lease_status": r.lease_status,
+                "lease_id": r.lease_id,
+                "lease_expires_at": iso(r.expires_ms),
+                "provider_ref": r.provider_ref,
+                "updated_at": iso(r.updated_ms),
             }
             for r in self.store.accounts(auth.tenant_id)
         ]
@@ -793,10 +799,10 @@ class SandboxService:
         return json_response(
             200,
             {
-                "account_id": mailbox["mailbox_id"],
-                "mailbox_id": mailbox["mailbox_id"],
-                "address": mailbox["address"],
-                "webmail_login": mailbox["address"],
+                "account_id": mailbox.mailbox_id,
+                "mailbox_id": mailbox.mailbox_id,
+                "address": mailbox.address,
+                "webmail_login": mailbox.address,
                 "webmail_password": password,
                 "webmail_url": self.config.webmail_url,
             },
@@ -819,20 +825,20 @@ class SandboxService:
     # -- messages -------------------------------------------------------------------------
 
     @staticmethod
-    def _message(row: dict[str, Any], *, detail: bool) -> dict[str, Any]:
-        status = row["parsed_status"]
-        item: dict[str, Any] = {"message_id": row["id"]}
+    def _message(row: Message, *, detail: bool) -> dict[str, Any]:
+        status = row.parsed_status
+        item: dict[str, Any] = {"message_id": row.id}
         if detail:
-            item["mailbox_id"] = row["mailbox_id"]
+            item["mailbox_id"] = row.mailbox_id
         item.update(
             {
-                "sender": row["sender"],
-                "sender_domain": row["sender_domain"],
-                "subject": row["subject"],
-                "raw_ref": row["raw_ref"] if detail else None,
-                "received_at": iso(row["received_ms"]),
-                "otp_code": row["otp_code"],
-                "verification_link": row["verification_link"],
+                "sender": row.sender,
+                "sender_domain": row.sender_domain,
+                "subject": row.subject,
+                "raw_ref": row.raw_ref if detail else None,
+                "received_at": iso(row.received_ms),
+                "otp_code": row.otp_code,
+                "verification_link": row.verification_link,
                 # Contract quirk (§5.1): the list reports a failed parse as "pending".
                 "parsed_status": status if detail or status != "failed" else "pending",
             }
@@ -924,54 +930,62 @@ class SandboxService:
         if not current or not hmac.compare_digest(current.encode(), password.encode()):
             self.store.finish_send_attempt(
                 attempt_id,
-                status="failed",
-                accepted=[],
-                rejected=[],
-                message_id=None,
-                response=None,
-                envelope=None,
-                error=send.AUTH_FAILED,
+                SendOutcome(
+                    status="failed",
+                    accepted=[],
+                    rejected=[],
+                    message_id=None,
+                    response=None,
+                    envelope=None,
+                    error=send.AUTH_FAILED,
+                ),
             )
             raise ApiError(502, "mail_backend_error", send.AUTH_FAILED, send_attempt_id=attempt_id)
         try:
             outcome = await self.transmit(
-                attempt_id, auth.tenant_id, mailbox["address"], to, subject, text, html
+                attempt_id, auth.tenant_id, mailbox.address, to, subject, text, html
             )
         except Exception as exc:  # never leave a "queued" attempt behind
             self.store.finish_send_attempt(
                 attempt_id,
-                status="failed",
-                accepted=[],
-                rejected=[],
-                message_id=None,
-                response=None,
-                envelope=None,
-                error=f"sandbox delivery error: {exc}",
+                SendOutcome(
+                    status="failed",
+                    accepted=[],
+                    rejected=[],
+                    message_id=None,
+                    response=None,
+                    envelope=None,
+                    error=f"sandbox delivery error: {exc}",
+                ),
             )
             raise
-        envelope = {"from": mailbox["address"], "to": to}
+        envelope = {"from": mailbox.address, "to": to}
         if not outcome["accepted"]:
             message = f"{send.ALL_REJECTED}: {outcome['error']}"
             self.store.finish_send_attempt(
                 attempt_id,
-                status="failed",
-                accepted=[],
-                rejected=outcome["rejected"],
-                message_id=None,
-                response=None,
-                envelope=envelope,
-                error=message,
+                SendOutcome(
+                    status="failed",
+                    accepted=[],
+                    rejected=outcome["rejected"],
+                    message_id=None,
+                    response=None,
+                    envelope=envelope,
+                    error=message,
+                ),
             )
             raise ApiError(502, "mail_backend_error", message, send_attempt_id=attempt_id)
         self.store.finish_send_attempt(
             attempt_id,
-            status="accepted",
-            accepted=outcome["accepted"],
-            rejected=outcome["rejected"],
-            message_id=outcome["message_id"],
-            response=outcome["response"],
-            envelope=envelope,
-            error=outcome["error"],
+            SendOutcome(
+                status="accepted",
+                accepted=outcome["accepted"],
+                rejected=outcome["rejected"],
+                message_id=outcome["message_id"],
+                response=outcome["response"],
+                envelope=envelope,
+                error=outcome["error"],
+            ),
         )
         self.meter(auth, "POST /v2/messages/send", access)
         self.admin.tenant_event(auth.tenant_id, auth.agent_id, "send_attempt.created", attempt_id)
@@ -1042,7 +1056,7 @@ class SandboxService:
                 continue
             done.add(key)
             target = self.store.mailbox_by_address(rcpt)
-            if target is not None and target["lease_id"] is not None:
+            if target is not None and target.lease_id is not None:
                 try:
                     if parsed is None:  # once, in a child process (parsing holds the GIL)
                         parsed = await asyncio.to_thread(
@@ -1082,21 +1096,21 @@ class SandboxService:
         }
 
     @staticmethod
-    def _send_attempt(row: dict[str, Any]) -> dict[str, Any]:
+    def _send_attempt(row: SendAttempt) -> dict[str, Any]:
         return {
-            "send_attempt_id": row["id"],
-            "mailbox_id": row["mailbox_id"],
-            "to": row["to"],
-            "subject": row["subject"],
-            "submission_status": row["status"],
-            "accepted": row["accepted"],
-            "rejected": row["rejected"],
-            "message_id": row["message_id"],
-            "response": row["response"],
-            "envelope": row["envelope"],
-            "error": row["error"],
-            "created_at": iso(row["created_ms"]),
-            "updated_at": iso(row["updated_ms"]),
+            "send_attempt_id": row.id,
+            "mailbox_id": row.mailbox_id,
+            "to": row.to,
+            "subject": row.subject,
+            "submission_status": row.status,
+            "accepted": row.accepted,
+            "rejected": row.rejected,
+            "message_id": row.message_id,
+            "response": row.response,
+            "envelope": row.envelope,
+            "error": row.error,
+            "created_at": iso(row.created_ms),
+            "updated_at": iso(row.updated_ms),
         }
 
     async def list_send_attempts(self, request: Request) -> Response:
@@ -1120,28 +1134,28 @@ class SandboxService:
     # -- webhooks -------------------------------------------------------------------------
 
     @staticmethod
-    def _webhook(row: dict[str, Any]) -> dict[str, Any]:
+    def _webhook(row: Webhook) -> dict[str, Any]:
         return {
-            "webhook_id": row["id"],
-            "event_types": row["event_types"],
-            "target_url": row["target_url"],
-            "status": row["status"],
-            "last_delivery_at": iso(row["last_delivery_ms"]),
-            "last_status_code": row["last_status_code"],
+            "webhook_id": row.id,
+            "event_types": row.event_types,
+            "target_url": row.target_url,
+            "status": row.status,
+            "last_delivery_at": iso(row.last_delivery_ms),
+            "last_status_code": row.last_status_code,
         }
 
     @staticmethod
-    def _delivery(row: dict[str, Any]) -> dict[str, Any]:
+    def _delivery(row: Delivery) -> dict[str, Any]:
         return {
-            "webhook_id": row["webhook_id"],
-            "delivery_id": row["id"],
-            "status_code": row["status_code"],
-            "attempts": row["attempts"],
-            "ok": bool(row["ok"]),
-            "error_message": row["error_message"],
-            "response_excerpt": row["response_excerpt"],
-            "request_id": row["request_id"],
-            "delivered_at": iso(row["delivered_ms"]),
+            "webhook_id": row.webhook_id,
+            "delivery_id": row.id,
+            "status_code": row.status_code,
+            "attempts": row.attempts,
+            "ok": bool(row.ok),
+            "error_message": row.error_message,
+            "response_excerpt": row.response_excerpt,
+            "request_id": row.request_id,
+            "delivered_at": iso(row.delivered_ms),
         }
 
     async def create_webhook(self, request: Request) -> Response:
@@ -1171,7 +1185,7 @@ class SandboxService:
             raise _bad_request("target_url must be an http(s) URL")
         row = self.store.create_webhook(auth.tenant_id, list(event_types), url, secret)
         self.meter(auth, "POST /v2/webhooks", access)
-        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "webhook.create", row["id"])
+        self.admin.tenant_event(auth.tenant_id, auth.agent_id, "webhook.create", row.id)
         return json_response(201, self._webhook(row))
 
     async def list_webhooks(self, request: Request) -> Response:
@@ -1231,10 +1245,10 @@ class SandboxService:
             {
                 "period": period,
                 "usage": {
-                    "api_calls": summary["api_calls"],
+                    "api_calls": summary.api_calls,
                     "active_mailboxes": self.store.count_active_unexpired(auth.tenant_id),
-                    "message_parses": summary["message_parses"],
-                    "billable_units": summary["api_calls"],
+                    "message_parses": summary.message_parses,
+                    "billable_units": summary.api_calls,
                 },
             },
         )
@@ -1246,16 +1260,16 @@ class SandboxService:
         rows = self.store.invoices(auth.tenant_id, period if period else None)
         items = []
         for row in rows:
-            start, end = period_bounds(row["period"])
+            start, end = period_bounds(row.period)
             items.append(
                 {
-                    "invoice_id": row["id"],
-                    "period": row["period"],
-                    "amount_usdc": usdc(row["amount_micro"]),
-                    "status": row["status"],
+                    "invoice_id": row.id,
+                    "period": row.period,
+                    "amount_usdc": usdc(row.amount_micro),
+                    "status": row.status,
                     "period_start": start,
                     "period_end": end,
-                    "settlement_tx_hash": row["settlement_tx_hash"],
+                    "settlement_tx_hash": row.settlement_tx_hash,
                 }
             )
         return json_response(200, {"items": items})
@@ -1266,18 +1280,18 @@ class SandboxService:
         row = _found(
             self.store.invoice, auth.tenant_id, invoice_id, "invoice_id", "Invoice not found"
         )
-        start, end = period_bounds(row["period"])
+        start, end = period_bounds(row.period)
         return json_response(
             200,
             {
-                "invoice_id": row["id"],
-                "tenant_id": row["tenant_id"],
+                "invoice_id": row.id,
+                "tenant_id": row.tenant_id,
                 "period_start": start,
                 "period_end": end,
-                "amount_usdc": usdc(row["amount_micro"]),
-                "status": row["status"],
-                "statement_hash": row["statement_hash"],
-                "settlement_tx_hash": row["settlement_tx_hash"],
+                "amount_usdc": usdc(row.amount_micro),
+                "status": row.status,
+                "statement_hash": row.statement_hash,
+                "settlement_tx_hash": row.settlement_tx_hash,
             },
         )
 
@@ -1317,15 +1331,15 @@ class SandboxService:
             raise _not_found("Mailbox not found")
         provider_message_id = text("provider_message_id") or None
         if provider_message_id:
-            original = self.store.find_duplicate(mailbox["mailbox_id"], provider_message_id)
+            original = self.store.find_duplicate(mailbox.mailbox_id, provider_message_id)
             if original:
                 return json_response(
                     202,
                     {
                         "status": "accepted",
                         "deduped": True,
-                        "tenant_id": mailbox["tenant_id"],
-                        "mailbox_id": mailbox["mailbox_id"],
+                        "tenant_id": mailbox.tenant_id,
+                        "mailbox_id": mailbox.mailbox_id,
                         "message_id": original,
                         "parse_job": None,
                     },
@@ -1386,7 +1400,7 @@ class RequestIdMiddleware:
             return
         request_id = str(uuid.uuid4()).encode()
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_id(message: AsgiMessage) -> None:
             if message["type"] == "http.response.start":
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"

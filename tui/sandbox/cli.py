@@ -176,7 +176,7 @@ def sandbox(
 def _seed_demo(config: SandboxConfig) -> None:
     """Seed the operator demo world into the database (once per data dir)."""
     from tui.sandbox.demo import seed_operator_demo
-    from tui.sandbox.store import Store
+    from tui.sandbox.state.store import Store
 
     store = Store(config.db_path)
     try:
@@ -239,7 +239,7 @@ def deliver(
         except (OSError, smtplib.SMTPException) as exc:
             raise click.ClickException(f"SMTP delivery to {host}:{port} failed: {exc}") from exc
     else:
-        from tui.sandbox.store import Store
+        from tui.sandbox.state.store import Store
 
         assert data_dir is not None
         db = data_dir / DB_FILE
@@ -313,7 +313,7 @@ def tenant_new(data_dir: Path | None, url: str | None, internal_token: str | Non
         result = response.json()
     else:
         from tui.sandbox.app import new_unbound_tenant
-        from tui.sandbox.store import Store
+        from tui.sandbox.state.store import Store
 
         assert data_dir is not None
         if not (data_dir / DB_FILE).exists():

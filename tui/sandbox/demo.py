@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
 
-from tui.sandbox.admin_state import AdminState, admin_state
 from tui.sandbox.mail import inbound as mail
-from tui.sandbox.store import Store
+from tui.sandbox.state.admin import AdminState, admin_state
+from tui.sandbox.state.leases import Lease
+from tui.sandbox.state.sends import SendOutcome
+from tui.sandbox.state.store import Store
+from tui.sandbox.state.webhooks import Delivery
 
 SENDERS = (
     ("Acme Cloud <no-reply@acme.example>", "Your Acme verification code", "Your code is {n}."),
@@ -66,7 +68,7 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
     if state.audit_logs(1, 1, None, None, None, "demo.seeded", lambda _ms: None).total:
         return False
     now = store.now_ms()
-    made: list[tuple[str, str, list[dict[str, Any]]]] = []
+    made: list[tuple[str, str, list[Lease]]] = []
     for i in range(tenants):
         address, did = _wallet()
         tenant_id, agent_id, _ = store.tenant_for_wallet(address, did, mailbox_domain)
@@ -83,13 +85,13 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
             n = f"{(i * 7919 + k * 104729) % 1_000_000:06d}"
             raw = mail.build_mime(
                 sender=sender,
-                to=lease["address"],
+                to=lease.address,
                 subject=subject.format(n=n),
                 text=text.format(n=n),
             )
             mail.deliver(
                 store,
-                lease["address"],
+                lease.address,
                 raw,
                 require_active_lease=False,
                 received_ms=now - ((i * 5 + k * 3) % 12) * 3_600_000 - k * 60_000,
@@ -104,22 +106,24 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
         for k in range(2 + i % 3):
             ok = (i + k) % 4 != 3
             store.record_delivery(
-                delivery_id=str(uuid.uuid4()),
-                tenant_id=tenant_id,
-                webhook_id=hook["id"],
-                event_type="otp.extracted",
-                message_id=None,
-                status_code=200 if ok else 503,
-                attempts=1 if ok else 3,
-                ok=ok,
-                error_message=None if ok else "Webhook returned HTTP 503",
-                response_excerpt=None if ok else "upstream unavailable",
-                request_id=str(uuid.uuid4()),
+                Delivery(
+                    id=str(uuid.uuid4()),
+                    tenant_id=tenant_id,
+                    webhook_id=hook.id,
+                    event_type="otp.extracted",
+                    message_id=None,
+                    status_code=200 if ok else 503,
+                    attempts=1 if ok else 3,
+                    ok=ok,
+                    error_message=None if ok else "Webhook returned HTTP 503",
+                    response_excerpt=None if ok else "upstream unavailable",
+                    request_id=str(uuid.uuid4()),
+                )
             )
         attempt = store.create_send_attempt(
             tenant_id=tenant_id,
             agent_id=agent_id,
-            mailbox_id=leases[0]["mailbox_id"],
+            mailbox_id=leases[0].mailbox_id,
             to=[f"ops{i}@partner.example"],
             subject="Report ready",
             text="See attached.",
@@ -127,13 +131,15 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
         )
         store.finish_send_attempt(
             attempt,
-            status="accepted" if i % 3 else "failed",
-            accepted=[f"ops{i}@partner.example"] if i % 3 else [],
-            rejected=[] if i % 3 else [f"ops{i}@partner.example"],
-            message_id=f"<demo-{i}@sandbox.mailagents.test>",
-            response="250 OK" if i % 3 else None,
-            envelope=None,
-            error=None if i % 3 else "550 mailbox unavailable",
+            SendOutcome(
+                status="accepted" if i % 3 else "failed",
+                accepted=[f"ops{i}@partner.example"] if i % 3 else [],
+                rejected=[] if i % 3 else [f"ops{i}@partner.example"],
+                message_id=f"<demo-{i}@sandbox.mailagents.test>",
+                response="250 OK" if i % 3 else None,
+                envelope=None,
+                error=None if i % 3 else "550 mailbox unavailable",
+            ),
         )
         if i % 2:
             store.charge(tenant_id, 1000 * (i + 1))
@@ -143,7 +149,7 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
     state.patch_tenant(archived, "archived", None, None)
     state.patch_tenant(made[3][0], None, 5, 3)
     frozen = made[4][2][0]
-    state.freeze(frozen["mailbox_id"], "reported for abuse")
+    state.freeze(frozen.mailbox_id, "reported for abuse")
     state.risk(made[4][0], "high", "mailbox.frozen", "reported for abuse")
     state.set_policy("domain_denylist", "spam.example", "add")
     state.set_policy("tenant_watch", made[5][0], "add")
@@ -158,7 +164,7 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
     state.audit(
         "mailbox.freeze",
         "mailbox",
-        frozen["mailbox_id"],
+        frozen.mailbox_id,
         tenant_id=made[4][0],
         metadata={"reason": "reported for abuse"},
     )

@@ -29,7 +29,9 @@ from tui.sandbox.config import SandboxConfig
 from tui.sandbox.embedded import bind_tcp
 from tui.sandbox.mail import inbound as mail
 from tui.sandbox.mail.maildir import Maildirs
-from tui.sandbox.store import Store
+from tui.sandbox.state.messages import MessageListener
+from tui.sandbox.state.sends import OutboxEntry
+from tui.sandbox.state.store import Store
 
 START_TIMEOUT_S = 10.0
 
@@ -140,7 +142,7 @@ class SandboxServer:
         self._smtp_ready = threading.Event()
         self._temp_mail_dir: str | None = None
         self._temp_cleanup: weakref.finalize[Any, Any] | None = None
-        self._mail_listener: Callable[[dict[str, Any]], None] | None = None
+        self._mail_listener: MessageListener | None = None
 
     @property
     def base_url(self) -> str:
@@ -246,7 +248,7 @@ class SandboxServer:
             for row in self.store.inbound_messages():
                 with contextlib.suppress(ValueError, OSError):
                     self.maildirs.deliver(
-                        row["address"], bytes(row["raw"]), received_s=row["received_ms"] / 1000
+                        row.address, bytes(row.raw), received_s=row.received_ms / 1000
                     )
         self._mail_listener = self.maildirs.listener(self.store)
         self.store.add_message_listener(self._mail_listener)
@@ -350,7 +352,7 @@ class SandboxServer:
         """
         return self.service.webhooks.wait_idle(timeout)
 
-    def outbox(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
+    def outbox(self, tenant_id: str | None = None) -> list[OutboxEntry]:
         """Messages sent to recipients the sandbox kept (``recipient``, ``sender``, ``raw``...)."""
         return self.store.outbox(tenant_id)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.escapes import strip_escapes
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 log = logging.getLogger("tui.sandbox")
 
@@ -345,13 +345,13 @@ def deliver(
     provider_message_id). Blocking (parsing, SQLite, Maildir): never call it on the loop.
     """
     mailbox = store.mailbox_by_address(address)
-    if mailbox is None or (require_active_lease and mailbox["lease_id"] is None):
+    if mailbox is None or (require_active_lease and mailbox.lease_id is None):
         raise NoActiveLeaseError(address)
     parsed = parsed or parse(store, raw, envelope_from)
     headers, found = parsed.headers, parsed.found
     fields: dict[str, Any] = {
-        "tenant_id": mailbox["tenant_id"],
-        "mailbox_id": mailbox["mailbox_id"],
+        "tenant_id": mailbox.tenant_id,
+        "mailbox_id": mailbox.mailbox_id,
         "sender": headers.sender,
         "sender_domain": headers.sender_domain,
         "subject": headers.subject,
@@ -369,8 +369,8 @@ def deliver(
     message_id = store.insert_message(**fields)
     return {
         "message_id": message_id,
-        "mailbox_id": mailbox["mailbox_id"],
-        "tenant_id": mailbox["tenant_id"],
+        "mailbox_id": mailbox.mailbox_id,
+        "tenant_id": mailbox.tenant_id,
         "otp_code": found.otp,
         "verification_link": found.link,
     }

@@ -16,9 +16,13 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.sandbox.files import make_private_dir
+
+if TYPE_CHECKING:
+    from tui.sandbox.state.messages import Message, MessageListener
+    from tui.sandbox.state.store import Store
 
 log = logging.getLogger("tui.sandbox.maildir")
 
@@ -118,22 +122,20 @@ class Maildirs:
                 found.extend(p for p in folder.iterdir() if p.is_file())
         return sorted(found, key=lambda p: p.name)
 
-    def listener(self, store: Any) -> Any:
+    def listener(self, store: Store) -> MessageListener:
         """A ``Store.add_message_listener`` callback that copies each new message here.
 
         ``store`` resolves the row's mailbox to its address. Failures are logged by the store
         and never fail the ingest.
         """
 
-        def on_message(row: dict[str, Any]) -> None:
-            raw = row.get("raw")
-            if not raw:
+        def on_message(row: Message) -> None:
+            if not row.raw:
                 return
-            address = store.mailbox_address(row["mailbox_id"])
+            address = store.mailbox_address(row.mailbox_id)
             if address is None:
                 return
-            received_ms = row.get("received_ms")
-            received_s = received_ms / 1000 if isinstance(received_ms, int) else None
-            self.deliver(address, bytes(raw), received_s=received_s)
+            received_s = row.received_ms / 1000 if isinstance(row.received_ms, int) else None
+            self.deliver(address, bytes(row.raw), received_s=received_s)
 
         return on_message

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tui.sandbox.admin_state import admin_state
 from tui.sandbox.mail import inbound as mail
-from tui.sandbox.store import Store
+from tui.sandbox.state.admin import admin_state
+from tui.sandbox.state.store import Store
 
 log = logging.getLogger("tui.sandbox.smtp")
 
@@ -60,9 +60,9 @@ class InboundHandler:
     def _check_rcpt(self, sender: str, address: str) -> str:
         """The RCPT reply for ``address`` (blocking: runs in a worker thread)."""
         mailbox = self.store.mailbox_by_address(address)
-        if mailbox is None or mailbox["lease_id"] is None:
+        if mailbox is None or mailbox.lease_id is None:
             return "550 5.1.1 Mailbox unavailable: no active lease for this address"
-        if refusal := self._denied(sender.rpartition("@")[2], mailbox["tenant_id"], address):
+        if refusal := self._denied(sender.rpartition("@")[2], mailbox.tenant_id, address):
             return refusal
         return "250 OK"
 
@@ -78,7 +78,7 @@ class InboundHandler:
         """Parse ``raw`` once and store it for each recipient (blocking: a worker thread)."""
         parsed = mail.parse_isolated(self.store, raw, mail_from)  # in a child process
         first = self.store.mailbox_by_address(rcpts[0]) if rcpts else None
-        tenant_id = first["tenant_id"] if first else None
+        tenant_id = first.tenant_id if first else None
         if refusal := self._denied(parsed.headers.sender_domain, tenant_id, ", ".join(rcpts)):
             return refusal
         stored = mail.deliver_all(self.store, rcpts, raw, envelope_from=mail_from, parsed=parsed)

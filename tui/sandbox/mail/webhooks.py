@@ -25,7 +25,9 @@ import httpx
 
 from tui.auth import siwe
 from tui.sandbox.config import SandboxConfig
-from tui.sandbox.store import Store
+from tui.sandbox.state.messages import Message
+from tui.sandbox.state.store import Store
+from tui.sandbox.state.webhooks import Delivery
 
 log = logging.getLogger("tui.sandbox.webhooks")
 
@@ -42,36 +44,34 @@ def _iso(ms: int | None) -> str | None:
     return siwe.iso_millis(datetime.fromtimestamp(ms / 1000, UTC))
 
 
-def event_type_of(row: dict[str, Any]) -> str:
+def event_type_of(row: Message) -> str:
     """``otp.extracted`` if the message has an OTP or a link, else ``mail.received``."""
-    return (
-        "otp.extracted" if row.get("otp_code") or row.get("verification_link") else "mail.received"
-    )
+    return "otp.extracted" if row.otp_code or row.verification_link else "mail.received"
 
 
-def payload_of(event_type: str, row: dict[str, Any]) -> dict[str, Any]:
+def payload_of(event_type: str, row: Message) -> dict[str, Any]:
     """The contract's payload (§6.4), nested camelCase ``message`` included."""
-    received_at = _iso(row.get("received_ms"))
+    received_at = _iso(row.received_ms)
     return {
         "event_type": event_type,
-        "tenant_id": row["tenant_id"],
-        "mailbox_id": row["mailbox_id"],
-        "message_id": row["id"],
-        "sender": row.get("sender"),
-        "sender_domain": row.get("sender_domain"),
-        "subject": row.get("subject"),
+        "tenant_id": row.tenant_id,
+        "mailbox_id": row.mailbox_id,
+        "message_id": row.id,
+        "sender": row.sender,
+        "sender_domain": row.sender_domain,
+        "subject": row.subject,
         "received_at": received_at,
-        "otp_code": row.get("otp_code"),
-        "verification_link": row.get("verification_link"),
+        "otp_code": row.otp_code,
+        "verification_link": row.verification_link,
         "message": {
-            "messageId": row["id"],
-            "tenantId": row["tenant_id"],
-            "mailboxId": row["mailbox_id"],
-            "providerMessageId": row.get("provider_message_id"),
-            "sender": row.get("sender"),
-            "senderDomain": row.get("sender_domain"),
-            "subject": row.get("subject"),
-            "rawRef": row.get("raw_ref"),
+            "messageId": row.id,
+            "tenantId": row.tenant_id,
+            "mailboxId": row.mailbox_id,
+            "providerMessageId": row.provider_message_id,
+            "sender": row.sender,
+            "senderDomain": row.sender_domain,
+            "subject": row.subject,
+            "rawRef": row.raw_ref,
             "receivedAt": received_at,
         },
     }
@@ -99,20 +99,20 @@ class WebhookDispatcher:
 
     # -- queueing ---------------------------------------------------------------------------
 
-    def on_message(self, row: dict[str, Any]) -> None:
+    def on_message(self, row: Message) -> None:
         """Store listener: queue one delivery per subscribed webhook of the message's tenant."""
         if self._closed.is_set():
             return
         event_type = event_type_of(row)
-        hooks = [h for h in self.store.webhooks(row["tenant_id"]) if event_type in h["event_types"]]
+        hooks = [h for h in self.store.webhooks(row.tenant_id) if event_type in h.event_types]
         if not hooks:
             return
         body = json.dumps(payload_of(event_type, row), separators=(",", ":"), ensure_ascii=False)
         request_id = current_request_id.get() or str(uuid.uuid4())
         for hook in hooks:
-            self._submit(hook["id"], event_type, row["id"], body, request_id)
+            self._submit(hook.id, event_type, row.id, body, request_id)
 
-    def replay(self, row: dict[str, Any], webhook_id: str | None = None) -> int:
+    def replay(self, row: Message, webhook_id: str | None = None) -> int:
         """Queue a message's event again (to one webhook, or every subscribed one); count them.
 
         A webhook that does not subscribe to the event type gets nothing, as on arrival.
@@ -120,12 +120,12 @@ class WebhookDispatcher:
         if self._closed.is_set():
             return 0
         event_type = event_type_of(row)
-        hooks = [h for h in self.store.webhooks(row["tenant_id"]) if event_type in h["event_types"]]
-        hooks = [h for h in hooks if webhook_id is None or h["id"] == webhook_id]
+        hooks = [h for h in self.store.webhooks(row.tenant_id) if event_type in h.event_types]
+        hooks = [h for h in hooks if webhook_id is None or h.id == webhook_id]
         body = json.dumps(payload_of(event_type, row), separators=(",", ":"), ensure_ascii=False)
         request_id = current_request_id.get() or str(uuid.uuid4())
         for hook in hooks:
-            self._submit(hook["id"], event_type, row["id"], body, request_id)
+            self._submit(hook.id, event_type, row.id, body, request_id)
         return len(hooks)
 
     def _submit(
@@ -210,7 +210,7 @@ class WebhookDispatcher:
             "content-type": "application/json",
             "x-agent-mail-delivery-id": delivery_id,
             "x-agent-mail-timestamp": str(timestamp),
-            "x-agent-mail-signature": signature(hook["secret"], timestamp, body),
+            "x-agent-mail-signature": signature(hook.secret, timestamp, body),
         }
         data = body.encode("utf-8")
         attempts = max(1, cfg.webhook_attempts)
@@ -222,7 +222,7 @@ class WebhookDispatcher:
         for attempt in range(1, attempts + 1):
             try:
                 response = self._http().post(
-                    hook["target_url"],
+                    hook.target_url,
                     content=data,
                     headers={**headers, "x-agent-mail-attempt": str(attempt)},
                     timeout=cfg.webhook_timeout_s,
@@ -245,15 +245,17 @@ class WebhookDispatcher:
         if self._closed.is_set():
             return
         self.store.record_delivery(
-            delivery_id=delivery_id,
-            tenant_id=hook["tenant_id"],
-            webhook_id=webhook_id,
-            event_type=event_type,
-            message_id=message_id,
-            status_code=status_code,
-            attempts=attempt,
-            ok=ok,
-            error_message=error,
-            response_excerpt=excerpt,
-            request_id=request_id,
+            Delivery(
+                id=delivery_id,
+                tenant_id=hook.tenant_id,
+                webhook_id=webhook_id,
+                event_type=event_type,
+                message_id=message_id,
+                status_code=status_code,
+                attempts=attempt,
+                ok=ok,
+                error_message=error,
+                response_excerpt=excerpt,
+                request_id=request_id,
+            )
         )

@@ -2,7 +2,7 @@
 
 :class:`AdminViews` pages each list in SQL (``LIMIT``/``OFFSET`` plus a ``COUNT``) so that tens
 of thousands of rows browse at the same speed as ten, and maps each row to the reference's JSON.
-:class:`tui.sandbox.admin_state.AdminState` adds the writes and rules (quotas, freezes, audit,
+:class:`tui.sandbox.state.admin.AdminState` adds the writes and rules (quotas, freezes, audit,
 risk, jobs, settings). A new list is one method here and one route line in
 :mod:`tui.sandbox.admin`.
 """
@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tui.sandbox.store import Store, period_ms_range, period_of
+from tui.sandbox.state.store import Store
+from tui.sandbox.state.usage import period_ms_range, period_of
 
 DEFAULT_MAILBOX_LIMIT = 100
 """The reference's default ``mailbox_limit`` quota."""

@@ -1,8 +1,9 @@
 """Operator state of the sandbox: quotas, freezes, audit log, risk, jobs, runtime settings.
 
-Lives in the same SQLite database as :class:`tui.sandbox.store.Store` (its own tables, created
+Lives in the same SQLite database as :class:`tui.sandbox.state.store.Store` (its own tables, created
 on first use) and takes the store's lock, so admin writes and tenant requests are serialised.
-The lists and details are :class:`tui.sandbox.admin_views.AdminViews`, which this class extends.
+The lists and details are :class:`tui.sandbox.state.admin_views.AdminViews`, which this class
+extends.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sqlite3
 import uuid
 from typing import Any
 
-from tui.sandbox.admin_views import DEFAULT_MAILBOX_LIMIT, AdminViews, Iso
-from tui.sandbox.store import Store
+from tui.sandbox.state.admin_views import DEFAULT_MAILBOX_LIMIT, AdminViews, Iso
+from tui.sandbox.state.messages import Message
+from tui.sandbox.state.store import Store
 
 TENANT_STATUSES = ("active", "suspended", "archived")
 """Statuses an operator may give a tenant."""
@@ -372,19 +374,19 @@ class AdminState(AdminViews):
 
     # -- messages and sends -----------------------------------------------------------------
 
-    def message_row(self, message_id: str) -> dict[str, Any] | None:
+    def message_row(self, message_id: str) -> Message | None:
         """The full message row (with ``raw``)."""
-        with self.store._lock:
-            return self.store._one("SELECT * FROM messages WHERE id=?", (message_id,))
+        return self.store.message(None, message_id)
 
-    def tenant_messages_between(self, tenant_id: str, start: int, end: int) -> list[dict[str, Any]]:
+    def tenant_messages_between(self, tenant_id: str, start: int, end: int) -> list[Message]:
         """The tenant's messages received in ``[start, end]`` (oldest first, at most 1000)."""
         with self.store._lock:
-            return self.store._all(
+            rows = self.store._all(
                 "SELECT * FROM messages WHERE tenant_id=? AND received_ms>=? AND received_ms<=? "
                 "ORDER BY received_ms, seq LIMIT 1000",
                 (tenant_id, start, end),
             )
+        return [Message(**r) for r in rows]
 
     def set_parse_result(self, message_id: str, otp: str | None, link: str | None) -> str:
         """Store a parse result; return the new ``parsed_status``."""
@@ -404,8 +406,8 @@ class AdminState(AdminViews):
         if hook is None:
             return None
         secret = secrets.token_hex(18)
-        self.store.rotate_webhook_secret(hook["tenant_id"], webhook_id, secret)
-        return str(hook["tenant_id"]), secret
+        self.store.rotate_webhook_secret(hook.tenant_id, webhook_id, secret)
+        return str(hook.tenant_id), secret
 
     # -- billing ------------------------------------------------------------------------------
 
