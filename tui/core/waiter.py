@@ -113,42 +113,77 @@ async def wait_for_code(
         lease_started=lease.started_at,
         settings=replace(settings, backoff_max=min(settings.backoff_max, WAIT_BACKOFF_MAX)),
     )
+    wait = _Wait(lease_id, lease, poller, picker, timeout, deadline)
     reader = await _imap_reader(services, lease)
-    asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
-    try:
-        while True:
-            entries = None
-            if reader is not None:
-                entries = await _imap_items(reader, lease, poller, asked)
-                if entries is None:  # IMAP broke: the API takes over
-                    reader = None
-            if entries is None:
-                try:  # transient failures back off inside; a request never outlives the wait
-                    items = await asyncio.wait_for(
-                        lease_items(lease, poller), max(deadline - time.monotonic(), 0.1)
+    return await wait.run(reader, lambda picked: returned.add(lease_id, kind, picked.identity))
+
+
+class _Wait:
+    """One wait's loop: read the mail (over IMAP, else the API), pick, else pause and retry."""
+
+    def __init__(
+        self,
+        lease_id: str,
+        lease: Lease,
+        poller: MailboxPoller,
+        picker: CodePicker,
+        timeout: float,
+        deadline: float,
+    ) -> None:
+        self.lease_id = lease_id
+        self.lease = lease
+        self.poller = poller
+        self.picker = picker
+        self.timeout = timeout
+        self.deadline = deadline
+        self.asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
+
+    async def run(self, reader: Any, keep: Callable[[Picked], None]) -> Picked:
+        """The picked mail (``keep(picked)`` first), reading through ``reader`` (None: the
+        API) until the deadline; the reader in use at the end is closed."""
+        try:
+            while True:
+                entries = None
+                if reader is not None:
+                    entries = await _imap_items(reader, self.lease, self.poller, self.asked)
+                    if entries is None:  # IMAP broke: the API takes over
+                        reader = None
+                if entries is None:
+                    entries = await self._api_entries()
+                uidvalidity = reader.state.uidvalidity if reader is not None else None
+                picked = self.picker.pick(entries, uidvalidity)
+                if picked is not None and reader is not None:
+                    picked = await _with_api_id(
+                        picked, self.picker, reader, self.lease, self.poller
                     )
-                except TimeoutError:
-                    items = []
-                entries = [(item, "api") for item in items]
-            uidvalidity = reader.state.uidvalidity if reader is not None else None
-            picked = picker.pick(entries, uidvalidity)
-            if picked is not None and reader is not None:
-                picked = await _with_api_id(picked, picker, reader, lease, poller)
-            if picked is not None:
-                returned.add(lease_id, kind, picked.identity)
-                return picked
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                what = "verification link" if want_link else "code"
-                raise WaitTimeout(f"no new {what} for lease {lease_id} within {timeout:g}s")
+                if picked is not None:
+                    keep(picked)
+                    return picked
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    what = "verification link" if self.picker.want_link else "code"
+                    raise WaitTimeout(
+                        f"no new {what} for lease {self.lease_id} within {self.timeout:g}s"
+                    )
+                if reader is not None:
+                    await _imap_wait(reader, min(remaining, 30.0))
+                else:
+                    delay = wait_delay(self.poller, self.timeout - remaining)
+                    await asyncio.sleep(min(delay, remaining))
+        finally:
             if reader is not None:
-                await _imap_wait(reader, min(remaining, 30.0))
-            else:
-                await asyncio.sleep(min(wait_delay(poller, timeout - remaining), remaining))
-    finally:
-        if reader is not None:
-            with contextlib.suppress(Exception):
-                await reader.close()
+                with contextlib.suppress(Exception):
+                    await reader.close()
+
+    async def _api_entries(self) -> list[tuple[InboxItem, str]]:
+        """Every mail the API lists, as (item, "api")."""
+        try:  # transient failures back off inside; a request never outlives the wait
+            items = await asyncio.wait_for(
+                lease_items(self.lease, self.poller), max(self.deadline - time.monotonic(), 0.1)
+            )
+        except TimeoutError:
+            items = []
+        return [(item, "api") for item in items]
 
 
 async def _imap_reader(services: Services, lease: Lease) -> Any:
