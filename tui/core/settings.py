@@ -143,14 +143,7 @@ class Settings:
         name = profile or env.get("MAILAGENTS_PROFILE") or None
         profiles = values.pop("profiles", None)
         if name is not None:
-            table = profiles.get(name) if isinstance(profiles, dict) else None
-            if not PROFILE_NAME.fullmatch(name) or not isinstance(table, dict):
-                known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
-                raise SettingsError(
-                    f"no profile {name!r}: add a [profiles.{name}] table to {path}"
-                    + (f" (profiles: {known})" if known else "")
-                )
-            values = {**values, **table}
+            values = {**values, **_profile_table(profiles, name, path)}
             base = replace(base, profile=name)
         mapping: dict[str, Any] = {  # raw TOML and environment values, checked below
             "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
@@ -165,45 +158,68 @@ class Settings:
             "mail_cache": values.get("mail_cache"),
             "private_key_env": values.get("private_key_env"),
         }
-        settings = base
-        if mapping["api_base"] is not None:
-            settings = settings.with_overrides(api_base=str(mapping["api_base"]))
-        if mapping["keystore"]:
-            settings = replace(settings, keystore=Path(str(mapping["keystore"])).expanduser())
-        if mapping["payment"] is not None:
-            payment = str(mapping["payment"]).strip().lower()
-            if payment not in PAYMENT_POLICIES:
-                raise SettingsError(f"payment must be one of {', '.join(PAYMENT_POLICIES)}")
-            settings = replace(settings, payment=payment)
-        for key in ("timeout", "release_timeout"):
-            if mapping[key] is not None:
-                try:
-                    number = float(mapping[key])
-                except (TypeError, ValueError) as exc:
-                    raise SettingsError(f"{key} must be a number") from exc
-                if not 0 < number < float("inf"):
-                    raise SettingsError(f"{key} must be a positive number of seconds")
-                if key == "timeout":
-                    settings = replace(settings, timeout=number)
-                else:
-                    settings = replace(settings, release_timeout=number)
-        if mapping["bell"] is not None:
-            settings = replace(settings, bell=mapping["bell"])
-        if mapping["mail_cache"] is not None:
-            settings = replace(settings, mail_cache=mapping["mail_cache"])
-        if mapping["download_dir"]:
-            folder = Path(str(mapping["download_dir"])).expanduser()
-            settings = replace(settings, download_dir=folder)
-        if mapping["poll"] is not None:
-            settings = replace(settings, poll=poll_settings(mapping["poll"]))
-        if mapping["private_key_env"] is not None:
-            variable = str(mapping["private_key_env"]).strip()
-            if not ENV_NAME.fullmatch(variable):
-                raise SettingsError("private_key_env must name an environment variable")
-            settings = replace(settings, private_key_env=variable)
-        if mapping["keymap"] is not None:
-            settings = replace(settings, keymap=dict(mapping["keymap"]))
-        return settings
+        return _apply_preferences(_apply_connection(base, mapping), mapping)
+
+
+def _profile_table(profiles: Any, name: str, path: Path) -> dict[str, Any]:
+    """The ``[profiles.NAME]`` table of the config file at ``path``; SettingsError without."""
+    table = profiles.get(name) if isinstance(profiles, dict) else None
+    if not PROFILE_NAME.fullmatch(name) or not isinstance(table, dict):
+        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+        raise SettingsError(
+            f"no profile {name!r}: add a [profiles.{name}] table to {path}"
+            + (f" (profiles: {known})" if known else "")
+        )
+    return table
+
+
+def _apply_connection(settings: Settings, mapping: dict[str, Any]) -> Settings:
+    """``settings`` with the raw API base, keystore, payment policy and timeouts applied
+    (checked: a bad value raises SettingsError)."""
+    if mapping["api_base"] is not None:
+        settings = settings.with_overrides(api_base=str(mapping["api_base"]))
+    if mapping["keystore"]:
+        settings = replace(settings, keystore=Path(str(mapping["keystore"])).expanduser())
+    if mapping["payment"] is not None:
+        payment = str(mapping["payment"]).strip().lower()
+        if payment not in PAYMENT_POLICIES:
+            raise SettingsError(f"payment must be one of {', '.join(PAYMENT_POLICIES)}")
+        settings = replace(settings, payment=payment)
+    for key in ("timeout", "release_timeout"):
+        if mapping[key] is not None:
+            try:
+                number = float(mapping[key])
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{key} must be a number") from exc
+            if not 0 < number < float("inf"):
+                raise SettingsError(f"{key} must be a positive number of seconds")
+            if key == "timeout":
+                settings = replace(settings, timeout=number)
+            else:
+                settings = replace(settings, release_timeout=number)
+    return settings
+
+
+def _apply_preferences(settings: Settings, mapping: dict[str, Any]) -> Settings:
+    """``settings`` with the raw bell, mail cache, download folder, poll table, key variable
+    and keymap applied (checked: a bad value raises SettingsError)."""
+    if mapping["bell"] is not None:
+        settings = replace(settings, bell=mapping["bell"])
+    if mapping["mail_cache"] is not None:
+        settings = replace(settings, mail_cache=mapping["mail_cache"])
+    if mapping["download_dir"]:
+        folder = Path(str(mapping["download_dir"])).expanduser()
+        settings = replace(settings, download_dir=folder)
+    if mapping["poll"] is not None:
+        settings = replace(settings, poll=poll_settings(mapping["poll"]))
+    if mapping["private_key_env"] is not None:
+        variable = str(mapping["private_key_env"]).strip()
+        if not ENV_NAME.fullmatch(variable):
+            raise SettingsError("private_key_env must name an environment variable")
+        settings = replace(settings, private_key_env=variable)
+    if mapping["keymap"] is not None:
+        settings = replace(settings, keymap=dict(mapping["keymap"]))
+    return settings
 
 
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
