@@ -50,6 +50,8 @@ class SessionAuth(httpx.Auth):
     """One call's authentication: token, one renewal, one paid retry (see the module)."""
 
     requires_response_body = True
+    """It acts on the bodies of 401/402/403 answers (``async_auth_flow`` reads them itself:
+    httpx consults this flag only in the default flows)."""
 
     renewed: bool
     """The flow signed in again (an auth error after that is not cured by signing in)."""
