@@ -21,7 +21,7 @@ from tui.api.client import MailagentsClient
 from tui.api.errors import AuthenticationError, PaymentRequiredError, classify
 from tui.core.services import Services
 from tui.core.wallets import WalletSource
-from tui.sandbox.store import Store
+from tui.sandbox.state.store import Store
 
 LEASES = "/v2/mailboxes/leases"
 PROOF = "/v2/payments/proof"
