@@ -180,8 +180,8 @@ def dialog_cases() -> list[Any]:
 
     class FixedSecret(WebhookNewDialog):
         def on_mount(self) -> None:
-            self.generated_secret = "s" * 32
-            self.query_one("#webhook-secret").value = self.generated_secret
+            self.generated["webhook-secret"] = "s" * 32
+            self.query_one("#webhook-secret").value = self.generated["webhook-secret"]
             super().on_mount()
 
     raw = (
