@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tui.limits import encode_defunct
-from tui.sandbox.app import sign_proof
+from tui.sandbox.http.tokens import sign_proof
 
 _ssl_context: Any = None
 

@@ -237,7 +237,7 @@ def test_core_layers_never_load_textual():
 
     code = (
         "import sys, tui.cli.root, tui.core.services, tui.core.poller, tui.core.compose, "
-        "tui.core.waiter, tui.extract, tui.sandbox.app, tui.imap; "
+        "tui.core.waiter, tui.extract, tui.sandbox.http.app, tui.imap; "
         "bad = [m for m in sys.modules "
         "if m == 'textual' or m.startswith(('textual.', 'tui.app'))]; "
         "heavy = [m for m in sys.modules if m.startswith('eth_account')]; "

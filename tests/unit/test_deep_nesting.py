@@ -102,7 +102,7 @@ def test_importing_eth_account_keeps_the_recursion_limit():
     result = run_python(
         """
         import json
-        from tui.sandbox.app import SandboxService  # the sandbox's verify path
+        from tui.sandbox.http.app import SandboxService  # the sandbox's verify path
         from sandbox_helpers import sign_message
         assert sys.getrecursionlimit() < 10_000, sys.getrecursionlimit()
         try:

@@ -143,8 +143,8 @@ def test_unexpected_error_is_a_500_envelope_without_detail(sandbox_factory, sess
 async def test_create_app_in_process_with_asgi_transport(wallet):
     from sandbox_helpers import sign_message
 
-    from tui.sandbox.app import create_app
     from tui.sandbox.config import SandboxConfig
+    from tui.sandbox.http.app import create_app
 
     app = create_app(SandboxConfig())
     transport = httpx.ASGITransport(app=app)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 logging.getLogger("tui.sandbox").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from tui.sandbox.app import create_app
     from tui.sandbox.config import SandboxConfig
+    from tui.sandbox.http.app import create_app
     from tui.sandbox.runner import SandboxServer, serve_forever
 
 __all__ = ["SandboxConfig", "SandboxServer", "create_app", "serve_forever"]
@@ -25,7 +25,7 @@ _WHERE = {
     "SandboxConfig": "tui.sandbox.config",
     "SandboxServer": "tui.sandbox.runner",
     "serve_forever": "tui.sandbox.runner",
-    "create_app": "tui.sandbox.app",
+    "create_app": "tui.sandbox.http.app",
 }
 
 

@@ -312,7 +312,7 @@ def tenant_new(data_dir: Path | None, url: str | None, internal_token: str | Non
             )
         result = response.json()
     else:
-        from tui.sandbox.app import new_unbound_tenant
+        from tui.sandbox.http.tokens import new_unbound_tenant
         from tui.sandbox.state.store import Store
 
         assert data_dir is not None

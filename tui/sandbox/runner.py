@@ -24,9 +24,9 @@ from typing import Any
 
 import uvicorn
 
-from tui.sandbox.app import SandboxService, create_app
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.embedded import bind_tcp
+from tui.sandbox.http.app import SandboxService, create_app
 from tui.sandbox.mail import inbound as mail
 from tui.sandbox.mail.maildir import Maildirs
 from tui.sandbox.state.messages import MessageListener

@@ -169,7 +169,7 @@ def parse_tenant_patch(body: dict[str, Any]) -> tuple[str | None, dict[str, int 
 
 
 class AdminApi:
-    """Handlers of ``/v2/admin/*`` (mounted by :class:`tui.sandbox.app.SandboxService`)."""
+    """Handlers of ``/v2/admin/*`` (mounted by :class:`tui.sandbox.http.app.SandboxService`)."""
 
     def __init__(
         self,
