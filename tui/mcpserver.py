@@ -74,7 +74,11 @@ DESCRIPTIONS = {
         "(never an older, stale one), whatever the filters, so after asking for a new code "
         "just call it again. A guess that looks like a year, date, price or word is never "
         "returned. Optional filters: sender and subject (case-insensitive "
-        "substrings) and match (a regular expression the subject or body must match). "
+        "substrings) and match (a regular expression the subject or body must match, "
+        "ignoring case). Optional pattern (want='code' only): the code's shape, a "
+        "case-sensitive regular expression; its first match (group 1 if it has groups) in "
+        "the subject, then the body, is the code, e.g. 'TK-\\d{5}' or "
+        "'Verification: ([a-z0-9]{3}-[a-z0-9]{3})'. "
         "Returns an error when nothing arrives in time: then call it again or look at "
         f"list_messages. {UNTRUSTED}"
     ),
@@ -342,6 +346,7 @@ def _add_wait_tool(tools: _Tools) -> None:
         sender: str | None = None,
         subject: str | None = None,
         match: str | None = None,
+        pattern: str | None = None,
         ctx: Any = None,
     ) -> dict[str, Any]:
         import anyio
@@ -360,6 +365,7 @@ def _add_wait_tool(tools: _Tools) -> None:
                         sender=sender,
                         subject=subject,
                         match=match,
+                        pattern=pattern,
                     )
                 )
             except tools.tool_error as exc:  # raised outside the group: not an exception group

@@ -301,18 +301,32 @@ def detail(item: InboxItem, source: str, note: str | None = None) -> MessageDeta
     )
 
 
-def mail_filter(sender: str | None, subject: str | None, match: str | None) -> CodeFilter:
+def mail_filter(
+    sender: str | None,
+    subject: str | None,
+    match: str | None,
+    pattern: str | None = None,
+    *,
+    want_link: bool = False,
+) -> CodeFilter:
     """The waiter's filter: ``sender`` and ``subject`` are case-insensitive substrings;
-    ``match`` a regular expression (case-insensitive) searched in the subject and body.
-    Raises ``ValueError`` for a bad expression."""
+    ``match`` a regular expression (case-insensitive) searched in the subject and body;
+    ``pattern`` the code's shape (``wait-otp --pattern``: case-sensitive, its first match,
+    group 1 if any, in the subject, then the body). Raises ``ValueError`` for an expression
+    that does not compile or matches an empty string, and for a pattern with a link."""
     from tui.core.codepick import CodeFilter, bad_regex
 
     if match and (why := bad_regex(match)) is not None:
         raise ValueError(f"match is {why}") from None
+    if pattern and (why := bad_regex(pattern)) is not None:
+        raise ValueError(f"bad pattern: {why}") from None
+    if pattern and want_link:
+        raise ValueError('pattern shapes a code; it does not apply to want="link"')
     return CodeFilter(
         sender=sender or None,
         subject=subject or None,
         match=re.compile(match, re.IGNORECASE) if match else None,
+        pattern=re.compile(pattern) if pattern else None,
     )
 
 
@@ -351,6 +365,7 @@ class Mailbox:
         subject: str | None = None,
         match: str | None = None,
         fresh: bool = False,
+        pattern: str | None = None,
     ) -> CodeResult:
         """Wait for the next code (or link, ``want="link"``) of this mailbox's mail.
 
@@ -360,6 +375,14 @@ class Mailbox:
         call starts is skipped too. A guess of the service's that looks like a year, a date, a
         price or a word is never returned. Raises :class:`WaitTimeout`, or
         :class:`LeaseNotActive` when the lease was released.
+
+        Filters (``wait-otp``'s options): ``sender`` and ``subject`` keep mail whose sender or
+        subject contains the text, ignoring case; ``match`` keeps mail whose subject or body
+        matches that regular expression, ignoring case (the body is read over IMAP).
+        ``pattern`` is the code's shape, a regular expression that does not ignore case: its
+        first match (group 1 if it has groups) in the subject, then the body, is the code.
+        An expression that does not compile or matches an empty string, or a ``pattern`` with
+        ``want="link"``, raises ``ValueError`` before anything is asked of the service.
         """
         return await self._owner.wait_for_code(
             self.lease_id,
@@ -369,6 +392,7 @@ class Mailbox:
             subject=subject,
             match=match,
             fresh=fresh,
+            pattern=pattern,
         )
 
     async def messages(self, limit: int = 20) -> list[MessageSummary]:
@@ -552,6 +576,7 @@ class Mailagents:
         subject: str | None = None,
         match: str | None = None,
         fresh: bool = False,
+        pattern: str | None = None,
     ) -> CodeResult:
         """See :meth:`Mailbox.wait_for_code`."""
         from tui.core.waiter import wait_for_code
@@ -559,13 +584,14 @@ class Mailagents:
         if want not in ("code", "link"):
             raise ValueError('want must be "code" or "link"')
         want_link = want == "link"
+        filters = mail_filter(sender, subject, match, pattern, want_link=want_link)
         picked = await wait_for_code(
             self.services,
             lease_id,
             timeout=timeout,
             want_link=want_link,
             fresh=fresh,
-            filters=mail_filter(sender, subject, match),
+            filters=filters,
         )
         return code_result(picked, want_link=want_link)
 

@@ -196,6 +196,46 @@ async def test_mcp_tool_errors_say_what_to_do(sandbox, wallet, tmp_path):
         assert result.is_error and "ttl hours" in text
 
 
+async def test_mcp_wait_for_code_takes_a_pattern(imap_sandbox, wallet, tmp_path):
+    async with (
+        stdio_client(server_params(imap_sandbox, wallet, tmp_path)) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        assert tools["wait_for_code"].input_schema["properties"]["pattern"]
+        box = data_of((await call(session, "allocate_mailbox", purpose="pattern"))[0])
+        lease_id = box["lease_id"]
+        # A bad pattern is a tool error naming it, as wait-otp's usage error; no crash.
+        refusals = (
+            ("([a-z", "bad pattern: not a valid regular expression"),
+            ("x*", "bad pattern: the pattern matches an empty string"),
+        )
+        for pattern, why in refusals:
+            result, text = await call(session, "wait_for_code", lease_id=lease_id, pattern=pattern)
+            assert result.is_error and why in text, text
+        result, text = await call(
+            session, "wait_for_code", lease_id=lease_id, want="link", pattern=r"\d{6}"
+        )
+        assert result.is_error and "does not apply" in text
+        send_mail(
+            imap_sandbox.smtp_port,
+            box["address"],
+            "Ticket TK-48213 for you",
+            "Your order 99812345 shipped.\n",
+        )
+        found = data_of(
+            (
+                await call(
+                    session, "wait_for_code", lease_id=lease_id, timeout_s=20, pattern=r"TK-\d+"
+                )
+            )[0]
+        )
+        assert found["code"] == "TK-48213"
+        # The server still answers after the refusals.
+        assert data_of((await call(session, "whoami"))[0])["address"]
+
+
 async def test_no_wallet_is_a_tool_error_that_names_the_fix(sandbox, wallet, tmp_path):
     params = server_params(sandbox, wallet, tmp_path)
     params.env.pop("MAILAGENTS_PRIVATE_KEY")

@@ -153,3 +153,36 @@ def test_results_are_cleaned_whatever_the_server_sends():
         for bad in ("\\x1b", "\\x07", "\\u202e", "\\x9b", "pwned"):
             assert bad not in text, (bad, data)
         assert "[b]now[/b]" in data["subject"]
+
+
+async def test_pattern_is_the_code_shape_and_a_bad_one_is_refused(imap_sandbox, wallet, tmp_path):
+    async with Mailagents.connect(
+        imap_sandbox.base_url, private_key=wallet.key.hex(), home=tmp_path
+    ) as ma:
+        box = await ma.allocate("pattern")
+        # Refused before anything is asked: wait-otp's usage errors, as ValueError.
+        with pytest.raises(ValueError, match="bad pattern: not a valid regular expression"):
+            await box.wait_for_code(timeout=1, pattern="([a-z")
+        with pytest.raises(ValueError, match="bad pattern: the pattern matches an empty string"):
+            await box.wait_for_code(timeout=1, pattern="x*")
+        with pytest.raises(ValueError, match="does not apply"):
+            await box.wait_for_code(timeout=1, want="link", pattern=r"\d{6}")
+        send(
+            imap_sandbox.smtp_port,
+            box.address,
+            "Ticket TK-48213 for you",
+            "Your order 99812345 shipped. Verification: ab7-k2q\n",
+        )
+        # Without a pattern this mail has no code; the pattern does not ignore case.
+        with pytest.raises(WaitTimeout):
+            await box.wait_for_code(timeout=3)
+        with pytest.raises(WaitTimeout):
+            await box.wait_for_code(timeout=1, pattern=r"tk-\d+")
+        found = await box.wait_for_code(timeout=20, pattern=r"TK-\d+")
+        assert found.code == "TK-48213" and found.subject == "Ticket TK-48213 for you"
+        # A group picks the code out of the body (read over IMAP).
+        send(imap_sandbox.smtp_port, box.address, "Again", "Verification: xy4-m8r\n")
+        found = await ma.wait_for_code(
+            box.lease_id, timeout=20, pattern=r"Verification: ([a-z0-9]{3}-[a-z0-9]{3})"
+        )
+        assert found.code == "xy4-m8r"
