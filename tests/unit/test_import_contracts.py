@@ -50,3 +50,9 @@ def test_the_cli_contract_names_every_module_of_the_command_line():
     names = set().union(*(layered(c) for c in contracts() if c["type"] == "layers"))
     missing = sorted(top_level(ROOT / "tui" / "cli", "tui.cli") - names)
     assert not missing, f"add these to the tui.cli layers contract in pyproject.toml: {missing}"
+
+
+def test_the_sandbox_contract_names_every_module_of_the_sandbox():
+    names = set().union(*(layered(c) for c in contracts() if c["type"] == "layers"))
+    missing = sorted(top_level(ROOT / "tui" / "sandbox", "tui.sandbox") - names)
+    assert not missing, f"add these to the tui.sandbox layers contract in pyproject.toml: {missing}"

@@ -16,26 +16,11 @@ import socket
 import threading
 from typing import TYPE_CHECKING
 
+from tui.sandbox.sockets import bind_tcp
+
 if TYPE_CHECKING:
     from tui.sandbox.config import SandboxConfig
     from tui.sandbox.runner import SandboxServer
-
-
-def bind_tcp(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (0: a free port), not inherited by children."""
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-    # is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(False)
-    return sock
 
 
 class DeferredSandbox:

@@ -25,10 +25,10 @@ from typing import Any
 import uvicorn
 
 from tui.sandbox.config import SandboxConfig
-from tui.sandbox.embedded import bind_tcp
 from tui.sandbox.http.app import SandboxService, create_app
 from tui.sandbox.mail import inbound as mail
 from tui.sandbox.mail.maildir import Maildirs
+from tui.sandbox.sockets import bind_tcp
 from tui.sandbox.state.messages import MessageListener
 from tui.sandbox.state.sends import OutboxEntry
 from tui.sandbox.state.store import Store
