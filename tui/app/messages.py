@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:  # the API models and the lease helpers load after the first frame
+    from tui.api.models import AllocatedLease, Runtime
+    from tui.core.leases import LeaseView, ReleaseResult
+    from tui.core.session import SessionInfo
 
 
 @dataclass
 class RuntimeLoaded(Message):
     """The service's runtime arrived (or failed)."""
 
-    runtime: Any
-    """A :class:`tui.api.models.Runtime`, or None on failure."""
+    runtime: Runtime | None
+    """The runtime, or None on failure."""
     error: str | None = None
     """Why it failed."""
 
@@ -22,7 +27,7 @@ class RuntimeLoaded(Message):
 class SignedIn(Message):
     """Sign-in finished."""
 
-    info: dict[str, Any]
+    info: SessionInfo
     """Public session facts (address, tenant_id, agent_id, did)."""
 
 
@@ -30,8 +35,8 @@ class SignedIn(Message):
 class LeasesLoaded(Message):
     """A fresh list of active leases."""
 
-    views: list[Any]
-    """:class:`tui.core.leases.LeaseView` items."""
+    views: list[LeaseView]
+    """The active leases, as shown."""
 
     def can_replace(self, message: Message) -> bool:
         """Only the newest list matters."""
@@ -42,13 +47,13 @@ class LeasesLoaded(Message):
 class LeaseAllocated(Message):
     """A lease was allocated."""
 
-    allocated: Any
-    """:class:`tui.api.models.AllocatedLease`."""
+    allocated: AllocatedLease
+    """The new lease and its credentials."""
 
 
 @dataclass
 class LeaseReleased(Message):
     """A release attempt finished."""
 
-    result: Any
-    """:class:`tui.core.leases.ReleaseResult`."""
+    result: ReleaseResult
+    """What the release did."""

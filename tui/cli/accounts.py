@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import friendly_errors
+from tui.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from tui.api.models import Account
+    from tui.core.services import Services
 
 
-def account_dict(account: Any, own: bool) -> dict[str, Any]:
+def account_dict(account: Account, own: bool) -> JsonObject:
     """An account as JSON; ``credentials_stored``: the ledger holds its mailbox password."""
     return {
         "account_id": account.account_id,
@@ -29,7 +34,7 @@ def account_dict(account: Any, own: bool) -> dict[str, Any]:
 def accounts(ctx: click.Context, as_json: bool) -> None:
     """List the tenant's mailbox accounts: leased (active), available or frozen."""
 
-    async def body(services: Any) -> list[dict[str, Any]]:
+    async def body(services: Services) -> list[JsonObject]:
         found = await services.client.list_accounts()
         stored = {
             e.mailbox_id

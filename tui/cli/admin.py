@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -34,6 +34,10 @@ from tui.core.admin import (
     parse_filters,
     resolve_admin_token,
 )
+from tui.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from tui.api.admin import AdminClient
 
 T = TypeVar("T")
 
@@ -61,7 +65,7 @@ class AdminOptions:
             fail(str(exc))
             raise  # unreachable: fail() exits
 
-    def run(self, body: Callable[[Any], Awaitable[T]]) -> T:
+    def run(self, body: Callable[[AdminClient], Awaitable[T]]) -> T:
         """Run ``body(client)`` with a fresh :class:`AdminClient`."""
         from tui.api.admin import AdminClient
 
@@ -98,7 +102,7 @@ def confirm_or_yes(question: str, yes: bool) -> None:
         fail("cancelled", 1)
 
 
-def table(spec: ViewSpec, rows: list[dict[str, Any]]) -> str:
+def table(spec: ViewSpec, rows: list[JsonObject]) -> str:
     """Rows as aligned text columns (untrusted values cleaned)."""
     columns = spec.columns
     cells = [[cell(row.get(c.key), max(c.width, 8)) for c in columns] for row in rows]
@@ -146,7 +150,7 @@ def _view_command(spec: ViewSpec) -> click.Command:
         result = _options(ctx).run(lambda client: spec.load(client, page, page_size, wanted))
         if as_json:
             if spec.loader is not None:
-                data: Any = {row[spec.columns[0].key]: row["value"] for row in result.items}
+                data: JsonObject = {row[spec.columns[0].key]: row["value"] for row in result.items}
             else:
                 data = result.as_dict()
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -267,7 +271,7 @@ def tenant_set(
     }
     confirm_or_yes(ACTIONS["tenant.quotas"].confirmation(tenant_id, changes), yes)
 
-    async def run(client: Any) -> dict[str, Any]:
+    async def run(client: AdminClient) -> JsonObject:
         return dict(
             await client.set_tenant(tenant_id, status=status, qps=qps, mailbox_limit=mailbox_limit)
         )

@@ -7,7 +7,7 @@ manage them, ``usage`` shows a month's figures beside the runtime's price of a p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,10 +24,15 @@ from tui.core.billing import (
     validate_period,
     validate_webhook_input,
 )
+from tui.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from tui.api.models import Invoice, Runtime, UsageSummary, Webhook, WebhookDelivery
+    from tui.core.services import Services
 
 
-def webhook_dict(hook: Any) -> dict[str, Any]:
-    """A :class:`tui.api.models.Webhook` as JSON (the service never returns the secret)."""
+def webhook_dict(hook: Webhook) -> JsonObject:
+    """A webhook as JSON (the service never returns the secret)."""
     return {
         "webhook_id": hook.webhook_id,
         "event_types": list(hook.event_types),
@@ -38,8 +43,8 @@ def webhook_dict(hook: Any) -> dict[str, Any]:
     }
 
 
-def delivery_dict(delivery: Any) -> dict[str, Any]:
-    """A :class:`tui.api.models.WebhookDelivery` as JSON."""
+def delivery_dict(delivery: WebhookDelivery) -> JsonObject:
+    """A webhook delivery as JSON."""
     return {
         "delivery_id": delivery.delivery_id,
         "webhook_id": delivery.webhook_id,
@@ -53,8 +58,8 @@ def delivery_dict(delivery: Any) -> dict[str, Any]:
     }
 
 
-def invoice_dict(invoice: Any) -> dict[str, Any]:
-    """A :class:`tui.api.models.Invoice` as JSON (list items have ``period``, details
+def invoice_dict(invoice: Invoice) -> JsonObject:
+    """An invoice as JSON (list items have ``period``, details
     ``statement_hash``; the other is null)."""
     return {
         "invoice_id": invoice.invoice_id,
@@ -103,7 +108,7 @@ def webhooks(ctx: click.Context, deliveries: str | None, as_json: bool) -> None:
     if deliveries is not None:
         webhook_id = None if deliveries == "*" else deliveries.strip()
 
-        async def load_deliveries(services: Any) -> list[Any]:
+        async def load_deliveries(services: Services) -> list[WebhookDelivery]:
             return await services.client.list_webhook_deliveries(webhook_id)
 
         found = run_with_services(ctx, load_deliveries)
@@ -123,7 +128,7 @@ def webhooks(ctx: click.Context, deliveries: str | None, as_json: bool) -> None:
             )
         return
 
-    async def load_hooks(services: Any) -> list[Any]:
+    async def load_hooks(services: Services) -> list[Webhook]:
         return await services.client.list_webhooks()
 
     hooks = run_with_services(ctx, load_hooks)
@@ -156,7 +161,7 @@ def webhook_delivery(ctx: click.Context, delivery_id: str, as_json: bool) -> Non
     """One delivery of the log in full (DELIVERY_ID from `webhooks --deliveries`)."""
     from tui.core.sanitize import clean
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> WebhookDelivery:
         return await services.client.get_webhook_delivery(delivery_id)
 
     data = delivery_dict(run_with_services(ctx, body))
@@ -211,7 +216,7 @@ def webhook_new(
         fail(str(exc), EXIT_USAGE)
         raise AssertionError("unreachable") from exc
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> Webhook:
         return await services.client.create_webhook(event_types, target, secret_value)
 
     hook = run_with_services(ctx, body)
@@ -247,7 +252,7 @@ def webhook_rotate(ctx: click.Context, webhook_id: str, yes: bool, as_json: bool
             err=True,
         )
 
-    async def body(services: Any) -> str:
+    async def body(services: Services) -> str:
         return await services.client.rotate_webhook_secret(webhook_id)
 
     new_secret = run_with_services(ctx, body)
@@ -274,7 +279,7 @@ def usage(ctx: click.Context, period: str | None, as_json: bool) -> None:
     paid call."""
     month = checked_period(period)
 
-    async def body(services: Any) -> tuple[Any, Any]:
+    async def body(services: Services) -> tuple[UsageSummary, Runtime]:
         summary = await services.client.usage_summary(month)
         runtime = await services.session.get_runtime()
         return summary, runtime
@@ -324,7 +329,7 @@ def invoices(ctx: click.Context, period: str | None, as_json: bool) -> None:
         return
     month = None if period is None else checked_period(period)
 
-    async def body(services: Any) -> list[Any]:
+    async def body(services: Services) -> list[Invoice]:
         return await services.client.list_invoices(month)
 
     found = run_with_services(ctx, body)
@@ -352,7 +357,7 @@ def invoices(ctx: click.Context, period: str | None, as_json: bool) -> None:
 def invoice_show(ctx: click.Context, invoice_id: str, as_json: bool) -> None:
     """One invoice: period, amount, status, statement and settlement hashes."""
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> Invoice:
         return await services.client.get_invoice(invoice_id)
 
     found = run_with_services(ctx, body)

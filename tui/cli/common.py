@@ -8,12 +8,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from tui.cli.exits import fail
 from tui.cli.options import Context
+
+if TYPE_CHECKING:  # the services load with the first command that needs them
+    from tui.core.services import Services
 
 T = TypeVar("T")
 
@@ -39,7 +42,7 @@ def iso_z(moment: datetime | None) -> str | None:
 
 def run_with_services(
     ctx: click.Context,
-    body: Callable[[Any], Awaitable[T]],
+    body: Callable[[Services], Awaitable[T]],
     *,
     need_wallet: bool = True,
     leftovers: str = "hint",
@@ -80,7 +83,7 @@ def run_with_services(
     return asyncio.run(main())
 
 
-async def note_leftovers(services: Any, *, full: bool = False) -> None:
+async def note_leftovers(services: Services, *, full: bool = False) -> None:
     """One line on stderr when active leases no live run owns are found (never fails).
 
     Leases an earlier run could not release, allocations whose answer a killed run never
@@ -108,7 +111,7 @@ async def note_leftovers(services: Any, *, full: bool = False) -> None:
         )
 
 
-def prepare_wallet(services: Any) -> None:
+def prepare_wallet(services: Services) -> None:
     """Load the wallet now when signing in will need it (prompting for a keystore password)."""
     source = services.session.wallet_source
     if source.kind == "none":
@@ -127,8 +130,9 @@ def prepare_wallet(services: Any) -> None:
         source.load(password)
 
 
-def emit(data: Any, as_json: bool, text: str) -> None:
-    """Print JSON or the human text."""
+def emit(data: object, as_json: bool, text: str) -> None:
+    """Print JSON or the human text (``data`` as ``json.dumps`` prints it, other values as
+    their ``str``)."""
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:

@@ -11,12 +11,13 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
     from tui.api.errors import MailagentsError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 EXIT_OK = 0
 """The command did what was asked."""
@@ -140,12 +141,12 @@ def report(kind: str, message: str, code: int, *, as_json: bool) -> NoReturn:
     sys.exit(code)
 
 
-def friendly_errors(func: Callable[..., T]) -> Callable[..., T]:
+def friendly_errors(func: Callable[P, T]) -> Callable[P, T]:
     """Turn every expected failure into one line on stderr and its exit code (JSON too when
     the command was given ``--json``); only a bug keeps its traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
         except (Exception, KeyboardInterrupt) as exc:

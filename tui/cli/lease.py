@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, fail, friendly_errors
+from tui.jsontypes import JsonObject
+
+if TYPE_CHECKING:  # the models and the lease manager load with the command
+    from tui.api.models import AllocatedLease, Lease
+    from tui.core.leases import Reconciliation, ReleaseResult
+    from tui.core.ledger import LedgerEntry
+    from tui.core.services import Services
 
 
-def lease_dict(lease: Any, entry: Any = None) -> dict[str, Any]:
+def lease_dict(lease: Lease, entry: LedgerEntry | None = None) -> JsonObject:
     """A lease as JSON for the CLI (never the password)."""
     return {
         "lease_id": lease.lease_id,
@@ -37,12 +44,14 @@ def lease_dict(lease: Any, entry: Any = None) -> dict[str, Any]:
 def leases(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """List active leases (with --all, also released ones this client allocated)."""
 
-    async def body(services: Any) -> list[dict[str, Any]]:
+    async def body(services: Services) -> list[JsonObject]:
         views = await services.leases.list_active()
         rows = [lease_dict(v.lease, v.entry) for v in views]
         if show_all:
             seen = {r["lease_id"] for r in rows}
-            tenant = services.session.session.tenant_id
+            session = services.session.session
+            assert session is not None  # list_active signed in
+            tenant = session.tenant_id
             for entry in services.ledger.entries(services.settings.api_base, tenant):
                 if entry.lease_id in seen:
                     continue
@@ -103,7 +112,7 @@ def lease_new(ctx: click.Context, purpose: str, ttl_hours: int, as_json: bool) -
 
     purpose, ttl_hours = validate_lease_input(purpose, ttl_hours)
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> AllocatedLease:
         return await services.leases.allocate(purpose, ttl_hours, release_on_exit=False)
 
     allocated = run_with_services(ctx, body)
@@ -135,7 +144,7 @@ def lease_release(ctx: click.Context, lease_id: str, as_json: bool) -> None:
     """Release a lease (only if the server still says it is active); exit 4 if the server
     does not know it."""
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> ReleaseResult:
         return await services.leases.release(lease_id)
 
     result = run_with_services(ctx, body)
@@ -165,9 +174,9 @@ def lease_reconcile(ctx: click.Context, release_all: bool, keep_all: bool, as_js
     if release_all and keep_all:
         fail("choose --release or --keep, not both", EXIT_USAGE)
 
-    async def body(services: Any) -> tuple[Any, list[Any]]:
+    async def body(services: Services) -> tuple[Reconciliation, list[ReleaseResult]]:
         found = await services.leases.reconcile()
-        results: list[Any] = []
+        results: list[ReleaseResult] = []
         if release_all:
             results = await services.leases.release_leftovers(
                 found.leftovers, timeout=services.settings.release_timeout
@@ -225,7 +234,7 @@ def lease_credentials(
             err=True,
         )
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> LedgerEntry | None:
         if reset:
             lease_obj = await services.client.get_lease(lease_id)
             return await services.leases.reset_credentials(lease_obj)

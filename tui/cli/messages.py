@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_NOT_FOUND, EXIT_TIMEOUT, fail, friendly_errors
+from tui.jsontypes import JsonObject
 
 if TYPE_CHECKING:
-    from tui.core.codepick import CodeFilter
+    from tui.api.models import Lease
+    from tui.core.codepick import CodeFilter, Picked
+    from tui.core.inbox import InboxItem
+    from tui.core.services import Services
+    from tui.imap.message import ImapMessage
+
+LeaseMail = tuple["Lease", list[tuple["InboxItem", str]], list["ImapMessage"], str | None]
+"""The lease, its merged (item, source) rows, the IMAP messages, and why IMAP is off."""
 
 
-def message_dict(item: Any, source: str = "api") -> dict[str, Any]:
+def message_dict(item: InboxItem, source: str = "api") -> JsonObject:
     """An inbox item as JSON for the CLI."""
     m = item.message
-    data = {
+    data: JsonObject = {
         "message_id": m.message_id,
         "sender": m.sender,
         "subject": m.subject,
@@ -45,8 +53,8 @@ def message_dict(item: Any, source: str = "api") -> dict[str, Any]:
 
 
 async def lease_mail(
-    services: Any, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
-) -> tuple[Any, list[tuple[Any, str]], list[Any], str | None]:
+    services: Services, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
+) -> LeaseMail:
     """The lease, its merged (item, source) rows, the IMAP messages, and why IMAP is off."""
     from tui.core.imapsource import read_lease_mail
 
@@ -88,7 +96,7 @@ def messages(
         follow_messages(ctx, lease_id, show_all=show_all, use_imap=not no_imap, as_json=as_json)
         return
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> LeaseMail:
         return await lease_mail(
             services, lease_id, show_all=show_all, limit=limit, use_imap=not no_imap
         )
@@ -107,7 +115,7 @@ def messages(
         click.echo(message_line(item))
 
 
-def message_line(item: Any) -> str:
+def message_line(item: InboxItem) -> str:
     """One message as a line of ``messages`` (untrusted text cleaned)."""
     from tui.core.links import inspect_link
     from tui.core.sanitize import clean
@@ -130,7 +138,7 @@ def follow_messages(
     """``messages --follow``: print each mail once as it arrives; Ctrl-C ends it (exit 0)."""
     from tui.core.follow import follow_mail
 
-    async def body(services: Any) -> None:
+    async def body(services: Services) -> None:
         async for item, source in follow_mail(
             services, lease_id, show_all=show_all, use_imap=use_imap
         ):
@@ -156,7 +164,7 @@ def show(ctx: click.Context, lease_id: str, message_id: str, raw: bool, as_json:
     """Print one message with its body (MESSAGE_ID from `messages`: an API id or imap:UID)."""
     from tui.core.imapsource import find_raw
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> LeaseMail:
         from tui.core.imapsource import fetch_message
 
         found = await lease_mail(services, lease_id, show_all=True, limit=100, use_imap=True)
@@ -232,7 +240,7 @@ def code_filter(
     )
 
 
-def note_ignored(item: Any, guess: str, reason: str) -> None:
+def note_ignored(item: InboxItem, guess: str, reason: str) -> None:
     """One line on stderr for a server guess ``wait-otp`` will not return (it keeps waiting)."""
     from tui.core.sanitize import clean
 
@@ -302,7 +310,7 @@ def wait_otp(
 
     filters = code_filter(sender, subject, match, pattern, want_link=want_link)
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> Picked:
         return await wait_for_code(
             services,
             lease_id,

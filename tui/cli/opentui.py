@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.cli.exits import friendly_errors
 from tui.cli.options import Context
+
+if TYPE_CHECKING:  # the sandbox and the wallet load only when asked for
+    from tui.core.wallets import WalletSource
+    from tui.sandbox.embedded import DeferredSandbox
 
 
 @friendly_errors
@@ -28,7 +32,7 @@ def launch_tui(options: Context, *, sandbox: bool) -> None:
             server.stop()
 
 
-def start_embedded_sandbox(options: Context) -> tuple[Any, Any]:
+def start_embedded_sandbox(options: Context) -> tuple[DeferredSandbox, WalletSource]:
     """Bind the sandbox to a free loopback port and pick a throwaway wallet (the server itself
     starts after the TUI's first frame: ``MailagentsApp.open_first_screen``).
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 import click
 
 from tui.cli.common import JSON_OPTION
 from tui.cli.exits import friendly_errors
 from tui.cli.options import Context
+from tui.jsontypes import JsonObject
 
 
-def profile_rows(active: str | None) -> list[dict[str, Any]]:
+def profile_rows(active: str | None) -> list[JsonObject]:
     """One row per profile: name, API base, wallet source, state folder, active."""
     from tui.core.settings import Settings, list_profiles
 

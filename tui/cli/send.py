@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.common import JSON_OPTION, emit, iso_z, run_with_services
 from tui.cli.exits import EXIT_USAGE, fail, friendly_errors
+from tui.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from tui.api.models import SendAttempt, SendResult
+    from tui.core.services import Services
 
 
 def read_named_text(path: str | None, option: str) -> str | None:
@@ -27,7 +32,7 @@ def read_named_text(path: str | None, option: str) -> str | None:
         raise FileRefused(f"{option} (stdin) is not UTF-8 text (byte {exc.start})") from exc
 
 
-def send_dict(result: Any) -> dict[str, Any]:
+def send_dict(result: SendResult) -> JsonObject:
     """A send answer as JSON."""
     return {
         "send_attempt_id": result.send_attempt_id,
@@ -78,7 +83,7 @@ def send(
     if not body_text and not body_html:
         fail("the message is empty: give --text, --text-file or --html-file", EXIT_USAGE)
 
-    async def body(services: Any) -> Any:
+    async def body(services: Services) -> SendResult:
         from tui.core.compose import MissingCredentials
 
         try:
@@ -109,7 +114,7 @@ def send(
     )
 
 
-def attempt_dict(a: Any) -> dict[str, Any]:
+def attempt_dict(a: SendAttempt) -> JsonObject:
     """A send attempt as JSON."""
     return {
         "send_attempt_id": a.send_attempt_id,
@@ -139,7 +144,7 @@ def sent(ctx: click.Context, send_attempt_id: str | None, as_json: bool) -> None
 
     if send_attempt_id is not None:
 
-        async def one(services: Any) -> Any:
+        async def one(services: Services) -> SendAttempt:
             return await services.client.get_send_attempt(send_attempt_id)
 
         row = attempt_dict(run_with_services(ctx, one))
@@ -164,7 +169,7 @@ def sent(ctx: click.Context, send_attempt_id: str | None, as_json: bool) -> None
         click.echo("\n".join(lines))
         return
 
-    async def body(services: Any) -> list[Any]:
+    async def body(services: Services) -> list[SendAttempt]:
         return await services.client.list_send_attempts()
 
     rows = [attempt_dict(a) for a in run_with_services(ctx, body)]

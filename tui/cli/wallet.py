@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.common import JSON_OPTION, emit, options_of, run_with_services
 from tui.cli.exits import fail, friendly_errors
+
+if TYPE_CHECKING:
+    from tui.core.services import Services
+    from tui.core.session import SessionInfo
 
 
 @click.command()
@@ -20,7 +24,7 @@ from tui.cli.exits import fail, friendly_errors
 def login(ctx: click.Context, as_json: bool) -> None:
     """Sign in with the wallet (SIWE) and save the session."""
 
-    async def body(services: Any) -> dict[str, Any]:
+    async def body(services: Services) -> SessionInfo:
         await services.session.sign_in()
         return services.session.info()
 

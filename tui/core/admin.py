@@ -15,10 +15,10 @@ import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tui.api.admin import AdminClient, AdminPage
 from tui.core.sanitize import clean
+from tui.jsontypes import JsonObject
 
 ENV_ADMIN_TOKEN = "MAILAGENTS_ADMIN_TOKEN"
 """Environment variable holding the admin token."""
@@ -73,7 +73,7 @@ def resolve_admin_token(
 
 # -- actions ---------------------------------------------------------------------------------
 
-Runner = Callable[[AdminClient, str, dict[str, str]], Awaitable[dict[str, Any]]]
+Runner = Callable[[AdminClient, str, dict[str, str]], Awaitable[JsonObject]]
 
 
 @dataclass(frozen=True)
@@ -149,10 +149,10 @@ def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def _on_target(call: Callable[[AdminClient, str], Awaitable[dict[str, Any]]]) -> Runner:
+def _on_target(call: Callable[[AdminClient, str], Awaitable[JsonObject]]) -> Runner:
     """An action that is one call taking the target's id and no inputs."""
 
-    async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+    async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
         return await call(client, target)
 
     return run
@@ -166,40 +166,36 @@ _issue = _on_target(AdminClient.issue_invoice)
 
 
 def _status(status: str) -> Runner:
-    async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+    async def run(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
         return await client.set_tenant(target, status=status)
 
     return run
 
 
-async def _quotas(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+async def _quotas(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     return await client.set_tenant(
         target, qps=_int(inputs.get("qps")), mailbox_limit=_int(inputs.get("mailbox_limit"))
     )
 
 
-async def _freeze(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+async def _freeze(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     return await client.freeze_mailbox(target, inputs["reason"])
 
 
-async def _replay_webhook(
-    client: AdminClient, target: str, inputs: dict[str, str]
-) -> dict[str, Any]:
+async def _replay_webhook(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     return await client.replay_webhook(target, inputs.get("from") or None, inputs.get("to") or None)
 
 
-async def _add_policy(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+async def _add_policy(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     return await client.set_policy(inputs["policy_type"], inputs["value"], inputs["action"])
 
 
-async def _remove_policy(
-    client: AdminClient, target: str, inputs: dict[str, str]
-) -> dict[str, Any]:
+async def _remove_policy(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     policy_type, _, value = target.partition(":")
     return await client.set_policy(policy_type, value, "remove")
 
 
-async def _settings(client: AdminClient, target: str, inputs: dict[str, str]) -> dict[str, Any]:
+async def _settings(client: AdminClient, target: str, inputs: dict[str, str]) -> JsonObject:
     overage = inputs.get("overage_usdc")
     return await client.set_settings(
         overage_usdc=float(overage) if overage else None,
@@ -584,7 +580,7 @@ VIEWS: dict[str, ViewSpec] = {
 """Every headless view by name, in the console's tab order (tabs: those with ``tab``)."""
 
 
-def cell(value: Any, limit: int = 60) -> str:
+def cell(value: object, limit: int = 60) -> str:
     """A row value as one safe line (lists joined, None empty)."""
     if value is None:
         return ""

@@ -7,7 +7,7 @@ import base64
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from tui import limits
 from tui.api.errors import ChallengeRejected
@@ -49,6 +49,17 @@ class Session:
     def is_valid(self, now: float | None = None) -> bool:
         """Not expired (with a safety margin)."""
         return (now or time.time()) < self.expires_at - EXPIRY_MARGIN_S
+
+
+class SessionInfo(TypedDict, total=False):
+    """Public facts about a session (no token); empty when nobody is signed in."""
+
+    address: str
+    tenant_id: str
+    agent_id: str
+    did: str
+    expires_at: float
+    api_base: str
 
 
 def token_expiry(token: str) -> float | None:
@@ -229,7 +240,7 @@ class SessionManager:
                 return self.session.access_token
             return (await self._sign_in(None)).access_token
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> SessionInfo:
         """Public facts about the session (no token)."""
         s = self.session
         if s is None:
