@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import shutil
 import sys
@@ -16,6 +17,63 @@ from tui.sandbox.config import ADMIN_TOKEN_FILE, DB_FILE, SandboxConfig, read_to
 
 if TYPE_CHECKING:  # the server stack is imported only when a command runs
     from tui.sandbox.runner import SandboxServer
+
+
+def _print_ready(
+    server: SandboxServer,
+    *,
+    config: SandboxConfig,
+    data_dir: Path,
+    temporary: bool,
+    token_path: Path,
+    no_imap: bool,
+) -> None:
+    """What ``sandbox`` prints once the server runs: its addresses and how to use them."""
+    click.echo(f"mailagents sandbox: {server.base_url}")
+    if server.smtp_port is not None:
+        click.echo(f"  SMTP inbound: {config.host}:{server.smtp_port}")
+    if server.imap_port is not None:
+        click.echo(
+            f"  IMAP: {server.dovecot.host}:{server.imap_port} (plaintext, loopback only; "
+            "login = lease address, password = its webmail_password)"
+        )
+    elif not no_imap:
+        click.echo(f"  {server.imap_note}")
+    note = " (temporary)" if temporary else ""
+    click.echo(f"  data dir: {data_dir}{note}")
+    click.echo(f"  internal token: {config.internal_token}")
+    click.echo(
+        f"  operator console: mailagents-tui --api-base {server.base_url} admin "
+        f"--admin-token-file {token_path}"
+    )
+    click.echo(f"  use it: mailagents-tui --api-base {server.base_url}")
+    if server.smtp_port is not None:
+        click.echo(
+            f"  send mail: mailagents-tui sandbox deliver FILE.eml --to ADDRESS "
+            f"--smtp {config.host}:{server.smtp_port}"
+        )
+    click.echo(
+        f"  tenant without wallet (send cooldown): mailagents-tui sandbox tenant new "
+        f"--url {server.base_url} --internal-token {config.internal_token}"
+    )
+    if config.smtp_relay:
+        click.echo(f"  sends to external recipients go to SMTP {config.smtp_relay}")
+    if config.demo_on_allocate:
+        click.echo(
+            "  demo: each tenant's first lease receives a few sample verification mails; "
+            "demo tenants, traffic and operator events are seeded"
+        )
+    click.echo("Press Ctrl-C to stop.")
+
+
+def _admin_token_override(path: Path | None) -> dict[str, str]:
+    """``{"admin_token": ...}`` read from ``--admin-token-file``, or nothing."""
+    if path is None:
+        return {}
+    try:
+        return {"admin_token": read_token_file(path)}
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"--admin-token-file: {exc}") from exc
 
 
 @click.group(invoke_without_command=True)
@@ -99,16 +157,9 @@ def sandbox(
     if smtp_relay is not None:
         _split_hostport(smtp_relay, "--smtp-relay")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
-    overrides: dict[str, str] = {}
-    if admin_token_file is not None:
-        try:
-            overrides["admin_token"] = read_token_file(admin_token_file)
-        except (OSError, ValueError) as exc:
-            raise click.ClickException(f"--admin-token-file: {exc}") from exc
-    temp_dir = None
-    if data_dir is None:
-        temp_dir = tempfile.mkdtemp(prefix="mailagents-sandbox-")
-        data_dir = Path(temp_dir)
+    overrides = _admin_token_override(admin_token_file)
+    temp_dir = tempfile.mkdtemp(prefix="mailagents-sandbox-") if data_dir is None else None
+    data_dir = data_dir or Path(str(temp_dir))
     config = SandboxConfig.for_data_dir(
         data_dir,
         host=host,
@@ -125,43 +176,14 @@ def sandbox(
     token_path = admin_token_file or data_dir / ADMIN_TOKEN_FILE
     if demo:
         _seed_demo(config)
-
-    def ready(server: SandboxServer) -> None:
-        click.echo(f"mailagents sandbox: {server.base_url}")
-        if server.smtp_port is not None:
-            click.echo(f"  SMTP inbound: {host}:{server.smtp_port}")
-        if server.imap_port is not None:
-            click.echo(
-                f"  IMAP: {server.dovecot.host}:{server.imap_port} (plaintext, loopback only; "
-                "login = lease address, password = its webmail_password)"
-            )
-        elif not no_imap:
-            click.echo(f"  {server.imap_note}")
-        note = " (temporary)" if temp_dir else ""
-        click.echo(f"  data dir: {data_dir}{note}")
-        click.echo(f"  internal token: {config.internal_token}")
-        click.echo(
-            f"  operator console: mailagents-tui --api-base {server.base_url} admin "
-            f"--admin-token-file {token_path}"
-        )
-        click.echo(f"  use it: mailagents-tui --api-base {server.base_url}")
-        if server.smtp_port is not None:
-            click.echo(
-                f"  send mail: mailagents-tui sandbox deliver FILE.eml --to ADDRESS "
-                f"--smtp {host}:{server.smtp_port}"
-            )
-        click.echo(
-            f"  tenant without wallet (send cooldown): mailagents-tui sandbox tenant new "
-            f"--url {server.base_url} --internal-token {config.internal_token}"
-        )
-        if smtp_relay:
-            click.echo(f"  sends to external recipients go to SMTP {smtp_relay}")
-        if demo:
-            click.echo(
-                "  demo: each tenant's first lease receives a few sample verification mails; "
-                "demo tenants, traffic and operator events are seeded"
-            )
-        click.echo("Press Ctrl-C to stop.")
+    ready = functools.partial(
+        _print_ready,
+        config=config,
+        data_dir=data_dir,
+        temporary=temp_dir is not None,
+        token_path=token_path,
+        no_imap=no_imap,
+    )
 
     try:
         serve_forever(config, on_ready=ready)

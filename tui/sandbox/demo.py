@@ -62,88 +62,91 @@ def seed_audit(state: AdminState, count: int, tenant_id: str | None = None) -> N
         )
 
 
-def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> bool:
-    """Seed the demo world; False when this database was seeded before."""
-    state = admin_state(store)
-    if state.audit_logs(1, 1, None, None, None, "demo.seeded", lambda _ms: None).total:
-        return False
-    now = store.now_ms()
-    made: list[tuple[str, str, list[Lease]]] = []
-    for i in range(tenants):
-        address, did = _wallet()
-        tenant_id, agent_id, _ = store.tenant_for_wallet(address, did, mailbox_domain)
-        leases = []
-        for _ in range(1 + i % 3):
-            lease = store.allocate(tenant_id, agent_id, "signup", 24 * 3_600_000, "demo-pass")
-            if lease is not None:
-                leases.append(lease)
-                store.record_usage(tenant_id, agent_id, "POST /v2/mailboxes/leases", i % 4 == 0)
-        made.append((tenant_id, agent_id, leases))
-        for k in range(3 + 2 * i):
-            lease = leases[k % len(leases)]
-            sender, subject, text = SENDERS[(i + k) % len(SENDERS)]
-            n = f"{(i * 7919 + k * 104729) % 1_000_000:06d}"
-            raw = mail.build_mime(
-                sender=sender,
-                to=lease.address,
-                subject=subject.format(n=n),
-                text=text.format(n=n),
-            )
-            mail.deliver(
-                store,
-                lease.address,
-                raw,
-                require_active_lease=False,
-                received_ms=now - ((i * 5 + k * 3) % 12) * 3_600_000 - k * 60_000,
-            )
-            store.record_usage(tenant_id, agent_id, "GET /v2/messages", False)
-        hook = store.create_webhook(
-            tenant_id,
-            ["otp.extracted", "mail.received"],
-            f"https://hooks.tenant{i}.example/mail",
-            secrets.token_hex(16),
+def _seed_tenant(
+    store: Store, mailbox_domain: str, i: int, now: int
+) -> tuple[str, str, list[Lease]]:
+    """Demo tenant ``i``: its leases, a few mails in them and their metered usage."""
+    address, did = _wallet()
+    tenant_id, agent_id, _ = store.tenant_for_wallet(address, did, mailbox_domain)
+    leases = []
+    for _ in range(1 + i % 3):
+        lease = store.allocate(tenant_id, agent_id, "signup", 24 * 3_600_000, "demo-pass")
+        if lease is not None:
+            leases.append(lease)
+            store.record_usage(tenant_id, agent_id, "POST /v2/mailboxes/leases", i % 4 == 0)
+    for k in range(3 + 2 * i):
+        lease = leases[k % len(leases)]
+        sender, subject, text = SENDERS[(i + k) % len(SENDERS)]
+        n = f"{(i * 7919 + k * 104729) % 1_000_000:06d}"
+        raw = mail.build_mime(
+            sender=sender,
+            to=lease.address,
+            subject=subject.format(n=n),
+            text=text.format(n=n),
         )
-        for k in range(2 + i % 3):
-            ok = (i + k) % 4 != 3
-            store.record_delivery(
-                Delivery(
-                    id=str(uuid.uuid4()),
-                    tenant_id=tenant_id,
-                    webhook_id=hook.id,
-                    event_type="otp.extracted",
-                    message_id=None,
-                    status_code=200 if ok else 503,
-                    attempts=1 if ok else 3,
-                    ok=ok,
-                    error_message=None if ok else "Webhook returned HTTP 503",
-                    response_excerpt=None if ok else "upstream unavailable",
-                    request_id=str(uuid.uuid4()),
-                )
+        mail.deliver(
+            store,
+            lease.address,
+            raw,
+            require_active_lease=False,
+            received_ms=now - ((i * 5 + k * 3) % 12) * 3_600_000 - k * 60_000,
+        )
+        store.record_usage(tenant_id, agent_id, "GET /v2/messages", False)
+    return tenant_id, agent_id, leases
+
+
+def _seed_traffic(store: Store, i: int, tenant_id: str, agent_id: str, leases: list[Lease]) -> None:
+    """Demo tenant ``i``'s webhook and its deliveries, a send attempt and a charge."""
+    hook = store.create_webhook(
+        tenant_id,
+        ["otp.extracted", "mail.received"],
+        f"https://hooks.tenant{i}.example/mail",
+        secrets.token_hex(16),
+    )
+    for k in range(2 + i % 3):
+        ok = (i + k) % 4 != 3
+        store.record_delivery(
+            Delivery(
+                id=str(uuid.uuid4()),
+                tenant_id=tenant_id,
+                webhook_id=hook.id,
+                event_type="otp.extracted",
+                message_id=None,
+                status_code=200 if ok else 503,
+                attempts=1 if ok else 3,
+                ok=ok,
+                error_message=None if ok else "Webhook returned HTTP 503",
+                response_excerpt=None if ok else "upstream unavailable",
+                request_id=str(uuid.uuid4()),
             )
-        attempt = store.create_send_attempt(
-            tenant_id=tenant_id,
-            agent_id=agent_id,
-            mailbox_id=leases[0].mailbox_id,
-            to=[f"ops{i}@partner.example"],
-            subject="Report ready",
-            text="See attached.",
-            html=None,
         )
-        store.finish_send_attempt(
-            attempt,
-            SendOutcome(
-                status="accepted" if i % 3 else "failed",
-                accepted=[f"ops{i}@partner.example"] if i % 3 else [],
-                rejected=[] if i % 3 else [f"ops{i}@partner.example"],
-                message_id=f"<demo-{i}@sandbox.mailagents.test>",
-                response="250 OK" if i % 3 else None,
-                envelope=None,
-                error=None if i % 3 else "550 mailbox unavailable",
-            ),
-        )
-        if i % 2:
-            store.charge(tenant_id, 1000 * (i + 1))
-    # Statuses, a frozen mailbox, policies and their events, jobs.
+    attempt = store.create_send_attempt(
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        mailbox_id=leases[0].mailbox_id,
+        to=[f"ops{i}@partner.example"],
+        subject="Report ready",
+        text="See attached.",
+        html=None,
+    )
+    store.finish_send_attempt(
+        attempt,
+        SendOutcome(
+            status="accepted" if i % 3 else "failed",
+            accepted=[f"ops{i}@partner.example"] if i % 3 else [],
+            rejected=[] if i % 3 else [f"ops{i}@partner.example"],
+            message_id=f"<demo-{i}@sandbox.mailagents.test>",
+            response="250 OK" if i % 3 else None,
+            envelope=None,
+            error=None if i % 3 else "550 mailbox unavailable",
+        ),
+    )
+    if i % 2:
+        store.charge(tenant_id, 1000 * (i + 1))
+
+
+def _seed_operator_events(state: AdminState, made: list[tuple[str, str, list[Lease]]]) -> None:
+    """Statuses, a frozen mailbox, policies and their events, jobs."""
     suspended, archived = made[1][0], made[2][0]
     state.patch_tenant(suspended, "suspended", None, None)
     state.patch_tenant(archived, "archived", None, None)
@@ -170,6 +173,20 @@ def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> b
     )
     state.job("message.reparse", {"message_id": "demo"}, result={"parsed_status": "parsed"})
     state.job("webhook.replay", {"webhook_id": "demo"}, status="failed", error="target unreachable")
+
+
+def seed_operator_demo(store: Store, mailbox_domain: str, tenants: int = 8) -> bool:
+    """Seed the demo world; False when this database was seeded before."""
+    state = admin_state(store)
+    if state.audit_logs(1, 1, None, None, None, "demo.seeded", lambda _ms: None).total:
+        return False
+    now = store.now_ms()
+    made: list[tuple[str, str, list[Lease]]] = []
+    for i in range(tenants):
+        tenant_id, agent_id, leases = _seed_tenant(store, mailbox_domain, i, now)
+        made.append((tenant_id, agent_id, leases))
+        _seed_traffic(store, i, tenant_id, agent_id, leases)
+    _seed_operator_events(state, made)
     seed_audit(state, 40)
     state.audit(
         "demo.seeded", "sandbox", "demo", actor_did="system:demo", metadata={"tenants": tenants}

@@ -6,14 +6,14 @@ import asyncio
 import hmac
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tui.sandbox.http.errors import ApiError, bad_request, json_response, not_found
 from tui.sandbox.http.tokens import new_unbound_tenant
-from tui.sandbox.http.values import parse_iso
+from tui.sandbox.http.values import parse_iso, text_of
 from tui.sandbox.mail import inbound as mail
 
 if TYPE_CHECKING:
@@ -35,66 +35,77 @@ def internal_auth(svc: SandboxService, request: Request) -> None:
         raise ApiError(401, "unauthorized", "Invalid internal token")
 
 
-async def inbound_event(svc: SandboxService, request: Request) -> Response:
-    """``POST /internal/inbound/events``: how the harness injects mail (§9.1)."""
-    internal_auth(svc, request)
-    body = await svc.body(request)
+_INBOUND_FIELDS = (
+    "address",
+    "sender",
+    "sender_domain",
+    "subject",
+    "received_at",
+    "text_excerpt",
+    "html_excerpt",
+    "html_body",
+    "raw_ref",
+    "provider_message_id",
+)
 
-    def text(name: str) -> str:
-        value = body.get(name)
-        return value.strip() if isinstance(value, str) else ""
 
-    address, sender_domain = text("address").lower(), text("sender_domain").lower()
-    if not address or not sender_domain:
+def _inbound_fields(body: dict[str, Any]) -> dict[str, str]:
+    """The event's text fields, trimmed ("" when absent); addresses and domain lowercased."""
+    fields = {name: text_of(body.get(name)) for name in _INBOUND_FIELDS}
+    for name in ("address", "sender", "sender_domain"):
+        fields[name] = fields[name].lower()
+    if not fields["address"] or not fields["sender_domain"]:
         raise bad_request("address and sender_domain are required")
-    received_ms = None
-    if text("received_at"):
-        received_ms = parse_iso(text("received_at"))
-        if received_ms is None:
-            raise bad_request("received_at must be an ISO-8601 date-time")
-    mailbox = svc.store.mailbox_by_address(address)
-    if mailbox is None:
-        raise not_found("Mailbox not found")
-    provider_message_id = text("provider_message_id") or None
-    if provider_message_id:
-        original = svc.store.find_duplicate(mailbox.mailbox_id, provider_message_id)
-        if original:
-            return json_response(
-                202,
-                {
-                    "status": "accepted",
-                    "deduped": True,
-                    "tenant_id": mailbox.tenant_id,
-                    "mailbox_id": mailbox.mailbox_id,
-                    "message_id": original,
-                    "parse_job": None,
-                },
-            )
-    html = "\n".join(x for x in (text("html_excerpt"), text("html_body")) if x)
+    return fields
+
+
+async def _ingest(
+    svc: SandboxService, f: dict[str, str], received_ms: int | None
+) -> dict[str, Any]:
+    """Build the event's message and deliver it (parsing and storing off the loop)."""
+    html = "\n".join(x for x in (f["html_excerpt"], f["html_body"]) if x)
     raw = mail.build_mime(
-        sender=text("sender").lower(),
-        to=address,
-        subject=text("subject"),
-        text=text("text_excerpt") or None,
+        sender=f["sender"],
+        to=f["address"],
+        subject=f["subject"],
+        text=f["text_excerpt"] or None,
         html=html or None,
     )
     parsed = await asyncio.to_thread(mail.parse_isolated, svc.store, raw)
-    result = await asyncio.to_thread(  # parsing and storing never block the loop
+    overrides: dict[str, str | None] = {k: f[k] for k in ("sender", "sender_domain", "subject")}
+    overrides["raw_ref"] = f["raw_ref"] or None
+    overrides["provider_message_id"] = f["provider_message_id"] or None
+    return await asyncio.to_thread(
         mail.deliver,
         svc.store,
-        address,
+        f["address"],
         raw,
         parsed=parsed,
         require_active_lease=False,
         received_ms=received_ms,
-        overrides={
-            "sender": text("sender").lower(),
-            "sender_domain": sender_domain,
-            "subject": text("subject"),
-            "raw_ref": text("raw_ref") or None,
-            "provider_message_id": provider_message_id,
-        },
+        overrides=overrides,
     )
+
+
+async def inbound_event(svc: SandboxService, request: Request) -> Response:
+    """``POST /internal/inbound/events``: how the harness injects mail (§9.1)."""
+    internal_auth(svc, request)
+    f = _inbound_fields(await svc.body(request))
+    received_ms = None
+    if f["received_at"]:
+        received_ms = parse_iso(f["received_at"])
+        if received_ms is None:
+            raise bad_request("received_at must be an ISO-8601 date-time")
+    mailbox = svc.store.mailbox_by_address(f["address"])
+    if mailbox is None:
+        raise not_found("Mailbox not found")
+    ids = {"tenant_id": mailbox.tenant_id, "mailbox_id": mailbox.mailbox_id}
+    if f["provider_message_id"]:
+        original = svc.store.find_duplicate(mailbox.mailbox_id, f["provider_message_id"])
+        if original:
+            body = {"status": "accepted", "deduped": True, **ids, "message_id": original}
+            return json_response(202, {**body, "parse_job": None})
+    result = await _ingest(svc, f, received_ms)
     return json_response(
         202,
         {

@@ -196,6 +196,22 @@ class WebhookDispatcher:
                 self._client = httpx.Client(trust_env=False, follow_redirects=True)
             return self._client
 
+    def _post(
+        self, url: str, data: bytes, headers: dict[str, str]
+    ) -> tuple[bool, int | None, str | None, str | None]:
+        """One POST: ``(ok, status_code, error, response excerpt)`` (a failure counts as 502)."""
+        timeout = self.config.webhook_timeout_s
+        try:
+            response = self._http().post(url, content=data, headers=headers, timeout=timeout)
+        except httpx.TimeoutException:
+            return False, 502, f"Webhook timed out after {round(timeout * 1000)} ms", None
+        except (httpx.HTTPError, OSError) as exc:
+            return False, 502, f"Webhook request failed: {exc or type(exc).__name__}", None
+        status_code = response.status_code
+        if 200 <= status_code < 300:
+            return True, status_code, None, None
+        return False, status_code, f"Webhook returned HTTP {status_code}", response.text[:200]
+
     def deliver(
         self, webhook_id: str, event_type: str, message_id: str, body: str, request_id: str
     ) -> None:
@@ -214,32 +230,13 @@ class WebhookDispatcher:
         }
         data = body.encode("utf-8")
         attempts = max(1, cfg.webhook_attempts)
-        status_code: int | None = None
-        error: str | None = None
-        excerpt: str | None = None
-        ok = False
+        ok, status_code, error, excerpt = False, None, None, None
         attempt = 0
         for attempt in range(1, attempts + 1):
-            try:
-                response = self._http().post(
-                    hook.target_url,
-                    content=data,
-                    headers={**headers, "x-agent-mail-attempt": str(attempt)},
-                    timeout=cfg.webhook_timeout_s,
-                )
-            except httpx.TimeoutException:
-                status_code, excerpt = 502, None
-                error = f"Webhook timed out after {round(cfg.webhook_timeout_s * 1000)} ms"
-            except (httpx.HTTPError, OSError) as exc:
-                status_code, excerpt = 502, None
-                error = f"Webhook request failed: {exc or type(exc).__name__}"
-            else:
-                status_code = response.status_code
-                if 200 <= status_code < 300:
-                    ok, error, excerpt = True, None, None
-                    break
-                error = f"Webhook returned HTTP {status_code}"
-                excerpt = response.text[:200]
+            headers["x-agent-mail-attempt"] = str(attempt)
+            ok, status_code, error, excerpt = self._post(hook.target_url, data, headers)
+            if ok:
+                break
             if attempt < attempts and self._closed.wait(cfg.webhook_backoff_s * attempt):
                 return  # shutting down
         if self._closed.is_set():

@@ -74,9 +74,9 @@ class SendOutcome:
     accepted: list[str]
     rejected: list[str]
     message_id: str | None
-    response: str | None
-    envelope: dict[str, Any] | None
-    error: str | None
+    response: str | None = None
+    envelope: dict[str, Any] | None = None
+    error: str | None = None
 
 
 @dataclass(slots=True)
