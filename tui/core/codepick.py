@@ -24,12 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 from tui.api.models import iso_z, parse_timestamp
 from tui.core.inbox import InboxItem, arrival_slack
 from tui.core.sanitize import clean
 from tui.files import locked, read_json, write_json
+from tui.jsontypes import JsonObject, JsonValue
 
 KEEP = 500
 """Returned mails remembered per lease and kind."""
@@ -71,7 +72,7 @@ class MailIdentity:
             return self.received_at is not None or other.received_at is None
         return self.received_at + timedelta(seconds=self.slack_s) > other.received_at
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """As stored in ``returned.json``."""
         return {
             "api_id": self.api_id,
@@ -82,7 +83,7 @@ class MailIdentity:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> MailIdentity | None:
+    def from_json(cls, data: JsonValue) -> MailIdentity | None:
         """Back from ``returned.json`` (None for anything unreadable or an old entry)."""
         if not isinstance(data, dict):
             return None
@@ -111,18 +112,23 @@ class MailIdentity:
         return identity if identity.api_id or identity.uid or identity.header_id else None
 
 
+IdentityKey: TypeAlias = tuple[str, str | tuple[int, int]]
+"""One way to find a mail: ``("api", id)``, ``("uid", (uidvalidity, uid))`` or
+``("header", Message-ID)``."""
+
+
 class IdentitySet:
     """Mail identities, found by any of their keys (then checked with :meth:`MailIdentity.same`):
     a look-up costs the same for ten mails or ten thousand."""
 
     def __init__(self, identities: list[MailIdentity] | None = None) -> None:
-        self._by_key: dict[tuple[str, Any], list[MailIdentity]] = {}
+        self._by_key: dict[IdentityKey, list[MailIdentity]] = {}
         for identity in identities or []:
             self.add(identity)
 
     @staticmethod
-    def _keys(identity: MailIdentity) -> list[tuple[str, Any]]:
-        keys: list[tuple[str, Any]] = []
+    def _keys(identity: MailIdentity) -> list[IdentityKey]:
+        keys: list[IdentityKey] = []
         if identity.api_id:
             keys.append(("api", identity.api_id))
         if identity.uid:
@@ -276,7 +282,7 @@ class Picked:
     identity: MailIdentity
     """The mail's identity (remembered as returned)."""
 
-    def as_json(self, want_link: bool) -> dict[str, Any]:
+    def as_json(self, want_link: bool) -> JsonObject:
         """``wait-otp --json`` (and the Python API's result): ``code`` (None with ``--link``),
         ``link``, ``message_id``, ``sender``, ``subject``, ``received_at``, ``source`` and
         ``doubtful``: the code is the service's reading of a body this client could not read
@@ -310,7 +316,7 @@ class CodePicker:
     """Told once per mail about a server guess it ignored: ``(item, guess, reason)``."""
     _before: IdentitySet | None = None
     _told: set[str] = field(default_factory=set)
-    _ids: dict[tuple[str, Any, int | None], MailIdentity] = field(default_factory=dict)
+    _ids: dict[tuple[str, int | None, int | None], MailIdentity] = field(default_factory=dict)
 
     def _identity(self, item: InboxItem, uidvalidity: int | None) -> MailIdentity:
         """:func:`identity_of`, remembered per row key and UID (a big mailbox is re-read on

@@ -5,10 +5,13 @@ word: taken by its mail backend, which on the reference server is a no-op)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from tui.api.models import iso_z
+from tui.api.models import Lease, Message, SendAttempt, iso_z
+
+if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
 
 MAX_MAILBOXES = 5
 """Recipient mailboxes read per check (each is one ``GET /v2/messages``)."""
@@ -22,7 +25,7 @@ def _sender_matches(sender: str, address: str) -> bool:
 
 
 async def delivered_attempts(
-    client: Any, attempts: Iterable[Any], leases: Iterable[Any]
+    client: MailagentsClient, attempts: Iterable[SendAttempt], leases: Iterable[Lease]
 ) -> set[str]:
     """Ids of the accepted attempts whose every recipient is one of ``leases`` (this tenant's
     active leases) and has received a mail from the sending mailbox with the same subject
@@ -42,13 +45,14 @@ async def delivered_attempts(
             candidates.append((attempt, sender, recipients))
     if not candidates:
         return set()
-    wanted: dict[str, Any] = {}  # recipient address -> the earliest attempt time to look from
+    # recipient address -> the earliest attempt time to look from
+    wanted: dict[str, datetime | None] = {}
     for attempt, _sender, recipients in candidates:
         for r in recipients:
-            start = attempt.created_at
-            if r not in wanted or (start is not None and (wanted[r] is None or start < wanted[r])):
+            start, earliest = attempt.created_at, wanted.get(r)
+            if r not in wanted or (start is not None and (earliest is None or start < earliest)):
                 wanted[r] = start
-    inbox: dict[str, list[Any]] = {}
+    inbox: dict[str, list[Message]] = {}
     for address in list(wanted)[:MAX_MAILBOXES]:
         since = wanted[address]
         inbox[address] = await client.list_messages(

@@ -12,13 +12,16 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.api.errors import MailagentsError
-from tui.api.models import iso_z
+from tui.api.models import Lease, iso_z
 from tui.core.inbox import InboxItem, build_item
 from tui.core.poller import MailboxPoller
 from tui.core.settings import PollSettings
+
+if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
 
 MAX_ENTRIES = 500
 """Entries kept (the newest)."""
@@ -28,8 +31,8 @@ MAX_ENTRIES = 500
 class FeedEntry:
     """A code or link that arrived in one of the leases."""
 
-    lease: Any
-    """The :class:`tui.api.models.Lease` it arrived in."""
+    lease: Lease
+    """The lease it arrived in."""
     item: InboxItem
     """The message as the inbox shows it (code, link, sender, subject)."""
 
@@ -43,7 +46,9 @@ class LiveFeed:
     """Polls the leases' mailboxes in turn and keeps the messages that carry a code or link
     (not the service's sample message, not mail from before a lease)."""
 
-    def __init__(self, client: Any, leases: list[Any], settings: PollSettings) -> None:
+    def __init__(
+        self, client: MailagentsClient, leases: list[Lease], settings: PollSettings
+    ) -> None:
         self.leases = list(leases)
         """The active leases followed."""
         self.pollers = [

@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.api.models import iso_z
 from tui.core.imapsource import ImapUnavailable, merge, open_reader
 from tui.core.inbox import InboxItem, imap_message_id
 from tui.core.poller import MailboxPoller
 from tui.core.services import Services
+
+if TYPE_CHECKING:
+    from tui.imap.message import ImapMessage
+    from tui.imap.reader import ImapReader
 
 IDLE_WAIT_S = 30.0
 """Longest IDLE wait before the API is asked again (mail IDLE missed, a broken link)."""
@@ -50,14 +54,14 @@ async def follow_mail(
         lease_started=lease.started_at,
         settings=services.settings.poll,
     )
-    reader: Any = None
+    reader: ImapReader | None = None
     if use_imap:
         with contextlib.suppress(ImapUnavailable):
             reader = await open_reader(services, lease, cached=True)
     seen: set[str] = set()
     try:
         while True:
-            imap_messages: list[Any] = []
+            imap_messages: list[ImapMessage] = []
             if reader is not None:
                 from tui.imap.errors import ImapError
 

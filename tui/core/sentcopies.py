@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from tui.files import read_json, write_json
+from tui.jsontypes import JsonObject
 
 MAX_BODY = 1_000_000
 """Characters of a body kept (the service's own limit is 1 MiB)."""
@@ -35,7 +35,7 @@ class SentCopies:
             path, {"from": sender, "to": list(to), "subject": subject, "text": body[:MAX_BODY]}
         )
 
-    def load(self, attempt_id: str) -> dict[str, Any] | None:
+    def load(self, attempt_id: str) -> JsonObject | None:
         """The copy, or None (sent elsewhere, or before copies were kept)."""
         path = self._path(attempt_id)
         if path is None:

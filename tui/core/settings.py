@@ -11,11 +11,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 DEFAULT_API_BASE = "https://api.mailagents.net"
 APP_NAME = "mailagents-tui"
 PAYMENT_POLICIES = ("auto", "always", "never")
+
+ConfigTable: TypeAlias = dict[str, Any]
+"""A ``config.toml`` table (or the environment values beside it) as read, before its values
+are checked (:func:`check_config_table`, then the ``_apply_*`` steps)."""
 
 
 class SettingsError(ValueError):
@@ -145,7 +149,7 @@ class Settings:
         if name is not None:
             values = {**values, **_profile_table(profiles, name, path)}
             base = replace(base, profile=name)
-        mapping: dict[str, Any] = {  # raw TOML and environment values, checked below
+        mapping: ConfigTable = {  # raw TOML and environment values, checked below
             "api_base": env.get("MAILAGENTS_API_BASE") or values.get("api_base"),
             "keystore": env.get("MAILAGENTS_KEYSTORE") or values.get("keystore"),
             "payment": env.get("MAILAGENTS_PAYMENT") or values.get("payment"),
@@ -161,7 +165,7 @@ class Settings:
         return _apply_preferences(_apply_connection(base, mapping), mapping)
 
 
-def _profile_table(profiles: Any, name: str, path: Path) -> dict[str, Any]:
+def _profile_table(profiles: object, name: str, path: Path) -> ConfigTable:
     """The ``[profiles.NAME]`` table of the config file at ``path``; SettingsError without."""
     table = profiles.get(name) if isinstance(profiles, dict) else None
     if not PROFILE_NAME.fullmatch(name) or not isinstance(table, dict):
@@ -173,7 +177,7 @@ def _profile_table(profiles: Any, name: str, path: Path) -> dict[str, Any]:
     return table
 
 
-def _apply_connection(settings: Settings, mapping: dict[str, Any]) -> Settings:
+def _apply_connection(settings: Settings, mapping: ConfigTable) -> Settings:
     """``settings`` with the raw API base, keystore, payment policy and timeouts applied
     (checked: a bad value raises SettingsError)."""
     if mapping["api_base"] is not None:
@@ -200,7 +204,7 @@ def _apply_connection(settings: Settings, mapping: dict[str, Any]) -> Settings:
     return settings
 
 
-def _apply_preferences(settings: Settings, mapping: dict[str, Any]) -> Settings:
+def _apply_preferences(settings: Settings, mapping: ConfigTable) -> Settings:
     """``settings`` with the raw bell, mail cache, download folder, poll table, key variable
     and keymap applied (checked: a bad value raises SettingsError)."""
     if mapping["bell"] is not None:
@@ -246,7 +250,7 @@ CONFIG_TYPES: dict[str, tuple[type, ...]] = {
 _TYPE_NAMES = {str: "a string", int: "a number", float: "a number", bool: "true or false"}
 
 
-def read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> ConfigTable:
     """``config.toml`` as a table, every key checked by name and type ({} without a file).
 
     Raises :class:`SettingsError` naming the file, the key and what it must be.
@@ -279,7 +283,7 @@ def read_config(path: Path) -> dict[str, Any]:
     return values
 
 
-def check_config_table(path: Path, values: dict[str, Any], prefix: str) -> None:
+def check_config_table(path: Path, values: ConfigTable, prefix: str) -> None:
     """Every key of a ``config.toml`` table known and of its type (:data:`CONFIG_TYPES`)."""
     for key, value in values.items():
         kinds = CONFIG_TYPES.get(key)
@@ -296,7 +300,7 @@ def check_config_table(path: Path, values: dict[str, Any], prefix: str) -> None:
             raise SettingsError(f"{path}: {prefix}keymap {binding!r} must be a string of keys")
 
 
-def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, ConfigTable]:
     """The ``[profiles.NAME]`` tables of ``config.toml``, by name."""
     env = os.environ if env is None else env
     home = Path(env["MAILAGENTS_HOME"]).expanduser() if env.get("MAILAGENTS_HOME") else None
@@ -306,13 +310,13 @@ def list_profiles(env: Mapping[str, str] | None = None) -> dict[str, dict[str, A
     return {str(k): v for k, v in profiles.items() if isinstance(v, dict)}
 
 
-def poll_settings(values: dict[str, Any]) -> PollSettings:
+def poll_settings(values: ConfigTable) -> PollSettings:
     """``[poll]`` from the TOML file, validated (seconds, positive)."""
     known = {f.name for f in fields(PollSettings)}
     unknown = set(values) - known
     if unknown:
         raise SettingsError(f"unknown [poll] setting(s): {', '.join(sorted(unknown))}")
-    clean: dict[str, Any] = {}
+    clean: dict[str, Any] = {}  # checked numbers, splatted into PollSettings
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise SettingsError(f"[poll] {key} must be a positive number")
