@@ -4,7 +4,7 @@
 of thousands of rows browse at the same speed as ten, and maps each row to the reference's JSON.
 :class:`tui.sandbox.state.admin.AdminState` adds the writes and rules (quotas, freezes, audit,
 risk, jobs, settings). A new list is one method here and one route line in
-:mod:`tui.sandbox.admin`.
+:mod:`tui.sandbox.http.admin`.
 """
 
 from __future__ import annotations

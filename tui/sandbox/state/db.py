@@ -54,7 +54,7 @@ class Database:
         self.clock: Callable[[], float] = clock or time.time
         """Seconds since the epoch; tests inject a fake clock."""
         self.parser = "ours"
-        """What reads inbound mail (``SandboxConfig.parser``; see ``tui.sandbox.mail``)."""
+        """What reads inbound mail (``SandboxConfig.parser``; see ``tui.sandbox.mail.inbound``)."""
         self._lock = threading.RLock()
         prepare_database(path)  # 0600 from the start: it holds webmail passwords
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
