@@ -203,10 +203,10 @@ async def through_imap(count: int) -> dict[str, Any] | None:
             await wait_until(lambda: isinstance(app.screen, InboxScreen))
             inbox = app.screen
             lst = inbox.query_one("#inbox-list")
-            await wait_until(lambda: inbox.imap_live and lst.row_count >= count, timeout=120)
+            await wait_until(lambda: inbox.model.imap_live and lst.row_count >= count, timeout=120)
             out["all_rows_s"] = time.perf_counter() - t0
             out["rows"] = lst.row_count
-            out["headers_only"] = sum(m.headers_only for m in inbox._imap.values())
+            out["headers_only"] = sum(m.headers_only for m in inbox.model.imap.values())
             out["stall"], out["gc"] = lag.worst, lag.worst_gc
             lag.stop()
             await pilot.pause(0.3)
@@ -246,7 +246,7 @@ async def in_ui(
         await pilot.press("enter")
         await wait_until(lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
-        await wait_until(lambda: inbox.poller is not None and not inbox._first_update)
+        await wait_until(lambda: inbox.poller is not None and not inbox.model.first_update)
         lst = inbox.query_one("#inbox-list")
         messages = fake_messages(count, inbox.lease.mailbox_id, inbox.lease.started_at)
         lag = LoopLag().start()
@@ -371,7 +371,7 @@ async def child(mode: str, spec: dict[str, Any]) -> None:
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, InboxScreen))
             inbox = app.screen
-            await wait_until(lambda: inbox.poller is not None and not inbox._first_update)
+            await wait_until(lambda: inbox.poller is not None and not inbox.model.first_update)
             lst = inbox.query_one("#inbox-list")
             messages = fake_messages(count, inbox.lease.mailbox_id, inbox.lease.started_at)
             lag = LoopLag().start()

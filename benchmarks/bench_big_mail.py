@@ -132,12 +132,12 @@ async def child(spec: dict[str, Any]) -> None:
         out["open_stall"] = lag.worst
         lag.reset()
         count = spec["count"]
-        await wait_until(lambda: inbox.imap_live and len(inbox._imap) >= count, 180)
+        await wait_until(lambda: inbox.model.imap_live and len(inbox.model.imap) >= count, 180)
         out["all_rows_s"] = time.perf_counter() - t0
         await pilot.pause(0.5)  # what follows the sync (cache write, repaint)
         out["stall"], out["gc"] = lag.worst, lag.worst_gc
         lag.stop()
-        out["lazy"] = sum(bool(getattr(m, "lazy", False)) for m in inbox._imap.values())
+        out["lazy"] = sum(bool(getattr(m, "lazy", False)) for m in inbox.model.imap.values())
         out["rss_peak"] = rss_mb()[1]
         await app.action_quit()
     print("RESULT " + json.dumps(out), flush=True)

@@ -158,7 +158,7 @@ async def deliveries(
             lease = allocated.lease
             inbox = await open_inbox(app, pilot, lease.lease_id)
             if imap:
-                await wait_until(lambda inbox=inbox: inbox.imap_live, 20)
+                await wait_until(lambda inbox=inbox: inbox.model.imap_live, 20)
             await asyncio.sleep(rng.uniform(0.0, max_pause))
             code = f"{rng.randrange(100000, 999999)}"
             shown = probe.watch(lambda inbox=inbox, code=code: shows_code(inbox, code), 20)
@@ -199,7 +199,7 @@ async def idle_calls(
         inbox = await open_inbox(app, pilot, lease.lease_id)
         await wait_until(lambda: inbox.query_one("#inbox-list").row_count == 3)
         if server.imap_port is not None:
-            await wait_until(lambda: inbox.imap_live, 20)
+            await wait_until(lambda: inbox.model.imap_live, 20)
         tenant = app.services.session.session.tenant_id
         t0 = time.monotonic()
         t0_ms = server.store.now_ms()

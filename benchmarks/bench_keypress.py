@@ -94,7 +94,7 @@ async def measure_product(base_url: str, home: Path, account, count: int, presse
         await wait_until(lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
         await wait_until(lambda: inbox.poller is not None and inbox.poller.status.calls > 0)
-        await wait_until(lambda: not inbox._first_update)
+        await wait_until(lambda: not inbox.model.first_update)
         messages = fake_messages(count, inbox.lease.mailbox_id, inbox.lease.started_at)
         inbox_table = inbox.query_one("#inbox-list")  # a DataTable or a line-API list
         loaded = probe.watch(lambda: inbox_table.row_count == count, 60)

@@ -151,7 +151,7 @@ async def test_inbox_subject_keeps_thirty_columns_and_pane_cycles(small_app, san
             " for the shop\r\n\r\nCode 123456\r\n".encode(),
         )
         inbox.poller.wake()
-        await until(pilot, lambda: len(inbox.order) >= 1)
+        await until(pilot, lambda: len(inbox.model.order) >= 1)
         await pilot.pause(0.2)
         listing = inbox.query_one("#inbox-list")
         widths = listing._widths(listing.size.width)
@@ -215,7 +215,7 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
                 f"Your verification code is 48291{n}.\r\n".encode(),
             )
         inbox.poller.wake()
-        await until(pilot, lambda: len(inbox.order) >= 6)
+        await until(pilot, lambda: len(inbox.model.order) >= 6)
         await pilot.pause(0.2)
         messages = [str(n.message) for n in app._notifications]
         assert sum("6 new codes" in m for m in messages) == 1, messages
@@ -229,9 +229,8 @@ async def test_a_batch_of_codes_is_one_toast_and_times_share_one_clock(small_app
         for toast in rack.query(Toast):
             assert toast.region.bottom <= bar.y, (toast.region, bar)  # the status bar shows
 
-        newest = inbox.item(inbox.order[0]).message
-        inbox.clock = newest.received_at + timedelta(seconds=30)
-        inbox.query_one("#inbox-list").refresh_rows()
+        newest = inbox.model.item(inbox.model.order[0]).message
+        inbox.query_one("#inbox-list").clock = newest.received_at + timedelta(seconds=30)
         await pilot.pause(0.1)
         from test_inbox_screen import rows
 
@@ -263,7 +262,7 @@ async def test_reply_quotes_and_forward_prefills_and_compose_says_no_cc(small_ap
             f"From: a@shop.test\r\nTo: {address}\r\nSubject: Hello\r\n\r\nHi there\r\n".encode(),
         )
         inbox.poller.wake()
-        await until(pilot, lambda: len(inbox.order) >= 1)
+        await until(pilot, lambda: len(inbox.model.order) >= 1)
         await pilot.press("r")
         await posted.screen(pilot, ComposeScreen)
         compose = app.screen

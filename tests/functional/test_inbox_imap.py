@@ -45,7 +45,7 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.imap_live, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
         assert "IMAP live" in text_of(app, "#status-bar")
         # Past the second the lease began (IMAP's whole seconds would leave a mail stamped in
         # it in doubt, which the API settles: see the test on that second below).
@@ -84,7 +84,7 @@ async def test_wrong_password_falls_back_to_the_api_with_the_reason(imap_sandbox
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: "auth failed" in inbox.imap_status, timeout=15)
+        await until(pilot, lambda: "auth failed" in inbox.model.imap_status, timeout=15)
         status = text_of(app, "#status-bar")
         assert "IMAP auth failed" in status and "wrong-password-123" not in status
         send_mail(imap_sandbox.smtp_port, lease.address, "Code", "Your code is 771045.")
@@ -106,7 +106,7 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.imap_live, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
         send_mail(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
         await until(pilot, lambda: "605813" in text_of(app, "#detail-body"), timeout=10)
         body = text_of(app, "#detail-body")
@@ -135,7 +135,7 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
         await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
         await pilot.press("n")
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: "no stored credentials" in inbox.imap_status)
+        await until(pilot, lambda: "no stored credentials" in inbox.model.imap_status)
         await pilot.press("p")
         await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
         await pilot.press("R")
@@ -144,7 +144,7 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
         await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
         await until(pilot, lambda: "New password stored" in text_of(app, "#creds-status"))
         await pilot.press("escape")
-        await until(pilot, lambda: inbox.imap_live, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
 
 
 async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_path):
@@ -188,13 +188,15 @@ async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_p
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 7, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 7, timeout=15)
         await until(pilot, lambda: inbox.poller.status.calls >= 1, timeout=10)
         await pilot.pause(0.3)
         table = inbox.query_one("#inbox-list", MessageList)
-        assert table.row_count == 7, [(i.message.sender, i.message.subject) for i in inbox.items]
-        assert all(item.body_text for item in inbox.items)
-        assert not any(key.startswith("imap:") for key in inbox.order)
+        assert table.row_count == 7, [
+            (i.message.sender, i.message.subject) for i in inbox.model.items
+        ]
+        assert all(item.body_text for item in inbox.model.items)
+        assert not any(key.startswith("imap:") for key in inbox.model.order)
 
 
 def send_with_attachments(port: int, to: str, files: list[tuple[str, bytes]]) -> None:
@@ -302,7 +304,7 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox._imap) == 2 and inbox.imap_live, timeout=15)
+        await until(pilot, lambda: len(inbox.model.imap) == 2 and inbox.model.imap_live, timeout=15)
         cache = app.services.mail_cache
         await until(pilot, lambda: cache.count(lease.lease_id) == 2)
     assert sorted(fetched) == [1, 2]
@@ -311,8 +313,8 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox._imap) == 3 and inbox.imap_live, timeout=15)
-        codes = {item.code for item in inbox.items if item.code_source == "body"}
+        await until(pilot, lambda: len(inbox.model.imap) == 3 and inbox.model.imap_live, timeout=15)
+        codes = {item.code for item in inbox.model.items if item.code_source == "body"}
         assert codes == {"110011", "220022", "330033"}
         assert fetched == [3]  # the first two came from the cache
     await services.leases.release(lease.lease_id)
@@ -344,7 +346,7 @@ async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 1, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 1, timeout=15)
         await until(pilot, lambda: inbox.poller.status.calls >= 1)
         await pilot.pause(0.3)
         table = inbox.query_one("#inbox-list", MessageList)
@@ -382,11 +384,11 @@ async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
     )
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.imap_live and len(inbox._imap) == 8, timeout=15)
+        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 8, timeout=15)
         await until(pilot, lambda: inbox.poller.status.calls >= 1)
         table = inbox.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == 8)
-        assert sum(m.headers_only for m in inbox._imap.values()) == 5
+        assert sum(m.headers_only for m in inbox.model.imap.values()) == 5
         await pilot.press("G")  # the oldest: only its headers so far
         await until(pilot, lambda: inbox.selected_item().message.subject == "Note 0")
         await until(pilot, lambda: "Your code is 700000." in text_of(app, "#detail-body"))
@@ -405,9 +407,9 @@ async def test_a_big_message_read_lazily_is_fetched_when_shown(imap_sandbox, wal
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox._imap) == 1 and inbox.imap_live, timeout=20)
-        await until(pilot, lambda: not next(iter(inbox._imap.values())).lazy, timeout=30)
-        (whole,) = inbox._imap.values()
+        await until(pilot, lambda: len(inbox.model.imap) == 1 and inbox.model.imap_live, timeout=20)
+        await until(pilot, lambda: not next(iter(inbox.model.imap.values())).lazy, timeout=30)
+        (whole,) = inbox.model.imap.values()
         assert not whole.partial and whole.otp == "515151"
         assert len(whole.raw) == whole.size and whole.raw.rstrip().endswith(b"THE LAST LINE")
         assert "Your code is 515151." in text_of(app, "#detail-body")

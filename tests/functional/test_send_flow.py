@@ -61,8 +61,8 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
-        await until(pilot, lambda: len(inbox.items) == 1)
-        item = inbox.items[0]
+        await until(pilot, lambda: len(inbox.model.items) == 1)
+        item = inbox.model.items[0]
         assert item.message.sender == alice.address
         assert item.code == "605813"
 

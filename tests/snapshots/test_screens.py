@@ -58,13 +58,15 @@ def frozen(monkeypatch):
         "tui.api.models",
         "tui.app.screens.leases",
         "tui.app.screens.inbox",
+        "tui.app.widgets.inbox_list",
+        "tui.app.widgets.inbox_status",
         "tui.app.screens.sent",
         "tui.app.screens.webhooks",
         "tui.app.screens.feed",
         "tui.core.billing",
     ):
         monkeypatch.setattr(f"{module}.datetime", FrozenDatetime)
-    monkeypatch.setattr("tui.app.screens.inbox.time", FrozenTime())
+    monkeypatch.setattr("tui.app.widgets.inbox_status.time", FrozenTime())
     # The progress dialog's spinner draws from the time since it mounted: hold it still.
     monkeypatch.setattr("textual.widgets._loading_indicator.time", lambda: NOW.timestamp())
     yield

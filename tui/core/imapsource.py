@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.api.errors import MailagentsError
 from tui.api.models import Lease, Message, iso_z
@@ -18,6 +18,10 @@ from tui.core.inbox import (
     with_body,
 )
 from tui.core.services import Services
+
+if TYPE_CHECKING:
+    from tui.imap.message import ImapMessage
+    from tui.imap.reader import ImapReader
 
 
 class ImapUnavailable(Exception):
@@ -71,6 +75,25 @@ async def restore_cached(services: Services, lease_id: str, reader: Any) -> None
         reader.restore(*await asyncio.to_thread(cache.load, lease_id))
 
 
+async def open_watcher(
+    services: Services, lease: Lease, *, first_bodies: int, keep: int
+) -> ImapReader:
+    """An unconnected reader for an inbox to run (IDLE push), started from the mail cache: it
+    lists the whole mailbox (up to ``keep``), the newest ``first_bodies`` read whole on a first
+    sync, the older by their headers. Raises :class:`ImapUnavailable` or the API's error."""
+    runtime = await services.session.get_runtime()
+    reader: ImapReader = reader_for(
+        services,
+        services.ledger.get(lease.lease_id),
+        runtime,
+        max_initial=first_bodies,
+        headers_for_older=True,  # a big mailbox is listed whole
+        keep=keep,
+    )
+    await restore_cached(services, lease.lease_id, reader)
+    return reader
+
+
 async def save_cached(services: Services, lease_id: str, state: Any, messages: list[Any]) -> None:
     """Remember what a reader has read (nothing when the cache is off)."""
     if services.mail_cache is not None:
@@ -95,6 +118,48 @@ async def open_reader(services: Services, lease: Lease, *, cached: bool = False)
     except MailagentsError as exc:
         raise ImapUnavailable(exc.user_message()) from exc
     return reader
+
+
+class WholeUnavailable(Exception):
+    """A message could not be read whole; the message is the line to show (never a password)."""
+
+
+async def fetch_whole(
+    services: Services, lease: Lease, uid: int, *, limit: int | None = None
+) -> bytes:
+    """The message ``uid`` (its first ``limit`` bytes) over a new IMAP connection (the
+    reader's own is idling), or :class:`WholeUnavailable` saying why."""
+    from tui.imap.errors import ImapError
+
+    try:
+        reader = await open_reader(services, lease)
+    except ImapUnavailable as exc:
+        raise WholeUnavailable(f"Cannot fetch the whole message: {exc}") from exc
+    try:
+        raw: bytes | None = await reader.fetch_raw(uid, limit=limit)
+    except ImapError as exc:
+        raise WholeUnavailable(f"Cannot fetch the whole message: {exc.user_message()}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await reader.close()
+    if raw is None:
+        raise WholeUnavailable("The message is no longer in the mailbox")
+    return raw
+
+
+async def parse_whole(imap: ImapMessage, raw: bytes) -> ImapMessage:
+    """``imap`` read again from ``raw`` (its whole bytes, or as many as were fetched), parsed
+    off the event loop's thread."""
+    from tui.imap.message import parse_message
+
+    return await asyncio.to_thread(
+        parse_message,
+        imap.uid,
+        raw,
+        size=imap.size,
+        partial=len(raw) < imap.size,
+        internaldate=imap.received,
+    )
 
 
 async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | None]:

@@ -10,22 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.app.widgets.message_detail import link_text
 from tui.core.links import LinkInfo
-
-
-def link_text(info: LinkInfo) -> Text:
-    """The URL with its host emphasised."""
-    text = Text()
-    url = info.url
-    host = info.host
-    index = url.lower().find(host) if host else -1
-    if index < 0:
-        text.append(url)
-        return text
-    text.append(url[:index], style="dim")
-    text.append(url[index : index + len(host)], style="bold underline")
-    text.append(url[index + len(host) :], style="dim")
-    return text
 
 
 class OpenLinkDialog(ModalScreen[bool]):
