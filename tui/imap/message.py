@@ -9,14 +9,16 @@ extractor returns them (render them as plain text, never as markup).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
 from tui.escapes import strip_escapes
-from tui.extract import Attachment, Extraction, analyze_message
+from tui.extract import Attachment, Extraction, analyze_message, analyze_parts
+from tui.extract.decode import decode_header_value
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 MAX_HEADER = 998
@@ -92,10 +94,11 @@ class ImapMessage:
     """The ``Date`` header as an aware datetime, if it parses."""
     received: datetime | None
     """The server's INTERNALDATE (when it arrived), as an aware datetime."""
-    extraction: Extraction
+    extraction: Extraction = field(repr=False)
     """The extractor's result: ``otp``, ``link``, ``text``, ``html``, ``attachments``..."""
-    raw: bytes
-    """The fetched RFC 5322 bytes (for ``show --raw`` and saving attachments)."""
+    raw: bytes = field(repr=False)
+    """The fetched RFC 5322 bytes (for ``show --raw`` and saving attachments); left out of
+    the repr (a worker given a message describes itself with it, see Textual's ``@work``)."""
     notice: str | None = None
     """A note for the reader of the message (e.g. why the body is incomplete)."""
     headers_only: bool = False
@@ -145,6 +148,49 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
+def _notice(
+    headers_only: bool, lazy: bool, partial: bool, fetched: int, full: int
+) -> tuple[bool, str | None]:
+    """(partial, notice) of a message of which ``fetched`` of ``full`` bytes were read."""
+    if headers_only:
+        return True, "Only the headers of this older message were read; it is fetched when shown."
+    if lazy:
+        return True, (
+            f"Only the first {size_text(fetched)} of this {size_text(full)} message were read "
+            "while the mailbox synced; the rest is fetched when it is shown."
+        )
+    if partial:
+        return True, (
+            f"Only the first {size_text(fetched)} of this {size_text(full)} message were "
+            "fetched; the body and attachments may be incomplete."
+        )
+    return False, None
+
+
+def _header_getter(raw: bytes) -> Callable[[str], str | None]:
+    """A lookup of ``raw``'s headers as ``policy.default`` reads them (None when absent or
+    unreadable)."""
+    try:
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    except Exception:  # the stdlib parser is lenient, but never let a header crash a fetch
+        return lambda name: None
+
+    def header(name: str) -> str | None:
+        try:
+            value = headers.get(name)
+        except Exception:  # a header policy.default cannot parse counts as absent
+            return None
+        return str(value) if value is not None else None
+
+    return header
+
+
+def _received(internaldate: str | datetime | None) -> datetime | None:
+    if isinstance(internaldate, datetime):
+        return internaldate
+    return parse_internaldate(internaldate)
+
+
 def parse_message(
     uid: int,
     raw: bytes,
@@ -157,56 +203,119 @@ def parse_message(
 ) -> ImapMessage:
     """Build an :class:`ImapMessage` from fetched bytes; never raises on hostile input."""
     raw = bytes(raw)
-    headers = None
-    try:
-        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-    except Exception:  # the stdlib parser is lenient, but never let a header crash a fetch
-        headers = None
+    fields, _body = header_fields(raw)
+    slow: list[Callable[[str], str | None]] = []
 
     def header(name: str) -> str | None:
-        if headers is None:
-            return None
-        try:
-            value = headers.get(name)
-        except Exception:  # a header policy.default cannot parse counts as absent
-            return None
-        return str(value) if value is not None else None
+        # policy.default's reading (slow: it builds header objects), only when the extractor
+        # found no sender or subject
+        if not slow:
+            slow.append(_header_getter(raw))
+        return slow[0](name)
 
     extraction = analyze_message(raw)
     name, address = parseaddr(clean_header(extraction.sender or header("From")))
-    received = (
-        internaldate if isinstance(internaldate, datetime) else parse_internaldate(internaldate)
-    )
     full = size if size is not None else len(raw)
-    notice = None
-    if headers_only:
-        partial = True
-        notice = "Only the headers of this older message were read; it is fetched when shown."
-    elif lazy:
-        partial = True
-        notice = (
-            f"Only the first {size_text(len(raw))} of this {size_text(full)} message were read "
-            "while the mailbox synced; the rest is fetched when it is shown."
-        )
-    elif partial:
-        notice = (
-            f"Only the first {size_text(len(raw))} of this {size_text(full)} message were "
-            "fetched; the body and attachments may be incomplete."
-        )
-    message_id = clean_header(header("Message-ID"), 400) or None
+    partial, notice = _notice(headers_only, lazy, partial, len(raw), full)
     return ImapMessage(
         uid=uid,
         size=full,
         partial=partial,
-        message_id=message_id,
+        message_id=_message_id(fields, header),
         sender=clean_header(address, 320).lower(),
         sender_name=clean_header(name, 200),
         subject=clean_header(extraction.subject or header("Subject")),
-        date=parse_date(header("Date")),
-        received=received,
+        date=parse_date(_unfold(fields.get("date"))),
+        received=_received(internaldate),
         extraction=extraction,
         raw=raw,
         notice=notice,
         headers_only=headers_only,
         lazy=lazy,
     )
+
+
+HEADER_FIELDS = ("FROM", "TO", "SUBJECT", "DATE", "MESSAGE-ID")
+"""The header fields a sync reads of an older message of a big mailbox (what its row shows)."""
+
+# A header line for the stdlib's feed parser (``email.feedparser.headerRE``): anything else
+# ends the header block.
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
+_NOT_BLANK = re.compile(rb"[^ \t\r\n]")
+
+
+def header_fields(raw: bytes) -> tuple[dict[str, str], bool]:
+    """The header fields of ``raw`` by lower-cased name (the first of each), each value as the
+    stdlib's parser keeps it raw for ``policy.default`` (leading blanks off, folds kept, line
+    end off); the same lines count as fields (``email.feedparser``). Also whether anything
+    but blank lines follows them (a body)."""
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    rest = len(raw)
+    for match in _LINE.finditer(raw):
+        line = match.group().decode("ascii", "surrogateescape")
+        if not line or not _HEADER_LINE.match(line):
+            rest = match.start()  # the blank line (or a line that is no field) ends them
+            break
+        if line[0] in " \t":
+            if current is not None:
+                current.append(line)
+            continue
+        current = None
+        name, _, value = line.partition(":")
+        if line.startswith("From ") or not name:
+            continue  # an mbox envelope line, or a field without a name: never a field
+        current = [value.lstrip(" \t")]
+        fields.setdefault(name.lower(), current)
+    body = _NOT_BLANK.search(raw, rest) is not None
+    return {name: "".join(parts).rstrip("\r\n") for name, parts in fields.items()}, body
+
+
+def parse_headers(
+    uid: int, raw: bytes, *, size: int, internaldate: str | datetime | None = None
+) -> ImapMessage:
+    """:func:`parse_message` of an older message's header fields (``headers_only``), without
+    the MIME parser: a big mailbox lists thousands of them. Falls back to
+    :func:`parse_message` when a field does not decode plainly or a body follows."""
+    raw = bytes(raw)
+    fields, body = header_fields(raw)
+    subject = decode_header_value(fields.get("subject"))
+    sender = decode_header_value(fields.get("from"))
+    if body or ("subject" in fields and not subject) or ("from" in fields and not sender):
+        return parse_message(uid, raw, size=size, internaldate=internaldate, headers_only=True)
+    extraction = replace(analyze_parts(subject=subject), sender=sender)
+    name, address = parseaddr(clean_header(sender))
+    partial, notice = _notice(True, False, True, len(raw), size)
+    date = fields.get("date")
+    return ImapMessage(
+        uid=uid,
+        size=size,
+        partial=partial,
+        message_id=_message_id(fields, lambda name: _header_getter(raw)(name)),
+        sender=clean_header(address, 320).lower(),
+        sender_name=clean_header(name, 200),
+        subject=clean_header(extraction.subject),
+        date=parse_date(_unfold(date)) if date else None,
+        received=_received(internaldate),
+        extraction=extraction,
+        raw=raw,
+        notice=notice,
+        headers_only=True,
+    )
+
+
+_SIMPLE_ID = re.compile(r"\s*<[^<>()\\\"\s]*>\s*")
+
+
+def _message_id(fields: dict[str, str], header: Callable[[str], str | None]) -> str | None:
+    """The Message-ID as ``policy.default`` reads it: the field itself when it is a plain
+    ``<...>``, else the stdlib's reading (it drops comments and odd parts)."""
+    value = _unfold(fields.get("message-id"))
+    if value is not None and not _SIMPLE_ID.fullmatch(value):
+        value = header("Message-ID")
+    return clean_header(value, 400) or None
+
+
+def _unfold(value: str | None) -> str | None:
+    return value.replace("\r", "").replace("\n", "") if value is not None else None
