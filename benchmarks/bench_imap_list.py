@@ -61,7 +61,7 @@ STALL_BUDGET_S = 0.100
 
 def fill(server: Any, address: str, count: int) -> None:
     """Deliver ``count`` small mails, as ``bench_big_inbox.py`` does."""
-    from tui.sandbox.mail import build_mime, deliver
+    from tui.sandbox.mail.inbound import build_mime, deliver
 
     base_ms = server.store.now_ms()
     for i in range(count):

@@ -25,6 +25,7 @@ CASES = {
     ],
     "bench_mail_cache.py": ["| now  | 500", "rows written"],
     "bench_big_mail.py": ["Opening an inbox over IMAP", "(8 MB HTML, 5 MB file)", "| now"],
+    "bench_imap_list.py": ["enter to every mail listed over IMAP", "| now  | 300 of 300"],
     "bench_keypress.py": ["| lease list (5 leases)", "| inbox (100 messages)"],
     "bench_big_inbox.py": [
         "| inbox given all messages (InboxUpdated)",
@@ -43,7 +44,7 @@ CASES = {
 def test_benchmark_runs_quick(script: str) -> None:
     if script == "bench_first_frame.py" and shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
-    if script == "bench_big_mail.py":
+    if script in ("bench_big_mail.py", "bench_imap_list.py"):
         from tui.sandbox.mail.dovecot import find_dovecot
 
         if find_dovecot() is None:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tui.imap import ImapAuthError, MailboxState, parse_message
 from tui.imap.errors import safe_text
-from tui.imap.message import parse_date, parse_internaldate
+from tui.imap.message import (
+    ImapMessage,
+    clean_header,
+    header_fields,
+    parse_date,
+    parse_headers,
+    parse_internaldate,
+)
 from tui.imap.protocol import (
     bye_text,
     parse_fetch,
@@ -20,6 +29,7 @@ from tui.imap.protocol import (
 from tui.imap.reader import ImapStatus
 
 BODY = b"From: a@b\r\nSubject: hi\r\n\r\nYour code is 123456.\r\n"
+INTERNALDATE = "06-Dec-2026 22:08:01 +0000"
 
 
 def test_parse_fetch_splits_items_and_literals():
@@ -185,3 +195,89 @@ def test_parse_search_reads_the_numbers_only():
     assert parse_search(["* SEARCH 7 2"]) == [2, 7]
     assert parse_search([b"SEARCH", b"Search completed."]) == []
     assert parse_search([b"", b"OK done 12"]) == []
+
+
+# -- the fast paths of a big listing (issue 16) ------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+HOSTILE_HEADERS = [
+    b"From: =?utf-8?b?SsO2cmc=?= <j@x.de>\r\nSubject: =?utf-8?q?Dein_Code_ist_123456?=\r\n"
+    b"Date: Sun, 06 Dec 2026 22:08:01 +0000\r\nMessage-ID: <a@b>\r\n\r\n",
+    b"Subject: folded\r\n line two 482913\r\nFrom: A <a@b.c>\r\n\r\n",
+    b"Subject: \xc3\xa9t\xc3\xa9 code 999111\r\nFrom: \xff\xfe <x@y>\r\n\r\n",
+    b"From x@y Mon Jan 1\r\n cont\r\nSubject: s1\r\nSubject: s2\r\nDate: garbage\r\n"
+    b"Message-ID:   <c@d>  \r\n\r\n",
+    b": nothing\r\n more\r\nSubject : spaced\r\nFrom: a@b\r\n\r\n",
+    b" leading\r\nFrom: a@b\r\nSubject: \x1b[31mred\x1b[0m 123456\r\n\r\n",
+    b"From: a@b\nSubject: lf only 654321\nDate: Mon, 1 Jan 2024 10:00:00\n\n",
+    b"From: a@b\rSubject: cr only\r\r",
+    b"Subject: =?utf-8?b?invalid\r\nFrom: =?bogus?q?x?=\r\n\r\n",
+    b"Message-ID: <a (comment) @b>\r\nDate: Mon,\r\n 1 Jan 2024 10:00:00 +0100\r\n\r\n",
+    b"",
+    b"Subject: Verify https://example.com/verify?token=abc123\r\nFrom: x@y.z\r\n\r\n",
+]
+
+
+def _header_block(raw: bytes) -> bytes:
+    match = re.search(rb"\r?\n\r?\n", raw)
+    return raw[: match.end()] if match else raw
+
+
+def _facts(m: ImapMessage) -> tuple[object, ...]:
+    return (
+        m.uid, m.size, m.partial, m.message_id, m.sender, m.sender_name, m.subject, m.date,
+        m.received, m.notice, m.headers_only, m.lazy, m.otp, m.link, m.text, m.html,
+        m.extraction.sender, m.extraction.subject, repr(m.extraction.otp_candidates),
+        repr(m.extraction.link_candidates),
+    )  # fmt: skip
+
+
+def test_header_fields_are_read_as_parse_message_reads_them() -> None:
+    """A big mailbox's older messages are listed by their header fields without the MIME
+    parser (parse_headers): the same row as parse_message(headers_only=True) gives, on every
+    corpus message's header and on hostile ones (folds, encoded words, 8-bit, mbox lines,
+    nameless fields, bare CR or LF, comments in a Message-ID)."""
+    blocks = [_header_block(p.read_bytes()) for p in sorted(CORPUS.glob("*.eml"))]
+    assert len(blocks) > 100
+    for raw in blocks + HOSTILE_HEADERS:
+        slow = parse_message(7, raw, size=1234, internaldate=INTERNALDATE, headers_only=True)
+        fast = parse_headers(7, raw, size=1234, internaldate=INTERNALDATE)
+        assert _facts(fast) == _facts(slow), raw[:300]
+
+
+def test_parse_message_reads_date_and_message_id_as_policy_default() -> None:
+    """parse_message reads Date and Message-ID from the raw fields; the values are what the
+    stdlib's policy.default gives (a Message-ID that is not a plain <...> is left to it)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    for path in sorted(CORPUS.glob("*.eml")):
+        raw = path.read_bytes()
+        std = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        message = parse_message(1, raw)
+        date = std.get("Date")
+        assert message.date == parse_date(str(date) if date is not None else None), path.name
+        mid = std.get("Message-ID")
+        expected = clean_header(str(mid) if mid is not None else None, 400) or None
+        assert message.message_id == expected, path.name
+    odd = b"Message-ID: <a (comment) @b>\r\nSubject: x\r\n\r\nbody"
+    assert parse_message(1, odd).message_id == "<a"  # what policy.default makes of it
+
+
+def test_a_body_after_the_fields_falls_back_to_the_mime_parser() -> None:
+    raw = b"Subject : spaced\r\nFrom: a@b\r\n\r\n"  # not a field: the stdlib reads a body
+    fields, body = header_fields(raw)
+    assert body and fields == {}
+    assert parse_headers(1, raw, size=9).text == parse_message(1, raw, headers_only=True).text
+    assert parse_headers(1, raw, size=9).text.startswith("Subject : spaced")
+
+
+def test_reprs_leave_out_the_bytes() -> None:
+    """Textual's @work describes a worker with the repr of its arguments: a message's repr
+    must not carry its bytes (megabytes), an update's not every message."""
+    from tui.imap.reader import ImapUpdate
+
+    message = parse_message(3, BODY + b"x" * 100_000)
+    assert len(repr(message)) < 400 and "xxxx" not in repr(message)
+    update = ImapUpdate(ImapStatus("live"), new=[message], messages=[message] * 10_000)
+    assert len(repr(update)) < 400 and "messages=10000" in repr(update)
