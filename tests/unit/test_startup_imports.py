@@ -128,6 +128,51 @@ def test_plain_start_reaches_the_login_screen_without_click_or_heavy_modules(tmp
     assert loaded(result["modules"], OTHER_SCREENS) == []
 
 
+def test_the_start_runs_without_the_cyclic_collector_until_the_first_frame(tmp_path):
+    """The launcher turns the garbage collector off for the start (scanning the start's
+    ~45,000 long-lived objects again and again was ~10% of the first frame's CPU); the app
+    turns it back on after the first frame, with those objects frozen."""
+    result = run_python(
+        """
+        import gc, json, os, sys
+
+        from textual.app import App
+
+        seen = {}
+
+        def probe(self, screen, renderable):
+            display(self, screen, renderable)
+            if type(screen).__name__ == "LoginScreen" and renderable is not None and not seen:
+                seen["at_first_frame"] = gc.isenabled()
+                self.set_interval(0.05, report)
+                self.set_timer(20, lambda: report(timeout=True))
+
+        def report(timeout=False):
+            if gc.isenabled() or timeout:
+                seen["after"] = gc.isenabled()
+                seen["frozen"] = gc.get_freeze_count()
+                print(json.dumps(seen))
+                sys.stdout.flush()
+                os._exit(0)
+
+        display = App._display
+        App._display = probe
+        run = App.run
+        App.run = lambda self, **kw: run(self, headless=True, size=(110, 30))
+
+        sys.argv = ["mailagents-tui", "--api-base", "http://127.0.0.1:9"]
+        sys.stdout = sys.__stdout__
+        from tui.launch import main
+
+        main()
+        """,
+        tmp_path,
+    )
+    assert result["at_first_frame"] is False
+    assert result["after"] is True
+    assert result["frozen"] > 10_000
+
+
 async def test_services_are_built_on_first_use_with_the_apps_settings_and_wallet(tmp_path):
     from tui.app import make_app
     from tui.core.settings import Settings

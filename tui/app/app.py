@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -150,6 +151,7 @@ class MailagentsApp(App[None]):
 
     def open_first_screen(self) -> None:
         """The login screen, or the lease list when a saved session is still valid."""
+        self.call_after_refresh(self.resume_collector)
         # A sandbox of ``--sandbox`` starts after this first frame (requests sent meanwhile
         # wait in its port's backlog; the login screen says "starting sandbox…").
         start_sandbox = getattr(self.sandbox, "start_in_background", None)
@@ -166,6 +168,16 @@ class MailagentsApp(App[None]):
             self.after_sign_in()
         else:
             self.open_screen("login")
+
+    @staticmethod
+    def resume_collector() -> None:
+        """After the first frame: turn the garbage collector back on if the launcher turned it
+        off for the start (``tui.cli.opentui.launch_tui``), first freezing what the start
+        allocated (modules, classes, the app: never garbage; a few hundred start-up cycles
+        stay)."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     def signal_quit(self) -> None:
         """SIGTERM: release this run's leases (progress shown), then exit."""

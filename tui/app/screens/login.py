@@ -32,6 +32,11 @@ class LoginScreen(Screen[None]):
         ),
     ]
 
+    AUTO_FOCUS = "#login-button"
+    """Focused from the first frame (``on_mount`` moves it to the password field when one is
+    needed). Textual's default, the first focusable widget (the scrolling box), restyled the
+    whole box twice: focused before the first frame, blurred after it."""
+
     app: MailagentsApp  # type: ignore[assignment]
 
     signing_in = False
