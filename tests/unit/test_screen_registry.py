@@ -17,7 +17,7 @@ def test_every_name_has_a_factory_and_every_factory_a_name():
 def test_factories_are_typed_and_build_their_screen():
     for name, factory in registry.SCREENS.items():
         signature = inspect.signature(factory)
-        assert signature.return_annotation == "Screen[Any]", name
+        assert signature.return_annotation == "Screen[None]", name
         assert all(
             p.annotation is not inspect.Parameter.empty for p in signature.parameters.values()
         )

@@ -10,11 +10,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -24,12 +25,30 @@ from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
 
 if TYPE_CHECKING:
+    from tui.api.client import MailagentsClient
     from tui.app.dialogs.progress import ProgressDialog
     from tui.app.registry import ScreenName
+    from tui.core.leases import ReleaseResult
     from tui.core.services import Services
 
 # The login screen paints before the API client, session, ledger and lease manager (and the
 # models they import) are built: they load on first use, see ``MailagentsApp.services``.
+
+
+class BackgroundServer(Protocol):
+    """The embedded sandbox of ``--sandbox`` as the App and the login screen use it
+    (:class:`tui.sandbox.embedded.DeferredSandbox`; the TUI never imports the sandbox). Read
+    with ``getattr`` when present: ``start_in_background``, ``error``, ``smtp_port``."""
+
+    @property
+    def ready(self) -> bool:
+        """True once its start is over (running, or failed)."""
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait at most ``timeout`` seconds for the start to end; whether it has."""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, waiting at most ``timeout`` seconds."""
 
 
 class MailagentsApp(App[None]):
@@ -66,16 +85,16 @@ class MailagentsApp(App[None]):
     """Resolved settings (the same object as ``services.settings``)."""
     wallet_source: WalletSource
     """The signing wallet (the same object as ``services.session.wallet_source``)."""
-    sandbox: Any
+    sandbox: BackgroundServer | None
     """The embedded sandbox server, when started with ``--sandbox``."""
 
     def __init__(
         self,
         services: Services | None = None,
         *,
-        sandbox: Any = None,
+        sandbox: BackgroundServer | None = None,
         settings: Settings | None = None,
-        client: Any = None,
+        client: MailagentsClient | None = None,
         wallet_source: WalletSource | None = None,
         run_id: str | None = None,
     ) -> None:
@@ -93,7 +112,7 @@ class MailagentsApp(App[None]):
         self.sandbox = sandbox
         self.quitting = False
         """True once quitting has begun (releases are running)."""
-        self.release_results: list[Any] = []
+        self.release_results: list[ReleaseResult] = []
         """Outcome of the releases done on quit."""
         self.type_ahead: list[tuple[str, str | None]] = []
         """(key, character) typed while signing in, replayed on the lease list."""
@@ -117,7 +136,7 @@ class MailagentsApp(App[None]):
 
     # -- screens --------------------------------------------------------------------------------
 
-    def open_screen(self, name: ScreenName, /, **args: Any) -> None:
+    def open_screen(self, name: ScreenName, /, **args: object) -> None:
         """Push the screen registered as ``name`` (``tui.app.registry``), built with ``args``.
 
         Screens never import each other: they ask for one another by name here.
@@ -126,7 +145,7 @@ class MailagentsApp(App[None]):
 
         self.push_screen(make_screen(name, **args))
 
-    def switch_to(self, name: ScreenName, /, **args: Any) -> None:
+    def switch_to(self, name: ScreenName, /, **args: object) -> None:
         """Replace the current screen with the one registered as ``name``."""
         from tui.app.registry import make_screen
 
@@ -285,7 +304,7 @@ class MailagentsApp(App[None]):
             titles.add(command.title)
             yield command
 
-    def run_bound_action(self, node: Any, action: str) -> None:
+    def run_bound_action(self, node: DOMNode, action: str) -> None:
         """Run an action on the node that bound it."""
         self.call_later(self.run_action, action, node)
 
@@ -355,11 +374,11 @@ class MailagentsApp(App[None]):
 
 
 def make_app(
-    settings: Any,
-    client: Any = None,
+    settings: Settings,
+    client: MailagentsClient | None = None,
     *,
-    wallet_source: Any = None,
-    sandbox: Any = None,
+    wallet_source: WalletSource | None = None,
+    sandbox: BackgroundServer | None = None,
     run_id: str | None = None,
 ) -> MailagentsApp:
     """The one factory for the App, used by the CLI and by tests.
@@ -377,7 +396,7 @@ def make_app(
     )
 
 
-def release_report(results: list[Any], done: str = "Released") -> list[str]:
+def release_report(results: list[ReleaseResult], done: str = "Released") -> list[str]:
     """One line for the leases released, one for those that could not be (if any)."""
     lines = []
     released = [r for r in results if r.released]
@@ -393,7 +412,12 @@ def release_report(results: list[Any], done: str = "Released") -> list[str]:
     return lines
 
 
-def run_app(settings: Any, *, wallet_source: Any = None, sandbox: Any = None) -> None:
+def run_app(
+    settings: Settings,
+    *,
+    wallet_source: WalletSource | None = None,
+    sandbox: BackgroundServer | None = None,
+) -> None:
     """Run the TUI; whatever happens, release this run's leases before returning, then say
     on the terminal (stderr) which leases were released and which could not be."""
     app = make_app(settings, wallet_source=wallet_source, sandbox=sandbox)

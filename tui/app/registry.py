@@ -9,7 +9,7 @@ the screen takes. A new screen is one factory and one name in :data:`ScreenName`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -21,21 +21,21 @@ ScreenName = Literal["login", "leases", "inbox", "compose", "sent", "webhooks", 
 """The names :meth:`tui.app.app.MailagentsApp.open_screen` takes (one per factory)."""
 
 
-def login() -> Screen[Any]:
+def login() -> Screen[None]:
     """Sign in (also shown again when a session expires)."""
     from tui.app.screens.login import LoginScreen
 
     return LoginScreen()
 
 
-def leases() -> Screen[Any]:
+def leases() -> Screen[None]:
     """The lease list."""
     from tui.app.screens.leases import LeaseListScreen
 
     return LeaseListScreen()
 
 
-def inbox(view: LeaseView) -> Screen[Any]:
+def inbox(view: LeaseView) -> Screen[None]:
     """One lease's inbox."""
     from tui.app.screens.inbox import InboxScreen
 
@@ -44,42 +44,42 @@ def inbox(view: LeaseView) -> Screen[Any]:
 
 def compose(
     lease: Lease, *, reply_to: Message | None = None, prefill: tuple[str, str, str] | None = None
-) -> Screen[Any]:
+) -> Screen[None]:
     """Write from ``lease`` (a reply or a forward when ``reply_to`` / ``prefill`` are given)."""
     from tui.app.screens.compose import ComposeScreen
 
     return ComposeScreen(lease, reply_to=reply_to, prefill=prefill)
 
 
-def sent() -> Screen[Any]:
+def sent() -> Screen[None]:
     """The send attempts."""
     from tui.app.screens.sent import SentScreen
 
     return SentScreen()
 
 
-def webhooks() -> Screen[Any]:
+def webhooks() -> Screen[None]:
     """Webhooks and their deliveries."""
     from tui.app.screens.webhooks import WebhooksScreen
 
     return WebhooksScreen()
 
 
-def usage() -> Screen[Any]:
+def usage() -> Screen[None]:
     """Usage, paid calls and invoices."""
     from tui.app.screens.usage import UsageScreen
 
     return UsageScreen()
 
 
-def feed(views: list[LeaseView]) -> Screen[Any]:
+def feed(views: list[LeaseView]) -> Screen[None]:
     """Codes and links arriving in every active lease."""
     from tui.app.screens.feed import LiveFeedScreen
 
     return LiveFeedScreen(views)
 
 
-SCREENS: dict[str, Callable[..., Screen[Any]]] = {
+SCREENS: dict[str, Callable[..., Screen[None]]] = {
     "login": login,
     "leases": leases,
     "inbox": inbox,
@@ -92,6 +92,6 @@ SCREENS: dict[str, Callable[..., Screen[Any]]] = {
 """Every factory by name (the keys are exactly :data:`ScreenName`'s values)."""
 
 
-def make_screen(name: ScreenName, /, **args: Any) -> Screen[Any]:
+def make_screen(name: ScreenName, /, **args: object) -> Screen[None]:
     """The screen ``name`` built with ``args`` (TypeError names a wrong argument)."""
     return SCREENS[name](**args)

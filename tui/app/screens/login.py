@@ -122,6 +122,8 @@ class LoginScreen(Screen[None]):
         import asyncio
 
         sandbox = self.app.sandbox
+        if sandbox is None:  # only started with one
+            return
         while not sandbox.ready:  # in short waits: never a thread blocked past the app's end
             await asyncio.to_thread(sandbox.wait_ready, 0.5)
         self.show_sandbox()
