@@ -67,6 +67,10 @@ class Access:
 
 
 class SandboxService:
+    """What every handler gets as ``svc``: the config, the store, the webhook dispatcher, the
+    operator API, and the steps handlers share (body, auth, access, meter). ``create_app``
+    wraps it in Starlette; it dispatches each request through :data:`routes.ROUTES`."""
+
     def __init__(self, config: SandboxConfig, store: Store) -> None:
         self.config = config
         """The configuration."""
@@ -81,9 +85,9 @@ class SandboxService:
         """Background webhook deliveries of new messages."""
         store.add_message_listener(self.webhooks.on_message)
         self.admin = AdminApi(config, store, self.webhooks, self.body)
+        """The operator API ``/v2/admin/*``."""
         self._verified_tokens: dict[str, dict[str, Any]] = {}
         self._route_cache: dict[tuple[str, str], tuple[Handler | None, tuple[str, ...]]] = {}
-        """The operator API ``/v2/admin/*``."""
 
     def close(self) -> None:
         """Stop webhook deliveries (queued ones are dropped) and detach from the store."""

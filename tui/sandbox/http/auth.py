@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from typing import TYPE_CHECKING
@@ -21,7 +20,6 @@ from tui.sandbox.state.tenants import AddressTakenError
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
 
-log = logging.getLogger("tui.sandbox")
 
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX_RE = re.compile(r"^[0-9a-fA-F]+$")

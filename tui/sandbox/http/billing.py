@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,6 @@ from tui.sandbox.state.usage import period_bounds
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
 
-log = logging.getLogger("tui.sandbox")
 
 _PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,6 @@ from tui.sandbox.mail import inbound as mail
 
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
-
-log = logging.getLogger("tui.sandbox")
 
 
 def internal_auth(svc: SandboxService, request: Request) -> None:

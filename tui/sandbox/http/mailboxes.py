@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -16,8 +15,6 @@ from tui.sandbox.state.leases import Lease
 
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
-
-log = logging.getLogger("tui.sandbox")
 
 
 def _lease(row: Lease) -> dict[str, Any]:
@@ -67,8 +64,8 @@ async def allocate(svc: SandboxService, request: Request) -> Response:
             svc.config.demo_delay_s,
             loop.run_in_executor,
             None,
-            deliver_demo,
-            svc,
+            mail.deliver_demo,
+            svc.store,
             row.address,
         )
     return json_response(
@@ -154,18 +151,3 @@ async def reset_credentials(svc: SandboxService, request: Request, account_id: s
             "webmail_url": svc.config.webmail_url,
         },
     )
-
-
-def deliver_demo(svc: SandboxService, address: str) -> int:
-    """Deliver the sample verification mails to a leased address; return how many."""
-    count = 0
-    for raw in mail.demo_messages(address):
-        try:
-            mail.deliver(svc.store, address, raw)
-            count += 1
-        except mail.NoActiveLeaseError:
-            break
-        except Exception:  # a demo must never break the server
-            log.exception("sandbox: demo delivery to %s failed", address)
-            break
-    return count

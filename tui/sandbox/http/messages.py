@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,6 @@ from tui.sandbox.state.messages import Message
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
 
-log = logging.getLogger("tui.sandbox")
 
 _LIMIT_RE = re.compile(r"^\s*[0-9]+\s*$")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -12,8 +11,6 @@ from tui.sandbox.http.errors import json_response
 
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
-
-log = logging.getLogger("tui.sandbox")
 
 
 async def healthz(svc: SandboxService, request: Request) -> Response:

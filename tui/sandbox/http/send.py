@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,6 @@ from tui.sandbox.state.sends import SendAttempt, SendOutcome
 if TYPE_CHECKING:
     from tui.sandbox.http.app import Auth, SandboxService
 
-log = logging.getLogger("tui.sandbox")
 
 SEND_REQUIRED = "mailbox_id, to, subject, mailbox_password, and text or html are required"
 COOLDOWN_MESSAGE = "新帳號 24 小時內最多發送 10 封，請先綁定錢包以解除限制。"  # noqa: RUF001

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -17,8 +16,6 @@ from tui.sandbox.state.webhooks import Delivery, Webhook
 
 if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
-
-log = logging.getLogger("tui.sandbox")
 
 
 def _webhook(row: Webhook) -> dict[str, Any]:

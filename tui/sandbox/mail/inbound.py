@@ -403,6 +403,22 @@ def deliver_all(
     return stored
 
 
+def deliver_demo(store: Store, address: str) -> int:
+    """Deliver the sample verification mails to a leased address; return how many (blocking;
+    ``--demo``'s first lease of a tenant gets them)."""
+    count = 0
+    for raw in demo_messages(address):
+        try:
+            deliver(store, address, raw)
+            count += 1
+        except NoActiveLeaseError:
+            break
+        except Exception:  # a demo must never break the server
+            log.exception("sandbox: demo delivery to %s failed", address)
+            break
+    return count
+
+
 def demo_messages(address: str) -> list[bytes]:
     """A few realistic verification mails addressed to ``address`` (for ``--demo``)."""
     return [
