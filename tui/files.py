@@ -21,7 +21,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+from tui.jsontypes import JsonValue
 
 MAX_NAMED_FILE = 25 * 1024 * 1024
 """Cap of a file the user names (a .eml to parse, a mail body): 25 MiB."""
@@ -132,7 +134,7 @@ def read_state(path: Path, limit: int = MAX_STATE_FILE) -> bytes | None:
         return None
 
 
-def read_json(path: Path, default: Any) -> Any:
+def read_json(path: Path, default: JsonValue) -> JsonValue:
     """Read JSON from a state file; ``default`` when it is missing or not JSON.
 
     A symbolic link, a file of another user or an oversized file is refused
@@ -152,7 +154,7 @@ def read_json(path: Path, default: Any) -> Any:
         return default
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Write JSON privately and atomically."""
     write_private(path, json.dumps(data, indent=2, sort_keys=True).encode())
 

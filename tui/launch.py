@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from collections.abc import Mapping
 
 from tui.cli.opentui import launch_tui
 from tui.cli.options import Context
@@ -19,7 +19,7 @@ from tui.cli.options import Context
 API_BASE = "--api-base"
 
 
-def plain_launch(args: list[str], env: Any = None) -> Context | None:
+def plain_launch(args: list[str], env: Mapping[str, str] | None = None) -> Context | None:
     """The options of a plain start (no arguments, or only ``--api-base URL``), else None.
 
     The same values click would give ``tui.cli.root.main`` (``--api-base`` falls back to
@@ -42,7 +42,7 @@ def plain_launch(args: list[str], env: Any = None) -> Context | None:
     return Context(api_base, None, None)
 
 
-def sandbox_launch(args: list[str], env: Any = None) -> bool:
+def sandbox_launch(args: list[str], env: Mapping[str, str] | None = None) -> bool:
     """True for ``mailagents-tui --sandbox`` and nothing else (no shell completion asked):
     click would only open the TUI on the sandbox, so the entry point does it without click."""
     env = os.environ if env is None else env

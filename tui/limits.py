@@ -18,7 +18,13 @@ import sys
 import threading
 from itertools import accumulate, repeat
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from tui.jsontypes import JsonValue
+
+if TYPE_CHECKING:  # eth-account loads on first use (see import_eth_account)
+    from eth_account import Account
+    from eth_account.messages import SignableMessage
 
 MAX_JSON_DEPTH = 64
 """Deepest JSON nesting (arrays and objects) accepted; the contract's documents need 4."""
@@ -65,7 +71,7 @@ def check_json_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
         raise JsonTooDeepError(f"JSON nested {depth} levels deep (at most {limit} accepted)")
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH, **kwargs: Any) -> Any:
+def loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH, **kwargs: Any) -> JsonValue:
     """``json.loads`` that refuses deep nesting first (:class:`JsonTooDeepError`, a
     ``ValueError``), so hostile JSON can never overflow the stack."""
     check_json_depth(data, max_depth)
@@ -94,11 +100,11 @@ def import_eth_account() -> ModuleType:
     return eth_account
 
 
-def eth_account_class() -> Any:
+def eth_account_class() -> type[Account]:
     """``eth_account.Account`` (create, from_key, sign_message, recover_message, encrypt...)."""
     return import_eth_account().Account
 
 
-def encode_defunct(text: str) -> Any:
+def encode_defunct(text: str) -> SignableMessage:
     """``eth_account.messages.encode_defunct(text=...)``: an EIP-191 ``personal_sign`` message."""
     return import_eth_account().messages.encode_defunct(text=text)

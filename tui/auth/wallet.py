@@ -13,9 +13,9 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from tui import limits
+from tui.jsontypes import JsonObject
 from tui.limits import encode_defunct, eth_account_class
 
 _HEX_KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -115,7 +115,7 @@ class Wallet:
             json.dump(data, fh)
 
 
-def read_keystore(path: Path) -> dict[str, Any]:
+def read_keystore(path: Path) -> JsonObject:
     """Read a keystore's JSON (no decryption)."""
     from tui.files import MAX_SMALL_FILE, FileRefused, read_bounded
 
