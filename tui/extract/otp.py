@@ -517,6 +517,8 @@ def _score_source(
         return []
     regions = _focus(text, labels)
     raw_cands = _raw_candidates(_mask_regions(text, regions), regions)
+    if not raw_cands:
+        return []
     if len(raw_cands) > MAX_OCCURRENCES:
         raw_cands = _near_keywords_first(raw_cands, labels)
     ctx = _SourceContext(
