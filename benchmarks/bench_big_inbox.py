@@ -97,8 +97,8 @@ def fill_mailbox(server: Any, lease: Any, count: int) -> None:
     for i in range(count):
         code = f"{(100000 + i * 7919) % 900000 + 100000}"
         store.insert_message(
-            tenant_id=mailbox["tenant_id"],
-            mailbox_id=mailbox["mailbox_id"],
+            tenant_id=mailbox.tenant_id,
+            mailbox_id=mailbox.mailbox_id,
             sender=f"no-reply{i % 37}@service{i % 11}.example",
             sender_domain=f"service{i % 11}.example",
             subject=f"Your verification code is {code}" if i % 3 == 0 else f"Digest #{i}",
