@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from textual import work
@@ -55,6 +56,9 @@ class MailagentsApp(App[None]):
     """mailagents-tui."""
 
     CSS_PATH = "app.tcss"
+    SCREEN_STYLES = Path(__file__).with_name("screens.tcss")
+    """The other screens' and the dialogs' rules: added before the first of them is shown
+    (:meth:`load_screen_styles`), so the login screen's first frame does not parse them."""
     TITLE = "mailagents"
     ENABLE_COMMAND_PALETTE = True
 
@@ -116,6 +120,8 @@ class MailagentsApp(App[None]):
         """Outcome of the releases done on quit."""
         self.type_ahead: list[tuple[str, str | None]] = []
         """(key, character) typed while signing in, replayed on the lease list."""
+        self.screen_styles_loaded = False
+        """True once :data:`SCREEN_STYLES` is part of the stylesheet."""
 
     @cached_property
     def services(self) -> Services:
@@ -135,6 +141,29 @@ class MailagentsApp(App[None]):
         return "services" in self.__dict__
 
     # -- screens --------------------------------------------------------------------------------
+
+    def _load_screen_css(self, screen: Screen[object]) -> None:
+        """Textual's step before a screen is shown (pushed, switched to): the screens' styles
+        first, unless the screen's are all in ``app.tcss`` (the login screen's first frame).
+        (Textual 8's hook: ``tests/unit/test_screen_styles.py`` fails if it moves.)"""
+        if getattr(screen, "USES_SCREEN_STYLES", True):
+            self.load_screen_styles()
+        super()._load_screen_css(screen)
+
+    def load_screen_styles(self) -> None:
+        """Add :data:`SCREEN_STYLES` to the stylesheet, once, and restyle what is shown.
+
+        The same precedence as ``app.tcss`` (user CSS, after it); only the new file is parsed
+        (Textual keeps what it parsed before), about 4 ms of CPU the first frame no longer has.
+        """
+        if self.screen_styles_loaded:
+            return
+        self.screen_styles_loaded = True
+        stylesheet = self.stylesheet
+        stylesheet.read(self.SCREEN_STYLES)
+        stylesheet.parse()  # now: ``read`` leaves the old selector map in place
+        for shown in self.screen_stack:
+            stylesheet.update(shown)
 
     def open_screen(self, name: ScreenName, /, **args: object) -> None:
         """Push the screen registered as ``name`` (``tui.app.registry``), built with ``args``.

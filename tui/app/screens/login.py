@@ -37,6 +37,10 @@ class LoginScreen(Screen[None]):
     needed). Textual's default, the first focusable widget (the scrolling box), restyled the
     whole box twice: focused before the first frame, blurred after it."""
 
+    USES_SCREEN_STYLES = False
+    """Its rules are in ``app.tcss``: showing it does not load the other screens' styles
+    (``MailagentsApp.load_screen_styles``), which its first frame does not need."""
+
     app: MailagentsApp  # type: ignore[assignment]
 
     signing_in = False
