@@ -287,20 +287,20 @@ async def test_s_fetches_the_whole_of_a_message_read_partly(imap_sandbox, wallet
 async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
     imap_sandbox, wallet, tmp_path, monkeypatch
 ):
-    from tui.imap.reader import ImapReader
+    from tui.imap.sync import MailboxSync
 
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     send_mail(imap_sandbox.smtp_port, lease.address, "One", "Your code is 110011.")
     send_mail(imap_sandbox.smtp_port, lease.address, "Two", "Your code is 220022.")
     fetched: list[int] = []
-    real = ImapReader._fetch_bodies
+    real = MailboxSync._fetch_bodies
 
     async def spy(self, client, batch):
         fetched.extend(uid for uid, _size in batch)
         return await real(self, client, batch)
 
-    monkeypatch.setattr(ImapReader, "_fetch_bodies", spy)
+    monkeypatch.setattr(MailboxSync, "_fetch_bodies", spy)
     app = await new_app(imap_sandbox, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         inbox = await enter_inbox(app, pilot)

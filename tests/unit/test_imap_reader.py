@@ -290,7 +290,7 @@ async def test_a_big_message_is_read_lazily_and_parsed_off_the_event_loop(lease,
     still found), the rest on demand; every message is parsed in a worker thread."""
     import threading
 
-    import tui.imap.reader as reader_module
+    import tui.imap.sync as reader_module
 
     threads: list[threading.Thread] = []
     real_parse = reader_module.parse_message

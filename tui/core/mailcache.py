@@ -33,7 +33,7 @@ from tui.files import O_NOFOLLOW, FileRefused, ensure_private_dir
 if TYPE_CHECKING:
     from tui.extract import Extraction
     from tui.imap.message import ImapMessage
-    from tui.imap.reader import MailboxState
+    from tui.imap.state import MailboxState
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class MailCache:
 
     def load(self, lease_id: str) -> tuple[MailboxState, list[ImapMessage]]:
         """The saved state and messages (newest first); a fresh state when nothing usable."""
-        from tui.imap.reader import MailboxState
+        from tui.imap.state import MailboxState
 
         def work(db: sqlite3.Connection) -> tuple[MailboxState, list[ImapMessage]]:
             row = db.execute("SELECT state FROM leases WHERE lease=?", (lease_id,)).fetchone()

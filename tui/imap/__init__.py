@@ -11,6 +11,12 @@ Public API (imported lazily, so ``import tui.imap`` stays cheap)::
     )
 
 No Textual here; the inbox runs :meth:`ImapReader.run` in a worker beside the API poller.
+
+Modules: ``reader`` (:class:`ImapReader`: the reconnecting loop, IDLE or polling, reports),
+``connection`` (connect, log in, SELECT, commands, close), ``sync`` (what is new, bodies,
+older messages by their header fields, one message whole), ``client`` (aioimaplib with linear
+response handling), ``message`` (parsing), ``protocol`` (response parsing), ``state``
+(MailboxState, ImapStatus, ImapUpdate), ``settings``, ``errors``.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ if TYPE_CHECKING:
         ImapUnreachableError,
     )
     from tui.imap.message import ImapMessage, parse_message
-    from tui.imap.reader import ImapReader, ImapStatus, ImapUpdate, MailboxState
+    from tui.imap.reader import ImapReader
     from tui.imap.settings import ImapSettings, is_loopback, resolve_imap_settings
+    from tui.imap.state import ImapStatus, ImapUpdate, MailboxState
 
 __all__ = [
     "ImapAuthError",
@@ -61,9 +68,9 @@ _WHERE = {
     "ImapMessage": "tui.imap.message",
     "parse_message": "tui.imap.message",
     "ImapReader": "tui.imap.reader",
-    "ImapStatus": "tui.imap.reader",
-    "ImapUpdate": "tui.imap.reader",
-    "MailboxState": "tui.imap.reader",
+    "ImapStatus": "tui.imap.state",
+    "ImapUpdate": "tui.imap.state",
+    "MailboxState": "tui.imap.state",
     "ImapSettings": "tui.imap.settings",
     "is_loopback": "tui.imap.settings",
     "resolve_imap_settings": "tui.imap.settings",
