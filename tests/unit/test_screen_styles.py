@@ -38,6 +38,9 @@ async def test_the_login_screen_is_shown_without_the_other_screens_styles(tmp_pa
         assert any(path.endswith("app.tcss") for path in sources(app))
         box = app.screen.query_one("#login-box")
         assert box.styles.width is not None and box.styles.width.value == 96  # app.tcss
+        # Nor widgets it would not show: no sandbox line without a sandbox, no password
+        # field for a key that needs none (the first frame styles every widget composed).
+        assert not app.screen.query("#login-sandbox-row, #login-password")
 
 
 async def test_a_dialog_pushed_at_once_has_its_rules(tmp_path):

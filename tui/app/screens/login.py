@@ -9,6 +9,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
@@ -55,23 +56,29 @@ class LoginScreen(Screen[None]):
             event.prevent_default()
 
     def compose(self) -> ComposeResult:
-        """Layout."""
+        """Layout. The sandbox's line only with a sandbox, the password field only when the
+        keystore needs one: widgets never shown are not built (the first frame styles, lays
+        out and renders every widget composed, shown or not)."""
+        rows = [
+            ("API", "login-api", Text()),
+            ("Sandbox", "login-sandbox", Text()),
+            ("Runtime", "login-runtime", Text("loading…", style="dim")),
+            ("Wallet", "login-wallet", Text()),
+        ]
+        if self.app.sandbox is None:
+            del rows[1]
         with VerticalScroll(id="login-box"):
             title = Text("mailagents", style="bold")
             if self.app.settings.profile:
                 title.append(f"  profile {self.app.settings.profile}", style="dim")
             yield Static(title, id="login-title")
-            for label, widget_id, initial in (
-                ("API", "login-api", Text()),
-                ("Sandbox", "login-sandbox", Text()),
-                ("Runtime", "login-runtime", Text("loading…", style="dim")),
-                ("Wallet", "login-wallet", Text()),
-            ):
+            for label, widget_id, initial in rows:
                 # Label and value side by side: a long value wraps in its own column.
                 with Horizontal(classes="login-row", id=f"{widget_id}-row"):
                     yield Static(Text(label), classes="login-label")
                     yield Static(initial, id=widget_id, classes="login-value")
-            yield Input(placeholder="keystore password", password=True, id="login-password")
+            if self.app.wallet_source.needs_password:
+                yield Input(placeholder="keystore password", password=True, id="login-password")
             yield Button("Sign in", variant="primary", id="login-button")
             yield Static(Text("Press enter to sign in.", style="dim"), id="login-hint")
             yield Static(id="login-error")
@@ -89,12 +96,10 @@ class LoginScreen(Screen[None]):
             self.show_sandbox()
             if not getattr(sandbox, "ready", True):
                 self.watch_sandbox()
-        self.query_one("#login-sandbox-row").display = sandbox is not None
         self.update_wallet()
         source = app.wallet_source
-        password = self.query_one("#login-password", Input)
-        password.display = source.needs_password
-        if source.needs_password:
+        password = self.password_box()
+        if password is not None:
             password.focus()
         else:
             self.query_one("#login-button", Button).focus()
@@ -206,6 +211,13 @@ class LoginScreen(Screen[None]):
         self.query_one("#login-runtime", Static).update(Text("loading…", style="dim"))
         self.load_runtime()
 
+    def password_box(self) -> Input | None:
+        """The keystore password field (composed only when the keystore needs a password)."""
+        try:
+            return self.query_one("#login-password", Input)
+        except NoMatches:
+            return None
+
     @on(Input.Submitted, "#login-password")
     def password_submitted(self) -> None:
         """Enter in the password field signs in."""
@@ -215,11 +227,11 @@ class LoginScreen(Screen[None]):
         """Start signing in."""
         self.query_one("#login-error", Static).update("")
         self.query_one("#login-hint", Static).update(Text("Signing in…", style="yellow"))
-        box = self.query_one("#login-password", Input)
-        password = box.value or None
+        box = self.password_box()
+        password = (box.value or None) if box is not None else None
         self.signing_in = True
         self.app.type_ahead.clear()
-        if box.display:
+        if box is not None:
             box.disabled = True  # keys typed ahead are not the password
         self.sign_in(password)
 
@@ -242,8 +254,8 @@ class LoginScreen(Screen[None]):
         them on)."""
         self.signing_in = False
         self.app.type_ahead.clear()
-        box = self.query_one("#login-password", Input)
-        if box.disabled:
+        box = self.password_box()
+        if box is not None and box.disabled:
             box.disabled = False
             box.focus()
         self.query_one("#login-hint", Static).update(Text("Press enter to try again.", style="dim"))
