@@ -8,11 +8,12 @@ server's fields as they come (every list is ``{items, page, page_size, total}``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tui.api.errors import InvalidResponseError
-from tui.api.transport import JsonTransport
+from tui.api.transport import JsonTransport, QueryParams
+from tui.jsontypes import JsonObject
 
 if TYPE_CHECKING:
     import httpx
@@ -28,7 +29,7 @@ MAX_PAGE_SIZE = 200
 class AdminPage:
     """One page of an admin list."""
 
-    items: list[dict[str, Any]]
+    items: list[JsonObject]
     """Raw rows (untrusted strings: sanitize before display)."""
     page: int
     """1-based page number."""
@@ -42,7 +43,7 @@ class AdminPage:
         """How many pages the list has (at least 1)."""
         return max(1, -(-self.total // max(1, self.page_size)))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """The server's JSON shape."""
         return {
             "items": self.items,
@@ -85,9 +86,9 @@ class AdminClient:
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        params: QueryParams | None = None,
+        body: JsonObject | None = None,
+    ) -> JsonObject:
         """One call to ``/v2/admin<path>``; the JSON object answered."""
         data = await self._pool.call(
             method,
@@ -111,7 +112,7 @@ class AdminClient:
         filters: dict[str, str] | None = None,
     ) -> AdminPage:
         """A page of the list at ``path`` (``/tenants``, ``/audit/logs``...)."""
-        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        params: dict[str, str | int] = {"page": page, "page_size": page_size}
         params.update({k: v for k, v in (filters or {}).items() if v})
         data = await self.request("GET", path, params=params)
         items = data.get("items")
@@ -129,25 +130,25 @@ class AdminClient:
 
     # -- overview and settings ----------------------------------------------------------------
 
-    async def metrics(self) -> dict[str, Any]:
+    async def metrics(self) -> JsonObject:
         """``GET overview/metrics``."""
         return await self.request("GET", "/overview/metrics")
 
-    async def timeseries(self, bucket: str = "hour") -> list[dict[str, Any]]:
+    async def timeseries(self, bucket: str = "hour") -> list[JsonObject]:
         """``GET overview/timeseries``: ``[{ts, value}]``."""
         data = await self.request("GET", "/overview/timeseries", params={"bucket": bucket})
         points = data.get("points")
         return [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
 
-    async def settings(self) -> dict[str, Any]:
+    async def settings(self) -> JsonObject:
         """``GET settings/runtime``."""
         return await self.request("GET", "/settings/runtime")
 
     async def set_settings(
         self, *, overage_usdc: float | None = None, allocate_hourly_limit: int | None = None
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """``PATCH settings/runtime`` with the given values only."""
-        body: dict[str, Any] = {}
+        body: JsonObject = {}
         if overage_usdc is not None:
             body["overage_charge_usdc"] = overage_usdc
         if allocate_hourly_limit is not None:
@@ -156,7 +157,7 @@ class AdminClient:
 
     # -- actions ------------------------------------------------------------------------------
 
-    async def tenant(self, tenant_id: str) -> dict[str, Any]:
+    async def tenant(self, tenant_id: str) -> JsonObject:
         """``GET tenants/{id}``."""
         return await self.request("GET", f"/tenants/{_seg(tenant_id)}")
 
@@ -167,9 +168,9 @@ class AdminClient:
         status: str | None = None,
         qps: int | None = None,
         mailbox_limit: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """``PATCH tenants/{id}``: status and quotas (only the given ones)."""
-        body: dict[str, Any] = {}
+        body: JsonObject = {}
         if status is not None:
             body["status"] = status
         quotas = {
@@ -179,42 +180,42 @@ class AdminClient:
             body["quotas"] = quotas
         return await self.request("PATCH", f"/tenants/{_seg(tenant_id)}", body=body)
 
-    async def freeze_mailbox(self, mailbox_id: str, reason: str) -> dict[str, Any]:
+    async def freeze_mailbox(self, mailbox_id: str, reason: str) -> JsonObject:
         """``POST mailboxes/{id}/freeze``."""
         path = f"/mailboxes/{_seg(mailbox_id)}/freeze"
         return await self.request("POST", path, body={"reason": reason})
 
-    async def release_mailbox(self, mailbox_id: str) -> dict[str, Any]:
+    async def release_mailbox(self, mailbox_id: str) -> JsonObject:
         """``POST mailboxes/{id}/release``."""
         return await self.request("POST", f"/mailboxes/{_seg(mailbox_id)}/release", body={})
 
-    async def reparse_message(self, message_id: str) -> dict[str, Any]:
+    async def reparse_message(self, message_id: str) -> JsonObject:
         """``POST messages/{id}/reparse``."""
         return await self.request("POST", f"/messages/{_seg(message_id)}/reparse", body={})
 
-    async def replay_message(self, message_id: str) -> dict[str, Any]:
+    async def replay_message(self, message_id: str) -> JsonObject:
         """``POST messages/{id}/replay-webhook``."""
         path = f"/messages/{_seg(message_id)}/replay-webhook"
         return await self.request("POST", path, body={})
 
     async def replay_webhook(
         self, webhook_id: str, start: str | None = None, end: str | None = None
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """``POST webhooks/{id}/replay`` over ``[start, end]`` (ISO; server defaults)."""
         body = {k: v for k, v in (("from", start), ("to", end)) if v}
         return await self.request("POST", f"/webhooks/{_seg(webhook_id)}/replay", body=body)
 
-    async def rotate_webhook(self, webhook_id: str) -> dict[str, Any]:
+    async def rotate_webhook(self, webhook_id: str) -> JsonObject:
         """``POST webhooks/{id}/rotate-secret``: ``{webhook_id, secret}`` (shown once)."""
         path = f"/webhooks/{_seg(webhook_id)}/rotate-secret"
         return await self.request("POST", path, body={})
 
-    async def issue_invoice(self, invoice_id: str) -> dict[str, Any]:
+    async def issue_invoice(self, invoice_id: str) -> JsonObject:
         """``POST billing/invoices/{id}/issue``."""
         path = f"/billing/invoices/{_seg(invoice_id)}/issue"
         return await self.request("POST", path, body={})
 
-    async def set_policy(self, policy_type: str, value: str, action: str) -> dict[str, Any]:
+    async def set_policy(self, policy_type: str, value: str, action: str) -> JsonObject:
         """``POST risk/policies`` (``action``: add, update or remove)."""
         body = {"policy_type": policy_type, "value": value, "action": action}
         return await self.request("POST", "/risk/policies", body=body)

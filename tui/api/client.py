@@ -12,7 +12,7 @@ proof is counted here (:attr:`MailagentsClient.paid_calls`, :attr:`~MailagentsCl
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import quote
 
 from tui.api.errors import (
@@ -38,7 +38,8 @@ from tui.api.models import (
     WebhookDelivery,
     items_of,
 )
-from tui.api.transport import JsonTransport
+from tui.api.transport import JsonTransport, QueryParams
+from tui.jsontypes import JsonObject, JsonValue
 
 if TYPE_CHECKING:
     import httpx
@@ -119,9 +120,9 @@ class MailagentsClient:
         method: str,
         path: str,
         *,
-        body: dict[str, Any] | None = None,
+        body: JsonObject | None = None,
         token: str | None = None,
-    ) -> Any:
+    ) -> JsonValue:
         """One request with ``token`` as is: no renewal, no payment (the proof endpoint)."""
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return await self._pool.call(method, path, headers=headers, body=body)
@@ -131,10 +132,10 @@ class MailagentsClient:
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
+        params: QueryParams | None = None,
+        body: JsonObject | None = None,
         auth: bool = True,
-    ) -> Any:
+    ) -> JsonValue:
         """One API call through the call's auth flow (token renewal once, payment policy)."""
         from tui.api.authflow import SessionAuth  # (imports httpx: off the start-up path)
 
@@ -167,7 +168,7 @@ class MailagentsClient:
 
     # -- public endpoints ---------------------------------------------------------------------
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self) -> JsonObject:
         """``GET /healthz``."""
         data = await self._call("GET", "/healthz", auth=False)
         if not isinstance(data, dict):
@@ -232,7 +233,7 @@ class MailagentsClient:
         """``GET /v2/mailboxes/leases/{lease_id}``."""
         return Lease.from_json(await self._call("GET", f"/v2/mailboxes/leases/{_seg(lease_id)}"))
 
-    async def release_lease(self, lease_id: str) -> dict[str, Any]:
+    async def release_lease(self, lease_id: str) -> JsonObject:
         """``POST /v2/mailboxes/leases/{lease_id}/release``."""
         data = await self._call("POST", f"/v2/mailboxes/leases/{_seg(lease_id)}/release", body={})
         return data if isinstance(data, dict) else {}
@@ -255,7 +256,7 @@ class MailagentsClient:
         self, mailbox_id: str, *, since: str | None = None, limit: int | None = None
     ) -> list[Message]:
         """``GET /v2/messages`` (protected): newest first, ``since`` inclusive."""
-        params: dict[str, Any] = {"mailbox_id": mailbox_id}
+        params: dict[str, str | int] = {"mailbox_id": mailbox_id}
         if since:
             params["since"] = since
         if limit is not None:
@@ -278,7 +279,7 @@ class MailagentsClient:
         html: str | None = None,
     ) -> SendResult:
         """``POST /v2/messages/send`` (protected)."""
-        body: dict[str, Any] = {
+        body: JsonObject = {
             "mailbox_id": mailbox_id,
             "mailbox_password": mailbox_password,
             "to": to,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from tui.jsontypes import JsonObject
 
 
 class MailagentsError(Exception):
@@ -34,7 +35,7 @@ class ApiError(MailagentsError):
     """The server's human text."""
     request_id: str | None
     """The ``x-request-id`` response header, for support requests."""
-    body: dict[str, Any]
+    body: JsonObject
     """The whole JSON body (extra fields such as ``reasons`` or ``limit``)."""
     retry_after: float | None
     """Seconds from a ``Retry-After`` header, when the server sent one."""
@@ -49,7 +50,7 @@ class ApiError(MailagentsError):
         message: str,
         *,
         request_id: str | None = None,
-        body: dict[str, Any] | None = None,
+        body: JsonObject | None = None,
     ) -> None:
         self.status = status
         self.error = error
@@ -108,7 +109,7 @@ class PaymentRequiredError(ApiError):
         return float(value) if isinstance(value, int | float) else None
 
     @property
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[JsonObject]:
         """The free limits that were hit (``code``, ``limit``, ``window``)."""
         value = self.body.get("reasons")
         return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
@@ -150,7 +151,7 @@ class ChallengeRejected(MailagentsError):
 
 def error_for_status(
     status: int,
-    body: dict[str, Any],
+    body: JsonObject,
     request_id: str | None,
 ) -> ApiError:
     """Build the right :class:`ApiError` subclass for an HTTP error answer."""

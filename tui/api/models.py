@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from tui.api.errors import InvalidResponseError
+from tui.jsontypes import JsonObject
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -36,25 +36,25 @@ def iso_z(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _req(data: dict[str, Any], key: str, kind: str) -> str:
+def _req(data: JsonObject, key: str, kind: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise InvalidResponseError(f"{kind} answer lacks {key!r}")
     return value
 
 
-def _opt(data: dict[str, Any], key: str) -> str | None:
+def _opt(data: JsonObject, key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
 
 
-def _obj(data: object, kind: str) -> dict[str, Any]:
+def _obj(data: object, kind: str) -> JsonObject:
     if not isinstance(data, dict):
         raise InvalidResponseError(f"{kind} answer is not a JSON object")
     return data
 
 
-def items_of(data: object, kind: str) -> list[dict[str, Any]]:
+def items_of(data: object, kind: str) -> list[JsonObject]:
     """The ``items`` list of a list answer, keeping only JSON objects."""
     body = _obj(data, kind)
     items = body.get("items")
@@ -83,7 +83,7 @@ class Runtime:
     """Free allocations per agent per rolling hour."""
     webmail_url: str | None
     """Webmail address, when the service has one."""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    raw: JsonObject = field(default_factory=dict, repr=False)
     """The whole answer."""
 
     @classmethod
@@ -409,7 +409,7 @@ class SendAttempt:
     """SMTP message id, when known."""
     response: str | None = None
     """The mail server's answer, when known."""
-    envelope: dict[str, Any] | None = None
+    envelope: JsonObject | None = None
     """SMTP envelope (``from``, ``to``)."""
     updated_at: datetime | None = None
     """Last change."""

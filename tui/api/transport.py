@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeAlias
 
 from tui import __version__, limits
 from tui.api.errors import InvalidResponseError, NetworkError, error_for_status
+from tui.jsontypes import JsonObject, JsonValue
 from tui.limits import JsonTooDeepError
+
+QueryParams: TypeAlias = Mapping[str, str | int]
+"""A request's query string, by parameter name."""
 
 if TYPE_CHECKING:
     import httpx
@@ -81,11 +86,11 @@ class JsonTransport:
         path: str,
         *,
         headers: dict[str, str],
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
+        params: QueryParams | None = None,
+        body: JsonObject | None = None,
         log_path: str | None = None,
         auth: httpx.Auth | None = None,
-    ) -> Any:
+    ) -> JsonValue:
         """``method path`` with a JSON ``body``; the parsed JSON answer (any JSON value).
 
         ``log_path`` is what the log shows instead of ``path`` (ids left out). ``auth`` is the
@@ -128,7 +133,7 @@ class JsonTransport:
     @staticmethod
     def _answer(
         method: str, path: str, shown: str, response: httpx.Response, request_id: str | None
-    ) -> Any:
+    ) -> JsonValue:
         """The JSON of ``response``, or the error it stands for."""
         too_deep: JsonTooDeepError | None = None
         try:
