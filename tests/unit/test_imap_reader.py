@@ -486,3 +486,26 @@ async def test_first_sync_of_a_big_mailbox_lists_older_mail_by_its_headers(lease
         whole = await reader.fetch_raw(older[0].uid)
         assert whole is not None and b"Your code is 100000." in whole
         assert reader.state.last_uid == fetched[-1].uid
+
+
+async def test_older_messages_are_listed_by_batches_of_header_fields(lease, monkeypatch):
+    """Issue 16: the older messages of a first sync come by their header fields, a batch per
+    UID FETCH (the next on the wire while one is parsed), each batch reported to
+    ``after_batch`` (the inbox freezes its heap there); their subject, sender and subject code
+    as parse_message reads them."""
+    import tui.imap.sync as sync_module
+
+    monkeypatch.setattr(sync_module, "HEADER_BATCH", 3)
+    for n in range(9):
+        lease.deliver(lease.mail(f"Your code is 20000{n}", text=f"body {n}"))
+    batches: list[int] = []
+    async with lease.reader(
+        max_initial=1, headers_for_older=True, after_batch=lambda: batches.append(1)
+    ) as reader:
+        fetched = await reader.fetch_new()
+    assert len(batches) == 3  # 8 older messages: 3 + 3 + 2
+    assert [m.subject for m in fetched] == [f"Your code is 20000{n}" for n in range(9)]
+    older = fetched[:-1]
+    assert all(m.headers_only and m.sender == "robot@x.example" for m in older)
+    assert [m.otp for m in older] == [f"20000{n}" for n in range(8)]
+    assert all(b"body" not in m.raw and b"Subject:" in m.raw for m in older)

@@ -21,7 +21,7 @@ _CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 _EXISTS = re.compile(rb"^(\d+) EXISTS\b")
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchItem:
     """One ``n FETCH (...)`` response: its text (literals left out) and its literal, if any."""
 

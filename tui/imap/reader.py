@@ -96,6 +96,7 @@ class ImapReader(ImapConnection):
         keep: int = 1000,
         ssl_context: ssl.SSLContext | None = None,
         rng: Callable[[], float] = random.random,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(
             settings,
@@ -115,6 +116,7 @@ class ImapReader(ImapConnection):
             max_initial=max_initial,
             headers_for_older=headers_for_older,
             keep=keep,
+            after_batch=after_batch,
         )
         """What was read, and how more is read (see :class:`MailboxSync` for the options)."""
         self.backoff_base = backoff_base

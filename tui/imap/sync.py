@@ -5,7 +5,7 @@ newest read whole (big ones lazily), the older ones of a first sync by their hea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aioimaplib import aioimaplib
@@ -63,6 +63,7 @@ class MailboxSync:
         max_initial: int = 200,
         headers_for_older: bool = False,
         keep: int = 1000,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         self.conn = conn
         """The connection it reads through."""
@@ -79,6 +80,9 @@ class MailboxSync:
         listed whole; :attr:`ImapMessage.headers_only`), instead of leaving them out."""
         self.keep = keep
         """How many messages :attr:`messages` keeps."""
+        self.after_batch = after_batch
+        """Called once each batch of older messages is parsed (a big listing; the TUI's inbox
+        moves its heap out of the collector's reach there, see ``tui.core.imapsource``)."""
         self.read: dict[int, ImapMessage] = {m.uid: m for m in known}
         """Messages read (by this reader, or earlier ones: ``known``, which goes with
         ``state``), by UID."""
@@ -246,14 +250,20 @@ class MailboxSync:
                 lines = await self._fetch_headers(client, batch)
                 if parsing is not None:
                     fetched.extend(await parsing)
+                    self._after_batch()
                 parse = asyncio.to_thread(_parse_headers, lines, set(batch))
                 parsing = asyncio.ensure_future(parse)
             if parsing is not None:
                 fetched.extend(await parsing)
+                self._after_batch()
         finally:
             if parsing is not None and not parsing.done():
                 parsing.cancel()
         return fetched
+
+    def _after_batch(self) -> None:
+        if self.after_batch is not None:
+            self.after_batch()
 
     async def _fetch_headers(self, client: aioimaplib.IMAP4, uids: list[int]) -> list[Any]:
         """The response lines of one UID FETCH of older messages' header fields."""
