@@ -77,6 +77,15 @@ def sandbox_dovecots() -> set[str]:
     return found
 
 
+def parent_of(dovecot: str) -> int | None:
+    """The parent pid of a process listed by :func:`sandbox_dovecots`."""
+    try:
+        stat = Path(f"/proc/{dovecot.split()[0]}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[-1].split()[1])
+
+
 def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -337,6 +346,7 @@ def test_cli_shows_imap_and_stops_dovecot(tmp_path):
         env=env,
     )
     lines: list[str] = []
+    ours: set[str] = set()
     try:
         while True:
             line = proc.stdout.readline()
@@ -349,6 +359,9 @@ def test_cli_shows_imap_and_stops_dovecot(tmp_path):
             port = int(imap[0].split("127.0.0.1:")[1].split()[0])
             with imaplib.IMAP4("127.0.0.1", port, timeout=5) as client:
                 assert client.welcome.startswith(b"* OK")
+            # This CLI's own Dovecot: a child of it (other runs' Dovecots may come and go).
+            ours = {d for d in sandbox_dovecots() - before if parent_of(d) == proc.pid}
+            assert ours
         else:
             assert imap and "IMAP off" in imap[0], lines
         proc.send_signal(2)  # SIGINT
@@ -358,7 +371,7 @@ def test_cli_shows_imap_and_stops_dovecot(tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
-    assert sandbox_dovecots() <= before  # the CLI's own Dovecot is gone
+    assert not ours & sandbox_dovecots()  # the CLI's own Dovecot is gone
 
 
 def test_cli_has_imap_options():
