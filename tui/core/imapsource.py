@@ -85,6 +85,11 @@ async def open_watcher(
     collector's reach (as the inbox freezes its heap after a big load: full collections of the
     growing heap stalled the listing of 10,000 for 100-200 ms). Raises
     :class:`ImapUnavailable` or the API's error."""
+    import importlib
+
+    # The reader's modules (aioimaplib, the MIME parser) load in a thread: an inbox opening
+    # for the first time does not stall on them (issue 16).
+    await asyncio.to_thread(importlib.import_module, "tui.imap.reader")
     runtime = await services.session.get_runtime()
     reader: ImapReader = reader_for(
         services,

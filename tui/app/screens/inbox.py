@@ -191,8 +191,10 @@ class InboxScreen(WorkerErrors, MessageActions):
     def compose(self) -> ComposeResult:
         """Layout."""
         yield Static(id="inbox-header")
-        yield Input(placeholder="filter by sender, subject or code", id="inbox-filter")
-        with InboxBody(id="inbox-body"):
+        box = Input(placeholder="filter by sender, subject or code", id="inbox-filter")
+        box.display = False  # until / (hidden from the start: no restyle once mounted)
+        yield box
+        with InboxBody(self.fitting_pane(), id="inbox-body"):
             yield InboxList(self.model.item, id="inbox-list")
             yield MessageDetail(id="inbox-detail")
         yield InboxStatusBar(id="status-bar")
@@ -200,8 +202,6 @@ class InboxScreen(WorkerErrors, MessageActions):
 
     def on_mount(self) -> None:
         """Pane, header, the poller and IMAP."""
-        self.query_one("#inbox-filter", Input).display = False
-        self.set_pane("right" if self.app.size.width >= self.WIDE else "below")
         self.render_header()
         self.render_detail(None)
         self.start_poller()
@@ -440,8 +440,12 @@ class InboxScreen(WorkerErrors, MessageActions):
     def action_open_message(self) -> None:
         """Focus the detail pane (scroll the body); shown first when it was hidden."""
         if self.pane == "off":
-            self.set_pane("right" if self.app.size.width >= self.WIDE else "below")
+            self.set_pane(self.fitting_pane())
         self.query_one(MessageDetail).focus()
+
+    def fitting_pane(self) -> Pane:
+        """Beside the list on a wide terminal, below it on a narrow one."""
+        return "right" if self.app.size.width >= self.WIDE else "below"
 
     def set_pane(self, pane: Pane) -> None:
         """Put the preview beside the list, below it, or hide it."""

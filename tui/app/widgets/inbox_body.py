@@ -22,8 +22,12 @@ def pane_toast(pane: Pane) -> str:
 class InboxBody(Horizontal):
     """The list and the preview; the layout follows :attr:`pane` (a ``-pane-*`` class)."""
 
-    pane: reactive[Pane | Literal[""]] = reactive("")
-    """Where the preview is ("" until mounted, when the width chooses)."""
+    pane: reactive[Pane] = reactive("right", init=False)
+    """Where the preview is."""
+
+    def __init__(self, pane: Pane, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes=f"-pane-{pane}")  # styled once, from the start
+        self.set_reactive(InboxBody.pane, pane)
 
     def watch_pane(self, pane: str) -> None:
         """Lay the preview out: its class, one per place."""
@@ -32,4 +36,4 @@ class InboxBody(Horizontal):
 
     def following(self) -> Pane:
         """The place after the current one (``v``)."""
-        return PANES[(PANES.index(self.pane) + 1) % len(PANES)] if self.pane else "right"
+        return PANES[(PANES.index(self.pane) + 1) % len(PANES)]

@@ -8,10 +8,15 @@ every key anyway).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 PINNED = ("app.help", "app.help_f1", "app.quit")
 """Binding ids always shown, at the right edge, in this order (``f1`` only where ``?`` types
@@ -33,11 +38,32 @@ class KeyFooter(Footer):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(compact=True, show_command_palette=False, id=id)
+        self._shown: tuple[tuple[object, ...], ...] | None = None
+        """What the last compose showed (see :meth:`bindings_changed`)."""
+
+    @staticmethod
+    def _keys(screen: Screen[object]) -> tuple[tuple[object, ...], ...]:
+        """What the footer would show for ``screen``: its shown and pinned keys."""
+        return tuple(
+            (binding.key, binding.action, binding.description, binding.id, enabled, tooltip)
+            for _node, binding, enabled, tooltip in screen.active_bindings.values()
+            if binding.show or binding.id in PINNED
+        )
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Recompose only when what the footer shows changed: a focus change brings the
+        focused widget's keys, which are usually hidden ones (a recompose mounts every key
+        again: the most costly part of opening a screen)."""
+        same = self._bindings_ready and self._shown is not None and screen is self.screen
+        if same and self._keys(screen) == self._shown:
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         """The screen's shown keys (one per action), then the pinned ones docked right."""
         if not self._bindings_ready:
             return
+        self._shown = self._keys(self.screen)
         seen: set[str] = set()
         pinned: dict[str, FooterKey] = {}
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
