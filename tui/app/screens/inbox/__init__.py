@@ -3,7 +3,7 @@
 The state and its rules (both sources merged, news, doubtful rows, the filter) are
 :class:`tui.core.inbox_model.InboxModel`; this screen lays out the widgets, maps keys and
 runs the workers that feed the model. The actions on the selected message are in
-:mod:`tui.app.screens.inbox_actions`.
+:mod:`tui.app.screens.inbox.actions`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.app.routing import WorkerErrors
-from tui.app.screens.inbox_actions import MessageActions
+from tui.app.screens.inbox.actions import MessageActions
 from tui.app.widgets.inbox_body import InboxBody, Pane, pane_toast
 from tui.app.widgets.inbox_list import InboxList
 from tui.app.widgets.inbox_status import InboxStatusBar, header_text, status_notes
