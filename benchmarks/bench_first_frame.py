@@ -21,13 +21,22 @@ Budget (DESIGN.md): first frame within 1.3x the bare app's.
 ``MAILAGENTS_HOME`` each run, a throwaway wallet): its first frame (same budget), and when the
 login screen shows the sandbox running ("Sandbox   local") and the runtime it answered.
 ``--also-sandbox "CMD ..."`` adds another command started the same way with ``--sandbox``
-(e.g. an older checkout: ``"env PYTHONPATH=/old/tree .venv/bin/python -m tui"``), measured in
-the same rotation; ``--no-sandbox`` leaves the sandbox rows out.
+(e.g. an older checkout: ``"env PYTHONPATH=/old/tree .venv/bin/python -P -m tui"``), measured in
+the same rotation; ``--also "CMD ..."`` does the same for the plain launch (``--api-base``);
+``--also-tree DIR`` is both for an older checkout (e.g. a ``git worktree``): ``python -P -m tui``
+with ``PYTHONPATH=DIR``. ``--no-sandbox`` leaves the sandbox rows out.
+
+``--cpu`` also reports the CPU time each program spent until its first frame, read inside the
+process (``_first_frame_probe/sitecustomize.py`` on ``PYTHONPATH``: ``getrusage`` when
+``App.run`` is called and when Textual hands the first frame to the terminal): the work a frame
+costs, which other programs on a busy machine barely change, unlike the wall time. Commands
+given as ``--also``/``--also-sandbox`` get no probe (``--also-tree`` does).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shlex
@@ -60,6 +69,7 @@ RUNTIME_MARK = "Runtime   Base Sepolia"
 WALLET_MARK = "private key from"
 BARE_MARK = "bare textual ready"
 SANDBOX_MARK = "Sandbox   local"
+PROBE = str(Path(__file__).resolve().parent / "_first_frame_probe")
 
 IMPORTS = {
     "textual.app + widgets (bare app)": "import textual.app, textual.widgets",
@@ -85,6 +95,17 @@ def base_env(home: Path) -> dict[str, str]:
     }
 
 
+def read_probe(path: Path, timeout: float = 2.0) -> dict[str, float] | None:
+    """What the probe wrote at the first frame (None if nothing came)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            time.sleep(0.01)
+    return None
+
+
 def import_time(statement: str, runs: int) -> float:
     """Median wall time of ``statement`` in a fresh interpreter."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
@@ -95,6 +116,56 @@ def import_time(statement: str, runs: int) -> float:
         )
         times.append(float(out.stdout.strip()))
     return sorted(times)[len(times) // 2]
+
+
+def print_cpu_table(
+    cpu_times: dict[str, list[dict[str, float]]], args: argparse.Namespace, runs: int
+) -> None:
+    """Median CPU time (all threads) until ``App.run`` and until the first frame."""
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    bare = cpu_times.get("bare", [])
+    bare_total = median([m["frame"] for m in bare]) if bare else 0.0
+    labels = {
+        "bare": "bare Textual app (one Label)",
+        "app": "mailagents-tui login screen",
+        "also_plain": f"{args.also}: login screen",
+        "sandbox": "mailagents-tui --sandbox: login screen",
+        "also": f"{args.also_sandbox} --sandbox: login screen",
+    }
+    rows = []
+    for which, label in labels.items():
+        marks = cpu_times.get(which)
+        if not marks:
+            continue
+        start = median([m["run"] for m in marks])
+        loop = median([m["frame"] - m["run"] for m in marks])
+        total = median([m["frame"] for m in marks])
+        collector = median([m["gc"] for m in marks])
+        rows.append(
+            [
+                label,
+                f"{start:.0f}",
+                f"{loop:.0f}",
+                f"{total:.0f}",
+                ratio(total, bare_total) if bare_total else "-",
+                f"{collector:.0f}",
+            ]
+        )
+    print_table(
+        f"CPU time to the first frame, all threads (ms, median of {runs}; in-process probe)",
+        [
+            "program",
+            "start to App.run (interpreter, imports)",
+            "App.run to first frame",
+            "total",
+            "ratio to bare",
+            "of which garbage collection",
+        ],
+        rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +181,35 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CMD",
         help="another command to start with --sandbox in the same rotation (e.g. old code)",
     )
+    ap.add_argument(
+        "--also",
+        default=None,
+        metavar="CMD",
+        help="another command to start with --api-base in the same rotation (e.g. old code)",
+    )
+    ap.add_argument(
+        "--also-tree",
+        default=None,
+        metavar="DIR",
+        help="an older checkout: `python -P -m tui` with PYTHONPATH=DIR, plain and --sandbox",
+    )
+    ap.add_argument("--cpu", action="store_true", help="also the CPU time to the first frame")
     args = ap.parse_args(argv)
     runs = 1 if args.quick else args.runs
+    tree_command = None
+    if args.also_tree:
+        path = args.also_tree + (f":{PROBE}" if args.cpu else "")
+        tree_command = ["env", f"PYTHONPATH={path}", sys.executable, "-P", "-m", "tui"]
+        args.also = args.also or f"tree {args.also_tree}"
+        args.also_sandbox = args.also_sandbox or f"tree {args.also_tree}"
+
+    def command_of(which: str) -> list[str]:
+        if which in ("app", "sandbox"):
+            return [COMMAND]
+        if tree_command is not None:
+            return tree_command
+        return shlex.split(args.also if which == "also_plain" else args.also_sandbox)
+
     print(machine_line())
     print(f"command: {COMMAND}")
 
@@ -119,12 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     term = Tmux(args.width, args.height)
     tmp = Path(tempfile.mkdtemp(prefix="bench-first-frame-"))
     bare_times: list[float] = []
-    app_times: list[float] = []
-    runtime_times: list[float] = []
-    wallet_times: list[float] = []
+    plain_times: dict[str, tuple[list[float], list[float], list[float]]] = {
+        "app": ([], [], []),
+        "also_plain": ([], [], []),
+    }
     sandbox_times: dict[str, list[tuple[float, float, float]]] = {"sandbox": [], "also": []}
+    cpu_times: dict[str, list[dict[str, float]]] = {}
     try:
         programs = ["bare", "app"]
+        if args.also:
+            programs.append("also_plain")
         if not args.no_sandbox:
             programs.append("sandbox")
         if args.also_sandbox:
@@ -132,17 +234,24 @@ def main(argv: list[str] | None = None) -> int:
         order = programs * (runs + (0 if args.quick else 1))
         for i, which in enumerate(order):
             warmup = not args.quick and i < len(programs)
+            probe = tmp / f"probe{i}.json"
+            extra = {}
+            if args.cpu:
+                extra = {
+                    "PYTHONPATH": PROBE,
+                    "FIRST_FRAME_PROBE": str(probe),
+                    "FIRST_FRAME_SCREEN": "Screen" if which == "bare" else "LoginScreen",
+                }
             if which == "bare":
-                env = base_env(tmp)
+                env = {**base_env(tmp), **extra}
                 t0 = term.start([sys.executable, BARE, "label"], env)
                 t1 = term.wait_for(BARE_MARK)
                 if not warmup:
                     bare_times.append(t1 - t0)
             elif which in ("sandbox", "also"):
                 home = tmp / f"home{i}"
-                env = {**base_env(home), "MAILAGENTS_HOME": str(home)}
-                command = [COMMAND] if which == "sandbox" else shlex.split(args.also_sandbox)
-                t0 = term.start([*command, "--sandbox"], env)
+                env = {**base_env(home), "MAILAGENTS_HOME": str(home), **extra}
+                t0 = term.start([*command_of(which), "--sandbox"], env)
                 t1 = term.wait_for(APP_MARK)
                 t2 = term.wait_for(SANDBOX_MARK)
                 t3 = term.wait_for(RUNTIME_MARK)
@@ -154,15 +263,19 @@ def main(argv: list[str] | None = None) -> int:
                     **base_env(home),
                     "MAILAGENTS_HOME": str(home),
                     "MAILAGENTS_PRIVATE_KEY": "0x" + secrets.token_hex(32),
+                    **extra,
                 }
-                t0 = term.start([COMMAND, "--api-base", server.base_url], env)
+                t0 = term.start([*command_of(which), "--api-base", server.base_url], env)
                 t1 = term.wait_for(APP_MARK)
                 t2 = term.wait_for(RUNTIME_MARK)
                 t3 = term.wait_for(WALLET_MARK)
                 if not warmup:
-                    app_times.append(t1 - t0)
-                    runtime_times.append(t2 - t0)
-                    wallet_times.append(t3 - t0)
+                    for times, t in zip(plain_times[which], (t1, t2, t3), strict=True):
+                        times.append(t - t0)
+            if args.cpu and not warmup:
+                found = read_probe(probe)
+                if found is not None:
+                    cpu_times.setdefault(which, []).append(found)
             term.stop()
             time.sleep(0.3)  # let the killed program go before the next start
     finally:
@@ -171,34 +284,39 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     bare = spread(bare_times)
-    app = spread(app_times)
-    print_table(
-        f"First frame in tmux {args.width}x{args.height}, {runs} run(s) each (ms)",
-        ["program", "min", "median", "max", "ratio (median)", "budget", "verdict"],
-        [
-            ["bare Textual app (one Label)", *map(ms, bare), "1.00x", "baseline", ""],
+    plain_rows = [["bare Textual app (one Label)", *map(ms, bare), "1.00x", "baseline", ""]]
+    for which, label in (("app", "mailagents-tui login screen"), ("also_plain", args.also)):
+        first_times, shown_times, address_times = plain_times[which]
+        if not first_times:
+            continue
+        first = spread(first_times)
+        plain_rows += [
             [
-                "mailagents-tui login screen",
-                *map(ms, app),
-                ratio(app[1], bare[1]),
+                label if which == "app" else f"{label}: login screen",
+                *map(ms, first),
+                ratio(first[1], bare[1]),
                 f"<= {BUDGET}x",
-                verdict(app[1] <= BUDGET * bare[1]),
+                verdict(first[1] <= BUDGET * bare[1]),
             ],
             [
                 "  ... runtime shown (API call)",
-                *map(ms, spread(runtime_times)),
-                ratio(spread(runtime_times)[1], bare[1]),
+                *map(ms, spread(shown_times)),
+                ratio(spread(shown_times)[1], bare[1]),
                 "-",
                 "",
             ],
             [
                 "  ... wallet address shown",
-                *map(ms, spread(wallet_times)),
-                ratio(spread(wallet_times)[1], bare[1]),
+                *map(ms, spread(address_times)),
+                ratio(spread(address_times)[1], bare[1]),
                 "-",
                 "",
             ],
-        ],
+        ]
+    print_table(
+        f"First frame in tmux {args.width}x{args.height}, {runs} run(s) each (ms)",
+        ["program", "min", "median", "max", "ratio (median)", "budget", "verdict"],
+        plain_rows,
     )
 
     rows = []
@@ -225,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
             ["program", "min", "median", "max", "ratio to bare (median)", "budget", "verdict"],
             rows,
         )
+
+    if args.cpu:
+        print_cpu_table(cpu_times, args, runs)
 
     import_runs = 1 if args.quick else 5
     statements = dict(list(IMPORTS.items())[:2]) if args.quick else IMPORTS
