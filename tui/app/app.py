@@ -28,7 +28,6 @@ from tui.core.wallets import WalletSource, resolve_wallet_source
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient
     from tui.app.dialogs.progress import ProgressDialog
-    from tui.app.registry import ScreenName
     from tui.core.leases import ReleaseResult
     from tui.core.services import Services
 
@@ -165,7 +164,7 @@ class MailagentsApp(App[None]):
         for shown in self.screen_stack:
             stylesheet.update(shown)
 
-    def open_screen(self, name: ScreenName, /, **args: object) -> None:
+    def open_screen(self, name: str, /, **args: object) -> None:
         """Push the screen registered as ``name`` (``tui.app.registry``), built with ``args``.
 
         Screens never import each other: they ask for one another by name here.
@@ -174,7 +173,7 @@ class MailagentsApp(App[None]):
 
         self.push_screen(make_screen(name, **args))
 
-    def switch_to(self, name: ScreenName, /, **args: object) -> None:
+    def switch_to(self, name: str, /, **args: object) -> None:
         """Replace the current screen with the one registered as ``name``."""
         from tui.app.registry import make_screen
 

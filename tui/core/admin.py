@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.api.admin import AdminClient, AdminPage
+from tui.core.resources import Column
 from tui.core.sanitize import clean
 from tui.jsontypes import JsonObject
 
@@ -295,18 +296,6 @@ ACTIONS: dict[str, ActionSpec] = {
 # -- views -----------------------------------------------------------------------------------
 
 Loader = Callable[[AdminClient, int, int, dict[str, str]], Awaitable[AdminPage]]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a view."""
-
-    key: str
-    """Row field."""
-    label: str
-    """Header."""
-    width: int = 0
-    """Preferred width (0: auto)."""
 
 
 @dataclass(frozen=True)

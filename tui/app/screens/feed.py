@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
-from tui.app.routing import WorkerErrors
-from tui.app.widgets.key_footer import KeyFooter
+from tui.app.resource_screen import ResourceScreen
 from tui.core.feed import FeedEntry, LiveFeed
+from tui.core.resources import Column, TableSpec
 from tui.core.sanitize import clean
 from tui.core.timefmt import relative_time
-
-if TYPE_CHECKING:
-    from tui.app.app import MailagentsApp
 
 
 @dataclass
@@ -39,7 +35,37 @@ class FeedUpdated(Message):
         return isinstance(message, FeedUpdated) and not message.new
 
 
-class LiveFeedScreen(WorkerErrors, Screen[None]):
+def cells(entry: FeedEntry, now: datetime) -> Sequence[Text]:
+    """When, the code (or "link"), the mailbox, the subject."""
+    item = entry.item
+    badge = (
+        Text(clean(item.code, 16), style="bold black on yellow")
+        if item.code
+        else Text("link", style="bold cyan")
+    )
+    return (
+        Text(relative_time(item.message.received_at, now), style="dim"),
+        badge,
+        Text(clean(entry.lease.address, 80)),
+        Text(clean(item.message.subject, 200)),
+    )
+
+
+SPEC: TableSpec[FeedEntry] = TableSpec(
+    "feed",
+    (
+        Column("when", "When", 8),
+        Column("code", "Code", 10),
+        Column("mailbox", "Mailbox", 22),
+        Column("subject", "Subject"),  # the sender is in the lease's inbox
+    ),
+    key=lambda entry: f"{entry.lease.lease_id}/{entry.item.message.message_id}",
+    cells=cells,
+    nothing="Nothing here yet",
+)
+
+
+class LiveFeedScreen(ResourceScreen[FeedEntry]):
     """One list of the codes and links of every active lease, newest first."""
 
     BINDINGS = [
@@ -52,7 +78,7 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
         Binding("k", "cursor_up", "Up", show=False, id="feed.up", tooltip="Previous"),
     ]
 
-    app: MailagentsApp  # type: ignore[assignment]
+    spec = SPEC
 
     def __init__(self, views: list[Any]) -> None:
         super().__init__()
@@ -60,42 +86,29 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
         """The lease views followed (the active ones)."""
         self.feed: LiveFeed | None = None
         """The running feed."""
-        self.entries: list[FeedEntry] = []
+
+    @property
+    def entries(self) -> list[FeedEntry]:
         """Shown, newest first."""
+        return self.all_rows
 
-    def compose(self) -> ComposeResult:
-        """Layout."""
-        yield Static(id="feed-header")
-        table: DataTable[Text] = DataTable(id="feed-table", cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Static(id="status-bar")
-        yield KeyFooter()
-
-    def on_mount(self) -> None:
-        """Columns; start following."""
-        table = self.query_one(DataTable)
-        table.add_column("When", key="when", width=8)
-        table.add_column("Code", key="code", width=10)
-        table.add_column("Mailbox", key="mailbox", width=22)
-        table.add_column("Subject", key="subject")  # the sender is in the lease's inbox
+    def header(self) -> Text:
+        """Title and how many leases are followed."""
         header = Text("Live feed", style="bold")
         count = len(self.views)
         header.append(
             f"   codes and links of {count} active lease{'s' if count != 1 else ''}", style="dim"
         )
-        self.query_one("#feed-header", Static).update(header)
+        return header
+
+    def on_mount(self) -> None:
+        """Start following."""
+        super().on_mount()
         self.query_one("#status-bar", Static).update(Text("checking…", style="dim"))
         leases = [v.lease for v in self.views]
         self.feed = LiveFeed(self.app.services.client, leases, self.app.services.settings.poll)
         if leases:
             self.follow(self.feed)
-        table.focus()
-
-    def set_status(self, message: str, *, error: bool = False) -> None:
-        """Used by the error router."""
-        self.query_one("#status-bar", Static).update(
-            Text(message, style="bold red" if error else "")
-        )
 
     @work(exclusive=True, group="feed", exit_on_error=False)
     async def follow(self, feed: LiveFeed) -> None:
@@ -105,8 +118,7 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
     @on(FeedUpdated)
     def updated(self, event: FeedUpdated) -> None:
         """Redraw; one toast for what just arrived."""
-        self.entries = list(event.entries)
-        self.render_rows()
+        self.show(event.entries)
         if len(event.new) == 1:
             entry = event.new[0]
             what = entry.item.code or "a link"
@@ -128,45 +140,9 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
             )
             self.query_one("#status-bar", Static).update(text)
 
-    def render_rows(self) -> None:
-        """The table from :attr:`entries` (one clock for every row)."""
-        table = self.query_one(DataTable)
-        selected = self.selected()
-        table.clear()
-        now = datetime.now(UTC)
-        for index, entry in enumerate(self.entries):
-            item = entry.item
-            badge = (
-                Text(clean(item.code, 16), style="bold black on yellow")
-                if item.code
-                else Text("link", style="bold cyan")
-            )
-            table.add_row(
-                Text(relative_time(item.message.received_at, now), style="dim"),
-                badge,
-                Text(clean(entry.lease.address, 80)),
-                Text(clean(item.message.subject, 200)),
-                key=str(index),
-            )
-        if selected is not None and selected in self.entries:
-            table.move_cursor(row=self.entries.index(selected))
-
-    def selected(self) -> FeedEntry | None:
-        """The entry under the cursor."""
-        table = self.query_one(DataTable)
-        if not table.row_count or not self.entries:
-            return None
-        return self.entries[min(table.cursor_row, len(self.entries) - 1)]
-
-    def _target(self) -> FeedEntry | None:
-        entry = self.selected()
-        if entry is None:
-            self.notify("Nothing here yet", severity="warning")
-        return entry
-
     def action_copy_code(self) -> None:
         """Copy the selected code."""
-        entry = self._target()
+        entry = self.target()
         if entry is None:
             return
         if not entry.item.code:
@@ -177,7 +153,7 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
 
     def action_copy_link(self) -> None:
         """Copy the selected link."""
-        entry = self._target()
+        entry = self.target()
         if entry is None:
             return
         if not entry.item.link:
@@ -189,20 +165,18 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
         where = copy_text(self.app, info.url)
         self.notify(f"Copied link to {info.host or '?'} to the {where}", markup=False)
 
-    @on(DataTable.RowSelected, "#feed-table")
-    def row_selected(self) -> None:
+    def open_row(self) -> None:
         """Enter on a row."""
         self.action_open_inbox()
 
     def action_open_inbox(self) -> None:
         """The selected entry's lease inbox."""
-        entry = self._target()
+        entry = self.target()
         if entry is None:
             return
         view = next((v for v in self.views if v.lease.lease_id == entry.lease.lease_id), None)
-        if view is None:
-            return
-        self.app.open_screen("inbox", view=view)
+        if view is not None:
+            self.app.open_screen("inbox", view=view)
 
     def action_poll_now(self) -> None:
         """Ask the next mailbox now."""
@@ -212,11 +186,3 @@ class LiveFeedScreen(WorkerErrors, Screen[None]):
     def action_back(self) -> None:
         """Back (the feed stops with the screen)."""
         self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        """vim j."""
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """vim k."""
-        self.query_one(DataTable).action_cursor_up()

@@ -2,35 +2,77 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
 from tui.app.messages import LeaseAllocated, LeaseReleased, LeasesLoaded
-from tui.app.routing import WorkerErrors
-from tui.app.widgets.key_footer import KeyFooter
+from tui.app.resource_screen import ResourceScreen
 from tui.app.widgets.paid_calls import paid_calls_text
 from tui.core.leases import LeaseView
+from tui.core.resources import Column, TableSpec
 from tui.core.sanitize import clean
 from tui.core.timefmt import time_left
-
-if TYPE_CHECKING:
-    from tui.app.app import MailagentsApp
 
 REFRESH_SECONDS = 30.0
 """How often the list is fetched again while the screen is shown."""
 
 
-class LeaseListScreen(WorkerErrors, Screen[None]):
+def status_text(view: LeaseView) -> Text:
+    """``active``, ``releases on quit`` (this run's, active) or ``expired (still held)``."""
+    lease = view.lease
+    if lease.is_active and lease.is_expired():
+        text = Text("expired (still held)", style="red")
+    elif lease.is_active and view.release_on_exit:
+        text = Text("releases on quit", style="green")  # active; this run let it go at q
+    elif lease.is_active:
+        text = Text("active", style="green")
+    else:
+        text = Text(clean(lease.lease_status, 20), style="dim")
+        if view.release_on_exit:
+            text.append(" · releases on quit", style="dim")
+    return text
+
+
+def cells(view: LeaseView, now: datetime) -> Sequence[Text]:
+    """Address, purpose, status, time left."""
+    lease = view.lease
+    return (
+        Text(clean(lease.address, 80)),
+        Text(clean(lease.purpose or "", 40)),
+        status_text(view),
+        Text(time_left(lease.expires_at, now)),
+    )
+
+
+def matches(view: LeaseView, needle: str) -> bool:
+    """The filter: address or purpose contains ``needle``."""
+    return needle in view.lease.address.lower() or needle in (view.lease.purpose or "").lower()
+
+
+SPEC: TableSpec[LeaseView] = TableSpec(
+    "leases",
+    (
+        Column("address", "Address"),
+        Column("purpose", "Purpose"),
+        Column("status", "Status"),
+        Column("left", "Time left"),
+    ),
+    key=lambda view: view.lease.lease_id,
+    cells=cells,
+    noun="lease",
+    matches=matches,
+    filter_hint="filter by address or purpose",
+    empty="No active leases. Press n to allocate a mailbox.",
+)
+
+
+class LeaseListScreen(ResourceScreen[LeaseView]):
     """The tenant's active leases."""
 
     BINDINGS = [
@@ -55,9 +97,17 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
             tooltip="Fetch the list again",
         ),
         Binding("m", "compose", "Compose", id="leases.compose", tooltip="Write from this mailbox"),
-        Binding("s", "sent", "Sent", id="leases.sent", tooltip="Send attempts"),
-        Binding("w", "webhooks", "Hooks", id="leases.webhooks", tooltip="Webhooks and deliveries"),
-        Binding("U", "usage", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"),
+        Binding("s", "open('sent')", "Sent", id="leases.sent", tooltip="Send attempts"),
+        Binding(
+            "w",
+            "open('webhooks')",
+            "Hooks",
+            id="leases.webhooks",
+            tooltip="Webhooks and deliveries",
+        ),
+        Binding(
+            "U", "open('usage')", "Usage", id="leases.usage", tooltip="Usage, paid calls, invoices"
+        ),
         Binding("slash", "filter", "Filter", id="leases.filter", tooltip="Filter the list"),
         Binding(
             "A",
@@ -89,39 +139,21 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         ),
     ]
 
-    app: MailagentsApp  # type: ignore[assignment]
+    spec = SPEC
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.views: list[LeaseView] = []
+    @property
+    def views(self) -> list[LeaseView]:
         """Leases as last loaded."""
-        self.filter_text = ""
-        """Current filter (address or purpose substring)."""
-
-    def compose(self) -> ComposeResult:
-        """Layout."""
-        yield Static(id="leases-header")
-        yield Input(placeholder="filter by address or purpose", id="leases-filter")
-        table: DataTable[Text] = DataTable(id="leases-table", cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Static(id="leases-empty")
-        yield Static(id="status-bar")
-        yield KeyFooter()
+        return self.all_rows
 
     def on_mount(self) -> None:
-        """Set up the table and start refreshing."""
-        table = self.query_one(DataTable)
-        table.add_column("Address", key="address")
-        table.add_column("Purpose", key="purpose")
-        table.add_column("Status", key="status")
-        table.add_column("Time left", key="left")
-        self.query_one("#leases-filter", Input).display = False
+        """Start refreshing (and replay keys typed while signing in)."""
+        super().on_mount()
         self.update_header()
         self.set_status("loading leases…")
         self.refresh_leases()
         self.set_interval(1.0, self.tick)
         self.set_interval(REFRESH_SECONDS, self.refresh_if_shown)
-        table.focus()
         if self.app.type_ahead:
             self.call_after_refresh(self.replay_type_ahead)
 
@@ -130,7 +162,7 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         the table has the focus (not the hidden filter field)."""
         from textual import events
 
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.has_focus:
             table.focus()
             self.call_after_refresh(self.replay_type_ahead)
@@ -173,6 +205,11 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         if self.app.screen is self:  # (is_current also counts the screen right below)
             self.refresh_leases()
 
+    def tick(self) -> None:
+        """Live countdown (not while another screen covers the list: nobody sees it)."""
+        if self.app.screen is self:
+            self.table.update_cells(("left", "status"), datetime.now(UTC))
+
     # -- data ------------------------------------------------------------------------------
 
     @work(exclusive=True, group="leases-refresh", exit_on_error=False)
@@ -184,83 +221,8 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
     @on(LeasesLoaded)
     def leases_loaded(self, event: LeasesLoaded) -> None:
         """Redraw the table, keeping the cursor on the same lease."""
-        self.views = event.views
-        self.render_rows()
-        stamp = datetime.now().strftime("%H:%M:%S")
-        self.set_status(f"updated {stamp}")
-
-    def visible_views(self) -> list[LeaseView]:
-        """Views that pass the filter."""
-        needle = self.filter_text.lower()
-        if not needle:
-            return self.views
-        return [
-            v
-            for v in self.views
-            if needle in v.lease.address.lower() or needle in (v.lease.purpose or "").lower()
-        ]
-
-    def status_text(self, view: LeaseView) -> Text:
-        """``active``, ``releases on quit`` (this run's, active) or ``expired (still held)``."""
-        lease = view.lease
-        if lease.is_active and lease.is_expired():
-            text = Text("expired (still held)", style="red")
-        elif lease.is_active and view.release_on_exit:
-            text = Text("releases on quit", style="green")  # active; this run let it go at q
-        elif lease.is_active:
-            text = Text("active", style="green")
-        else:
-            text = Text(clean(lease.lease_status, 20), style="dim")
-            if view.release_on_exit:
-                text.append(" · releases on quit", style="dim")
-        return text
-
-    def render_rows(self) -> None:
-        """Fill the table from :attr:`views`."""
-        table = self.query_one(DataTable)
-        selected = self.selected_view()
-        table.clear()
-        for view in self.visible_views():
-            lease = view.lease
-            table.add_row(
-                Text(clean(lease.address, 80)),
-                Text(clean(lease.purpose or "", 40)),
-                self.status_text(view),
-                Text(time_left(lease.expires_at)),
-                key=lease.lease_id,
-            )
-        if selected is not None:
-            with contextlib.suppress(RowDoesNotExist):  # the lease may be gone
-                table.move_cursor(row=table.get_row_index(selected.lease.lease_id))
-        empty = self.query_one("#leases-empty", Static)
-        if not self.views:
-            empty.update(Text("No active leases. Press n to allocate a mailbox.", style="dim"))
-            empty.display = True
-        else:
-            empty.display = False
-
-    def tick(self) -> None:
-        """Live countdown (not while another screen covers the list: nobody sees it)."""
-        if self.app.screen is not self:
-            return
-        table = self.query_one(DataTable)
-        now = datetime.now(UTC)
-        for view in self.visible_views():
-            key = view.lease.lease_id
-            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
-                table.update_cell(key, "left", Text(time_left(view.lease.expires_at, now)))
-                table.update_cell(key, "status", self.status_text(view))
-
-    def selected_view(self) -> LeaseView | None:
-        """The lease under the cursor."""
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return next((v for v in self.views if v.lease.lease_id == key), None)
+        self.show(event.views)
+        self.set_status(f"updated {datetime.now().strftime('%H:%M:%S')}")
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -269,71 +231,22 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         self.set_status("refreshing…")
         self.refresh_leases()
 
-    def action_cursor_down(self) -> None:
-        """vim j."""
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """vim k."""
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_cursor_top(self) -> None:
-        """vim g."""
-        self.query_one(DataTable).move_cursor(row=0)
-
-    def action_cursor_bottom(self) -> None:
-        """vim G."""
-        table = self.query_one(DataTable)
-        table.move_cursor(row=max(0, table.row_count - 1))
-
-    def action_filter(self) -> None:
-        """Show and focus the filter input."""
-        box = self.query_one("#leases-filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        """Hide the filter (escape)."""
-        box = self.query_one("#leases-filter", Input)
-        if box.display or self.filter_text:
-            box.value = ""
-            box.display = False
-            self.filter_text = ""
-            self.render_rows()
-            self.query_one(DataTable).focus()
-
-    @on(Input.Changed, "#leases-filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        """Filter as you type."""
-        self.filter_text = event.value.strip()
-        self.render_rows()
-
-    @on(Input.Submitted, "#leases-filter")
-    def filter_submitted(self) -> None:
-        """Enter returns to the table, keeping the filter."""
-        self.query_one(DataTable).focus()
-
-    @on(DataTable.RowSelected)
-    def row_selected(self) -> None:
+    def open_row(self) -> None:
         """Enter on a row opens the inbox."""
         self.action_open_inbox()
 
     def action_open_inbox(self) -> None:
         """Open the selected lease's inbox."""
-        view = self.selected_view()
-        if view is None:
-            self.notify("No lease selected", severity="warning")
-            return
-        self.app.open_screen("inbox", view=view)
+        view = self.target()
+        if view is not None:
+            self.app.open_screen("inbox", view=view)
 
     def action_copy_address(self) -> None:
         """Copy the selected address."""
-        view = self.selected_view()
-        if view is None:
-            self.notify("No lease selected", severity="warning")
-            return
-        where = copy_text(self.app, view.lease.address)
-        self.notify(f"Copied {clean(view.lease.address)} to the {where}", markup=False)
+        view = self.target()
+        if view is not None:
+            where = copy_text(self.app, view.lease.address)
+            self.notify(f"Copied {clean(view.lease.address)} to the {where}", markup=False)
 
     def action_live_feed(self) -> None:
         """One live list of the codes and links of every active lease."""
@@ -349,20 +262,16 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
         if not token:
             self.notify("Not signed in: no access token", severity="warning")
             return
-        from tui.app.dialogs.confirm import ConfirmDialog
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                where = copy_text(self.app, token)
-                self.notify(f"Copied the access token to the {where}", markup=False)
+        def copy() -> None:
+            where = copy_text(self.app, token)
+            self.notify(f"Copied the access token to the {where}", markup=False)
 
-        self.app.push_screen(
-            ConfirmDialog(
-                "Copy the API access token?\nWhoever has it can allocate, read and send as "
-                "this tenant until it expires. Paste it only where you mean to.",
-                yes="Copy",
-            ),
-            done,
+        self.confirm_then(
+            "Copy the API access token?\nWhoever has it can allocate, read and send as "
+            "this tenant until it expires. Paste it only where you mean to.",
+            copy,
+            yes="Copy",
         )
 
     def action_allocate(self) -> None:
@@ -392,23 +301,18 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
 
     def action_release(self) -> None:
         """Confirm, then release."""
-        view = self.selected_view()
+        view = self.target()
         if view is None:
-            self.notify("No lease selected", severity="warning")
             return
-        from tui.app.dialogs.confirm import ConfirmDialog
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.set_status("releasing…")
-                self.release(view.lease.lease_id)
+        def release() -> None:
+            self.set_status("releasing…")
+            self.release(view.lease.lease_id)
 
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Release {clean(view.lease.address)}?\n"
-                "The mailbox goes back to the pool and its credentials stop being yours."
-            ),
-            done,
+        self.confirm_then(
+            f"Release {clean(view.lease.address)}?\n"
+            "The mailbox goes back to the pool and its credentials stop being yours.",
+            release,
         )
 
     @work(group="leases-release", exit_on_error=False)
@@ -425,30 +329,18 @@ class LeaseListScreen(WorkerErrors, Screen[None]):
 
     def action_credentials(self) -> None:
         """Show the credentials dialog."""
-        view = self.selected_view()
-        if view is None:
-            self.notify("No lease selected", severity="warning")
-            return
-        from tui.app.dialogs.credentials import CredentialsDialog
+        view = self.target()
+        if view is not None:
+            from tui.app.dialogs.credentials import CredentialsDialog
 
-        self.app.push_screen(CredentialsDialog(view.lease))
+            self.app.push_screen(CredentialsDialog(view.lease))
 
     def action_compose(self) -> None:
         """Write a message from the selected lease."""
-        view = self.selected_view()
-        if view is None:
-            self.notify("No lease selected", severity="warning")
-            return
-        self.app.open_screen("compose", lease=view.lease)
+        view = self.target()
+        if view is not None:
+            self.app.open_screen("compose", lease=view.lease)
 
-    def action_sent(self) -> None:
-        """The send attempts."""
-        self.app.open_screen("sent")
-
-    def action_webhooks(self) -> None:
-        """The webhooks screen."""
-        self.app.open_screen("webhooks")
-
-    def action_usage(self) -> None:
-        """The usage and billing screen."""
-        self.app.open_screen("usage")
+    def action_open(self, name: str) -> None:
+        """Another screen by its name in the App's registry (sent, webhooks, usage)."""
+        self.app.open_screen(name)

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Sparkline, Static
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets import Sparkline, Static
 
-from tui.app.routing import WorkerErrors
+from tui.api.models import Invoice
+from tui.app.resource_screen import ResourceScreen
 from tui.app.widgets.key_footer import KeyFooter
+from tui.app.widgets.row_table import RowTable
 from tui.core.billing import current_period, recent_periods, shift_period
+from tui.core.resources import Column, TableSpec
 from tui.core.sanitize import clean
-
-if TYPE_CHECKING:
-    from tui.app.app import MailagentsApp
 
 SPARK_MONTHS = 6
 """Months in the sparkline (the selected one and the five before)."""
@@ -60,7 +60,35 @@ class InvoicesLoaded(Message):
         """:class:`tui.api.models.Invoice` list items, newest period first."""
 
 
-class UsageScreen(WorkerErrors, Screen[None]):
+def invoice_cells(inv: Invoice, now: datetime) -> Sequence[Text]:
+    """Period, amount, status, from, to, settlement."""
+    return (
+        Text(clean(inv.period or "-", 10)),
+        Text(f"{inv.amount_usdc:.6f}", justify="right"),
+        Text(clean(inv.status, 12), style=STATUS_STYLE.get(inv.status, "")),
+        Text(clean(inv.period_start or "-", 12), style="dim"),
+        Text(clean(inv.period_end or "-", 12), style="dim"),
+        Text(clean(inv.settlement_tx_hash or "-", 80), style="dim"),
+    )
+
+
+SPEC: TableSpec[Invoice] = TableSpec(
+    "invoices",
+    (
+        Column("period", "Period", 8),
+        Column("amount", "Amount (USDC)", 14),
+        Column("status", "Status", 8),
+        Column("start", "From", 10),
+        Column("end", "To", 10),
+        Column("settlement", "Settlement"),
+    ),
+    key=lambda inv: inv.invoice_id,
+    cells=invoice_cells,
+    noun="invoice",
+)
+
+
+class UsageScreen(ResourceScreen[Invoice]):
     """Usage of one month (``h``/``l`` or ``[``/``]`` change it) and the invoices."""
 
     BINDINGS = [
@@ -85,7 +113,7 @@ class UsageScreen(WorkerErrors, Screen[None]):
         Binding("k", "cursor_up", "Up", show=False, id="usage.up", tooltip="Previous invoice"),
     ]
 
-    app: MailagentsApp  # type: ignore[assignment]
+    spec = SPEC
 
     def __init__(self, period: str | None = None) -> None:
         super().__init__()
@@ -97,11 +125,14 @@ class UsageScreen(WorkerErrors, Screen[None]):
         """The service's runtime, once loaded."""
         self.monthly: dict[str, int] = {}
         """API calls per month fetched so far (past months do not change; ``r`` refetches)."""
-        self.invoices: list[Any] = []
+
+    @property
+    def invoices(self) -> list[Invoice]:
         """Invoices as last loaded."""
+        return self.all_rows
 
     def compose(self) -> ComposeResult:
-        """Layout."""
+        """The month's figures above the invoice list."""
         yield Static(Text("Usage & billing", style="bold"), id="usage-header")
         yield Static(id="usage-period")
         yield Static(id="usage-figures")
@@ -110,22 +141,13 @@ class UsageScreen(WorkerErrors, Screen[None]):
         yield Sparkline([], id="usage-spark")
         yield Static(id="usage-spark-labels")
         yield Static(Text("Invoices", style="bold"), id="invoices-title")
-        table: DataTable[Text] = DataTable(
-            id="invoices-table", cursor_type="row", zebra_stripes=True
-        )
-        yield table
+        yield RowTable(self.spec)
         yield Static(id="status-bar")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        """Columns and first load."""
-        table = self.query_one("#invoices-table", DataTable)
-        table.add_column("Period", key="period", width=8)
-        table.add_column("Amount (USDC)", key="amount", width=14)
-        table.add_column("Status", key="status", width=8)
-        table.add_column("From", key="start", width=10)
-        table.add_column("To", key="end", width=10)
-        table.add_column("Settlement", key="settlement")
+        """First load."""
+        super().on_mount()
         self.query_one("#usage-spark", Sparkline).styles.width = SPARK_MONTHS * SPARK_COLUMN
         self.show_period()
         self.show_payments()
@@ -133,13 +155,6 @@ class UsageScreen(WorkerErrors, Screen[None]):
         self.load_usage(self.period)
         self.load_invoices()
         self.set_interval(2.0, self.show_payments)
-        table.focus()
-
-    def set_status(self, message: str, *, error: bool = False) -> None:
-        """The status line."""
-        self.query_one("#status-bar", Static).update(
-            Text(message, style="bold red" if error else "")
-        )
 
     # -- data ------------------------------------------------------------------------------
 
@@ -179,19 +194,7 @@ class UsageScreen(WorkerErrors, Screen[None]):
     @on(InvoicesLoaded)
     def invoices_loaded(self, event: InvoicesLoaded) -> None:
         """Fill the invoice table and select the shown month's invoice."""
-        self.invoices = event.invoices
-        table = self.query_one("#invoices-table", DataTable)
-        table.clear()
-        for inv in event.invoices:
-            table.add_row(
-                Text(clean(inv.period or "-", 10)),
-                Text(f"{inv.amount_usdc:.6f}", justify="right"),
-                Text(clean(inv.status, 12), style=STATUS_STYLE.get(inv.status, "")),
-                Text(clean(inv.period_start or "-", 12), style="dim"),
-                Text(clean(inv.period_end or "-", 12), style="dim"),
-                Text(clean(inv.settlement_tx_hash or "-", 80), style="dim"),
-                key=inv.invoice_id,
-            )
+        self.show(event.invoices)
         self.select_period_invoice()
         if not event.invoices:
             self.query_one("#invoices-title", Static).update(
@@ -274,9 +277,7 @@ class UsageScreen(WorkerErrors, Screen[None]):
         """Put the invoice cursor on the shown month's invoice, when there is one."""
         found = next((i for i in self.invoices if i.period == self.period), None)
         if found is not None:
-            table = self.query_one("#invoices-table", DataTable)
-            with contextlib.suppress(RowDoesNotExist):
-                table.move_cursor(row=table.get_row_index(found.invoice_id))
+            self.table.select(found.invoice_id)
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -311,40 +312,18 @@ class UsageScreen(WorkerErrors, Screen[None]):
         self.load_usage(self.period)
         self.load_invoices()
 
-    def selected_invoice(self) -> Any:
+    def selected_invoice(self) -> Invoice | None:
         """The invoice under the cursor, or None."""
-        table = self.query_one("#invoices-table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return next((i for i in self.invoices if i.invoice_id == key), None)
+        return self.selected()
 
-    @on(DataTable.RowSelected, "#invoices-table")
-    def invoice_selected(self) -> None:
+    def open_row(self) -> None:
         """Enter on an invoice row."""
         self.action_open_invoice()
 
     def action_open_invoice(self) -> None:
         """Show the selected invoice."""
-        invoice = self.selected_invoice()
-        if invoice is None:
-            self.notify("No invoice selected", severity="warning")
-            return
-        from tui.app.dialogs.invoice import InvoiceDialog
+        invoice = self.target()
+        if invoice is not None:
+            from tui.app.dialogs.invoice import InvoiceDialog
 
-        self.app.push_screen(InvoiceDialog(invoice))
-
-    def action_back(self) -> None:
-        """Back."""
-        self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        """vim j."""
-        self.query_one("#invoices-table", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """vim k."""
-        self.query_one("#invoices-table", DataTable).action_cursor_up()
+            self.app.push_screen(InvoiceDialog(invoice))

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual.widgets.data_table import RowDoesNotExist
 
-from tui.app.routing import WorkerErrors
-from tui.app.widgets.key_footer import KeyFooter
+from tui.api.models import Webhook, WebhookDelivery
+from tui.app.resource_screen import ResourceScreen
+from tui.app.widgets.row_table import RowTable
+from tui.core.resources import Column, TableSpec
 from tui.core.sanitize import clean
 from tui.core.timefmt import relative_time
 
 if TYPE_CHECKING:
-    from tui.app.app import MailagentsApp
     from tui.app.dialogs.webhook_new import NewWebhook
 
 REFRESH_SECONDS = 20.0
@@ -39,7 +38,7 @@ def status_code_text(code: int | None) -> Text:
 class WebhooksLoaded(Message):
     """The tenant's webhooks arrived."""
 
-    def __init__(self, webhooks: list[Any]) -> None:
+    def __init__(self, webhooks: list[Webhook]) -> None:
         super().__init__()
         self.webhooks = webhooks
         """:class:`tui.api.models.Webhook` items, sorted by target as the service sends them."""
@@ -52,7 +51,7 @@ class WebhooksLoaded(Message):
 class DeliveriesLoaded(Message):
     """One webhook's delivery log arrived."""
 
-    def __init__(self, webhook_id: str, deliveries: list[Any]) -> None:
+    def __init__(self, webhook_id: str, deliveries: list[WebhookDelivery]) -> None:
         super().__init__()
         self.webhook_id = webhook_id
         """Whose log it is."""
@@ -63,7 +62,7 @@ class DeliveriesLoaded(Message):
 class WebhookCreated(Message):
     """A webhook was created."""
 
-    def __init__(self, webhook: Any, secret: str | None) -> None:
+    def __init__(self, webhook: Webhook, secret: str | None) -> None:
         super().__init__()
         self.webhook = webhook
         """The new :class:`tui.api.models.Webhook`."""
@@ -82,7 +81,70 @@ class SecretRotated(Message):
         """The new secret (shown once)."""
 
 
-class WebhooksScreen(WorkerErrors, Screen[None]):
+def webhook_cells(hook: Webhook, now: datetime) -> Sequence[Text]:
+    """Target, events, status, last delivery, its code."""
+    events = ", ".join(hook.event_types)
+    return (
+        Text(clean(hook.target_url, 200)),
+        Text(clean(events, 60)) if events else Text("(none: never fires)", style="red"),
+        Text(clean(hook.status, 12), style="green" if hook.status == "active" else ""),
+        Text(
+            relative_time(hook.last_delivery_at, now) if hook.last_delivery_at else "never",
+            style="dim",
+        ),
+        status_code_text(hook.last_status_code),
+    )
+
+
+def delivery_cells(d: WebhookDelivery, now: datetime) -> Sequence[Text]:
+    """When, code, tries, result, error and response."""
+    detail = Text()
+    if d.error_message:
+        detail.append(clean(d.error_message, 120), style="red")
+    if d.response_excerpt:
+        if detail:
+            detail.append("  ")
+        detail.append(clean(d.response_excerpt, 200), style="dim")
+    return (
+        Text(relative_time(d.delivered_at, now), style="dim"),
+        status_code_text(d.status_code),
+        Text(str(d.attempts)),
+        Text("ok", style="green") if d.ok else Text("failed", style="bold red"),
+        detail,
+    )
+
+
+SPEC: TableSpec[Webhook] = TableSpec(
+    "webhooks",
+    (
+        Column("target", "Target"),
+        Column("events", "Events"),
+        Column("status", "Status", 8),
+        Column("last", "Last delivery", 13),
+        Column("code", "Code", 4),
+    ),
+    key=lambda hook: hook.webhook_id,
+    cells=webhook_cells,
+    noun="webhook",
+    empty="No webhooks. Press n to create one.",
+)
+
+DELIVERIES: TableSpec[WebhookDelivery] = TableSpec(
+    "deliveries",
+    (
+        Column("when", "When", 9),
+        Column("code", "Code", 4),
+        Column("attempts", "Tries", 5),
+        Column("ok", "Result", 6),
+        Column("error", "Error / response"),
+    ),
+    key=lambda d: d.delivery_id,
+    cells=delivery_cells,
+    noun="delivery",
+)
+
+
+class WebhooksScreen(ResourceScreen[Webhook]):
     """Webhooks (target, events, status, last delivery) over the selected one's deliveries."""
 
     BINDINGS = [
@@ -102,71 +164,51 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
         Binding("G", "cursor_bottom", "Bottom", show=False, id="webhooks.bottom", tooltip="Last"),
     ]
 
-    app: MailagentsApp  # type: ignore[assignment]
+    spec = SPEC
 
     def __init__(self) -> None:
         super().__init__()
-        self.webhooks: list[Any] = []
-        """Webhooks as last loaded."""
-        self.deliveries: list[Any] = []
-        """The selected webhook's deliveries as last loaded."""
         self.deliveries_of: str | None = None
         """Webhook id whose log :attr:`deliveries` holds."""
         self.pending_select: str | None = None
         """A webhook to put the cursor on once the list has it (after creation)."""
 
-    def compose(self) -> ComposeResult:
-        """Layout."""
-        yield Static(Text("Webhooks", style="bold"), id="webhooks-header")
-        hooks: DataTable[Text] = DataTable(
-            id="webhooks-table", cursor_type="row", zebra_stripes=True
-        )
-        yield hooks
-        yield Static(id="webhooks-empty")
+    def header(self) -> Text:
+        """Title."""
+        return Text("Webhooks", style="bold")
+
+    def compose_below(self) -> ComposeResult:
+        """The selected webhook's delivery log."""
         yield Static(id="deliveries-title")
-        log: DataTable[Text] = DataTable(
-            id="deliveries-table", cursor_type="row", zebra_stripes=True
-        )
-        yield log
-        yield Static(id="status-bar")
-        yield KeyFooter()
+        yield RowTable(DELIVERIES)
 
     def on_mount(self) -> None:
-        """Columns and first load."""
-        hooks = self.hooks_table
-        hooks.add_column("Target", key="target")
-        hooks.add_column("Events", key="events")
-        hooks.add_column("Status", key="status", width=8)
-        hooks.add_column("Last delivery", key="last", width=13)
-        hooks.add_column("Code", key="code", width=4)
-        log = self.log_table
-        log.add_column("When", key="when", width=9)
-        log.add_column("Code", key="code", width=4)
-        log.add_column("Tries", key="attempts", width=5)
-        log.add_column("Result", key="ok", width=6)
-        log.add_column("Error / response", key="error")
-        self.query_one("#webhooks-empty", Static).display = False
+        """First load, then every :data:`REFRESH_SECONDS`."""
+        super().on_mount()
         self.update_log_title()
         self.set_status("loading webhooks…")
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
-        hooks.focus()
 
     @property
-    def hooks_table(self) -> DataTable[Text]:
+    def webhooks(self) -> list[Webhook]:
+        """Webhooks as last loaded."""
+        return self.all_rows
+
+    @property
+    def hooks_table(self) -> RowTable[Webhook]:
         """The webhook list."""
-        return self.query_one("#webhooks-table", DataTable)
+        return self.table
 
     @property
-    def log_table(self) -> DataTable[Text]:
+    def log_table(self) -> RowTable[WebhookDelivery]:
         """The delivery log."""
-        return self.query_one("#deliveries-table", DataTable)
+        return self.query_one("#deliveries-table", RowTable)
 
-    def set_status(self, message: str, *, error: bool = False) -> None:
-        """The status line."""
-        self.query_one("#status-bar", Static).update(
-            Text(message, style="bold red" if error else "")
-        )
+    @property
+    def deliveries(self) -> list[WebhookDelivery]:
+        """The selected webhook's deliveries as last loaded."""
+        return self.log_table.shown
 
     # -- data ------------------------------------------------------------------------------
 
@@ -184,32 +226,8 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
     @on(WebhooksLoaded)
     def webhooks_loaded(self, event: WebhooksLoaded) -> None:
         """Redraw the list, keeping the cursor on the same webhook."""
-        table = self.hooks_table
-        selected = self.selected_webhook()
-        wanted = self.pending_select or (selected.webhook_id if selected is not None else None)
-        self.pending_select = None
-        self.webhooks = event.webhooks
-        table.clear()
-        now = datetime.now(UTC)  # one clock for every row
-        for hook in self.webhooks:
-            events = ", ".join(hook.event_types)
-            table.add_row(
-                Text(clean(hook.target_url, 200)),
-                Text(clean(events, 60)) if events else Text("(none: never fires)", style="red"),
-                Text(clean(hook.status, 12), style="green" if hook.status == "active" else ""),
-                Text(
-                    relative_time(hook.last_delivery_at, now) if hook.last_delivery_at else "never",
-                    style="dim",
-                ),
-                status_code_text(hook.last_status_code),
-                key=hook.webhook_id,
-            )
-        if wanted is not None:
-            self.select(wanted)
-        empty = self.query_one("#webhooks-empty", Static)
-        empty.display = not self.webhooks
-        if not self.webhooks:
-            empty.update(Text("No webhooks. Press n to create one.", style="dim"))
+        keep, self.pending_select = self.pending_select, None
+        self.show(event.webhooks, keep=keep)
         count = len(self.webhooks)
         self.set_status(
             f"{count} webhook{'s' if count != 1 else ''} · updated "
@@ -219,53 +237,31 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
 
     def follow_selection(self) -> None:
         """Load the log of the webhook under the cursor (or clear it)."""
-        hook = self.selected_webhook()
+        hook = self.selected()
         if hook is None:
             self.deliveries_of = None
-            self.deliveries = []
-            self.log_table.clear()
+            self.log_table.show([])
             self.update_log_title()
             return
         if hook.webhook_id != self.deliveries_of:
-            self.log_table.clear()
+            self.log_table.show([])
             self.deliveries_of = hook.webhook_id
-            self.deliveries = []
             self.update_log_title(loading=True)
         self.load_deliveries(hook.webhook_id)
 
     @on(DataTable.RowHighlighted, "#webhooks-table")
     def webhook_highlighted(self) -> None:
         """Moving in the list shows that webhook's log."""
-        hook = self.selected_webhook()
+        hook = self.selected()
         if hook is not None and hook.webhook_id != self.deliveries_of:
             self.follow_selection()
 
     @on(DeliveriesLoaded)
     def deliveries_loaded(self, event: DeliveriesLoaded) -> None:
         """Fill the log (if it is still the selected webhook's)."""
-        if event.webhook_id != self.deliveries_of:
-            return
-        self.deliveries = event.deliveries
-        log = self.log_table
-        log.clear()
-        now = datetime.now(UTC)
-        for d in event.deliveries:
-            detail = Text()
-            if d.error_message:
-                detail.append(clean(d.error_message, 120), style="red")
-            if d.response_excerpt:
-                if detail:
-                    detail.append("  ")
-                detail.append(clean(d.response_excerpt, 200), style="dim")
-            log.add_row(
-                Text(relative_time(d.delivered_at, now), style="dim"),
-                status_code_text(d.status_code),
-                Text(str(d.attempts)),
-                Text("ok", style="green") if d.ok else Text("failed", style="bold red"),
-                detail,
-                key=d.delivery_id,
-            )
-        self.update_log_title()
+        if event.webhook_id == self.deliveries_of:
+            self.log_table.show(event.deliveries)
+            self.update_log_title()
 
     def update_log_title(self, *, loading: bool = False) -> None:
         """``Deliveries of <target>`` with a count."""
@@ -286,30 +282,17 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
         self.query_one("#deliveries-title", Static).update(title)
 
     @on(DataTable.RowSelected, "#deliveries-table")
-    def delivery_selected(self, event: DataTable.RowSelected) -> None:
+    def delivery_selected(self) -> None:
         """Enter on a delivery: the delivery in full."""
-        key = event.row_key.value
-        delivery = next((d for d in self.deliveries if d.delivery_id == key), None)
+        delivery = self.log_table.selected()
         if delivery is not None:
             from tui.app.dialogs.delivery import DeliveryDialog
 
             self.app.push_screen(DeliveryDialog(delivery))
 
-    def selected_webhook(self) -> Any:
+    def selected_webhook(self) -> Webhook | None:
         """The webhook under the list cursor, or None."""
-        table = self.hooks_table
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return next((h for h in self.webhooks if h.webhook_id == key), None)
-
-    def select(self, webhook_id: str) -> None:
-        """Put the list cursor on a webhook (its log follows)."""
-        with contextlib.suppress(RowDoesNotExist):
-            self.hooks_table.move_cursor(row=self.hooks_table.get_row_index(webhook_id))
+        return self.selected()
 
     # -- create ----------------------------------------------------------------------------
 
@@ -350,25 +333,20 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
 
     def action_rotate(self) -> None:
         """Confirm, then rotate the selected webhook's secret."""
-        hook = self.selected_webhook()
+        hook = self.target()
         if hook is None:
-            self.notify("No webhook selected", severity="warning")
             return
-        from tui.app.dialogs.confirm import ConfirmDialog
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.set_status("rotating secret…")
-                self.rotate(hook.webhook_id)
+        def rotate() -> None:
+            self.set_status("rotating secret…")
+            self.rotate(hook.webhook_id)
 
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Rotate the secret of {clean(hook.target_url, 100)}?\n"
-                "The service makes a new one and shows it once; receivers checking the old "
-                "secret reject deliveries until they have the new one.",
-                yes="Rotate",
-            ),
-            done,
+        self.confirm_then(
+            f"Rotate the secret of {clean(hook.target_url, 100)}?\n"
+            "The service makes a new one and shows it once; receivers checking the old "
+            "secret reject deliveries until they have the new one.",
+            rotate,
+            yes="Rotate",
         )
 
     @work(exclusive=True, group="webhooks-rotate", exit_on_error=False)
@@ -388,35 +366,7 @@ class WebhooksScreen(WorkerErrors, Screen[None]):
             WebhookSecretDialog(event.secret, "New webhook secret", hook.target_url if hook else "")
         )
 
-    # -- keys ------------------------------------------------------------------------------
-
     def action_reload(self) -> None:
         """Fetch again now."""
         self.set_status("refreshing…")
         self.load()
-
-    def action_back(self) -> None:
-        """Back."""
-        self.app.pop_screen()
-
-    def focused_table(self) -> DataTable[Text]:
-        """The table j/k/g/G move: the focused one, else the list."""
-        focused = self.focused
-        return focused if isinstance(focused, DataTable) else self.hooks_table
-
-    def action_cursor_down(self) -> None:
-        """vim j."""
-        self.focused_table().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """vim k."""
-        self.focused_table().action_cursor_up()
-
-    def action_cursor_top(self) -> None:
-        """vim g."""
-        self.focused_table().move_cursor(row=0)
-
-    def action_cursor_bottom(self) -> None:
-        """vim G."""
-        table = self.focused_table()
-        table.move_cursor(row=max(0, table.row_count - 1))
