@@ -16,20 +16,21 @@ from typing import TYPE_CHECKING, Protocol
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.dom import DOMNode
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui.core.sanitize import clean
-from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.notifications import SeverityLevel
+    from textual.screen import Screen
+
     from tui.api.client import MailagentsClient
     from tui.app.dialogs.progress import ProgressDialog
     from tui.core.leases import ReleaseResult
     from tui.core.services import Services
+    from tui.core.settings import Settings
 
 # The login screen paints before the API client, session, ledger and lease manager (and the
 # models they import) are built: they load on first use, see ``MailagentsApp.services``.

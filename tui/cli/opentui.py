@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.cli.exits import friendly_errors
-from tui.cli.options import Context
 
 if TYPE_CHECKING:  # the sandbox and the wallet load only when asked for
+    from tui.cli.options import Context
     from tui.core.wallets import WalletSource
     from tui.sandbox.embedded import DeferredSandbox
 

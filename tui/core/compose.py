@@ -8,11 +8,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email.utils import getaddresses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tui.api.models import SendResult
-from tui.core.ledger import LedgerEntry
-from tui.core.services import Services
 from tui.files import read_json, write_json
+
+if TYPE_CHECKING:
+    from tui.api.models import SendResult
+    from tui.core.ledger import LedgerEntry
+    from tui.core.services import Services
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"

@@ -18,10 +18,10 @@ from tui.api.errors import MailagentsError
 from tui.api.models import Lease, iso_z
 from tui.core.inbox import InboxItem, build_item
 from tui.core.poller import MailboxPoller
-from tui.core.settings import PollSettings
 
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient
+    from tui.core.settings import PollSettings
 
 MAX_ENTRIES = 500
 """Entries kept (the newest)."""

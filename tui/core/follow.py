@@ -16,9 +16,9 @@ from tui.api.models import iso_z
 from tui.core.imapsource import ImapUnavailable, merge, open_reader
 from tui.core.inbox import InboxItem, imap_message_id
 from tui.core.poller import MailboxPoller
-from tui.core.services import Services
 
 if TYPE_CHECKING:
+    from tui.core.services import Services
     from tui.imap.message import ImapMessage
     from tui.imap.reader import ImapReader
 

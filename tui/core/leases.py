@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from tui.api.errors import ApiError, MailagentsError, NotFoundError
-from tui.api.models import AllocatedLease, Lease
 from tui.core.ledger import Ledger, LedgerDamage, LedgerEntry, iso_timestamp
-from tui.core.mailcache import MailCache
-from tui.core.session import SessionManager
+
+if TYPE_CHECKING:
+    from tui.api.models import AllocatedLease, Lease
+    from tui.core.mailcache import MailCache
+    from tui.core.session import SessionManager
 
 MAX_TTL_HOURS = 720
 

@@ -9,11 +9,11 @@ from tui.core.leases import LeaseManager
 from tui.core.ledger import Ledger
 from tui.core.mailcache import MailCache
 from tui.core.session import SessionManager
-from tui.core.settings import Settings
 from tui.core.wallets import WalletSource, resolve_wallet_source
 
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient
+    from tui.core.settings import Settings
 
 
 @dataclass

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, TypedDict
 
 from tui import limits
 from tui.api.errors import ChallengeRejected
-from tui.api.models import Challenge, Runtime
 from tui.auth import siwe
-from tui.core.settings import Settings
-from tui.core.wallets import WalletSource
 from tui.files import locked, read_json, write_json
 
 if TYPE_CHECKING:
     from tui.api.client import MailagentsClient
+    from tui.api.models import Challenge, Runtime
+    from tui.core.settings import Settings
+    from tui.core.wallets import WalletSource
 
 EXPIRY_MARGIN_S = 60.0
 """A token this close to its ``exp`` counts as expired (sign in again first)."""

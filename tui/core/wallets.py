@@ -6,9 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.auth.wallet import Wallet, WalletError, keystore_address
-from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
 
 ENV_KEY = "MAILAGENTS_PRIVATE_KEY"
 ENV_PASSWORD = "MAILAGENTS_KEYSTORE_PASSWORD"
