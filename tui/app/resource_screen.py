@@ -122,7 +122,7 @@ class ResourceScreen(WorkerErrors, Screen[None], Generic[Row]):
             self.notify(nothing, severity="warning")
         return row
 
-    def confirm_then(self, question: str, act: Callable[[], None], *, yes: str = "Yes") -> None:
+    def confirm_then(self, question: str, act: Callable[[], object], *, yes: str = "Yes") -> None:
         """Ask ``question``; run ``act`` on yes."""
         from tui.app.dialogs.confirm import ConfirmDialog
 

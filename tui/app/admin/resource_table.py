@@ -25,7 +25,9 @@ from textual.widgets import DataTable, Input, Static
 from tui.api.admin import AdminClient, AdminPage
 from tui.api.errors import MailagentsError
 from tui.app.clipboard import copy_text
+from tui.app.widgets.row_table import RowTable
 from tui.core.admin import ACTIONS, ActionSpec, ViewSpec, cell
+from tui.core.resources import TableSpec
 from tui.core.sanitize import clean
 
 PAGE_SIZE = 50
@@ -60,6 +62,17 @@ class ActionDone(Message):
         """The server's answer."""
         self.error = error
         """One line on failure."""
+
+
+def table_spec(spec: ViewSpec) -> TableSpec[dict[str, Any]]:
+    """The :class:`RowTable` spec of an admin view: JSON rows, each value one safe cell."""
+    return TableSpec(
+        spec.name,
+        spec.columns,
+        key=lambda row: str(row.get(spec.id_key, id(row))),
+        cells=lambda row, now: [Text(cell(row.get(c.key), max(c.width, 8))) for c in spec.columns],
+        noun="row",
+    )
 
 
 class ResourceTable(Widget):
@@ -139,10 +152,7 @@ class ResourceTable(Widget):
     def compose(self) -> ComposeResult:
         """Status line, table, filter input, detail pane."""
         yield Static("", classes="rt-status")
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
-        for column in self.spec.columns:
-            table.add_column(column.label, key=column.key, width=column.width or None)
-        yield table
+        yield RowTable(table_spec(self.spec), id=f"rt-{self.spec.name}-table")
         yield Input(
             placeholder="filter: key=value or text, enter applies, escape clears", disabled=True
         )
@@ -150,9 +160,9 @@ class ResourceTable(Widget):
             yield Static("", classes="rt-detail-body")
 
     @property
-    def table(self) -> DataTable[Any]:
+    def table(self) -> RowTable[dict[str, Any]]:
         """The data table."""
-        return self.query_one(DataTable)
+        return self.query_one(RowTable)
 
     def focus_table(self) -> None:
         """Put the keyboard on the table."""
@@ -203,19 +213,7 @@ class ResourceTable(Widget):
                 key=lambda r: (r.get(key) is None, str(r.get(key))), reverse=self.sort_reverse
             )
         self.rows = rows
-        table = self.table
-        selected = self.selected_id()
-        table.clear()
-        for row in rows:
-            table.add_row(
-                *(Text(cell(row.get(c.key), max(c.width, 8))) for c in self.spec.columns),
-                key=str(row.get(self.spec.id_key, id(row))),
-            )
-        if selected is not None:
-            for index, row in enumerate(rows):
-                if str(row.get(self.spec.id_key)) == selected:
-                    table.move_cursor(row=index)
-                    break
+        self.table.show(rows)  # the cursor stays on the same row id
         self._status()
         self._show_detail()
 
@@ -239,10 +237,7 @@ class ResourceTable(Widget):
 
     def selected(self) -> dict[str, Any] | None:
         """The row under the cursor."""
-        if not self.rows:
-            return None
-        index = self.table.cursor_row
-        return self.rows[index] if 0 <= index < len(self.rows) else None
+        return self.table.selected()
 
     def selected_id(self) -> str | None:
         """The id of the row under the cursor."""
