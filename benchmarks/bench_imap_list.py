@@ -104,6 +104,14 @@ async def child(spec: dict[str, Any]) -> None:
                 full.append((start_full[0] - t0, time.perf_counter() - start_full[0]))
 
         gc.callbacks.append(on_gc)
+        freezes: list[float] = []  # when the heap was frozen (the reader's batches, the inbox)
+        real_freeze = gc.freeze
+
+        def freeze() -> None:
+            freezes.append(time.perf_counter() - t0)
+            real_freeze()
+
+        gc.freeze = freeze
         cpu0, t0 = time.process_time(), time.perf_counter()
         await pilot.press("enter")
         await wait_until(lambda: isinstance(app.screen, InboxScreen), 30)
@@ -126,7 +134,9 @@ async def child(spec: dict[str, Any]) -> None:
         out["stall"], out["gc"], out["gc_total"] = lag.worst, lag.worst_gc, lag.gc_total
         lag.stop()
         gc.callbacks.remove(on_gc)
+        gc.freeze = real_freeze
         out["full_gcs"] = [[round(a, 3), round(b, 3)] for a, b in full]
+        out["freezes"] = [round(a, 3) for a in freezes]
         out["tracked"] = len(gc.get_objects())
         await app.action_quit()
     print("RESULT " + json.dumps(out), flush=True)

@@ -503,7 +503,7 @@ async def test_older_messages_are_listed_by_batches_of_header_fields(lease, monk
         max_initial=1, headers_for_older=True, after_batch=lambda: batches.append(1)
     ) as reader:
         fetched = await reader.fetch_new()
-    assert len(batches) == 3  # 8 older messages: 3 + 3 + 2
+    assert len(batches) == 4  # before the 8 older messages, then after 3 + 3 + 2
     assert [m.subject for m in fetched] == [f"Your code is 20000{n}" for n in range(9)]
     older = fetched[:-1]
     assert all(m.headers_only and m.sender == "robot@x.example" for m in older)

@@ -81,8 +81,9 @@ class MailboxSync:
         self.keep = keep
         """How many messages :attr:`messages` keeps."""
         self.after_batch = after_batch
-        """Called once each batch of older messages is parsed (a big listing; the TUI's inbox
-        moves its heap out of the collector's reach there, see ``tui.core.imapsource``)."""
+        """Called before older messages are listed by batches (a big first sync) and once each
+        batch is parsed: the TUI's inbox moves its heap out of the collector's reach there
+        (``tui.core.imapsource``)."""
         self.read: dict[int, ImapMessage] = {m.uid: m for m in known}
         """Messages read (by this reader, or earlier ones: ``known``, which goes with
         ``state``), by UID."""
@@ -244,6 +245,8 @@ class MailboxSync:
         parsed in a thread while the next one is fetched."""
         fetched: list[ImapMessage] = []
         parsing: asyncio.Future[list[ImapMessage]] | None = None
+        if uids:
+            self._after_batch()  # what is loaded before the listing, too
         try:
             for start_at in range(0, len(uids), HEADER_BATCH):
                 batch = uids[start_at : start_at + HEADER_BATCH]
