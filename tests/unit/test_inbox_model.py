@@ -172,3 +172,30 @@ def test_a_big_inbox_is_warmed_in_batches():
     batches = list(model.warm(100))
     assert batches == [0, 100, 200, 300, 400] and not model.needs_warm()
     assert len(model.items) == 450
+
+
+def test_a_headless_follower_gets_each_mail_once_oldest_first():
+    """``messages --follow`` and the SDK's follow: both sources loaded whole each time, every
+    mail handed out once (under either key), another lessee's left out unless asked for."""
+    ended = later(600)
+    model = InboxModel(STARTED, lease_ended=ended)
+    first, second = api("a", "First", later(10)), api("b", "Second", later(20))
+    over_imap = imap(5, "Your code", later(30), body="Your code is 313131")
+    model.load([second, first], [over_imap])
+    out = model.unseen()
+    assert [(i.message_id, src) for i, src in out] == [
+        ("a", "api"),
+        ("b", "api"),
+        ("imap:5", "imap"),
+    ]
+    listed = api("m5", "Your code", later(30.2))
+    late = api("z", "After release", ended + timedelta(seconds=5))
+    model.load([late, listed, second, first], [over_imap])
+    assert model.unseen() == []  # m5 is imap:5, handed out already; z is a later lessee's
+    assert [(i.message_id, i.code, src) for i, src in model.rows()][:2] == [
+        ("z", None, "api"),
+        ("m5", "313131", "imap"),
+    ]
+    everything = InboxModel(STARTED, lease_ended=ended)
+    everything.load([late, listed], [over_imap])
+    assert [i.message_id for i, _ in everything.unseen(show_all=True)] == ["m5", "z"]

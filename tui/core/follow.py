@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from tui.api.models import iso_z
-from tui.core.imapsource import ImapUnavailable, merge, open_reader
-from tui.core.inbox import InboxItem, imap_message_id
+from tui.core.imapsource import ImapUnavailable, open_reader
+from tui.core.inbox import InboxItem
+from tui.core.inbox_model import InboxModel
 from tui.core.poller import MailboxPoller
 
 if TYPE_CHECKING:
@@ -24,16 +25,6 @@ if TYPE_CHECKING:
 
 IDLE_WAIT_S = 30.0
 """Longest IDLE wait before the API is asked again (mail IDLE missed, a broken link)."""
-
-
-def row_keys(item: InboxItem) -> set[str]:
-    """Every key a row may have had: the API's id and, once read over IMAP, ``imap:<uid>``
-    (an IMAP-only row gets the API's id once the API lists it)."""
-    keys = {item.message_id}
-    imap = item.extra.get("imap")
-    if imap is not None:
-        keys.add(imap_message_id(imap.uid))
-    return keys
 
 
 async def follow_mail(
@@ -58,7 +49,7 @@ async def follow_mail(
     if use_imap:
         with contextlib.suppress(ImapUnavailable):
             reader = await open_reader(services, lease, cached=True)
-    seen: set[str] = set()
+    model = InboxModel(lease.started_at, lease_ended=lease.released_at)  # what was yielded
     try:
         while True:
             imap_messages: list[ImapMessage] = []
@@ -73,15 +64,8 @@ async def follow_mail(
                         await reader.close()
                     reader = None  # the API takes over
             await poller.attempt()  # transient failures back off; a permanent one ends it
-            rows = merge(poller.messages, imap_messages, lease)
-            for item, source in reversed(rows):  # oldest first
-                keys = row_keys(item)
-                if keys & seen:
-                    seen |= keys
-                    continue
-                seen |= keys
-                if item.foreign and not show_all:
-                    continue
+            model.load(poller.messages, imap_messages)
+            for item, source in model.unseen(show_all=show_all):  # each mail once, oldest first
                 yield item, source
             if reader is not None:
                 from tui.imap.errors import ImapError

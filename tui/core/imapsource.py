@@ -14,9 +14,6 @@ from tui.core.inbox import (
     InboxItem,
     build_item,
     imap_message_id,
-    merge_sources,
-    newest_first,
-    with_body,
 )
 from tui.core.services import Services
 
@@ -194,14 +191,13 @@ async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | 
 def merge(
     messages: list[Message], imap_messages: list[Any], lease: Lease
 ) -> list[tuple[InboxItem, str]]:
-    """One (item, source) per mail, newest first; source is ``imap`` or ``api``."""
-    merged, imap_of = merge_sources(messages, imap_messages)
-    out: list[tuple[InboxItem, str]] = []
-    for key in newest_first(list(merged.values())):
-        imap = imap_of.get(key)
-        item = build_item(merged[key], lease.started_at, lease.released_at)
-        out.append((with_body(item, imap), "imap") if imap is not None else (item, "api"))
-    return out
+    """One (item, source) per mail, newest first; source is ``imap`` or ``api`` (the rows of
+    an :class:`tui.core.inbox_model.InboxModel` loaded with both lists)."""
+    from tui.core.inbox_model import InboxModel
+
+    model = InboxModel(lease.started_at, lease_ended=lease.released_at)
+    model.load(messages, imap_messages)
+    return model.rows()
 
 
 async def read_lease_mail(

@@ -95,9 +95,20 @@ CopyKind = Literal["code", "warn", "doubtful", "none"]
 class InboxModel:
     """One lease's inbox: both sources merged, one row per mail, newest first."""
 
-    def __init__(self, lease_started: datetime | None, mailbox_id: str = "") -> None:
+    def __init__(
+        self,
+        lease_started: datetime | None,
+        mailbox_id: str = "",
+        *,
+        lease_ended: datetime | None = None,
+        freeze: bool = False,
+    ) -> None:
         self.lease_started = lease_started
         """When the lease began (mail before it is an earlier lessee's)."""
+        self.lease_ended = lease_ended
+        """When the lease was released (mail after it is a later lessee's); None: it holds."""
+        self.freeze = freeze
+        """Freeze the heap after a big load (a long-lived UI; see :meth:`freeze_heap`)."""
         self.mailbox_id = mailbox_id
         """The lease's mailbox."""
         self.settings = PollSettings()
@@ -231,6 +242,39 @@ class InboxModel:
         self.imap[imap.uid] = whole
         return self._rebuild(imap_changed=True)
 
+    # -- a headless reader's view ---------------------------------------------------------
+
+    def load(self, api_messages: list[Message], imap_messages: list[ImapMessage]) -> Applied:
+        """Both sources as they are now, whole (what a poller has listed and what a reader
+        has read), merged into the rows."""
+        self.api = {m.message_id: m for m in api_messages}
+        self.api_order = [m.message_id for m in api_messages]
+        self.imap = {m.uid: m for m in imap_messages}
+        return self._rebuild(imap_changed=True)
+
+    def source(self, key: str) -> str:
+        """Where a row's detail comes from: ``imap`` (read there) or ``api``."""
+        return "imap" if key in self.imap_of else "api"
+
+    def rows(self) -> list[tuple[InboxItem, str]]:
+        """Every row with its source, newest first."""
+        return [(self.item(key), self.source(key)) for key in self.order]
+
+    def unseen(self, *, show_all: bool = False) -> list[tuple[InboxItem, str]]:
+        """The rows not handed out before, oldest first, now marked seen: each mail once,
+        under either of its keys (an IMAP-only row takes the API's id once the API lists
+        it). Without ``show_all``, another lessee's mail is left out (for good)."""
+        out: list[tuple[InboxItem, str]] = []
+        for key in reversed(self.order):
+            if key in self.seen:
+                continue
+            imap = self.imap_of.get(key)
+            self.seen |= {key} if imap is None else {key, imap_message_id(imap.uid)}
+            item = self.item(key)
+            if show_all or not item.foreign:
+                out.append((item, self.source(key)))
+        return out
+
     # -- rows -------------------------------------------------------------------------------
 
     def _rebuild(self, *, imap_changed: bool) -> Applied:
@@ -250,7 +294,7 @@ class InboxModel:
             twin = imap_message_id(imap.uid)
             if key in self.seen or twin in self.seen:
                 self.seen |= {key, twin}
-        if grown >= FREEZE_AFTER:
+        if self.freeze and grown >= FREEZE_AFTER:
             self.freeze_heap()
         return Applied(rows=True, asked=asked)
 
@@ -284,7 +328,12 @@ class InboxModel:
         if item is None:
             imap = self.imap_of.get(key)
             # With the message read over IMAP, its code comes from there (with_body).
-            item = build_item(self.messages[key], self.lease_started, read_subject=imap is None)
+            item = build_item(
+                self.messages[key],
+                self.lease_started,
+                self.lease_ended,
+                read_subject=imap is None,
+            )
             if imap is not None:
                 item = with_body(item, imap)
             self._items[key] = item

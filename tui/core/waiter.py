@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from tui.api.errors import MailagentsError, classify
 from tui.api.models import Lease, iso_z
 from tui.core.codepick import CodeFilter, CodePicker, Picked, ReturnedCodes
-from tui.core.inbox import InboxItem, build_item, doubtful_start
+from tui.core.inbox import InboxItem, build_item
+from tui.core.inbox_model import InboxModel
 from tui.core.poller import MailboxPoller, PollSettings
 from tui.core.services import Services
 
@@ -136,7 +137,9 @@ class _Wait:
         self.picker = picker
         self.timeout = timeout
         self.deadline = deadline
-        self.asked: set[int] = set()  # IMAP UIDs the API was asked to place (see _imap_items)
+        self.model = InboxModel(lease.started_at, lease_ended=lease.released_at)
+        """The mail read so far, both sources merged (it says when to ask the API about IMAP
+        mail from the lease's first second, once per mail: see _imap_items)."""
 
     async def run(self, reader: Any, keep: Callable[[Picked], None]) -> Picked:
         """The picked mail (``keep(picked)`` first), reading through ``reader`` (None: the
@@ -145,7 +148,7 @@ class _Wait:
             while True:
                 entries = None
                 if reader is not None:
-                    entries = await _imap_items(reader, self.lease, self.poller, self.asked)
+                    entries = await _imap_items(reader, self.model, self.poller)
                     if entries is None:  # IMAP broke: the API takes over
                         reader = None
                 if entries is None:
@@ -197,28 +200,26 @@ async def _imap_reader(services: Services, lease: Lease) -> Any:
 
 
 async def _imap_items(
-    reader: Any, lease: Lease, poller: MailboxPoller, asked: set[int]
+    reader: Any, model: InboxModel, poller: MailboxPoller
 ) -> list[tuple[InboxItem, str]] | None:
     """Fetch what is new; every mail as (item, source), newest first (None when IMAP failed).
 
     A mail IMAP stamps in the very second the lease began may be the last lessee's: the
-    API's list, with its milliseconds, settles it. The API is asked once per such mail
-    (``asked`` holds their UIDs); the poller remembers what it listed.
+    API's list, with its milliseconds, settles it. The model says when to ask (once per such
+    mail the API has not listed); the poller remembers what it listed.
     """
     from tui.api.errors import MailagentsError
-    from tui.core.imapsource import merge
     from tui.imap.errors import ImapError
 
     try:
         await reader.fetch_new()
     except ImapError:
         return None
-    doubtful = {m.uid for m in reader.messages if doubtful_start(m, lease.started_at)}
-    if doubtful - asked:
-        asked |= doubtful
+    if model.load(poller.messages, reader.messages).asked:
         with contextlib.suppress(MailagentsError):
             await poller.poll_once()
-    return merge(poller.messages, reader.messages, lease)
+        model.load(poller.messages, reader.messages)
+    return model.rows()
 
 
 async def _with_api_id(

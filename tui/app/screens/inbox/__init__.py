@@ -168,7 +168,7 @@ class InboxScreen(WorkerErrors, MessageActions):
         super().__init__()
         self.view = view
         """The lease (and its ledger entry) whose mail is shown."""
-        self.model = InboxModel(view.lease.started_at, view.lease.mailbox_id)
+        self.model = InboxModel(view.lease.started_at, view.lease.mailbox_id, freeze=True)
         """The inbox's state and rules."""
         self._detail_timer: Timer | None = None
         self._shown_key: tuple[str, int] | None = None
