@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  {code}: all rows {got['all_rows_s']:.2f} s (IMAP {got['imap_s']:.2f} s),"
                     f" CPU {got['cpu_s']:.2f} s, stall {ms(got['stall'])} ms"
-                    f" (GC {ms(got['gc'])}), load {load:.1f}",
+                    f" (GC {ms(got['gc'])}, {len(got['full_gcs'])} full), load {load:.1f}",
                     flush=True,
                 )
     finally:
@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{spread([r['cpu_s'] for r in runs])[1]:.2f}",
                 f"{ms(stall[1])} ({ms(stall[0])}-{ms(stall[2])})",
                 ms(max(r["gc"] for r in runs)),
+                "/".join(str(len(r["full_gcs"])) for r in runs),
                 f"{min(r['load'] for r in runs):.1f}-{max(r['load'] for r in runs):.1f}",
                 verdict(ok) if code == "now" else "",
             ]
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(
         f"enter to every mail listed over IMAP, {args.runs} run(s) each, fresh process each",
         ["code", "rows", "all rows s, median (min-max)", "all read over IMAP s", "CPU s",
-         "longest stall ms", "longest GC ms", "load", "verdict"],
+         "longest stall ms", "longest GC ms", "full GCs", "load", "verdict"],
         rows,
     )  # fmt: skip
     print(
