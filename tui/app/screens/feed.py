@@ -179,8 +179,9 @@ class LiveFeedScreen(ResourceScreen[FeedEntry]):
             self.app.open_screen("inbox", view=view)
 
     def action_poll_now(self) -> None:
-        """Ask the next mailbox now."""
-        if self.feed is not None:
+        """Ask the next mailbox now ("checking…" in this frame, until the feed reports)."""
+        if self.feed is not None and self.feed.leases:
+            self.set_status("checking…")
             self.feed.wake()
 
     def action_back(self) -> None:

@@ -228,8 +228,7 @@ class LeaseListScreen(ResourceScreen[LeaseView]):
 
     def action_refresh(self) -> None:
         """Fetch again now."""
-        self.set_status("refreshing…")
-        self.refresh_leases()
+        self.working("refreshing…", self.refresh_leases())
 
     def open_row(self) -> None:
         """Enter on a row opens the inbox."""
@@ -280,8 +279,7 @@ class LeaseListScreen(ResourceScreen[LeaseView]):
 
         def done(result: tuple[str, int] | None) -> None:
             if result is not None:
-                self.set_status("allocating…")
-                self.allocate(*result)
+                self.working("allocating…", self.allocate(*result))
 
         self.app.push_screen(AllocateDialog(), done)
 
@@ -306,8 +304,7 @@ class LeaseListScreen(ResourceScreen[LeaseView]):
             return
 
         def release() -> None:
-            self.set_status("releasing…")
-            self.release(view.lease.lease_id)
+            self.working("releasing…", self.release(view.lease.lease_id))
 
         self.confirm_then(
             f"Release {clean(view.lease.address)}?\n"

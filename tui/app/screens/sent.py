@@ -139,4 +139,4 @@ class SentScreen(ResourceScreen[SentRow]):
 
     def action_reload(self) -> None:
         """Refresh."""
-        self.load()
+        self.working("refreshing…", self.load())

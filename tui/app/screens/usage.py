@@ -289,8 +289,7 @@ class UsageScreen(ResourceScreen[Invoice]):
         self.show_figures()
         self.show_sparkline()
         self.select_period_invoice()
-        self.set_status(f"loading {period}…")
-        self.load_usage(period)
+        self.working(f"loading {period}…", self.load_usage(period))
 
     def action_previous_period(self) -> None:
         """The month before."""
@@ -308,8 +307,7 @@ class UsageScreen(ResourceScreen[Invoice]):
     def action_reload(self) -> None:
         """Fetch everything again."""
         self.monthly.clear()
-        self.set_status("refreshing…")
-        self.load_usage(self.period)
+        self.working("refreshing…", self.load_usage(self.period))
         self.load_invoices()
 
     def selected_invoice(self) -> Invoice | None:

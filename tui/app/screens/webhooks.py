@@ -302,8 +302,7 @@ class WebhooksScreen(ResourceScreen[Webhook]):
 
         def done(result: NewWebhook | None) -> None:
             if result is not None:
-                self.set_status("creating webhook…")
-                self.create(result)
+                self.working("creating webhook…", self.create(result))
 
         self.app.push_screen(WebhookNewDialog(), done)
 
@@ -338,8 +337,7 @@ class WebhooksScreen(ResourceScreen[Webhook]):
             return
 
         def rotate() -> None:
-            self.set_status("rotating secret…")
-            self.rotate(hook.webhook_id)
+            self.working("rotating secret…", self.rotate(hook.webhook_id))
 
         self.confirm_then(
             f"Rotate the secret of {clean(hook.target_url, 100)}?\n"
@@ -368,5 +366,4 @@ class WebhooksScreen(ResourceScreen[Webhook]):
 
     def action_reload(self) -> None:
         """Fetch again now."""
-        self.set_status("refreshing…")
-        self.load()
+        self.working("refreshing…", self.load())

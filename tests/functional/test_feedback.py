@@ -1,0 +1,180 @@
+"""Issue 16, feedback: every key that starts network work says so in the same frame, and the
+saying ends with the work (its result, its failure, or its cancellation).
+
+The server's answer is held by the fault proxy, so what the screen shows right after the key is
+what a user sees while a slow server thinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from faultproxy import Fault, FaultProxy
+from support import make_services, make_settings, refuse_system_clipboard, text_of, until
+from support import wallet_from as wallet_of
+
+from tui.app import make_app
+from tui.app.screens.feed import LiveFeedScreen
+from tui.app.screens.leases import LeaseListScreen
+from tui.app.screens.sent import SentScreen
+from tui.app.screens.usage import UsageScreen
+from tui.app.screens.webhooks import WebhooksScreen
+from tui.core.billing import current_period, shift_period
+from tui.core.wallets import WalletSource
+
+SIZE = (120, 40)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One key that starts network work."""
+
+    open_keys: tuple[str, ...]
+    """Keys on the lease list that open the screen (none: the lease list itself)."""
+    screen: type
+    """The screen the key is pressed on."""
+    ready: str
+    """What the status line says once the screen has loaded (and again after the answer)."""
+    keys: tuple[str, ...]
+    """The key, and any dialog keys that confirm it (the last one starts the work)."""
+    method: str
+    """The request whose answer is held."""
+    path: str
+    """Its path (``{lease}``: the lease's id)."""
+    label: str
+    """What the status line says while the answer is held."""
+
+
+CASES = {
+    "leases r": Case(
+        (), LeaseListScreen, "updated", ("r",), "GET", "/v2/mailboxes/leases", "refreshing…"
+    ),
+    "leases n": Case(
+        (),
+        LeaseListScreen,
+        "updated",
+        ("n", "enter"),
+        "POST",
+        "/v2/mailboxes/leases",
+        "allocating…",
+    ),
+    "leases d": Case(
+        (),
+        LeaseListScreen,
+        "updated",
+        ("d", "y"),
+        "POST",
+        "/v2/mailboxes/leases/{lease}/release",
+        "releasing…",
+    ),
+    "sent r": Case(
+        ("s",), SentScreen, "Nothing sent yet", ("r",), "GET", "/v2/send-attempts", "refreshing…"
+    ),
+    "webhooks r": Case(
+        ("w",), WebhooksScreen, "updated", ("r",), "GET", "/v2/webhooks", "refreshing…"
+    ),
+    "usage r": Case(
+        ("U",), UsageScreen, "usage of", ("r",), "GET", "/v2/usage/summary", "refreshing…"
+    ),
+    "usage [": Case(
+        ("U",),
+        UsageScreen,
+        "usage of",
+        ("left_square_bracket",),
+        "GET",
+        "/v2/usage/summary",
+        f"loading {shift_period(current_period(), -1)}…",
+    ),
+    "feed u": Case(
+        ("A",), LiveFeedScreen, "code(s) and link(s)", ("u",), "GET", "/v2/messages", "checking…"
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def no_system_clipboard(monkeypatch):
+    refuse_system_clipboard(monkeypatch)
+
+
+@pytest.fixture
+def proxy(sandbox):
+    with FaultProxy(sandbox.base_url) as proxy:
+        yield proxy
+
+
+async def app_with_a_lease(proxy, wallet, tmp_path):
+    """Signed in beforehand with one lease, so the app opens on the lease list."""
+    services = make_services(proxy.base_url, tmp_path, wallet)
+    await services.session.sign_in()
+    lease = (await services.leases.allocate("feedback", 1, release_on_exit=False)).lease
+    await services.aclose()
+    app = make_app(
+        make_settings(proxy.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_of(wallet)),
+    )
+    return app, lease
+
+
+async def open_case(app, pilot, case: Case) -> None:
+    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    await until(pilot, lambda: "updated" in text_of(app, "#status-bar"))
+    for key in case.open_keys:
+        await pilot.press(key)
+    await until(pilot, lambda: isinstance(app.screen, case.screen))
+    await until(pilot, lambda: case.ready in text_of(app, "#status-bar"))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_the_key_says_the_work_started_in_the_same_frame_until_the_answer(
+    name, proxy, wallet, tmp_path
+):
+    case = CASES[name]
+    app, lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, case)
+        assert case.label not in text_of(app, "#status-bar")
+        proxy.inject(case.method, case.path.format(lease=lease.lease_id), Fault.hold())
+        for key in case.keys:
+            await pilot.press(key)
+        # The frame right after the key: the answer is not back, the line says it is coming.
+        assert isinstance(app.screen, case.screen)
+        assert case.label in text_of(app, "#status-bar")
+        await until(pilot, proxy.held.is_set)
+        assert case.label in text_of(app, "#status-bar")  # still, while the server thinks
+        proxy.let_go()
+        await until(
+            pilot,
+            lambda: case.label not in (line := text_of(app, "#status-bar")) and case.ready in line,
+        )
+
+
+async def test_a_failed_answer_replaces_the_label(proxy, wallet, tmp_path):
+    app, _lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, CASES["sent r"])
+        proxy.inject("GET", "/v2/send-attempts", Fault.status(404, "not_found", "No such list"))
+        await pilot.press("r")
+        await until(pilot, lambda: "No such list" in text_of(app, "#status-bar"))
+        assert "refreshing…" not in text_of(app, "#status-bar")
+
+
+async def test_a_cancelled_worker_leaves_no_label_behind(proxy, wallet, tmp_path):
+    app, _lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, CASES["sent r"])
+        proxy.inject("GET", "/v2/send-attempts", Fault.hold())
+        await pilot.press("r")
+        await until(pilot, proxy.held.is_set)
+        screen = app.screen
+        screen.workers.cancel_group(screen, "sent-load")  # as leaving or a newer load would
+        await until(pilot, lambda: "refreshing…" not in text_of(app, "#status-bar"))
+        # A second press while one is under way cancels the first: the newer one's label stays.
+        proxy.let_go()
+        proxy.inject("GET", "/v2/send-attempts", Fault.stall(1.0), Fault.stall(1.0))
+        await pilot.press("r")
+        await pilot.press("r")
+        await until(pilot, lambda: proxy.pending() == 0)
+        await pilot.pause(0.3)
+        assert "refreshing…" in text_of(app, "#status-bar")
+        await until(pilot, lambda: "Nothing sent yet" in text_of(app, "#status-bar"))
