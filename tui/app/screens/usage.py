@@ -310,10 +310,6 @@ class UsageScreen(ResourceScreen[Invoice]):
         self.working("refreshing…", self.load_usage(self.period))
         self.load_invoices()
 
-    def selected_invoice(self) -> Invoice | None:
-        """The invoice under the cursor, or None."""
-        return self.selected()
-
     def open_row(self) -> None:
         """Enter on an invoice row."""
         self.action_open_invoice()

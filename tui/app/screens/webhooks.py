@@ -290,10 +290,6 @@ class WebhooksScreen(ResourceScreen[Webhook]):
 
             self.app.push_screen(DeliveryDialog(delivery))
 
-    def selected_webhook(self) -> Webhook | None:
-        """The webhook under the list cursor, or None."""
-        return self.selected()
-
     # -- create ----------------------------------------------------------------------------
 
     def action_new(self) -> None:
