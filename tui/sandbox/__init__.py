@@ -8,7 +8,7 @@ Public API (imported lazily so that ``import tui.sandbox`` stays cheap)::
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # A library logger: never fall back to Python's stderr "last resort" handler (which would
 # scribble over a TUI running the sandbox in the background).
@@ -29,7 +29,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _WHERE:
         import importlib
 

@@ -32,7 +32,7 @@ def _print_ready(
     click.echo(f"mailagents sandbox: {server.base_url}")
     if server.smtp_port is not None:
         click.echo(f"  SMTP inbound: {config.host}:{server.smtp_port}")
-    if server.imap_port is not None:
+    if server.imap_port is not None and server.dovecot is not None:
         click.echo(
             f"  IMAP: {server.dovecot.host}:{server.imap_port} (plaintext, loopback only; "
             "login = lease address, password = its webmail_password)"

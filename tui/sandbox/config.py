@@ -152,7 +152,7 @@ class SandboxConfig:
         so access tokens and proofs stay valid.
         """
         root = make_private_dir(data_dir)
-        values: dict[str, Any] = dict(load_or_create_secrets(root / SECRETS_FILE))
+        values = load_or_create_secrets(root / SECRETS_FILE)
         if "admin_token" not in overrides:
             values["admin_token"] = load_or_create_admin_token(root / ADMIN_TOKEN_FILE)
         return cls(**{"db_path": str(root / DB_FILE), **values, **overrides})

@@ -20,10 +20,11 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.http.app import SandboxService, create_app
 from tui.sandbox.mail import inbound as mail
@@ -32,6 +33,9 @@ from tui.sandbox.sockets import bind_tcp
 from tui.sandbox.state.messages import MessageListener
 from tui.sandbox.state.sends import OutboxEntry
 from tui.sandbox.state.store import Store
+
+if TYPE_CHECKING:
+    from tui.sandbox.mail.dovecot import DovecotServer
 
 START_TIMEOUT_S = 10.0
 
@@ -134,14 +138,14 @@ class SandboxServer:
         """One line about IMAP for humans: ``IMAP on 127.0.0.1:N`` or why it is off."""
         self.maildirs: Maildirs | None = None
         """The per-address Maildirs inbound mail is written to, once started."""
-        self.dovecot: Any = None
+        self.dovecot: DovecotServer | None = None
         """The :class:`tui.sandbox.mail.dovecot.DovecotServer`, while IMAP is on."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._smtp_ready = threading.Event()
         self._temp_mail_dir: str | None = None
-        self._temp_cleanup: weakref.finalize[Any, Any] | None = None
+        self._temp_cleanup: weakref.finalize[[str, bool], SandboxServer] | None = None
         self._mail_listener: MessageListener | None = None
 
     @property
@@ -338,9 +342,7 @@ class SandboxServer:
             if smtp is not None:
                 await asyncio.to_thread(smtp.stop)
 
-    def deliver(
-        self, address: str, raw: bytes, *, require_active_lease: bool = True
-    ) -> dict[str, Any]:
+    def deliver(self, address: str, raw: bytes, *, require_active_lease: bool = True) -> JsonObject:
         """Store raw RFC 5322 bytes for ``address`` in-process (as SMTP would)."""
         return mail.deliver(self.store, address, raw, require_active_lease=require_active_lease)
 

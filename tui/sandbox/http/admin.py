@@ -15,12 +15,12 @@ import math
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tui.auth import siwe
+from tui.jsontypes import JsonObject, JsonValue
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.mail import inbound as mail
 from tui.sandbox.mail.webhooks import WebhookDispatcher, current_request_id
@@ -54,7 +54,7 @@ class AdminError(Exception):
         """Human-readable message."""
 
 
-def _json(status: int, body: Any) -> Response:
+def _json(status: int, body: JsonValue) -> Response:
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return Response(data, status_code=status, headers={"content-type": _JSON_CT})
 
@@ -72,7 +72,7 @@ def usdc(micro: int) -> int | float:
     return int(value) if value.is_integer() else value
 
 
-def js_number(value: Any) -> float | None:
+def js_number(value: JsonValue) -> float | None:
     """JavaScript ``Number(value)`` for the inputs the admin API sees; None for NaN."""
     if isinstance(value, bool):
         return float(value)
@@ -124,7 +124,7 @@ def _parse_time(text: str | None, default: int) -> int:
 Handler = Callable[..., Awaitable[Response]]
 
 
-def parse_policy(body: dict[str, Any]) -> tuple[str, str, str]:
+def parse_policy(body: JsonObject) -> tuple[str, str, str]:
     """``(policy_type, value, action)`` of a ``POST risk/policies`` body (400 when invalid)."""
     fields = {k: body.get(k) for k in ("policy_type", "value", "action")}
     text = {k: str(v).strip() if v not in (None, False, "") else "" for k, v in fields.items()}
@@ -146,7 +146,7 @@ def parse_policy(body: dict[str, Any]) -> tuple[str, str, str]:
     return policy_type, value, action
 
 
-def parse_tenant_patch(body: dict[str, Any]) -> tuple[str | None, dict[str, int | None]]:
+def parse_tenant_patch(body: JsonObject) -> tuple[str | None, dict[str, int | None]]:
     """``(status, {qps, mailbox_limit})`` of a ``PATCH tenants/{id}`` body (400 when invalid)."""
     status = body.get("status")
     if status is not None and status not in TENANT_STATUSES:
@@ -176,7 +176,7 @@ class AdminApi:
         config: SandboxConfig,
         store: Store,
         webhooks: WebhookDispatcher,
-        read_body: Callable[[Request], Awaitable[dict[str, Any]]],
+        read_body: Callable[[Request], Awaitable[JsonObject]],
     ) -> None:
         self.config = config
         """Runtime settings live here (changed in place by ``PATCH settings/runtime``)."""
@@ -288,7 +288,7 @@ class AdminApi:
         resource_type: str,
         resource_id: str,
         tenant_id: str | None,
-        metadata: dict[str, Any] | None = None,
+        metadata: JsonObject | None = None,
     ) -> None:
         self.state.audit(
             action,
@@ -332,7 +332,7 @@ class AdminApi:
             request_id=current_request_id.get(),
         )
 
-    def limit_hit(self, tenant_id: str, reasons: list[dict[str, Any]]) -> None:
+    def limit_hit(self, tenant_id: str, reasons: list[JsonObject]) -> None:
         """A free limit answered 402: count it; a qps hit is also a risk event."""
         self.state.payment_challenge(tenant_id)
         for reason in reasons:
@@ -370,7 +370,7 @@ class AdminApi:
         points = self.state.timeseries(start, end, _BUCKETS[bucket], iso)
         return _json(200, {"points": points})
 
-    def _settings(self) -> dict[str, Any]:
+    def _settings(self) -> JsonObject:
         return {
             "overage_charge_usdc": self.config.overage_charge_usdc,
             "agent_allocate_hourly_limit": self.config.allocate_hourly_limit,

@@ -15,7 +15,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import NoReturn
 
 import jwt
 from starlette.applications import Starlette
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
 from tui import limits
+from tui.jsontypes import JsonObject
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.http.admin import AdminApi
 from tui.sandbox.http.errors import ApiError, bad_request, json_response, not_found
@@ -78,7 +79,7 @@ class SandboxService:
         """The state."""
         self.port: int = config.port
         """The bound HTTP port (set by the runner when ``config.port`` is 0)."""
-        self.imap: dict[str, Any] | None = None
+        self.imap: JsonObject | None = None
         """Sandbox-only runtime hint ``{host, port, security}`` while the private IMAP runs."""
         self._routes = [(method, re.compile(path), handler) for method, path, handler in ROUTES]
         self.webhooks = WebhookDispatcher(config, store)
@@ -86,7 +87,7 @@ class SandboxService:
         store.add_message_listener(self.webhooks.on_message)
         self.admin = AdminApi(config, store, self.webhooks, self.body)
         """The operator API ``/v2/admin/*``."""
-        self._verified_tokens: dict[str, dict[str, Any]] = {}
+        self._verified_tokens: dict[str, JsonObject] = {}
         self._route_cache: dict[tuple[str, str], tuple[Handler | None, tuple[str, ...]]] = {}
 
     def close(self) -> None:
@@ -155,7 +156,7 @@ class SandboxService:
                 return handler, match.groups()
         return None, ()
 
-    async def body(self, request: Request) -> dict[str, Any]:
+    async def body(self, request: Request) -> JsonObject:
         """The JSON body as an object: empty means ``{}``; a non-object counts as ``{}`` too."""
         chunks: list[bytes] = []
         size = 0
@@ -168,7 +169,7 @@ class SandboxService:
         if not raw.strip():
             return {}
 
-        def no_constants(name: str) -> Any:
+        def no_constants(name: str) -> NoReturn:
             raise ValueError(name)
 
         try:
@@ -217,7 +218,7 @@ class SandboxService:
             tenant_created_ms=int(ctx.tenant_created_ms),
         )
 
-    def _verify_token(self, token: str) -> dict[str, Any]:
+    def _verify_token(self, token: str) -> JsonObject:
         """The payload of a token whose HS256 signature is ours (401 otherwise), remembered:
         the signature of a given token string never changes, so it is checked once (the
         expiry and the tenant's status are checked on every request)."""
@@ -249,7 +250,7 @@ class SandboxService:
         """Free-limit check of a protected endpoint; 402 unless no limit applies or paid."""
         cfg = self.config
         now_ms = self.store.now_ms()
-        reasons: list[dict[str, Any]] = []
+        reasons: list[JsonObject] = []
         qps = self.admin.state.effective_qps(auth.tenant_id, cfg.tenant_qps)
         if qps > 0 and self.store.recent_usage_count(auth.tenant_id, now_ms - 999, qps) >= qps:
             reasons.append({"code": "tenant_qps", "limit": qps, "window": "1s"})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from starlette.responses import Response
+
+from tui.jsontypes import JsonValue
 
 _JSON_CT = "application/json; charset=utf-8"
 Row = TypeVar("Row")
@@ -15,7 +17,7 @@ Row = TypeVar("Row")
 class ApiError(Exception):
     """An error answered with the contract's envelope ``{"error", "message", ...extra}``."""
 
-    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
+    def __init__(self, status: int, error: str, message: str, **extra: JsonValue) -> None:
         super().__init__(message)
         self.status = status
         """HTTP status code."""
@@ -50,7 +52,7 @@ def found(
     return row
 
 
-def json_response(status: int, body: Any) -> Response:
+def json_response(status: int, body: JsonValue) -> Response:
     """A compact JSON response with the contract's content type."""
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return Response(data, status_code=status, headers={"content-type": _JSON_CT})

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.http.errors import ApiError, bad_request, json_response, not_found
 from tui.sandbox.http.tokens import new_unbound_tenant
 from tui.sandbox.http.values import parse_iso, text_of
@@ -46,7 +47,7 @@ _INBOUND_FIELDS = (
 )
 
 
-def _inbound_fields(body: dict[str, Any]) -> dict[str, str]:
+def _inbound_fields(body: JsonObject) -> dict[str, str]:
     """The event's text fields, trimmed ("" when absent); addresses and domain lowercased."""
     fields = {name: text_of(body.get(name)) for name in _INBOUND_FIELDS}
     for name in ("address", "sender", "sender_domain"):
@@ -56,9 +57,7 @@ def _inbound_fields(body: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
-async def _ingest(
-    svc: SandboxService, f: dict[str, str], received_ms: int | None
-) -> dict[str, Any]:
+async def _ingest(svc: SandboxService, f: dict[str, str], received_ms: int | None) -> JsonObject:
     """Build the event's message and deliver it (parsing and storing off the loop)."""
     html = "\n".join(x for x in (f["html_excerpt"], f["html_body"]) if x)
     raw = mail.build_mime(

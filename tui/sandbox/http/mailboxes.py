@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.http.errors import ApiError, bad_request, found, json_response, not_found
 from tui.sandbox.http.values import iso
 from tui.sandbox.mail import inbound as mail
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
 
 
-def _lease(row: Lease) -> dict[str, Any]:
+def _lease(row: Lease) -> JsonObject:
     return {
         "lease_id": row.lease_id,
         "mailbox_id": row.mailbox_id,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.http.errors import bad_request, found, json_response, not_found
 from tui.sandbox.http.values import iso, parse_iso
 from tui.sandbox.state.messages import Message
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
 _LIMIT_RE = re.compile(r"^\s*[0-9]+\s*$")
 
 
-def _message(row: Message, *, detail: bool) -> dict[str, Any]:
+def _message(row: Message, *, detail: bool) -> JsonObject:
     status = row.parsed_status
-    item: dict[str, Any] = {"message_id": row.id}
+    item: JsonObject = {"message_id": row.id}
     if detail:
         item["mailbox_id"] = row.mailbox_id
     item.update(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.http.errors import ApiError, bad_request, found, json_response, not_found
 from tui.sandbox.http.values import iso, recipients, text_of
 from tui.sandbox.mail import outbound as send
@@ -57,7 +58,7 @@ class _SendRequest:
     html: str | None
 
 
-def _send_request(body: dict[str, Any]) -> _SendRequest:
+def _send_request(body: JsonObject) -> _SendRequest:
     """The send body's fields (400 unless every required one is there)."""
     text, html = body.get("text"), body.get("html")
     req = _SendRequest(
@@ -78,7 +79,7 @@ def _failed(
     attempt_id: str,
     error: str,
     rejected: list[str] | None = None,
-    envelope: dict[str, Any] | None = None,
+    envelope: JsonObject | None = None,
 ) -> None:
     """Record a failed send attempt."""
     outcome = SendOutcome("failed", [], rejected or [], None, envelope=envelope, error=error)
@@ -125,13 +126,13 @@ async def send_message(svc: SandboxService, request: Request) -> Response:
     svc.store.finish_send_attempt(attempt_id, outcome)
     svc.meter(auth, "POST /v2/messages/send", access)
     svc.admin.tenant_event(auth.tenant_id, auth.agent_id, "send_attempt.created", attempt_id)
-    body: dict[str, Any] = {"send_attempt_id": attempt_id, "submission_status": "accepted"}
+    body: JsonObject = {"send_attempt_id": attempt_id, "submission_status": "accepted"}
     body.update(accepted=sent.accepted, rejected=sent.rejected)
     body.update(message_id=sent.message_id, response=sent.response)
     return json_response(202, body)
 
 
-def _send_attempt(row: SendAttempt) -> dict[str, Any]:
+def _send_attempt(row: SendAttempt) -> JsonObject:
     return {
         "send_attempt_id": row.id,
         "mailbox_id": row.mailbox_id,

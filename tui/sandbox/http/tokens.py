@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Any
 
 import jwt
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.state.store import Store
 
@@ -54,7 +54,7 @@ def verify_proof(
 
 def issue_token(
     config: SandboxConfig, tenant_id: str, agent_id: str, did: str | None, now_s: float
-) -> dict[str, Any]:
+) -> JsonObject:
     """An HS256 access token and the verify-style fields that go with it."""
     iat = int(now_s)
     payload = {
@@ -76,7 +76,7 @@ def issue_token(
     }
 
 
-def new_unbound_tenant(config: SandboxConfig, store: Store) -> dict[str, Any]:
+def new_unbound_tenant(config: SandboxConfig, store: Store) -> JsonObject:
     """Create a tenant without a wallet identity (send cooldown applies); return its token.
 
     The result has the verify fields (``did`` is null) plus ``wallet_bound: false`` and the

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 from tui.auth import siwe
+from tui.jsontypes import JsonValue
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def has_lone_surrogate(value: Any) -> bool:
+def has_lone_surrogate(value: JsonValue) -> bool:
     """True when a string (or key) anywhere in a parsed JSON value holds a lone surrogate.
 
     Iterative: the value's depth is already bounded, but no recursion is needed anyway.
@@ -68,12 +68,12 @@ def parse_iso(text: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def text_of(value: Any) -> str:
+def text_of(value: JsonValue) -> str:
     """A body field as trimmed text ("" unless a string)."""
     return value.strip() if isinstance(value, str) else ""
 
 
-def recipients(value: Any) -> list[str]:
+def recipients(value: JsonValue) -> list[str]:
     """``to`` as one string (never split on commas) or a list (trimmed, blanks dropped)."""
     if isinstance(value, str):
         return [value.strip()] if value.strip() else []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.jsontypes import JsonObject
 from tui.sandbox.http.errors import bad_request, found, json_response, not_found
 from tui.sandbox.http.values import iso, text_of
 from tui.sandbox.mail.webhooks import EVENT_TYPES
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from tui.sandbox.http.app import SandboxService
 
 
-def _webhook(row: Webhook) -> dict[str, Any]:
+def _webhook(row: Webhook) -> JsonObject:
     return {
         "webhook_id": row.id,
         "event_types": row.event_types,
@@ -29,7 +30,7 @@ def _webhook(row: Webhook) -> dict[str, Any]:
     }
 
 
-def _delivery(row: Delivery) -> dict[str, Any]:
+def _delivery(row: Delivery) -> JsonObject:
     return {
         "webhook_id": row.webhook_id,
         "delivery_id": row.id,

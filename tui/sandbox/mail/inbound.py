@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -24,9 +25,11 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from tui.escapes import strip_escapes
+from tui.jsontypes import JsonObject
+from tui.sandbox.state.db import SqlValue
 from tui.sandbox.state.store import Store
 
 log = logging.getLogger("tui.sandbox")
@@ -249,7 +252,7 @@ class _ParserChild:
         return value
 
     @staticmethod
-    def _ask(proc: subprocess.Popen[bytes], meta: bytes, raw: bytes) -> Any:
+    def _ask(proc: subprocess.Popen[bytes], meta: bytes, raw: bytes) -> tuple[str, object]:
         from tui.sandbox.mail.parser_worker import HEADER
 
         assert proc.stdin is not None and proc.stdout is not None
@@ -282,14 +285,14 @@ class _ParserChild:
                 proc.kill()
 
 
-def _write_all(stream: Any, data: bytes) -> None:
+def _write_all(stream: IO[bytes], data: bytes) -> None:
     """All of ``data`` to an unbuffered pipe (each call may take part of it)."""
     view = memoryview(data)
     while view:
         view = view[stream.write(view[: 1 << 20]) or 0 :]
 
 
-def _read_before(stream: Any, size: int, deadline: float) -> bytes:
+def _read_before(stream: IO[bytes], size: int, deadline: float) -> bytes:
     """Exactly ``size`` bytes from an unbuffered pipe, or TimeoutError / EOFError."""
     chunks: list[bytes] = []
     while size:
@@ -333,9 +336,9 @@ def deliver(
     envelope_from: str | None = None,
     require_active_lease: bool = True,
     received_ms: int | None = None,
-    overrides: dict[str, Any] | None = None,
+    overrides: Mapping[str, SqlValue] | None = None,
     parsed: Parsed | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Store one message for ``address``; return ``{message_id, mailbox_id, tenant_id, ...}``.
 
     With ``require_active_lease`` (SMTP) an address that is unknown or not under an active
@@ -349,7 +352,7 @@ def deliver(
         raise NoActiveLeaseError(address)
     parsed = parsed or parse(store, raw, envelope_from)
     headers, found = parsed.headers, parsed.found
-    fields: dict[str, Any] = {
+    fields: dict[str, SqlValue] = {
         "tenant_id": mailbox.tenant_id,
         "mailbox_id": mailbox.mailbox_id,
         "sender": headers.sender,

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import socket
 import threading
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -113,7 +112,7 @@ async def start_smtp(store: Store, sock: socket.socket) -> asyncio.AbstractServe
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
-    def factory() -> Any:
+    def factory() -> SMTP:
         return SMTP(
             handler,
             hostname="sandbox.mailagents.test",

@@ -19,11 +19,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
 from tui.auth import siwe
+from tui.jsontypes import JsonObject
 from tui.sandbox.config import SandboxConfig
 from tui.sandbox.state.messages import Message
 from tui.sandbox.state.store import Store
@@ -49,7 +49,7 @@ def event_type_of(row: Message) -> str:
     return "otp.extracted" if row.otp_code or row.verification_link else "mail.received"
 
 
-def payload_of(event_type: str, row: Message) -> dict[str, Any]:
+def payload_of(event_type: str, row: Message) -> JsonObject:
     """The contract's payload (§6.4), nested camelCase ``message`` included."""
     received_at = _iso(row.received_ms)
     return {

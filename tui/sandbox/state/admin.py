@@ -12,8 +12,8 @@ import json
 import secrets
 import sqlite3
 import uuid
-from typing import Any
 
+from tui.jsontypes import JsonObject, JsonValue
 from tui.sandbox.state.admin_views import DEFAULT_MAILBOX_LIMIT, AdminViews, Iso
 from tui.sandbox.state.messages import Message
 from tui.sandbox.state.store import Store
@@ -129,7 +129,7 @@ class AdminState(AdminViews):
         actor_did: str | None = ADMIN_ACTOR,
         request_id: str | None = None,
         result: str = "success",
-        metadata: dict[str, Any] | None = None,
+        metadata: JsonObject | None = None,
     ) -> None:
         """Append one audit row."""
         with self.store._tx() as db:
@@ -162,10 +162,10 @@ class AdminState(AdminViews):
     def job(
         self,
         type_: str,
-        payload: dict[str, Any],
+        payload: JsonObject,
         *,
         status: str = "completed",
-        result: Any = None,
+        result: JsonValue = None,
         error: str | None = None,
     ) -> str:
         """Record one job (the sandbox runs its jobs inline); return its id."""
@@ -288,13 +288,13 @@ class AdminState(AdminViews):
 
     # -- runtime settings --------------------------------------------------------------------
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> JsonObject:
         """Persisted runtime settings (``overage_charge_usdc``, ``agent_allocate_hourly_limit``)."""
         with self.store._lock:
             rows = self.store._all("SELECT key, value_json FROM runtime_settings")
         return {r["key"]: json.loads(r["value_json"]) for r in rows}
 
-    def save_settings(self, values: dict[str, Any]) -> None:
+    def save_settings(self, values: JsonObject) -> None:
         """Persist runtime settings."""
         with self.store._tx() as db:
             for key, value in values.items():
@@ -429,7 +429,7 @@ class AdminState(AdminViews):
 
     # -- overview ---------------------------------------------------------------------------
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> JsonObject:
         """The six overview metrics, computed over the last 24 hours."""
         self.store.expire_leases()
         now = self._now()
@@ -468,7 +468,7 @@ class AdminState(AdminViews):
             "payment_conversion_rate": pct(paid["n"], asked["n"], 100.0),
         }
 
-    def timeseries(self, start: int, end: int, step: int, iso: Iso) -> list[dict[str, Any]]:
+    def timeseries(self, start: int, end: int, step: int, iso: Iso) -> list[JsonObject]:
         """Inbound messages per bucket from ``start`` to ``end`` (at most 1000 buckets)."""
         with self.store._lock:
             rows = self.store._all(

@@ -10,10 +10,11 @@ risk, jobs, settings). A new list is one method here and one route line in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from tui.jsontypes import JsonObject
+from tui.sandbox.state.db import DbRow, SqlArgs, SqlValue
 from tui.sandbox.state.store import Store
 from tui.sandbox.state.usage import period_ms_range, period_of
 
@@ -27,7 +28,7 @@ Iso = Callable[[int | None], str | None]
 class Page:
     """One page of a list: the reference's ``{items, page, page_size, total}``."""
 
-    items: list[dict[str, Any]]
+    items: list[JsonObject]
     """The rows of this page."""
     page: int
     """1-based page number."""
@@ -36,7 +37,7 @@ class Page:
     total: int
     """Rows in the whole (filtered) list."""
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> JsonObject:
         """The JSON body."""
         return {
             "items": self.items,
@@ -46,7 +47,7 @@ class Page:
         }
 
 
-def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+def _where(filters: Mapping[str, SqlValue]) -> tuple[str, SqlArgs]:
     """``WHERE a=? AND b=?`` of the filters whose value is not None (keys are trusted SQL)."""
     used = [(k, v) for k, v in filters.items() if v is not None]
     if not used:
@@ -84,11 +85,11 @@ class AdminViews:
         self,
         select: str,
         source: str,
-        filters: dict[str, Any],
+        filters: Mapping[str, SqlValue],
         order: str,
         page: int,
         page_size: int,
-        row: Callable[[dict[str, Any]], dict[str, Any]],
+        row: Callable[[DbRow], JsonObject],
     ) -> Page:
         where, args = _where(filters)
         with self.store._lock:
@@ -103,7 +104,7 @@ class AdminViews:
     def _now(self) -> int:
         return self.store.now_ms()
 
-    def _tenant_row(self, r: dict[str, Any], iso: Iso, default_qps: int) -> dict[str, Any]:
+    def _tenant_row(self, r: JsonObject, iso: Iso, default_qps: int) -> JsonObject:
         qps = r["qps"] if r["qps"] is not None else default_qps
         limit = r["mailbox_limit"] if r["mailbox_limit"] is not None else DEFAULT_MAILBOX_LIMIT
         return {
@@ -138,7 +139,7 @@ class AdminViews:
         total = int(count["n"]) if count else 0
         return Page([self._tenant_row(r, iso, default_qps) for r in rows], page, size, total)
 
-    def tenant(self, tenant_id: str, iso: Iso, default_qps: int) -> dict[str, Any] | None:
+    def tenant(self, tenant_id: str, iso: Iso, default_qps: int) -> JsonObject | None:
         """``GET /v2/admin/tenants/{id}``: the list row plus ``quotas``."""
         self.store.expire_leases()
         month_start = period_ms_range(period_of(self._now()))[0]
@@ -154,7 +155,7 @@ class AdminViews:
         return row
 
     @staticmethod
-    def _mailbox_row(r: dict[str, Any], iso: Iso) -> dict[str, Any]:
+    def _mailbox_row(r: DbRow, iso: Iso) -> JsonObject:
         return {
             "mailbox_id": r["id"],
             "address": r["address"],
@@ -181,7 +182,7 @@ class AdminViews:
             lambda r: self._mailbox_row(r, iso),
         )
 
-    def mailbox(self, mailbox_id: str, iso: Iso) -> dict[str, Any] | None:
+    def mailbox(self, mailbox_id: str, iso: Iso) -> JsonObject | None:
         """``GET /v2/admin/mailboxes/accounts/{id}``."""
         self.store.expire_leases()
         with self.store._lock:
@@ -197,7 +198,7 @@ class AdminViews:
         """``GET /v2/admin/mailboxes/leases``: every lease, newest first."""
         self.store.expire_leases()
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "lease_id": r["id"],
                 "mailbox_id": r["mailbox_id"],
@@ -234,7 +235,7 @@ class AdminViews:
     ) -> Page:
         """``GET /v2/admin/messages``: newest first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "message_id": r["id"],
                 "mailbox_id": r["mailbox_id"],
@@ -268,7 +269,7 @@ class AdminViews:
     ) -> Page:
         """``GET /v2/admin/send-attempts``: newest first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "send_attempt_id": r["id"],
                 "tenant_id": r["tenant_id"],
@@ -303,7 +304,7 @@ class AdminViews:
     ) -> Page:
         """``GET /v2/admin/webhooks``: by target URL."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "webhook_id": r["id"],
                 "tenant_id": r["tenant_id"],
@@ -330,7 +331,7 @@ class AdminViews:
     ) -> Page:
         """``GET /v2/admin/webhook-deliveries``: newest first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "webhook_id": r["webhook_id"],
                 "tenant_id": r["tenant_id"],
@@ -357,11 +358,11 @@ class AdminViews:
         )
 
     def invoices(
-        self, page: int, size: int, period: str | None, usdc: Callable[[int], Any]
+        self, page: int, size: int, period: str | None, usdc: Callable[[int], int | float]
     ) -> Page:
         """``GET /v2/admin/billing/invoices``: newest period first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "invoice_id": r["id"],
                 "tenant_id": r["tenant_id"],
@@ -379,7 +380,7 @@ class AdminViews:
     def risk_events(self, page: int, size: int, tenant_id: str | None, iso: Iso) -> Page:
         """``GET /v2/admin/risk/events``: newest first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "event_id": r["id"],
                 "tenant_id": r["tenant_id"],
@@ -394,7 +395,7 @@ class AdminViews:
     def risk_policies(self, page: int, size: int, policy_type: str | None, iso: Iso) -> Page:
         """``GET /v2/admin/risk/policies`` (sandbox only): by type, then value."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "policy_id": r["key"],
                 "policy_type": r["policy_type"],
@@ -425,7 +426,7 @@ class AdminViews:
     ) -> Page:
         """``GET /v2/admin/audit/logs``: newest first."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "log_id": r["id"],
                 "timestamp": iso(r["ts_ms"]),
@@ -450,7 +451,7 @@ class AdminViews:
     def jobs(self, page: int, size: int, iso: Iso) -> Page:
         """``GET /v2/admin/jobs``: newest first (the reference's job objects, camelCase)."""
 
-        def row(r: dict[str, Any]) -> dict[str, Any]:
+        def row(r: DbRow) -> JsonObject:
             return {
                 "id": r["id"],
                 "type": r["type"],

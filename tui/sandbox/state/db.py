@@ -19,11 +19,25 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tui.sandbox.files import prepare_database
 
+if TYPE_CHECKING:
+    from tui.sandbox.state.messages import Message
+
 log = logging.getLogger("tui.sandbox")
+
+SqlValue: TypeAlias = str | int | float | bytes | None
+"""A value SQLite takes as a parameter (or returns in a column)."""
+
+SqlArgs: TypeAlias = tuple[SqlValue, ...]
+"""The parameters of one statement, in ``?`` order."""
+
+DbRow: TypeAlias = dict[str, Any]
+"""One result row as sqlite3 returns it (column name -> value): the columns are checked by
+the row dataclass (``Lease(**row)``) or the answer builder that reads them, as JSON is at the
+HTTP edge."""
 
 UsageRecord = tuple[str, str | None, str, int, int]
 """``(tenant_id, agent_id, endpoint, paid, ts_ms)`` of one pending usage record."""
@@ -67,7 +81,7 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(schema)
         self._challenges: dict[str, Challenge] = {}
-        self._message_listeners: list[Callable[[Any], None]] = []
+        self._message_listeners: list[Callable[[Message], None]] = []
         self._lease_listeners: list[Callable[[], None]] = []
         self._leases_changed = False
         # Usage is counted in memory and written in batches (one transaction for many metered
@@ -130,18 +144,18 @@ class Database:
         if listener in self._lease_listeners:
             self._lease_listeners.remove(listener)
 
-    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+    def _one(self, sql: str, args: SqlArgs = ()) -> DbRow | None:
         if self._pending_usage and "usage_records" in sql:
             self._flush_usage_locked()
         row = self._conn.execute(sql, args).fetchone()
         return dict(row) if row is not None else None
 
-    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _all(self, sql: str, args: SqlArgs = ()) -> list[DbRow]:
         if self._pending_usage and "usage_records" in sql:
             self._flush_usage_locked()
         return [dict(r) for r in self._conn.execute(sql, args).fetchall()]
 
-    def _count(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+    def _count(self, sql: str, args: SqlArgs = ()) -> int:
         """The ``n`` column of a ``SELECT COUNT(*) AS n`` query (caller holds the lock)."""
         row = self._one(sql, args)
         return int(row["n"]) if row else 0

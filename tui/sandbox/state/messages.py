@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from tui.sandbox.state.db import Database, new_id
+from tui.sandbox.state.db import Database, DbRow, SqlArgs, SqlValue, new_id
 
 log = logging.getLogger("tui.sandbox")
 
@@ -87,10 +86,10 @@ class Messages(Database):
             )
             return str(row["id"]) if row else None
 
-    def insert_message(self, **fields: Any) -> str:
+    def insert_message(self, **fields: SqlValue) -> str:
         """Insert a message row (see the ``messages`` table); return its new id."""
         message_id = new_id()
-        row = {"id": message_id, **fields}
+        row: DbRow = {"id": message_id, **fields}
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         with self._tx() as db:
@@ -135,7 +134,7 @@ class Messages(Database):
     ) -> list[Message]:
         """A mailbox's messages received at or after ``since_ms``, newest first (no bytes)."""
         sql = f"SELECT {_LIST_COLUMNS} FROM messages WHERE tenant_id=? AND mailbox_id=?"  # noqa: S608
-        args: tuple[Any, ...] = (tenant_id, mailbox_id)
+        args: SqlArgs = (tenant_id, mailbox_id)
         if since_ms is not None:
             sql += " AND received_ms>=?"
             args += (since_ms,)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
-from tui.sandbox.state.db import Database, new_id
+from tui.jsontypes import JsonObject
+from tui.sandbox.state.db import Database, DbRow, new_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS send_attempts (
@@ -60,7 +60,7 @@ class SendAttempt:
     rejected: list[str]
     message_id: str | None
     response: str | None
-    envelope: dict[str, Any] | None
+    envelope: JsonObject | None
     error: str | None
     created_ms: int
     updated_ms: int
@@ -75,7 +75,7 @@ class SendOutcome:
     rejected: list[str]
     message_id: str | None
     response: str | None = None
-    envelope: dict[str, Any] | None = None
+    envelope: JsonObject | None = None
     error: str | None = None
 
 
@@ -92,7 +92,7 @@ class OutboxEntry:
     created_ms: int
 
 
-def _attempt(row: dict[str, Any]) -> SendAttempt:
+def _attempt(row: DbRow) -> SendAttempt:
     for key in ("to", "accepted", "rejected", "envelope"):
         raw = row.pop(f"{key}_json")
         row[key] = json.loads(raw) if raw is not None else None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
-from tui.sandbox.state.db import Database, new_id
+from tui.sandbox.state.db import Database, DbRow, SqlArgs, new_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhooks (
@@ -75,7 +74,7 @@ class Delivery:
     seq: int = 0
 
 
-def _webhook(row: dict[str, Any]) -> Webhook:
+def _webhook(row: DbRow) -> Webhook:
     row["event_types"] = json.loads(row.pop("event_types_json"))
     return Webhook(**row)
 
@@ -147,7 +146,7 @@ class Webhooks(Database):
     def deliveries(self, tenant_id: str, webhook_id: str | None = None) -> list[Delivery]:
         """The tenant's webhook deliveries, newest first, optionally of one webhook."""
         sql = "SELECT * FROM webhook_deliveries WHERE tenant_id=?"
-        args: tuple[Any, ...] = (tenant_id,)
+        args: SqlArgs = (tenant_id,)
         if webhook_id is not None:
             sql += " AND webhook_id=?"
             args += (webhook_id,)
