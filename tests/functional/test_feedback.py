@@ -13,8 +13,10 @@ import pytest
 from faultproxy import Fault, FaultProxy
 from support import make_services, make_settings, refuse_system_clipboard, text_of, until
 from support import wallet_from as wallet_of
+from textual.widgets import Input, Static
 
 from tui.app import make_app
+from tui.app.dialogs.credentials import CredentialsDialog
 from tui.app.screens.feed import LiveFeedScreen
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.screens.sent import SentScreen
@@ -44,6 +46,12 @@ class Case:
     """Its path (``{lease}``: the lease's id)."""
     label: str
     """What the status line says while the answer is held."""
+    after: str | None = None
+    """What it says once the answer is in (None: :attr:`ready`)."""
+    fill: tuple[tuple[str, str], ...] = ()
+    """Inputs of the dialog filled in before the last key (selector, value)."""
+    status: str = "#status-bar"
+    """The status line."""
 
 
 CASES = {
@@ -68,11 +76,42 @@ CASES = {
         "/v2/mailboxes/leases/{lease}/release",
         "releasing…",
     ),
+    "credentials R": Case(
+        ("p",),
+        CredentialsDialog,
+        "",
+        ("R", "y"),
+        "POST",
+        "/v2/mailboxes/accounts/{account}/credentials/reset",
+        "resetting…",
+        after="New password stored.",
+        status="#creds-status",
+    ),
     "sent r": Case(
         ("s",), SentScreen, "Nothing sent yet", ("r",), "GET", "/v2/send-attempts", "refreshing…"
     ),
     "webhooks r": Case(
         ("w",), WebhooksScreen, "updated", ("r",), "GET", "/v2/webhooks", "refreshing…"
+    ),
+    "webhooks n": Case(
+        ("w",),
+        WebhooksScreen,
+        "updated",
+        ("n", "enter"),
+        "POST",
+        "/v2/webhooks",
+        "creating webhook…",
+        fill=(("#webhook-url", "https://hooks.example/feedback"),),
+    ),
+    "webhooks R": Case(
+        ("w",),
+        WebhooksScreen,
+        "updated",
+        ("R", "y"),
+        "POST",
+        "/v2/webhooks/{webhook}/rotate-secret",
+        "rotating secret…",
+        after="secret rotated",
     ),
     "usage r": Case(
         ("U",), UsageScreen, "usage of", ("r",), "GET", "/v2/usage/summary", "refreshing…"
@@ -104,16 +143,30 @@ def proxy(sandbox):
 
 
 async def app_with_a_lease(proxy, wallet, tmp_path):
-    """Signed in beforehand with one lease, so the app opens on the lease list."""
+    """Signed in beforehand with one lease and one webhook, so the app opens on the lease
+    list; the ids the held paths name."""
     services = make_services(proxy.base_url, tmp_path, wallet)
     await services.session.sign_in()
     lease = (await services.leases.allocate("feedback", 1, release_on_exit=False)).lease
+    hook = await services.client.create_webhook(
+        ["mail.received"], "https://hooks.example/first", "s" * 32
+    )
     await services.aclose()
     app = make_app(
         make_settings(proxy.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_of(wallet)),
     )
-    return app, lease
+    ids = {
+        "lease": lease.lease_id,
+        "account": lease.account_id or lease.mailbox_id,
+        "webhook": hook.webhook_id,
+    }
+    return app, ids
+
+
+def status_of(screen, case: Case) -> str:
+    """The plain text of the case's status line on ``screen`` (not necessarily on top)."""
+    return str(screen.query_one(case.status, Static).content)
 
 
 async def open_case(app, pilot, case: Case) -> None:
@@ -122,7 +175,7 @@ async def open_case(app, pilot, case: Case) -> None:
     for key in case.open_keys:
         await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, case.screen))
-    await until(pilot, lambda: case.ready in text_of(app, "#status-bar"))
+    await until(pilot, lambda: case.ready in status_of(app.screen, case))
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -130,27 +183,32 @@ async def test_the_key_says_the_work_started_in_the_same_frame_until_the_answer(
     name, proxy, wallet, tmp_path
 ):
     case = CASES[name]
-    app, lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    app, ids = await app_with_a_lease(proxy, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot, case)
-        assert case.label not in text_of(app, "#status-bar")
-        proxy.inject(case.method, case.path.format(lease=lease.lease_id), Fault.hold())
-        for key in case.keys:
+        screen = app.screen
+        assert case.label not in status_of(screen, case)
+        proxy.inject(case.method, case.path.format(**ids), Fault.hold())
+        for key in case.keys[:-1]:
             await pilot.press(key)
+        for selector, value in case.fill:
+            app.screen.query_one(selector, Input).value = value
+        await pilot.press(case.keys[-1])
         # The frame right after the key: the answer is not back, the line says it is coming.
-        assert isinstance(app.screen, case.screen)
-        assert case.label in text_of(app, "#status-bar")
+        assert app.screen is screen
+        assert case.label in status_of(screen, case)
         await until(pilot, proxy.held.is_set)
-        assert case.label in text_of(app, "#status-bar")  # still, while the server thinks
+        assert case.label in status_of(screen, case)  # still, while the server thinks
         proxy.let_go()
+        after = case.ready if case.after is None else case.after
         await until(
             pilot,
-            lambda: case.label not in (line := text_of(app, "#status-bar")) and case.ready in line,
+            lambda: case.label not in (line := status_of(screen, case)) and after in line,
         )
 
 
 async def test_a_failed_answer_replaces_the_label(proxy, wallet, tmp_path):
-    app, _lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot, CASES["sent r"])
         proxy.inject("GET", "/v2/send-attempts", Fault.status(404, "not_found", "No such list"))
@@ -160,7 +218,7 @@ async def test_a_failed_answer_replaces_the_label(proxy, wallet, tmp_path):
 
 
 async def test_a_cancelled_worker_leaves_no_label_behind(proxy, wallet, tmp_path):
-    app, _lease = await app_with_a_lease(proxy, wallet, tmp_path)
+    app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot, CASES["sent r"])
         proxy.inject("GET", "/v2/send-attempts", Fault.hold())

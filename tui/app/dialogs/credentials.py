@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
 
-class CredentialsDialog(ModalScreen[None]):
+class CredentialsDialog(WorkerErrors, ModalScreen[None]):
     """Credentials of one lease, from the ledger."""
 
     BINDINGS = [
@@ -118,8 +119,7 @@ class CredentialsDialog(ModalScreen[None]):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.query_one("#creds-status", Static).update(Text("resetting…"))
-                self.reset()
+                self.working("resetting…", self.reset())
 
         self.app.push_screen(
             ConfirmDialog(
@@ -137,12 +137,20 @@ class CredentialsDialog(ModalScreen[None]):
         try:
             await self.app.services.leases.reset_credentials(self.lease)
         except MailagentsError as exc:
-            self.query_one("#creds-status", Static).update(
-                Text(f"Reset failed: {clean(exc.user_message(), 300)}", style="bold red")
-            )
+            self.set_status(f"Reset failed: {exc.user_message()}", error=True)
             return
         self.query_one("#creds-status", Static).update(Text("New password stored.", style="green"))
         self.render_body()
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        """The dialog's status line (also the error router's)."""
+        self.query_one("#creds-status", Static).update(
+            Text(clean(message, 300), style="bold red" if error else "")
+        )
+
+    def status_line(self) -> str:
+        """What the dialog's status line says."""
+        return str(self.query_one("#creds-status", Static).content)
 
     def action_open_webmail(self) -> None:
         """Open the webmail URL after showing its host (as a mail's link)."""
