@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tui.extract.decode import decode_message
 from tui.extract.htmltext import HtmlDoc, clean_text, html_to_text
 from tui.extract.links import find_link
 from tui.extract.model import Attachment, Extraction
 from tui.extract.otp import find_otp
-from tui.extract.report import extraction_report
+from tui.extract.report import ExtractionReport, extraction_report
 
 MAX_TEXT = 1_000_000
 
@@ -69,6 +67,6 @@ def analyze_message(raw: bytes) -> Extraction:
         )
 
 
-def report(raw: bytes) -> dict[str, Any]:
+def report(raw: bytes) -> ExtractionReport:
     """The ``mailagents-tui parse FILE.eml --json`` object for a raw message."""
     return extraction_report(analyze_message(raw))

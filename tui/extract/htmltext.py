@@ -14,9 +14,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.escapes import strip_escapes
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
 
 _SKIP = frozenset({"style", "script", "title", "noscript", "template", "xml", "head_style"})
 _VOID = frozenset(
@@ -411,7 +414,7 @@ def _feed(conv: _Converter, html: str) -> None:
     if root is None:
         return
     start_tag, end_tag, text = conv.handle_starttag, conv.handle_endtag, conv._text
-    stack: list[Any] = [root]
+    stack: list[LexborNode | str] = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, str):  # the end of an element

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from tui.extract.model import Candidate, Extraction
 
 
-def _cands(cands: list[Candidate]) -> list[dict[str, Any]]:
+class CandidateReport(TypedDict):
+    """One candidate in the ``parse --json`` object."""
+
+    value: str
+    score: float
+    reason: str
+
+
+class ExtractionReport(TypedDict):
+    """The ``parse --json`` object: the chosen code and link, then every ranked candidate."""
+
+    otp: str | None
+    verification_link: str | None
+    otp_candidates: list[CandidateReport]
+    link_candidates: list[CandidateReport]
+
+
+def _cands(cands: list[Candidate]) -> list[CandidateReport]:
     return [{"value": c.value, "score": c.score, "reason": c.reason} for c in cands]
 
 
-def extraction_report(ex: Extraction) -> dict[str, Any]:
+def extraction_report(ex: Extraction) -> ExtractionReport:
     """The ``parse --json`` object for an :class:`Extraction`."""
     return {
         "otp": ex.otp,
@@ -26,15 +43,17 @@ def _clean(value: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def format_report(d: dict[str, Any]) -> str:
+def format_report(d: ExtractionReport) -> str:
     """Render a :func:`report` dict for a terminal: the code, the link, then the runners-up."""
     lines = [
         f"Code: {_clean(d['otp']) if d.get('otp') else '(none found)'}",
         f"Link: {_clean(d['verification_link']) if d.get('verification_link') else '(none found)'}",
     ]
-    sections = (("Code candidates", "otp_candidates"), ("Link candidates", "link_candidates"))
-    for title, key in sections:
-        cands = d.get(key) or []
+    sections = (
+        ("Code candidates", d.get("otp_candidates")),
+        ("Link candidates", d.get("link_candidates")),
+    )
+    for title, cands in sections:
         if not cands:
             continue
         lines.append(f"{title}:")
