@@ -236,3 +236,43 @@ async def test_a_cancelled_worker_leaves_no_label_behind(proxy, wallet, tmp_path
         await pilot.pause(0.3)
         assert "refreshing…" in text_of(app, "#status-bar")
         await until(pilot, lambda: "Nothing sent yet" in text_of(app, "#status-bar"))
+
+
+# -- the operator console: the shared resource table ------------------------------------------
+
+
+def rt_status(table) -> str:
+    return str(table.query_one(".rt-status", Static).content)
+
+
+@pytest.mark.parametrize(
+    ("key", "method", "path", "label"),
+    [
+        ("f5", "GET", "/v2/admin/messages", "loading…"),
+        ("p", "POST", "/v2/admin/messages/{message}/reparse", "Reparse message…"),
+    ],
+)
+async def test_the_console_says_the_work_started_in_the_same_frame(
+    key, method, path, label, sandbox, proxy, session_factory
+):
+
+    from tui.api.admin import AdminClient
+    from tui.app.admin.console import make_console
+    from tui.sandbox.mail.inbound import build_mime
+
+    s = session_factory(sandbox)
+    lease = s.allocate().json()
+    raw = build_mime(sender="robot@service.example", to=lease["address"], subject="hi", text="x")
+    found = sandbox.deliver(lease["address"], raw)
+    app = make_console(AdminClient(proxy.base_url, sandbox.config.admin_token))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show("messages")
+        table = app.table("messages")
+        await until(pilot, lambda: table.loaded and not table.error and table.rows)
+        proxy.inject(method, path.format(message=found["message_id"]), Fault.hold())
+        await pilot.press(key)
+        assert label in rt_status(table)
+        await until(pilot, proxy.held.is_set)
+        assert label in rt_status(table)
+        proxy.let_go()
+        await until(pilot, lambda: label not in rt_status(table) and table.loaded)
