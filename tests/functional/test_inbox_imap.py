@@ -362,7 +362,7 @@ async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
 ):
     """Over IMAP the inbox lists every message (the API gives only its newest 100): the
     newest are read whole, the older by their headers, and one is fetched when shown."""
-    import tui.app.screens.inbox as inbox_module
+    import tui.app.screens.inbox.sources as inbox_module  # where the IMAP worker reads it
 
     monkeypatch.setattr(inbox_module, "FIRST_BODIES", 3)  # as if 3 were 200
     services = make_services(imap_sandbox.base_url, tmp_path, wallet)

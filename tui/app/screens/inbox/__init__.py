@@ -2,13 +2,12 @@
 
 The state and its rules (both sources merged, news, doubtful rows, the filter) are
 :class:`tui.core.inbox_model.InboxModel`; this screen lays out the widgets, maps keys and
-runs the workers that feed the model. The actions on the selected message are in
-:mod:`tui.app.screens.inbox.actions`.
+runs the workers that feed the model (:mod:`tui.app.screens.inbox.sources`). The actions on
+the selected message are in :mod:`tui.app.screens.inbox.actions`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -16,12 +15,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.app.routing import WorkerErrors
-from tui.app.screens.inbox.actions import MessageActions
+from tui.app.screens.inbox.sources import (
+    FIRST_BODIES,
+    MAX_LISTED,
+    ImapUpdated,
+    InboxUpdated,
+    MailSources,
+)
 from tui.app.widgets.inbox_body import InboxBody, Pane, pane_toast
 from tui.app.widgets.inbox_list import InboxList
 from tui.app.widgets.inbox_status import InboxStatusBar, header_text, status_notes
@@ -30,47 +34,16 @@ from tui.app.widgets.message_detail import MessageDetail
 from tui.app.widgets.paid_calls import paid_calls_text
 from tui.core.inbox import InboxItem
 from tui.core.inbox_model import Applied, Arrivals, InboxModel
-from tui.core.poller import MailboxPoller, PollUpdate
-from tui.core.sanitize import clean
+
+__all__ = ["FIRST_BODIES", "MAX_LISTED", "ImapUpdated", "InboxScreen", "InboxUpdated"]
 
 if TYPE_CHECKING:
     from tui.api.models import Lease
     from tui.core.leases import LeaseView
-    from tui.imap.message import ImapMessage
-    from tui.imap.reader import ImapUpdate
 
 
-FIRST_BODIES = 200
-"""Messages read whole on the first IMAP sync of a mailbox (the newest)."""
-MAX_LISTED = 20_000
-"""Messages of a mailbox the inbox lists over IMAP (the newest 200 whole, the rest by their
-headers until shown)."""
 DETAIL_DELAY = 0.1
 """Seconds the cursor rests before the detail pane follows it."""
-
-
-@dataclass
-class ImapUpdated(Message):
-    """The IMAP reader's latest report (coalesced: it holds the whole list)."""
-
-    update: ImapUpdate
-    """What the reader has read, and its connection state."""
-
-    def can_replace(self, message: Message) -> bool:
-        """A newer report replaces an older unhandled one, unless it carries new mail."""
-        return isinstance(message, ImapUpdated) and not message.update.new
-
-
-@dataclass
-class InboxUpdated(Message):
-    """The poller's latest snapshot (coalesced: only the newest matters)."""
-
-    update: PollUpdate
-    """Everything seen so far, plus the poll status."""
-
-    def can_replace(self, message: Message) -> bool:
-        """A newer snapshot replaces an older one that was not handled yet."""
-        return isinstance(message, InboxUpdated)
 
 
 INBOX_KEYS: list[BindingType] = [
@@ -156,7 +129,7 @@ INBOX_KEYS: list[BindingType] = [
 ]
 
 
-class InboxScreen(WorkerErrors, MessageActions):
+class InboxScreen(WorkerErrors, MailSources):
     """Messages of one lease, polled in the background (and read over IMAP when it can)."""
 
     BINDINGS = INBOX_KEYS
@@ -182,11 +155,6 @@ class InboxScreen(WorkerErrors, MessageActions):
     def pane(self) -> str:
         """Where the preview is: right, below or off (chosen by width when mounted)."""
         return self.query_one(InboxBody).pane
-
-    @property
-    def poller(self) -> MailboxPoller | None:
-        """The running poller."""
-        return self.model.poller
 
     def compose(self) -> ComposeResult:
         """Layout."""
@@ -219,97 +187,6 @@ class InboxScreen(WorkerErrors, MessageActions):
         """Address, lease time left, older-mail mode."""
         text = header_text(self.lease, show_older=self.model.show_older)
         self.query_one("#inbox-header", Static).update(text, layout=False)  # one fixed line
-
-    # -- the API ----------------------------------------------------------------------------
-
-    def start_poller(self) -> None:
-        """(Re)start the poller for the current mode."""
-        services = self.app.services
-        self.run_poller(self.model.new_poller(services.client, services.settings.poll))
-
-    @work(exclusive=True, group="inbox-poll", exit_on_error=False)
-    async def run_poller(self, poller: MailboxPoller) -> None:
-        """The background loop; every snapshot is posted (and coalesced)."""
-        await poller.run(lambda update: self.post_message(InboxUpdated(update)))
-
-    @on(InboxUpdated)
-    def inbox_updated(self, event: InboxUpdated) -> None:
-        """Rows rebuilt when mail arrived; new codes announced."""
-        self.show_applied(self.model.apply_poll(event.update))
-        status = event.update.status
-        if status.state == "stopped" and status.permanent:
-            self.notify(
-                f"Stopped checking mail: {clean(status.error or '', 120)}. Press r to retry.",
-                severity="error",
-                markup=False,
-            )
-        self.render_status()
-
-    def resume_poller(self) -> None:
-        """Start the stopped poller again, where it stopped (what it saw is kept)."""
-        if self.poller is not None:
-            self.poller.touch()
-            self.run_poller(self.poller)
-            self.render_status()
-
-    # -- IMAP -------------------------------------------------------------------------------
-
-    @work(exclusive=True, group="inbox-imap", exit_on_error=False)
-    async def run_imap(self) -> None:
-        """Read the mailbox over IMAP with the lease's credentials (IDLE push), if possible."""
-        from tui.api.errors import MailagentsError
-        from tui.core.imapsource import ImapUnavailable, open_watcher
-
-        try:
-            reader = await open_watcher(
-                self.app.services, self.lease, first_bodies=FIRST_BODIES, keep=MAX_LISTED
-            )
-        except ImapUnavailable as exc:
-            hint = " (p, then R, resets them)" if "credentials" in str(exc) else ""
-            self.set_imap_status(f"IMAP off: {exc}{hint}")
-            return
-        except MailagentsError as exc:
-            self.set_imap_status(f"IMAP off: {exc.user_message()}")
-            return
-        await reader.run(self.post_imap)
-
-    def post_imap(self, update: ImapUpdate) -> None:
-        """Hand the IMAP reader's report to the screen (coalesced)."""
-        self.post_message(ImapUpdated(update))
-
-    def set_imap_status(self, text: str, *, live: bool = False) -> None:
-        """Remember the IMAP state (the API is polled far less while IMAP is live)."""
-        self.model.set_imap_status(text, live=live)
-        self.render_status()
-
-    @on(ImapUpdated)
-    def imap_updated(self, event: ImapUpdated) -> None:
-        """New mail over IMAP, or a new connection state."""
-        applied = self.model.apply_imap(event.update)
-        if applied.save:
-            self.remember_imap(event.update)
-        self.show_applied(applied)
-        self.render_status()
-
-    @work(group="inbox-cache", exit_on_error=False)
-    async def remember_imap(self, update: ImapUpdate) -> None:
-        """Keep what IMAP read (mail cache), so the next open fetches only newer mail."""
-        from tui.core.imapsource import save_cached
-
-        await save_cached(self.app.services, self.lease.lease_id, update.state, update.messages)
-
-    @work(exclusive=True, group="inbox-whole", exit_on_error=False)
-    async def load_whole(self, imap: ImapMessage) -> None:
-        """Fetch a message of which a sync read only the headers (an older message of a big
-        mailbox) or the start (a big message, ``lazy``), and show it."""
-        from tui.core.imapsource import parse_whole
-        from tui.imap.reader import DEFAULT_SIZE_LIMIT
-
-        raw = await self.fetch_whole(imap.uid, limit=DEFAULT_SIZE_LIMIT, doing="Fetching")
-        if raw is not None and self.model.is_current(imap):
-            applied = self.model.replace_whole(imap, await parse_whole(imap, raw))
-            if applied is not None:
-                self.show_applied(applied)
 
     # -- what changed -----------------------------------------------------------------------
 
