@@ -20,17 +20,30 @@ import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
 import click
 
 from tui import __version__
 from tui.core.sanitize import clean
+from tui.jsontypes import JsonObject  # at run time: the SDK reads the tools' return hints
 
 if TYPE_CHECKING:
-    from tui.sdk import Mailagents
+    from mcp.server.mcpserver import Context, MCPServer
+
+    from tui.sdk import CodeResult, Mailagents
 
 T = TypeVar("T")
+ToolFunction = TypeVar("ToolFunction", bound=Callable[..., Awaitable[object]])
+
+
+class SessionState(TypedDict, total=False):
+    """What the server's lifespan and :func:`serve` share: the session's :class:`Mailagents`
+    (while the server runs) and the signal that ended it, if one did."""
+
+    ma: Mailagents
+    signalled: int
+
 
 SERVER_NAME = "mailagents"
 MISSING_SDK = "the MCP server needs the mcp package: pip install 'mailagents-tui[mcp]'"
@@ -200,7 +213,9 @@ class _Tools:
     """What every tool shares: the server to register on, the session's :class:`Mailagents`
     (in ``state["ma"]`` while the server runs) and the SDK's ``ToolError``."""
 
-    def __init__(self, server: Any, state: dict[str, Any], tool_error: type[Exception]) -> None:
+    def __init__(
+        self, server: MCPServer[None], state: SessionState, tool_error: type[Exception]
+    ) -> None:
         self.server = server
         self.state = state
         self.tool_error = tool_error
@@ -215,7 +230,9 @@ class _Tools:
                 raise
             raise self.tool_error(clean(message, 2000)) from exc
 
-    def tool(self, name: str, *, read_only: bool = False, destructive: bool = False) -> Any:
+    def tool(
+        self, name: str, *, read_only: bool = False, destructive: bool = False
+    ) -> Callable[[ToolFunction], ToolFunction]:
         """The decorator that registers tool ``name`` with its description and hints."""
         from mcp.types import ToolAnnotations
 
@@ -228,11 +245,15 @@ class _Tools:
         )
 
 
-def build_server(connect: Callable[[], Any] | None = None) -> Any:
+def build_server(
+    connect: Callable[[], Mailagents] | None = None, state: SessionState | None = None
+) -> MCPServer[None]:
     """The MCP server (an ``mcp.server.mcpserver.MCPServer``) with the mailagents tools.
 
     ``connect()`` returns an un-entered :class:`tui.sdk.Mailagents` (default: configured from
     the environment, like the CLI); it signs in on the first tool call that needs it.
+    ``state`` is the session's :class:`SessionState` (filled by the lifespan; pass the same
+    one to :func:`serve`).
     """
     try:
         from mcp.server.mcpserver import MCPServer
@@ -242,8 +263,8 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
 
     from tui.sdk import Mailagents
 
-    state: dict[str, Any] = {}
-    server: Any = MCPServer(
+    state = state if state is not None else {}
+    server: MCPServer[None] = MCPServer(
         SERVER_NAME,
         title="mailagents",
         instructions=INSTRUCTIONS,
@@ -255,18 +276,17 @@ def build_server(connect: Callable[[], Any] | None = None) -> Any:
     _add_mailbox_tools(tools)
     _add_wait_tool(tools)
     _add_mail_tools(tools)
-    server.session_state = state  # serve() marks a signal there
     return server
 
 
 def _lifespan(
-    make: Callable[[], Any], state: dict[str, Any]
-) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    make: Callable[[], Mailagents], state: SessionState
+) -> Callable[[MCPServer[None]], contextlib.AbstractAsyncContextManager[None]]:
     """The server's lifespan: ``make()`` the session's Mailagents, and end the session (its
     leases released) when the server stops; after a signal, end the process too."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_server: Any) -> AsyncIterator[None]:
+    async def lifespan(_server: MCPServer[None]) -> AsyncIterator[None]:
         import anyio
 
         state["ma"] = make()
@@ -288,7 +308,7 @@ def _add_mailbox_tools(tools: _Tools) -> None:
     """``whoami``, ``allocate_mailbox`` and ``list_mailboxes``."""
 
     @tools.tool("whoami", read_only=True)
-    async def whoami() -> dict[str, Any]:
+    async def whoami() -> JsonObject:
         me = await tools.call(lambda ma: ma.whoami())
         return {
             "address": me.address,
@@ -306,9 +326,7 @@ def _add_mailbox_tools(tools: _Tools) -> None:
         }
 
     @tools.tool("allocate_mailbox")
-    async def allocate_mailbox(
-        purpose: str, ttl_hours: int = 1, keep: bool = False
-    ) -> dict[str, Any]:
+    async def allocate_mailbox(purpose: str, ttl_hours: int = 1, keep: bool = False) -> JsonObject:
         box = await tools.call(lambda ma: ma.allocate(purpose, ttl_hours, keep=keep))
         return {
             "lease_id": box.lease_id,
@@ -318,7 +336,7 @@ def _add_mailbox_tools(tools: _Tools) -> None:
         }
 
     @tools.tool("list_mailboxes", read_only=True)
-    async def list_mailboxes() -> dict[str, Any]:
+    async def list_mailboxes() -> JsonObject:
         boxes = await tools.call(lambda ma: ma.mailboxes())
         return {
             "mailboxes": [
@@ -347,17 +365,18 @@ def _add_wait_tool(tools: _Tools) -> None:
         subject: str | None = None,
         match: str | None = None,
         pattern: str | None = None,
-        ctx: Any = None,
-    ) -> dict[str, Any]:
+        ctx: Context | None = None,
+    ) -> JsonObject:
         import anyio
 
         timeout = max(0.0, min(float(timeout_s), 600.0))
-        outcome: dict[str, Any] = {}
+        found: CodeResult | None = None
+        error: Exception | None = None
         async with anyio.create_task_group() as group:
             if ctx is not None:
                 group.start_soon(_report_progress, ctx, timeout)
             try:
-                outcome["found"] = await tools.call(
+                found = await tools.call(
                     lambda ma: ma.wait_for_code(
                         lease_id,
                         timeout=timeout,
@@ -369,11 +388,12 @@ def _add_wait_tool(tools: _Tools) -> None:
                     )
                 )
             except tools.tool_error as exc:  # raised outside the group: not an exception group
-                outcome["error"] = exc
+                error = exc
             group.cancel_scope.cancel()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["found"].to_dict()
+        if error is not None:
+            raise error
+        assert found is not None  # tools.call returned
+        return found.to_dict()
 
     # The context parameter is found by its annotation: the real class, resolved here so
     # that the SDK stays unimported until the server starts.
@@ -381,7 +401,7 @@ def _add_wait_tool(tools: _Tools) -> None:
     tools.tool("wait_for_code")(wait_for_code)
 
 
-async def _report_progress(ctx: Any, timeout: float) -> None:
+async def _report_progress(ctx: Context, timeout: float) -> None:
     """Progress notifications while waiting (clients that asked for them keep the call alive
     past their own timeouts)."""
     import anyio
@@ -398,12 +418,12 @@ def _add_mail_tools(tools: _Tools) -> None:
     """``list_messages``, ``read_message``, ``send_mail`` and ``release_mailbox``."""
 
     @tools.tool("list_messages", read_only=True)
-    async def list_messages(lease_id: str, limit: int = 20) -> dict[str, Any]:
+    async def list_messages(lease_id: str, limit: int = 20) -> JsonObject:
         rows = await tools.call(lambda ma: ma.list_messages(lease_id, limit))
         return {"lease_id": lease_id, "messages": [r.to_dict() for r in rows]}
 
     @tools.tool("read_message", read_only=True)
-    async def read_message(lease_id: str, message_id: str) -> dict[str, Any]:
+    async def read_message(lease_id: str, message_id: str) -> JsonObject:
         found = await tools.call(lambda ma: ma.read_message(lease_id, message_id))
         data = found.to_dict()
         data["body_tag"], data["body"] = delimit(found.body)
@@ -416,19 +436,19 @@ def _add_mail_tools(tools: _Tools) -> None:
         subject: str,
         text: str | None = None,
         html: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         sent = await tools.call(
             lambda ma: ma.send_mail(lease_id, to, subject, text=text, html=html)
         )
         return sent.to_dict()
 
     @tools.tool("release_mailbox", destructive=True)
-    async def release_mailbox(lease_id: str) -> dict[str, Any]:
+    async def release_mailbox(lease_id: str) -> JsonObject:
         outcome = await tools.call(lambda ma: ma.release(lease_id))
         return {"lease_id": lease_id, "result": outcome}
 
 
-async def end_session(ma: Any) -> None:
+async def end_session(ma: Mailagents) -> None:
     """Release what the session allocated without ``keep``, and close the connection."""
     log = logging.getLogger("tui.mcpserver")
     try:
@@ -441,9 +461,9 @@ async def end_session(ma: Any) -> None:
         await ma.services.aclose()
 
 
-async def serve(server: Any) -> None:
-    """Run ``server`` on stdio until stdin closes, SIGTERM or SIGHUP: the lifespan then
-    releases the session's leases (and, after a signal, ends the process)."""
+async def serve(server: MCPServer[None], state: SessionState) -> None:
+    """Run ``server`` (built with ``state``) on stdio until stdin closes, SIGTERM or SIGHUP:
+    the lifespan then releases the session's leases (and, after a signal, ends the process)."""
     import anyio
 
     async with anyio.create_task_group() as group:
@@ -453,7 +473,7 @@ async def serve(server: Any) -> None:
                 return
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
                 async for signum in signals:
-                    server.session_state["signalled"] = signum
+                    state["signalled"] = signum
                     group.cancel_scope.cancel()
                     return
 
@@ -475,7 +495,7 @@ def mcp_command(ctx: click.Context) -> None:
 
     options = ctx.find_root().obj  # tui.launch.Context: --api-base, --keystore, --payment
 
-    def connect() -> Any:
+    def connect() -> Mailagents:
         from tui.sdk import Mailagents
 
         return Mailagents.connect(
@@ -485,6 +505,7 @@ def mcp_command(ctx: click.Context) -> None:
             profile=getattr(options, "profile", None),
         )
 
-    server = build_server(connect)
+    state: SessionState = {}
+    server = build_server(connect, state)
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve, server)
+        anyio.run(serve, server, state)

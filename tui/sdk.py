@@ -26,12 +26,13 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui.api.errors import MailagentsError, NotFoundError
 from tui.api.models import iso_z
 from tui.core.sanitize import clean, clean_block
 from tui.core.waiter import LeaseNotActive, WaitTimeout
+from tui.jsontypes import JsonObject
 
 if TYPE_CHECKING:
     from tui.core.codepick import CodeFilter, Picked
@@ -67,7 +68,7 @@ Want = Literal["code", "link"]
 class _Data:
     """``to_dict()`` for the result dataclasses (JSON-ready: strings, numbers, lists)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """The fields as a JSON-ready dict."""
         return asdict(self)  # type: ignore[call-overload,no-any-return]
 
@@ -595,7 +596,9 @@ class Mailagents:
         )
         return code_result(picked, want_link=want_link)
 
-    async def _rows(self, lease_id: str, limit: int) -> tuple[list[tuple[Any, str]], str | None]:
+    async def _rows(
+        self, lease_id: str, limit: int
+    ) -> tuple[list[tuple[InboxItem, str]], str | None]:
         from tui.core.imapsource import read_lease_mail
 
         lease, rows, _imap, reason = await read_lease_mail(
