@@ -509,3 +509,11 @@ async def test_older_messages_are_listed_by_batches_of_header_fields(lease, monk
     assert all(m.headers_only and m.sender == "robot@x.example" for m in older)
     assert [m.otp for m in older] == [f"20000{n}" for n in range(8)]
     assert all(b"body" not in m.raw and b"Subject:" in m.raw for m in older)
+
+
+async def test_a_reader_keeps_the_newest_messages_up_to_keep(lease):
+    for n in range(5):
+        lease.deliver(lease.mail(f"mail {n}", text=f"Your code is 30000{n}."))
+    async with lease.reader(keep=3) as reader:
+        assert len(await reader.fetch_new()) == 5  # every new one reported
+        assert [m.subject for m in reader.messages] == ["mail 4", "mail 3", "mail 2"]

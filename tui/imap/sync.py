@@ -126,8 +126,8 @@ class MailboxSync:
         first = self.state.last_uid == 0
         expected = (self.state.uidnext or start) - start
         if first or expected > SIZE_BATCH:
-            # Many UIDs: list them in one line, then ask sizes by chunks (aioimaplib rescans a
-            # whole FETCH response on every line: one line per message was quadratic).
+            # Many UIDs: list them in one line (UID SEARCH), then ask the sizes of those read
+            # whole by chunks; the older ones of a first sync come by their header fields.
             uids = [u for u in await self._search_uids(client, start) if u >= start]
             if not uids:
                 return []
@@ -151,8 +151,9 @@ class MailboxSync:
         fetched.sort(key=lambda m: m.uid)
         for message in fetched:
             self.read[message.uid] = message
-        while len(self.read) > self.keep:
-            del self.read[min(self.read)]
+        if len(self.read) > self.keep:  # the oldest go (one sort, not a min() per message)
+            for uid in sorted(self.read)[: len(self.read) - self.keep]:
+                del self.read[uid]
         return fetched
 
     def _batches(self, found: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
