@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -18,6 +18,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from tui.core.sanitize import clean
+
+if TYPE_CHECKING:
+    from textual.widgets.button import ButtonVariant
 
 T = TypeVar("T")
 
@@ -33,7 +38,7 @@ class TextField:
     name: str
     """The input's id and its key in :attr:`FormValues.texts`."""
     label: str
-    """The label above it."""
+    """The label above it (empty: none, the placeholder says what to type)."""
     value: str = ""
     """Initial value (a ``generate`` field starts with a generated one when empty)."""
     placeholder: str = ""
@@ -103,6 +108,14 @@ class FormSpec(Generic[T]):
     """Fields in a scrolling area, so the error line and buttons always show (80x24)."""
     hint: str = ""
     """A dim note left of the buttons."""
+    ok_variant: ButtonVariant = "primary"
+    """The submit button's look (``warning`` for a destructive action)."""
+    enter_moves_on: bool = False
+    """Enter in a field moves to the next one (submits in the last) instead of submitting."""
+    target: str = ""
+    """What the form acts on, after the title (plain, cleaned)."""
+    title_class: str = ""
+    """CSS class of the title line."""
 
 
 class FormDialog(ModalScreen[T | None], Generic[T]):
@@ -121,7 +134,10 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         """Title, fields, error line, buttons."""
         with Vertical(classes="dialog", id=self.spec.dialog_id):
-            yield Static(Text(self.spec.title, style="bold"))
+            title = Text(self.spec.title, style="bold")
+            if self.spec.target:
+                title.append(" " + clean(self.spec.target, 80))
+            yield Static(title, classes=self.spec.title_class)
             if self.spec.scroll:
                 with VerticalScroll(classes="dialog-form"):
                     yield from self.compose_fields()
@@ -131,13 +147,14 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
             with Horizontal(classes="dialog-buttons"):
                 if self.spec.hint:
                     yield Static(Text(self.spec.hint, style="dim"), classes="dialog-hint")
-                yield Button(self.spec.ok, variant="primary", id="ok")
+                yield Button(self.spec.ok, variant=self.spec.ok_variant, id="ok")
                 yield Button("Cancel", id="cancel")
 
     def compose_fields(self) -> ComposeResult:
         """One label and input (or row of checkboxes) per field."""
         for item in self.spec.fields:
-            yield Label(item.label)
+            if item.label:
+                yield Label(item.label)
             if isinstance(item, ChoiceField):
                 with Horizontal(id=item.name):
                     for option in item.options:
@@ -163,7 +180,9 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
 
     def on_mount(self) -> None:
         """Focus the first input."""
-        self.query(Input).first().focus()
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
 
     def values(self) -> FormValues:
         """What the fields hold now."""
@@ -203,8 +222,13 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         self.action_generate()
 
     @on(Input.Submitted)
-    def input_submitted(self) -> None:
-        """Enter in a field submits."""
+    def input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field submits (or moves to the next field, see ``enter_moves_on``)."""
+        event.stop()
+        inputs = list(self.query(Input))
+        if self.spec.enter_moves_on and event.input is not inputs[-1]:
+            inputs[inputs.index(event.input) + 1].focus()
+            return
         self.submit()
 
     @on(Button.Pressed, "#ok")
