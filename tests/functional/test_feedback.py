@@ -276,3 +276,37 @@ async def test_the_console_says_the_work_started_in_the_same_frame(
         assert label in rt_status(table)
         proxy.let_go()
         await until(pilot, lambda: label not in rt_status(table) and table.loaded)
+
+
+# -- the inbox: u (and r) when checking has stopped --------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["u", "r"])
+async def test_resuming_a_stopped_inbox_says_checking_in_the_same_frame(
+    key, proxy, wallet, tmp_path
+):
+    from tui.app.screens.inbox import InboxScreen
+    from tui.core.poller import PollSettings
+
+    fast = PollSettings(fast=0.1, normal=0.2, idle=0.5, backoff_base=0.1, backoff_max=0.3)
+    services = make_services(proxy.base_url, tmp_path, wallet)
+    await services.leases.allocate("stopped", 1, release_on_exit=False)
+    await services.aclose()
+    app = make_app(
+        make_settings(proxy.base_url, tmp_path, poll=fast),
+        wallet_source=WalletSource.of(wallet_of(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await until(pilot, lambda: len(app.screen.views) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        proxy.inject("GET", "/v2/messages", Fault.status(404, "not_found", "Mailbox not found"))
+        await until(pilot, lambda: "stopped" in text_of(app, "#status-bar"))
+        proxy.inject("GET", "/v2/messages", Fault.hold())
+        await pilot.press(key)
+        assert text_of(app, "#status-bar").startswith("checking…")
+        await until(pilot, proxy.held.is_set)
+        assert text_of(app, "#status-bar").startswith("checking…")
+        proxy.let_go()
+        await until(pilot, lambda: text_of(app, "#status-bar").startswith("checked"))

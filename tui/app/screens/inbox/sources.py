@@ -92,7 +92,7 @@ class MailSources(MessageActions):
         if self.poller is not None:
             self.poller.touch()
             self.run_poller(self.poller)
-            self.render_status()
+            self.set_status("checking…")  # this frame; the poller's own line once it reports
 
     # -- IMAP -------------------------------------------------------------------------------
 
