@@ -106,9 +106,9 @@ def relay(
             result.response = _reply(code, text)
             result.error = "; ".join(errors) or None
     except (OSError, ValueError, smtplib.SMTPException) as exc:
-        detail = exc
+        detail: object = exc
         if isinstance(exc, smtplib.SMTPResponseException):
-            detail = _reply(exc.smtp_code, exc.smtp_error)  # type: ignore[assignment]
+            detail = _reply(exc.smtp_code, exc.smtp_error)
         result.rejected = list(recipients)
         result.accepted = []
         result.response = None

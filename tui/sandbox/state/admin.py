@@ -490,5 +490,5 @@ def admin_state(store: Store) -> AdminState:
     state = getattr(store, "_admin_state", None)
     if state is None:
         state = AdminState(store)
-        store._admin_state = state  # type: ignore[attr-defined]
+        store._admin_state = state
     return state
