@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from tui.api.errors import MailagentsError, NotFoundError
 from tui.api.models import iso_z
@@ -35,6 +35,8 @@ from tui.core.waiter import LeaseNotActive, WaitTimeout
 from tui.jsontypes import JsonObject
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from tui.core.codepick import CodeFilter, Picked
     from tui.core.inbox import InboxItem
     from tui.core.services import Services
@@ -70,7 +72,7 @@ class _Data:
 
     def to_dict(self) -> JsonObject:
         """The fields as a JSON-ready dict."""
-        return asdict(self)  # type: ignore[call-overload,no-any-return]
+        return asdict(cast("DataclassInstance", self))  # every subclass is a dataclass
 
 
 @dataclass(frozen=True)
