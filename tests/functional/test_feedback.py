@@ -310,3 +310,27 @@ async def test_resuming_a_stopped_inbox_says_checking_in_the_same_frame(
         assert text_of(app, "#status-bar").startswith("checking…")
         proxy.let_go()
         await until(pilot, lambda: text_of(app, "#status-bar").startswith("checked"))
+
+
+async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, tmp_path):
+    from textual.widgets import TextArea
+
+    from tui.app.screens.compose import ComposeScreen
+
+    app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, CASES["leases r"])
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = "someone@example.org"
+        compose.query_one("#compose-subject", Input).value = "hello"
+        compose.query_one("#compose-body", TextArea).text = "hello there"
+        proxy.inject("POST", "/v2/messages/send", Fault.hold())
+        await pilot.press("ctrl+s")
+        assert "Sending…" in str(compose.query_one("#compose-status", Static).content)
+        await until(pilot, proxy.held.is_set)
+        assert app.screen is compose
+        assert compose.query_one("#compose-to", Input).disabled
+        proxy.let_go()
+        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
