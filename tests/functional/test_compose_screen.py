@@ -109,3 +109,24 @@ async def test_empty_fields_are_explained(sandbox, wallet, tmp_path, leased):
         screen.query_one("#compose-subject", Input).value = "s"
         await pilot.press("ctrl+s")
         assert "message is empty" in status(app)
+
+
+async def test_a_sent_mail_draft_never_comes_back(sandbox, wallet, tmp_path, leased):
+    """A save still waiting for typing to stop (or firing late, under load) after the send
+    succeeded must not write the sent mail's draft again: it would be restored, and sent twice."""
+    app = new_app(sandbox, wallet, tmp_path)
+    store = DraftStore(tmp_path / "state" / "drafts")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = await open_compose(posted, pilot)
+        screen.query_one("#compose-to", Input).value = leased.address
+        screen.query_one("#compose-subject", Input).value = "Sent once"
+        screen.query_one("#compose-body", TextArea).text = "Only once."
+        await pilot.press("ctrl+s")  # typing's save is still waiting (0.4 s)
+        await posted.notified(pilot, "Sent to")
+        await posted.screen(pilot, LeaseListScreen)
+        assert store.load(leased.lease_id) is None
+        screen.save_now()  # the late timer
+        screen.schedule_save()  # a late keystroke's event
+        await pilot.pause(0.6)
+        assert store.load(leased.lease_id) is None

@@ -82,6 +82,8 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         self.draft = Draft(lease_id=lease.lease_id)
         """The draft being edited."""
         self.sending = False
+        self.sent = False
+        """True once the mail went out: its draft is gone and is never written again."""
         """A send is in flight."""
         self._save_timer: Any = None
         self._loading = True
@@ -164,14 +166,21 @@ class ComposeScreen(WorkerErrors, Screen[None]):
 
     def schedule_save(self) -> None:
         """Save shortly after typing stops."""
-        if self._loading:
+        if self._loading or self.sending or self.sent:
             return
+        self.cancel_save()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_now)
+
+    def cancel_save(self) -> None:
+        """Drop a save still waiting for typing to stop."""
         if self._save_timer is not None:
             self._save_timer.stop()
-        self._save_timer = self.set_timer(SAVE_DELAY, self.save_now)
+            self._save_timer = None
 
     def save_now(self) -> None:
         """Write the draft (kept even if empty-ish, unless it is entirely empty)."""
+        if self.sent:  # a late timer must not bring a sent mail's draft back
+            return
         draft = self.collect()
         if draft.empty:
             self.store.delete(draft.lease_id)
@@ -205,6 +214,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         if self.sending:
             return
         draft = self.collect()
+        self.cancel_save()
         self.save_now()
         try:
             to, subject, body = check_draft(draft)
@@ -237,6 +247,8 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             self.finish_sending()
             self.set_status(f"Not sent: {message}. The draft is kept.", error=True)
             return
+        self.sent = True
+        self.cancel_save()
         self.store.delete(self.lease.lease_id)
         self.keep_copy(result.send_attempt_id, to, subject, body)
         self.finish_sending()
