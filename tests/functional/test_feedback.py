@@ -334,3 +334,54 @@ async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, 
         assert compose.query_one("#compose-to", Input).disabled
         proxy.let_go()
         await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+
+
+async def test_a_cancelled_send_gives_the_form_back(proxy, wallet, tmp_path):
+    from textual.widgets import TextArea
+
+    from tui.app.screens.compose import ComposeScreen
+
+    app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, CASES["leases r"])
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        compose.query_one("#compose-to", Input).value = "someone@example.org"
+        compose.query_one("#compose-subject", Input).value = "hello"
+        compose.query_one("#compose-body", TextArea).text = "hello there"
+        proxy.inject("POST", "/v2/messages/send", Fault.hold())
+        await pilot.press("ctrl+s")
+        await until(pilot, proxy.held.is_set)
+        compose.workers.cancel_group(compose, "compose-send")
+        status = compose.query_one("#compose-status", Static)
+        await until(pilot, lambda: "Sending…" not in str(status.content))
+        assert "Not sent" in str(status.content)
+        assert not compose.query_one("#compose-to", Input).disabled
+
+
+async def test_a_cancelled_console_fetch_leaves_no_loading(sandbox, proxy, session_factory):
+    from tui.api.admin import AdminClient
+    from tui.app.admin.console import make_console
+
+    session_factory(sandbox).allocate()
+    app = make_console(AdminClient(proxy.base_url, sandbox.config.admin_token))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show("messages")
+        table = app.table("messages")
+        await until(pilot, lambda: table.loaded and not table.error)
+        proxy.inject("GET", "/v2/admin/messages", Fault.hold())
+        await pilot.press("f5")
+        await until(pilot, proxy.held.is_set)
+        assert "loading…" in rt_status(table)
+        table.workers.cancel_group(table, "rt-load")
+        await until(pilot, lambda: "loading…" not in rt_status(table))
+        # A newer fetch's label stays while the older one is cancelled by it.
+        proxy.let_go()
+        proxy.inject("GET", "/v2/admin/messages", Fault.stall(1.0), Fault.stall(1.0))
+        await pilot.press("f5")
+        await pilot.press("f5")
+        await until(pilot, lambda: proxy.pending() == 0)
+        await pilot.pause(0.3)
+        assert "loading…" in rt_status(table)
+        await until(pilot, lambda: "loading…" not in rt_status(table))

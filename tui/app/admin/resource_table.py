@@ -21,6 +21,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from tui.api.admin import AdminClient, AdminPage
 from tui.api.errors import MailagentsError
@@ -185,6 +186,18 @@ class ResourceTable(Widget):
             self.post_message(PageLoaded(self.spec.name, None, exc.user_message()))
             return
         self.post_message(PageLoaded(self.spec.name, result))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A fetch or an action that ends without its answer (cancelled with none newer under
+        way, or failed outside the API's errors) leaves no "loading…" behind (issue 16)."""
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.error is not None:
+            error = worker.error
+            self._status(f"error: {type(error).__name__}: {error}", error=True)
+        elif event.state == WorkerState.CANCELLED:
+            busy = (WorkerState.PENDING, WorkerState.RUNNING)
+            if not any(w.node is self and w.state in busy for w in self.app.workers):
+                self._status()
 
     @on(PageLoaded)
     def _loaded(self, event: PageLoaded) -> None:

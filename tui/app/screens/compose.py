@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
 
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
@@ -292,6 +293,15 @@ class ComposeScreen(WorkerErrors, Screen[None]):
             self.set_status(f"Reset failed: {exc.user_message()}", error=True)
             return
         self.action_send()
+
+    @on(Worker.StateChanged)
+    def send_ended(self, event: Worker.StateChanged) -> None:
+        """A send that ends without its own ending (cancelled, or a failure the router shows)
+        gives the form back and says it was not sent (issue 16: never stuck on "Sending…")."""
+        ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
+        if ended and event.worker.group == "compose-send" and self.sending:
+            self.finish_sending()
+            self.set_status("Not sent: the send did not finish. The draft is kept.", error=True)
 
     def finish_sending(self) -> None:
         """Re-enable the form."""
