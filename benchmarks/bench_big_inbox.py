@@ -81,7 +81,7 @@ def select_lease(leases_screen: Any, mailbox_id: str) -> None:
     """Put the lease list's cursor on the lease of ``mailbox_id``."""
     from textual.widgets import DataTable
 
-    views = leases_screen.visible_views()
+    views = leases_screen.visible_rows()
     row = next(i for i, v in enumerate(views) if v.lease.mailbox_id == mailbox_id)
     leases_screen.query_one(DataTable).move_cursor(row=row)
 

@@ -118,7 +118,7 @@ async def child(spec: dict[str, Any]) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: isinstance(app.screen, LeaseListScreen), 30)
         await wait_until(lambda: len(app.screen.views) == 2, 30)
-        views = app.screen.visible_views()
+        views = app.screen.visible_rows()
         row = next(i for i, v in enumerate(views) if v.lease.mailbox_id == spec["mailbox_id"])
         app.screen.query_one(DataTable).move_cursor(row=row)
         await pilot.pause(0.2)

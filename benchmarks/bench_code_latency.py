@@ -123,9 +123,9 @@ async def open_inbox(app: Any, pilot: Any, lease_id: str) -> Any:
     await wait_until(lambda: isinstance(app.screen, LeaseListScreen))
     leases = app.screen
     leases.refresh_leases()
-    await wait_until(lambda: any(v.lease.lease_id == lease_id for v in leases.visible_views()))
+    await wait_until(lambda: any(v.lease.lease_id == lease_id for v in leases.visible_rows()))
     await asyncio.sleep(0.05)
-    row = next(i for i, v in enumerate(leases.visible_views()) if v.lease.lease_id == lease_id)
+    row = next(i for i, v in enumerate(leases.visible_rows()) if v.lease.lease_id == lease_id)
     leases.query_one(DataTable).move_cursor(row=row)
     await pilot.pause(0.05)
     await pilot.press("enter")
