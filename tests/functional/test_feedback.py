@@ -385,3 +385,34 @@ async def test_a_cancelled_console_fetch_leaves_no_loading(sandbox, proxy, sessi
         await pilot.pause(0.3)
         assert "loading…" in rt_status(table)
         await until(pilot, lambda: "loading…" not in rt_status(table))
+
+
+@pytest.mark.parametrize(
+    ("key", "method", "path", "widget", "label"),
+    [
+        ("r", "GET", "/v2/meta/runtime", "#login-runtime", "loading…"),
+        ("enter", "POST", "/v2/auth/siwe/challenge", "#login-hint", "Signing in…"),
+    ],
+)
+async def test_the_login_keys_say_the_work_started_in_the_same_frame(
+    key, method, path, widget, label, proxy, wallet, tmp_path
+):
+    from tui.app.screens.login import LoginScreen
+
+    app = make_app(
+        make_settings(proxy.base_url, tmp_path),
+        wallet_source=WalletSource.of(wallet_of(wallet)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await until(pilot, lambda: "mailboxes @" in text_of(app, "#login-runtime"))
+        proxy.inject(method, path, Fault.hold())
+        await pilot.press(key)
+        assert label in text_of(app, widget)
+        await until(pilot, proxy.held.is_set)
+        assert label in text_of(app, widget)
+        proxy.let_go()
+        if key == "enter":
+            await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        else:
+            await until(pilot, lambda: "mailboxes @" in text_of(app, widget))
