@@ -68,7 +68,10 @@ class ResourceScreen(WorkerErrors, Screen[None], Generic[Row]):
         yield from ()
 
     def on_mount(self) -> None:
-        """Hide the filter and the empty line, focus the list."""
+        """Hide the filter and the empty line, focus the list.
+
+        Textual runs this after a subclass's own ``on_mount`` (handlers are called along the
+        MRO), so a subclass must not call it again."""
         if self.spec.matches is not None:
             self.query_one(f"#{self.spec.name}-filter", Input).display = False
         if self.spec.empty is not None:

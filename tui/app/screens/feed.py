@@ -103,7 +103,6 @@ class LiveFeedScreen(ResourceScreen[FeedEntry]):
 
     def on_mount(self) -> None:
         """Start following."""
-        super().on_mount()
         self.query_one("#status-bar", Static).update(Text("checking…", style="dim"))
         leases = [v.lease for v in self.views]
         self.feed = LiveFeed(self.app.services.client, leases, self.app.services.settings.poll)

@@ -148,7 +148,6 @@ class LeaseListScreen(ResourceScreen[LeaseView]):
 
     def on_mount(self) -> None:
         """Start refreshing (and replay keys typed while signing in)."""
-        super().on_mount()
         self.update_header()
         self.set_status("loading leases…")
         self.refresh_leases()

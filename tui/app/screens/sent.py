@@ -93,7 +93,6 @@ class SentScreen(ResourceScreen[SentRow]):
 
     def on_mount(self) -> None:
         """First load."""
-        super().on_mount()
         self.set_status("loading…")
         self.load()
 

@@ -147,7 +147,6 @@ class UsageScreen(ResourceScreen[Invoice]):
 
     def on_mount(self) -> None:
         """First load."""
-        super().on_mount()
         self.query_one("#usage-spark", Sparkline).styles.width = SPARK_MONTHS * SPARK_COLUMN
         self.show_period()
         self.show_payments()

@@ -184,7 +184,6 @@ class WebhooksScreen(ResourceScreen[Webhook]):
 
     def on_mount(self) -> None:
         """First load, then every :data:`REFRESH_SECONDS`."""
-        super().on_mount()
         self.update_log_title()
         self.set_status("loading webhooks…")
         self.load()
