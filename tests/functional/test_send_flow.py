@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, text_of, wallet_from
 from textual.widgets import DataTable, Input, Static, TextArea
+from textual.worker import Worker, WorkerState
 
 from tui.app import make_app
+from tui.app.dialogs.detail import DetailLoaded
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.compose import ComposeScreen
 from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.inbox.sources import InboxUpdated
 from tui.app.screens.leases import LeaseListScreen
-from tui.app.screens.sent import SentScreen
+from tui.app.screens.sent import AttemptsLoaded, SentScreen
 from tui.core.compose import DraftStore
 from tui.core.poller import PollSettings
 from tui.core.wallets import WalletSource
@@ -38,12 +42,13 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
     bob = (await services.leases.allocate("bob", 1, release_on_exit=False)).lease
     await services.aclose()
     app = new_app(sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 2)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 2)
         select_lease(app, alice.lease_id)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = f"Bob <{bob.address}>"
         compose.query_one("#compose-subject", Input).value = "Your verification code"
@@ -51,7 +56,7 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         status = compose.query_one("#compose-status", Static)
         await pilot.press("ctrl+s")
         try:
-            await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+            await posted.screen(pilot, LeaseListScreen)
         except AssertionError:
             raise AssertionError(str(status.content)) from None
         assert any(f"Sent to {bob.address}" in str(n.message) for n in app._notifications)
@@ -59,30 +64,34 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
 
         select_lease(app, bob.lease_id)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
-        await until(pilot, lambda: len(inbox.model.items) == 1)
+        await posted.next(pilot, InboxUpdated, lambda m: len(m.update.messages) == 1)
+        assert len(inbox.model.items) == 1
         item = inbox.model.items[0]
         assert item.message.sender == alice.address
         assert item.code == "605813"
 
         # Reply fills To and the Re: subject.
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         assert app.screen.query_one("#compose-to", Input).value == alice.address
         assert app.screen.query_one("#compose-subject", Input).value == (
             "Re: Your verification code"
         )
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
 
         await pilot.press("escape")
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        await posted.screen(pilot, SentScreen)
         table = app.screen.query_one(DataTable)
-        await until(pilot, lambda: table.row_count == 1)
+        assert len((await posted.next(pilot, AttemptsLoaded)).attempts) == 1
         # Bob is a lease this tenant reads: the mail was seen there, so "delivered".
-        await until(pilot, lambda: str(table.get_row_at(0)[1]) == "delivered")
+        loaded = await posted.next(pilot, AttemptsLoaded, lambda m: bool(m.delivered))
+        assert loaded.delivered == {loaded.attempts[0].send_attempt_id}
+        assert table.row_count == 1
+        assert str(table.get_row_at(0)[1]) == "delivered"
         row = [str(c) for c in table.get_row_at(0)]
         assert bob.address in row[2]
 
@@ -90,13 +99,14 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         from tui.app.dialogs.send_attempt import SendAttemptDialog
 
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SendAttemptDialog))
+        await posted.screen(pilot, SendAttemptDialog)
         dialog = app.screen
-        await until(pilot, lambda: dialog.loaded)
+        await posted.next(pilot, DetailLoaded)
+        assert dialog.loaded
         body = text_of(app, "#detail-body")
         assert "Accepted" in body and bob.address in body and "Envelope" in body
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, SentScreen))
+        await posted.screen(pilot, SentScreen)
 
 
 async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_path):
@@ -110,18 +120,24 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
     ledger_path.write_text(json.dumps(data))
 
     app = new_app(sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = "someone@example.org"
         compose.query_one("#compose-subject", Input).value = "hello"
         compose.query_one("#compose-body", TextArea).text = "precious words"
         await pilot.press("ctrl+s")
         status = compose.query_one("#compose-status", Static)
-        await until(pilot, lambda: "Not sent" in str(status.content))
+        await posted.next(
+            pilot,
+            Worker.StateChanged,
+            lambda m: m.worker.group == "compose-send" and m.state == WorkerState.SUCCESS,
+        )
+        assert "Not sent" in str(status.content)
         assert "authentication failed" in str(status.content)
         assert "draft is kept" in str(status.content)
         assert isinstance(app.screen, ComposeScreen)
@@ -130,11 +146,12 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
     assert draft.body == "precious words" and "authentication failed" in draft.last_error
 
     app2 = new_app(sandbox, wallet, tmp_path)
-    async with app2.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app2.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app2.screen.views) == 1)
+    posted = Posted()
+    async with app2.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app2.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         assert app2.screen.query_one("#compose-body", TextArea).text == "precious words"
         status = str(app2.screen.query_one("#compose-status", Static).content)
         assert "Draft restored" in status and "authentication failed" in status
@@ -150,23 +167,24 @@ async def test_lease_allocated_elsewhere_offers_a_reset_then_sends(sandbox, wall
     (tmp_path / "state" / "ledger.json").unlink()  # as if another machine allocated it
 
     app = new_app(sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         # A lease no run of this client knows is offered at start: keep (adopt) it.
-        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await posted.screen(pilot, LeftoversDialog)
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = "someone@example.org"
         compose.query_one("#compose-subject", Input).value = "hello"
         compose.query_one("#compose-body", TextArea).text = "words"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         assert "allocated elsewhere" in app.screen.question
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
         entry = app.services.ledger.get(lease.lease_id)
         assert entry is not None and entry.webmail_password
     attempts = await make_services(sandbox.base_url, tmp_path, wallet).client.list_send_attempts()
