@@ -8,23 +8,24 @@ import calendar
 import pytest
 from sandbox_helpers import WebhookReceiver, webhook_signature
 from support import (
+    Posted,
     make_services,
     make_settings,
     refuse_system_clipboard,
     text_of,
-    until,
     wallet_from,
 )
 from textual.widgets import Checkbox, DataTable, Input, Sparkline
 
 from tui.app import make_app
 from tui.app.dialogs.confirm import ConfirmDialog
-from tui.app.dialogs.invoice import InvoiceDialog
+from tui.app.dialogs.detail import DetailLoaded
+from tui.app.dialogs.invoice import InvoiceDialog, InvoiceLoaded
 from tui.app.dialogs.webhook_new import WebhookNewDialog
 from tui.app.dialogs.webhook_secret import WebhookSecretDialog
 from tui.app.screens.leases import LeaseListScreen
-from tui.app.screens.usage import UsageScreen
-from tui.app.screens.webhooks import WebhooksScreen
+from tui.app.screens.usage import InvoicesLoaded, UsageLoaded, UsageScreen
+from tui.app.screens.webhooks import DeliveriesLoaded, WebhooksLoaded, WebhooksScreen
 from tui.core.billing import current_period, shift_period
 from tui.core.wallets import WalletSource
 
@@ -81,15 +82,17 @@ def check_signed(request, secret: str) -> bool:
 async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
     app, (lease,) = await signed_in_app(server, wallet, tmp_path, leases=1)
     with WebhookReceiver(statuses=[500], reply=b"receiver says \x1b[31mno") as receiver:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-            await app.push_screen(WebhooksScreen())
-            screen = app.screen
-            await until(pilot, lambda: "No webhooks" in text_of(app, "#webhooks-empty"))
+        posted = Posted()
+        async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+            await posted.screen(pilot, LeaseListScreen)
+            await pilot.press("w")  # opened in the app's context: its messages are seen
+            screen = await posted.screen(pilot, WebhooksScreen)
+            assert (await posted.next(pilot, WebhooksLoaded)).webhooks == []
+            assert "No webhooks" in text_of(app, "#webhooks-empty")
 
             # Create: the dialog checks its input in place before anything is sent.
             await pilot.press("n")
-            await until(pilot, lambda: isinstance(app.screen, WebhookNewDialog))
+            await posted.screen(pilot, WebhookNewDialog)
             dialog = app.screen
             secret = dialog.query_one("#webhook-secret", Input).value
             assert len(secret) == 32
@@ -106,13 +109,15 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             await pilot.press("enter")
 
             # The generated secret is shown once, with a copy key.
-            await until(pilot, lambda: isinstance(app.screen, WebhookSecretDialog))
+            await posted.screen(pilot, WebhookSecretDialog)
             assert secret in text_of(app, "#webhook-secret-body")
             await pilot.press("c")
-            await until(pilot, lambda: any("OSC 52" in str(n.message) for n in app._notifications))
+            await posted.notified(pilot, "OSC 52")
             await pilot.press("escape")
-            await until(pilot, lambda: app.screen is screen and len(screen.webhooks) == 1)
-            hook = screen.webhooks[0]
+            assert await posted.screen(pilot, WebhooksScreen) is screen
+            (hook,) = (await posted.next(pilot, WebhooksLoaded, lambda m: m.webhooks)).webhooks
+            await posted.next(pilot, DeliveriesLoaded, lambda m: m.webhook_id == hook.webhook_id)
+            assert screen.webhooks == [hook]
             assert hook.event_types == ["mail.received", "otp.extracted"]
             assert rows(app, "#webhooks-table") == [
                 [receiver.url, "mail.received, otp.extracted", "active", "never", "-"]
@@ -125,7 +130,7 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             assert len(receiver.requests) == 3
             assert all(check_signed(r, secret) for r in receiver.requests)
             await pilot.press("r")
-            await until(pilot, lambda: len(screen.deliveries) == 1)
+            await posted.next(pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 1)
             (row,) = rows(app, "#deliveries-table")
             assert row[1:4] == ["500", "3", "failed"]
             assert "Webhook returned HTTP 500" in row[4]
@@ -138,44 +143,47 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
 
             screen.log_table.focus()
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, DeliveryDialog))
+            await posted.screen(pilot, DeliveryDialog)
             detail = app.screen
-            await until(pilot, lambda: detail.loaded)
+            await posted.next(pilot, DetailLoaded, receiver=DeliveryDialog)
+            assert detail.loaded
             body = text_of(app, "#detail-body")
             assert "failed" in body and "500" in body and "receiver says no" in body
             assert "\x1b" not in body
             await pilot.press("escape")
-            await until(pilot, lambda: app.screen is screen)
+            assert await posted.screen(pilot, WebhooksScreen) is screen
             screen.hooks_table.focus()
 
             # Rotate: "no" changes nothing; "yes" shows the new secret once.
             await pilot.press("R")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await posted.screen(pilot, ConfirmDialog)
             await pilot.press("n")
-            await until(pilot, lambda: app.screen is screen)
+            assert await posted.screen(pilot, WebhooksScreen) is screen
             await pilot.press("R")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await posted.screen(pilot, ConfirmDialog)
             await pilot.press("y")
-            await until(pilot, lambda: isinstance(app.screen, WebhookSecretDialog))
+            await posted.screen(pilot, WebhookSecretDialog)
             new_secret = app.screen.secret
             assert new_secret != secret and len(new_secret) >= 16
             assert new_secret in text_of(app, "#webhook-secret-body")
             await pilot.press("escape")
-            await until(pilot, lambda: app.screen is screen)
+            assert await posted.screen(pilot, WebhooksScreen) is screen
 
             server.deliver(lease.address, mail(2))
             assert await asyncio.to_thread(server.wait_webhooks_idle, 10)
             latest = receiver.requests[-1]
             assert check_signed(latest, new_secret) and not check_signed(latest, secret)
             await pilot.press("r")
-            await until(pilot, lambda: len(screen.deliveries) == 2)
+            await posted.next(pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 2)
+            assert len(screen.deliveries) == 2
 
 
 async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_path):
     app, leases = await signed_in_app(server, wallet, tmp_path, leases=2)
     this_month = current_period()
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
         # The third allocation is past the free limit (2 an hour): the app's client pays.
         await app.services.leases.allocate("paid", 1, release_on_exit=False)
         assert app.services.client.paid_calls == 1
@@ -187,9 +195,10 @@ async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_p
                 (tenant, this_month),
             )
 
-        await app.push_screen(UsageScreen())
-        screen = app.screen
-        await until(pilot, lambda: screen.summary is not None and screen.invoices)
+        await pilot.press("U")
+        screen = await posted.screen(pilot, UsageScreen)
+        assert (await posted.next(pilot, UsageLoaded)).summary.period == this_month
+        assert (await posted.next(pilot, InvoicesLoaded)).invoices
         figures = text_of(app, "#usage-figures")
         assert "API calls                3" in figures
         assert "Active mailboxes         3" in figures
@@ -209,35 +218,41 @@ async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_p
 
         # Reading usage records no usage: a refresh shows the same count.
         await pilot.press("r")
-        await until(pilot, lambda: "usage of" in text_of(app, "#status-bar"))
+        assert (await posted.next(pilot, UsageLoaded)).summary.api_calls == 3
+        assert "usage of" in text_of(app, "#status-bar")
         assert screen.summary.api_calls == 3
 
         previous = shift_period(this_month, -1)
         await pilot.press("h")
         assert previous in text_of(app, "#usage-period")
-        await until(pilot, lambda: screen.summary is not None and screen.summary.period == previous)
+        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == previous)
+        assert screen.summary.period == previous
         assert "API calls                0" in text_of(app, "#usage-figures")
         assert list(screen.query_one(Sparkline).data) == [0] * 6
         await pilot.press("left_square_bracket")
-        await until(pilot, lambda: screen.summary is not None)
-        assert screen.period == shift_period(this_month, -2)
+        before = shift_period(this_month, -2)
+        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == before)
+        assert screen.period == before
         await pilot.press("right_square_bracket", "l")
-        await until(pilot, lambda: screen.summary is not None and screen.period == this_month)
+        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == this_month)
+        assert screen.period == this_month
         assert screen.summary.api_calls == 3
         await pilot.press("l")  # never past the current month
         assert screen.period == this_month
         assert any("future" in str(n.message) for n in app._notifications)
 
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InvoiceDialog) and app.screen.loaded)
+        await posted.screen(pilot, InvoiceDialog)
+        await posted.next(pilot, InvoiceLoaded)
+        assert app.screen.loaded
         body = text_of(app, "#invoice-body")
         assert "stmt_0badc0de" in body
         assert f"Period      {this_month}" in body
         assert "0.001000 USDC" in body and "issued" in body
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
+        assert await posted.screen(pilot, UsageScreen) is screen
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
     assert len(leases) == 2
 
 
@@ -246,14 +261,17 @@ async def test_create_past_a_free_limit_is_paid_automatically(sandbox_factory, w
 
     server = sandbox_factory(tenant_qps=1)  # any usage in the last second makes the next paid
     app, _ = await signed_in_app(server, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await app.push_screen(WebhooksScreen())
-        screen = app.screen
-        await until(pilot, lambda: "No webhooks" in text_of(app, "#webhooks-empty"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await pilot.press("w")
+        screen = await posted.screen(pilot, WebhooksScreen)
+        assert (await posted.next(pilot, WebhooksLoaded)).webhooks == []
+        assert "No webhooks" in text_of(app, "#webhooks-empty")
         await app.services.leases.allocate("qps", 1, release_on_exit=False)
         screen.create(NewWebhook("https://hooks.example/in", ["otp.extracted"], "s" * 16, False))
-        await until(pilot, lambda: len(screen.webhooks) == 1)
+        await posted.next(pilot, WebhooksLoaded, lambda m: len(m.webhooks) == 1)
+        assert len(screen.webhooks) == 1
         assert app.services.client.paid_calls == 1
         assert rows(app, "#webhooks-table")[0][:2] == ["https://hooks.example/in", "otp.extracted"]
         assert not isinstance(app.screen, WebhookSecretDialog)  # a typed secret is not re-shown
