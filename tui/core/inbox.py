@@ -114,8 +114,9 @@ def build_item(
     gives (:func:`tui.extract.judge_server_guess`): shown as the code only when nothing makes
     it doubtful; a year, a date, a price, an order number or a word such as ``WITHIN`` is only
     the server's guess, with the reason in :attr:`InboxItem.guess_doubt`.
-    ``read_subject=False`` skips our reading of the subject (the caller has the whole message
-    read over IMAP, see :func:`with_body`).
+    ``read_subject=False`` skips our reading of the subject and the judging of the server's
+    guess (the caller has the message read over IMAP, and :func:`with_body` decides code and
+    guess from it: the subject is already read there, once).
     """
     from tui.extract import analyze_parts, judge_server_guess
 
@@ -127,7 +128,7 @@ def build_item(
     doubt = ""
     if ours is not None and ours.otp:
         code, source = ours.otp, "subject"
-    elif server_code:
+    elif server_code and read_subject:
         verdict = judge_server_guess(server_code, subject=message.subject, sender=message.sender)
         if verdict.doubtful:
             doubt = verdict.reason

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
+
 from tui.extract.decode import decode_message
 from tui.extract.htmltext import HtmlDoc, clean_text, html_to_text
 from tui.extract.links import find_link
 from tui.extract.model import Attachment, Extraction
-from tui.extract.otp import find_otp
+from tui.extract.otp import SUBJECT_MEMO, find_otp, find_subject_otp
 from tui.extract.report import ExtractionReport, extraction_report
 
 MAX_TEXT = 1_000_000
@@ -27,7 +30,7 @@ def _analyze(
         sources.append(("text", plain, []))
     if doc.text.strip():
         sources.append(("html", doc.text, doc.emphasis))
-    otp, otp_cands = find_otp(subject, sources)
+    otp, otp_cands = find_otp(subject, sources) if sources else find_subject_otp(subject)
     body = plain if plain.strip() else doc.text
     link, link_cands = find_link(subject, body, doc.anchors, [plain, doc.text], doc.text)
     return Extraction(
@@ -43,9 +46,27 @@ def _analyze(
     )
 
 
+@lru_cache(maxsize=SUBJECT_MEMO)
+def _subject_only(subject: str) -> Extraction:
+    """Kept private: callers get a copy (:func:`analyze_parts`), never this object."""
+    return _analyze(subject, "", None)
+
+
 def analyze_parts(subject: str = "", text: str = "", html: str = "") -> Extraction:
-    """Analyse a message given as already-decoded subject, plain text and HTML."""
+    """Analyse a message given as already-decoded subject, plain text and HTML.
+
+    A subject alone (an older message of a big mailbox, read by its header fields; an API
+    message) is analysed once per distinct text: the result is remembered, and each call gets
+    its own copy (fresh lists of frozen candidates)."""
     try:
+        if not text and not html:
+            once = _subject_only(subject or "")
+            return replace(
+                once,
+                otp_candidates=list(once.otp_candidates),
+                link_candidates=list(once.link_candidates),
+                attachments=[],
+            )
         return _analyze(subject or "", text or "", html or None)
     except Exception:  # pragma: no cover - last line of defence, never raise
         return Extraction(subject=subject or "", text=text or "", html=html or None)

@@ -40,6 +40,12 @@ def _address(value: str) -> tuple[str, str]:
     return parseaddr(value)
 
 
+@lru_cache(maxsize=4096)
+def _decoded(value: str | None) -> str:
+    """:func:`decode_header_value` of a header field, remembered: senders and subjects repeat."""
+    return decode_header_value(value)
+
+
 def clean_header(value: str | None, limit: int = MAX_HEADER) -> str:
     """One line: control and bidi characters squeezed to spaces, capped at ``limit``."""
     if not value:
@@ -290,8 +296,8 @@ def parse_headers(
     :func:`parse_message` when a field does not decode plainly or a body follows."""
     raw = bytes(raw)
     fields, body = header_fields(raw)
-    subject = decode_header_value(fields.get("subject"))
-    sender = decode_header_value(fields.get("from"))
+    subject = _decoded(fields.get("subject"))
+    sender = _decoded(fields.get("from"))
     if body or ("subject" in fields and not subject) or ("from" in fields and not sender):
         return parse_message(uid, raw, size=size, internaldate=internaldate, headers_only=True)
     extraction = replace(analyze_parts(subject=subject), sender=sender)
