@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from sandbox_helpers import WebhookReceiver
-from support import refuse_system_clipboard, until
-from textual.widgets import DataTable, Input, Log, Sparkline
+from support import Posted, refuse_system_clipboard, until
+from textual.widgets import DataTable, Input, Log, Sparkline, TabbedContent
 
 from tui.api.admin import AdminClient
 from tui.app.admin.action_dialog import ActionDialog
 from tui.app.admin.console import TAB_VIEWS, AdminConsole, make_console
 from tui.app.admin.json_dialog import JsonDialog
+from tui.app.admin.overview import OverviewLoaded
+from tui.app.admin.resource_table import ActionDone, PageLoaded
 from tui.app.dialogs.confirm import ConfirmDialog
 from tui.app.dialogs.webhook_secret import WebhookSecretDialog
 from tui.core.admin import VIEWS
@@ -59,11 +61,27 @@ def console(server) -> AdminConsole:
     return make_console(AdminClient(server.base_url, server.config.admin_token))
 
 
-async def open_tab(app: AdminConsole, pilot, view: str):
+async def open_tab(app: AdminConsole, pilot, posted: Posted, view: str):
     app.show(view)
+    loaded = await posted.next(pilot, PageLoaded, lambda m: m.view == view)
+    assert loaded.page is not None, loaded.error
     table = app.table(view)
-    await until(pilot, lambda: table.loaded and not table.error)
+    assert table.loaded and not table.error
     return table
+
+
+async def acted(pilot, posted: Posted, name: str) -> ActionDone:
+    """The action ``name`` finished, and succeeded."""
+    done = await posted.next(pilot, ActionDone, lambda m: m.action.name == name)
+    assert done.result is not None, done.error
+    return done
+
+
+async def reloaded(pilot, posted: Posted, view: str, where) -> PageLoaded:
+    """The next page of ``view`` whose rows satisfy ``where`` (an action reloads its page)."""
+    return await posted.next(
+        pilot, PageLoaded, lambda m: m.view == view and m.page is not None and where(m.page.items)
+    )
 
 
 def cells(app: AdminConsole, view: str) -> list[list[str]]:
@@ -90,9 +108,10 @@ async def test_every_tab_shows_its_rows(server, world):
     }
     assert set(expected) == set(TAB_VIEWS)
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         for view in TAB_VIEWS:
-            table = await open_tab(app, pilot, view)
+            table = await open_tab(app, pilot, posted, view)
             assert table.rows, view
             text = " ".join(" ".join(row) for row in cells(app, view))
             detail = " ".join(str(v) for v in table.rows[0].values())
@@ -106,23 +125,34 @@ async def test_every_tab_shows_its_rows(server, world):
 async def test_overview_metrics_chart_and_live_feed(server, world, monkeypatch):
     monkeypatch.setattr("tui.app.admin.overview.REFRESH_SECONDS", 0.2)
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         overview = app.query_one("Overview")
-        await until(pilot, lambda: overview.refreshes >= 1)
+        await posted.next(pilot, OverviewLoaded, lambda m: m.snapshot is not None)
+        assert overview.refreshes >= 1
         assert overview.metrics["active_mailbox_leases"] == 1
         assert overview.metrics["inbound_messages_24h"] == 1
         assert sum(app.query_one(Sparkline).data) == 1
         feed = app.query_one(Log)
         assert any("tenant.update" in line for line in feed.lines)
         assert any("RISK" in line for line in feed.lines)
-        before = overview.refreshes
         server.service.admin.state.audit("invoice.issue", "invoice", "inv-live")
         # Nothing is pressed: the timer (0.2 s here) refreshes on its own.
-        await until(pilot, lambda: overview.refreshes > before + 1)
+        await posted.next(
+            pilot,
+            OverviewLoaded,
+            lambda m: m.snapshot is not None and "inv-live" in str(m.snapshot.events),
+        )
         assert any("inv-live" in line for line in feed.lines)
         # While another tab is shown the timer stops asking.
         app.show("jobs")
-        await until(pilot, lambda: not overview.active)
+        await posted.next(
+            pilot,
+            TabbedContent.TabActivated,
+            lambda m: m.pane.id == "tab-jobs",
+            receiver=AdminConsole,
+        )
+        assert not overview.active
         # A refresh already on its way when the tab was left may still land (slow under load):
         # wait for it, and for its answer to be handled, before counting.
         await until(pilot, lambda: not any(w.group == "overview" for w in app.workers))
@@ -134,7 +164,8 @@ async def test_overview_metrics_chart_and_live_feed(server, world, monkeypatch):
 
 async def test_tab_keys_and_jump(server, world):
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await pilot.press("greater_than_sign")
         assert app.query_one("TabbedContent").active == "tab-tenants"
         await pilot.press("less_than_sign")
@@ -147,13 +178,16 @@ async def test_tab_keys_and_jump(server, world):
 async def test_suspend_tenant_from_the_console(server, world):
     s = world["session"]
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "tenants")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "tenants")
         await pilot.press("u")
         assert isinstance(app.screen, ConfirmDialog)
         assert s.tenant_id in app.screen.question
         await pilot.press("y")
-        await until(pilot, lambda: table.rows and table.rows[0]["status"] == "suspended")
+        await acted(pilot, posted, "tenant.suspend")
+        await reloaded(pilot, posted, "tenants", lambda rows: rows[0]["status"] == "suspended")
+        assert table.rows[0]["status"] == "suspended"
     r = s.allocate()
     assert r.status_code == 403 and r.json()["error"] == "tenant_inactive"
 
@@ -161,8 +195,9 @@ async def test_suspend_tenant_from_the_console(server, world):
 async def test_quotas_dialog_validates_and_applies(server, world):
     s = world["session"]
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "tenants")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "tenants")
         await pilot.press("e")
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
@@ -174,7 +209,9 @@ async def test_quotas_dialog_validates_and_applies(server, world):
         dialog.query_one("#in-qps", Input).value = "50"
         dialog.query_one("#in-mailbox_limit", Input).value = "1"
         dialog.confirm()
-        await until(pilot, lambda: table.rows and table.rows[0]["mailbox_limit"] == 1)
+        await acted(pilot, posted, "tenant.quotas")
+        await reloaded(pilot, posted, "tenants", lambda rows: rows[0]["mailbox_limit"] == 1)
+        assert table.rows[0]["mailbox_limit"] == 1
         assert table.rows[0]["qps"] == 50
     r = s.allocate()
     assert r.status_code == 409 and r.json()["error"] == "mailbox_limit_reached"
@@ -183,8 +220,9 @@ async def test_quotas_dialog_validates_and_applies(server, world):
 async def test_freeze_and_release_mailbox(server, world):
     lease = world["lease"]
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "mailboxes")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "mailboxes")
         index = next(i for i, r in enumerate(table.rows) if r["address"] == lease["address"])
         table.table.move_cursor(row=index)
         await pilot.press("f")
@@ -195,28 +233,35 @@ async def test_freeze_and_release_mailbox(server, world):
         dialog.query_one("#in-reason", Input).value = "abuse report"
         dialog.confirm()
 
-        def status() -> str:
-            row = next((r for r in table.rows if r["address"] == lease["address"]), None)
+        def status(rows) -> str:
+            row = next((r for r in rows if r["address"] == lease["address"]), None)
             return row["status"] if row else ""
 
-        await until(pilot, lambda: status() == "frozen")
+        await acted(pilot, posted, "mailbox.freeze")
+        await reloaded(pilot, posted, "mailboxes", lambda rows: status(rows) == "frozen")
+        assert status(table.rows) == "frozen"
         assert world["session"].allocate().json()["mailbox_id"] != lease["mailbox_id"]
         index = next(i for i, r in enumerate(table.rows) if r["address"] == lease["address"])
         table.table.move_cursor(row=index)
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
-        await until(pilot, lambda: status() == "available")
+        await acted(pilot, posted, "mailbox.release")
+        await reloaded(pilot, posted, "mailboxes", lambda rows: status(rows) == "available")
+        assert status(table.rows) == "available"
 
 
 async def test_message_reparse_and_replay(server, world):
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "messages")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "messages")
         await pilot.press("p")  # not destructive: runs at once
-        await until(pilot, lambda: any(j["type"] == "message.reparse" for j in jobs(server)))
+        await acted(pilot, posted, "message.reparse")
+        assert any(j["type"] == "message.reparse" for j in jobs(server))
         await pilot.press("w")
-        await until(pilot, lambda: any(j["type"] == "message.replay_webhook" for j in jobs(server)))
+        await acted(pilot, posted, "message.replay")
+        assert any(j["type"] == "message.replay_webhook" for j in jobs(server))
         assert table.rows
 
 
@@ -227,11 +272,12 @@ def jobs(server):
 async def test_rotate_secret_shows_it_once(server, world):
     hook = world["hook"]
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_tab(app, pilot, "webhooks")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_tab(app, pilot, posted, "webhooks")
         await pilot.press("r")
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, WebhookSecretDialog))
+        await posted.screen(pilot, WebhookSecretDialog)
         secret = app.screen.secret
         assert server.store.webhook(None, hook["webhook_id"]).secret == secret
         await pilot.press("escape")
@@ -239,26 +285,32 @@ async def test_rotate_secret_shows_it_once(server, world):
         await pilot.press("w")
         assert isinstance(app.screen, ActionDialog)
         app.screen.confirm()
-        await until(pilot, lambda: any(j["type"] == "webhook.replay" for j in jobs(server)))
+        await acted(pilot, posted, "webhook.replay")
+        assert any(j["type"] == "webhook.replay" for j in jobs(server))
 
 
 async def test_delivery_replay_and_invoice_issue(server, world):
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_tab(app, pilot, "deliveries")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_tab(app, pilot, posted, "deliveries")
         await pilot.press("w")
         app.screen.confirm() if isinstance(app.screen, ActionDialog) else None
-        await until(pilot, lambda: any(j["type"] == "webhook.replay" for j in jobs(server)))
-        table = await open_tab(app, pilot, "invoices")
+        await acted(pilot, posted, "delivery.replay")
+        assert any(j["type"] == "webhook.replay" for j in jobs(server))
+        table = await open_tab(app, pilot, posted, "invoices")
         await pilot.press("i")
         await pilot.press("y")
-        await until(pilot, lambda: table.rows[0]["status"] == "issued")
+        await acted(pilot, posted, "invoice.issue")
+        await reloaded(pilot, posted, "invoices", lambda rows: rows[0]["status"] == "issued")
+        assert table.rows[0]["status"] == "issued"
 
 
 async def test_policies_add_remove_and_settings(server, world):
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "risk-policies")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "risk-policies")
         await pilot.press("a")
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
@@ -266,24 +318,28 @@ async def test_policies_add_remove_and_settings(server, world):
         dialog.query_one("#in-value", Input).value = world["session"].tenant_id
         dialog.query_one("#in-action", Input).value = "add"
         dialog.confirm()
-        await until(pilot, lambda: len(table.rows) == 2)
+        await acted(pilot, posted, "policy.add")
+        await reloaded(pilot, posted, "risk-policies", lambda rows: len(rows) == 2)
+        assert len(table.rows) == 2
         index = next(i for i, r in enumerate(table.rows) if r["policy_type"] == "tenant_watch")
         table.table.move_cursor(row=index)
         await pilot.press("x")
         await pilot.press("y")
-        await until(pilot, lambda: len(table.rows) == 1)
-        settings = await open_tab(app, pilot, "settings")
+        await acted(pilot, posted, "policy.remove")
+        await reloaded(pilot, posted, "risk-policies", lambda rows: len(rows) == 1)
+        assert len(table.rows) == 1
+        settings = await open_tab(app, pilot, posted, "settings")
         await pilot.press("e")
         dialog = app.screen
         dialog.query_one("#in-allocate_hourly_limit", Input).value = "1"
         dialog.confirm()
 
-        def limit() -> object:
-            return {r["setting"]: r["value"] for r in settings.rows}.get(
-                "agent_allocate_hourly_limit"
-            )
+        def limit(rows) -> object:
+            return {r["setting"]: r["value"] for r in rows}.get("agent_allocate_hourly_limit")
 
-        await until(pilot, lambda: limit() == 1)
+        await acted(pilot, posted, "settings.set")
+        await reloaded(pilot, posted, "settings", lambda rows: limit(rows) == 1)
+        assert limit(settings.rows) == 1
     assert world["session"].allocate().status_code == 402
 
 
@@ -293,23 +349,26 @@ async def test_paging_filter_sort_json_and_copy(server, world):
     for n in range(120):
         state.audit("demo.event", "thing", f"thing-{n:03d}")
     app = console(server)
-    async with app.run_test(size=SIZE) as pilot:
-        table = await open_tab(app, pilot, "audit")
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        table = await open_tab(app, pilot, posted, "audit")
         assert table.page.total == base + 120 and table.page.pages == 3
         assert table.rows[0]["resource_id"] == "thing-119"
         await pilot.press("right_square_bracket")
-        await until(pilot, lambda: table.page.page == 2 and not table.workers)
+        await posted.next(pilot, PageLoaded, lambda m: m.page and m.page.page == 2)
         assert table.rows[0]["resource_id"] == "thing-069"
         await pilot.press("right_curly_bracket")
-        await until(pilot, lambda: table.page.page == 3 and not table.workers)
+        await posted.next(pilot, PageLoaded, lambda m: m.page and m.page.page == 3)
+        assert table.page.page == 3
         await pilot.press("left_curly_bracket")
-        await until(pilot, lambda: table.page.page == 1 and not table.workers)
+        await posted.next(pilot, PageLoaded, lambda m: m.page and m.page.page == 1)
+        assert table.page.page == 1
         # Filter: a known key goes to the server, other words match the page.
         table.apply_filter("action=tenant.update")
-        await until(pilot, lambda: table.page.total == 1 and not table.workers)
+        await posted.next(pilot, PageLoaded, lambda m: m.page and m.page.total == 1)
         assert table.rows[0]["action"] == "tenant.update"
         table.apply_filter("thing-11")
-        await until(pilot, lambda: table.page.total == base + 120 and not table.workers)
+        await posted.next(pilot, PageLoaded, lambda m: m.page and m.page.total == base + 120)
         assert {r["resource_id"] for r in table.rows} == {f"thing-11{n}" for n in range(10)}
         await pilot.press("slash")
         assert table.query_one(Input).has_focus
@@ -332,10 +391,12 @@ async def test_paging_filter_sort_json_and_copy(server, world):
 
 async def test_errors_show_in_the_status_line(server, world):
     app = make_console(AdminClient(server.base_url, "wrong-token"))
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         app.show("tenants")
         table = app.table("tenants")
-        await until(pilot, lambda: bool(table.error))
+        loaded = await posted.next(pilot, PageLoaded, lambda m: m.view == "tenants")
+        assert loaded.page is None and "Invalid admin token" in loaded.error
         assert "Invalid admin token" in table.error
 
 
