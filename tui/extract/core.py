@@ -8,11 +8,17 @@ from functools import lru_cache
 from tui.extract.decode import decode_message
 from tui.extract.htmltext import HtmlDoc, clean_text, html_to_text
 from tui.extract.links import find_link
-from tui.extract.model import Attachment, Extraction
-from tui.extract.otp import SUBJECT_MEMO, find_otp, find_subject_otp
+from tui.extract.model import Attachment, Candidate, Extraction
+from tui.extract.otp import find_otp
 from tui.extract.report import ExtractionReport, extraction_report
 
 MAX_TEXT = 1_000_000
+SUBJECT_MEMO = 4096
+"""Subjects alone whose analysis is remembered (a big mailbox repeats its subjects)."""
+
+
+def _clean_subject(subject: str) -> str:
+    return clean_text(" ".join(subject.split()))[:2000]
 
 
 def _analyze(
@@ -22,7 +28,7 @@ def _analyze(
     sender: str = "",
     attachments: list[Attachment] | None = None,
 ) -> Extraction:
-    subject = clean_text(" ".join(subject.split()))[:2000]
+    subject = _clean_subject(subject)
     plain = clean_text(plain.replace("\r\n", "\n").replace("\r", "\n"))[:MAX_TEXT]
     doc = html_to_text(html) if html else HtmlDoc()
     sources: list[tuple[str, str, list[tuple[int, int]]]] = []
@@ -30,7 +36,7 @@ def _analyze(
         sources.append(("text", plain, []))
     if doc.text.strip():
         sources.append(("html", doc.text, doc.emphasis))
-    otp, otp_cands = find_otp(subject, sources) if sources else find_subject_otp(subject)
+    otp, otp_cands = find_otp(subject, sources)
     body = plain if plain.strip() else doc.text
     link, link_cands = find_link(subject, body, doc.anchors, [plain, doc.text], doc.text)
     return Extraction(
@@ -50,6 +56,17 @@ def _analyze(
 def _subject_only(subject: str) -> Extraction:
     """Kept private: callers get a copy (:func:`analyze_parts`), never this object."""
     return _analyze(subject, "", None)
+
+
+def subject_otp(subject: str) -> tuple[str | None, list[Candidate]]:
+    """``find_otp(subject, [])`` (the chosen code and the ranked candidates of a subject
+    alone), read from :func:`analyze_parts`'s memory when the subject is already clean text
+    (then the analysis read exactly this text): judging a server's guess after the inbox read
+    the subject does not read it again. A fresh list; the candidates are frozen."""
+    if _clean_subject(subject) != subject:
+        return find_otp(subject, [])
+    once = _subject_only(subject)
+    return once.otp, list(once.otp_candidates)
 
 
 def analyze_parts(subject: str = "", text: str = "", html: str = "") -> Extraction:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.extract.otp import _MEETING, _labels, _mask, find_subject_otp
+from tui.extract.core import subject_otp
+from tui.extract.otp import _MEETING, _labels, _mask
 
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -99,7 +100,7 @@ def _in_subject(value: str, subject: str) -> str | None:
         at = lower.find(needle, at + 1)
     if at < 0:
         return None
-    chosen, cands = find_subject_otp(subject)  # usually already read by analyze_parts
+    chosen, cands = subject_otp(subject)  # usually already read by analyze_parts
     if chosen is not None and chosen.lower() == needle:
         return None
     if chosen is not None:

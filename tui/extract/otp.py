@@ -19,7 +19,6 @@ import re
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from tui.extract.model import Candidate
 
@@ -882,22 +881,3 @@ def find_otp(
     if ranked and ranked[0][0] >= 3.0 and ranked[0][1]:
         chosen = ranked[0][2]
     return chosen, cands
-
-
-SUBJECT_MEMO = 4096
-"""Subjects remembered by :func:`find_subject_otp` (a mailbox repeats its subjects)."""
-
-
-@lru_cache(maxsize=SUBJECT_MEMO)
-def _subject_otp(subject: str) -> tuple[str | None, tuple[Candidate, ...]]:
-    chosen, cands = find_otp(subject, [])
-    return chosen, tuple(cands)
-
-
-def find_subject_otp(subject: str) -> tuple[str | None, list[Candidate]]:
-    """:func:`find_otp` of a subject alone, remembered by its text: it is a pure function of
-    the string, and a big mailbox lists thousands of subjects, many the same (the inbox also
-    reads a subject again when it judges the server's guess). A fresh list each call; the
-    candidates are frozen."""
-    chosen, cands = _subject_otp(subject)
-    return chosen, list(cands)
