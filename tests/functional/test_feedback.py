@@ -7,25 +7,38 @@ what a user sees while a slow server thinks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from faultproxy import Fault, FaultProxy
-from support import make_services, make_settings, refuse_system_clipboard, text_of, until
+from support import Posted, make_services, make_settings, refuse_system_clipboard, text_of, until
 from support import wallet_from as wallet_of
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
 from tui.app import make_app
+from tui.app.admin.resource_table import ActionDone, PageLoaded
 from tui.app.dialogs.credentials import CredentialsDialog
-from tui.app.screens.feed import LiveFeedScreen
+from tui.app.messages import LeasesLoaded, RuntimeLoaded
+from tui.app.screens.feed import FeedUpdated, LiveFeedScreen
 from tui.app.screens.leases import LeaseListScreen
-from tui.app.screens.sent import SentScreen
-from tui.app.screens.usage import UsageScreen
-from tui.app.screens.webhooks import WebhooksScreen
+from tui.app.screens.sent import AttemptsLoaded, SentScreen
+from tui.app.screens.usage import UsageLoaded, UsageScreen
+from tui.app.screens.webhooks import SecretRotated, WebhooksLoaded, WebhooksScreen
 from tui.core.billing import current_period, shift_period
 from tui.core.wallets import WalletSource
 
 SIZE = (120, 40)
+
+Wait = tuple[type, Callable[[Any], bool] | None]
+"""A message kind, and what it must say (None: the next one)."""
+
+
+def worker_ended(group: str, state: WorkerState = WorkerState.SUCCESS) -> Wait:
+    """A worker of ``group`` reached ``state`` (work that posts no message of its own)."""
+    return Worker.StateChanged, lambda m: m.worker.group == group and m.state == state
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,10 @@ class Case:
     """Inputs of the dialog filled in before the last key (selector, value)."""
     status: str = "#status-bar"
     """The status line."""
+    loaded: type | None = None
+    """The message after which the opened screen shows :attr:`ready` (None: none to wait)."""
+    done: Wait = (LeasesLoaded, None)
+    """The message after which the line shows :attr:`after`: the held answer's."""
 
 
 CASES = {
@@ -66,6 +83,7 @@ CASES = {
         "POST",
         "/v2/mailboxes/leases",
         "allocating…",
+        done=(LeasesLoaded, lambda m: len(m.views) == 2),
     ),
     "leases d": Case(
         (),
@@ -75,6 +93,7 @@ CASES = {
         "POST",
         "/v2/mailboxes/leases/{lease}/release",
         "releasing…",
+        done=(LeasesLoaded, lambda m: m.views == []),
     ),
     "credentials R": Case(
         ("p",),
@@ -86,12 +105,29 @@ CASES = {
         "resetting…",
         after="New password stored.",
         status="#creds-status",
+        done=worker_ended("creds-reset"),
     ),
     "sent r": Case(
-        ("s",), SentScreen, "Nothing sent yet", ("r",), "GET", "/v2/send-attempts", "refreshing…"
+        ("s",),
+        SentScreen,
+        "Nothing sent yet",
+        ("r",),
+        "GET",
+        "/v2/send-attempts",
+        "refreshing…",
+        loaded=AttemptsLoaded,
+        done=(AttemptsLoaded, None),
     ),
     "webhooks r": Case(
-        ("w",), WebhooksScreen, "updated", ("r",), "GET", "/v2/webhooks", "refreshing…"
+        ("w",),
+        WebhooksScreen,
+        "updated",
+        ("r",),
+        "GET",
+        "/v2/webhooks",
+        "refreshing…",
+        loaded=WebhooksLoaded,
+        done=(WebhooksLoaded, None),
     ),
     "webhooks n": Case(
         ("w",),
@@ -102,6 +138,8 @@ CASES = {
         "/v2/webhooks",
         "creating webhook…",
         fill=(("#webhook-url", "https://hooks.example/feedback"),),
+        loaded=WebhooksLoaded,
+        done=(WebhooksLoaded, lambda m: len(m.webhooks) == 2),
     ),
     "webhooks R": Case(
         ("w",),
@@ -112,9 +150,19 @@ CASES = {
         "/v2/webhooks/{webhook}/rotate-secret",
         "rotating secret…",
         after="secret rotated",
+        loaded=WebhooksLoaded,
+        done=(SecretRotated, None),
     ),
     "usage r": Case(
-        ("U",), UsageScreen, "usage of", ("r",), "GET", "/v2/usage/summary", "refreshing…"
+        ("U",),
+        UsageScreen,
+        "usage of",
+        ("r",),
+        "GET",
+        "/v2/usage/summary",
+        "refreshing…",
+        loaded=UsageLoaded,
+        done=(UsageLoaded, None),
     ),
     "usage [": Case(
         ("U",),
@@ -124,9 +172,19 @@ CASES = {
         "GET",
         "/v2/usage/summary",
         f"loading {shift_period(current_period(), -1)}…",
+        loaded=UsageLoaded,
+        done=(UsageLoaded, lambda m: m.summary.period == shift_period(current_period(), -1)),
     ),
     "feed u": Case(
-        ("A",), LiveFeedScreen, "code(s) and link(s)", ("u",), "GET", "/v2/messages", "checking…"
+        ("A",),
+        LiveFeedScreen,
+        "code(s) and link(s)",
+        ("u",),
+        "GET",
+        "/v2/messages",
+        "checking…",
+        loaded=FeedUpdated,
+        done=(FeedUpdated, None),
     ),
 }
 
@@ -169,13 +227,17 @@ def status_of(screen, case: Case) -> str:
     return str(screen.query_one(case.status, Static).content)
 
 
-async def open_case(app, pilot, case: Case) -> None:
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    await until(pilot, lambda: "updated" in text_of(app, "#status-bar"))
+async def open_case(app, pilot, posted: Posted, case: Case) -> None:
+    await posted.screen(pilot, LeaseListScreen)
+    await posted.next(pilot, LeasesLoaded, receiver=LeaseListScreen)
+    assert "updated" in text_of(app, "#status-bar")
     for key in case.open_keys:
         await pilot.press(key)
-    await until(pilot, lambda: isinstance(app.screen, case.screen))
-    await until(pilot, lambda: case.ready in status_of(app.screen, case))
+    if case.open_keys:
+        await posted.screen(pilot, case.screen)
+    if case.loaded is not None:
+        await posted.next(pilot, case.loaded, receiver=case.screen)
+    assert case.ready in status_of(app.screen, case)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -184,8 +246,9 @@ async def test_the_key_says_the_work_started_in_the_same_frame_until_the_answer(
 ):
     case = CASES[name]
     app, ids = await app_with_a_lease(proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_case(app, pilot, case)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_case(app, pilot, posted, case)
         screen = app.screen
         assert case.label not in status_of(screen, case)
         proxy.inject(case.method, case.path.format(**ids), Fault.hold())
@@ -201,32 +264,35 @@ async def test_the_key_says_the_work_started_in_the_same_frame_until_the_answer(
         assert case.label in status_of(screen, case)  # still, while the server thinks
         proxy.let_go()
         after = case.ready if case.after is None else case.after
-        await until(
-            pilot,
-            lambda: case.label not in (line := status_of(screen, case)) and after in line,
-        )
+        await posted.next(pilot, *case.done, receiver=case.screen)
+        line = status_of(screen, case)
+        assert case.label not in line and after in line
 
 
 async def test_a_failed_answer_replaces_the_label(proxy, wallet, tmp_path):
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_case(app, pilot, CASES["sent r"])
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_case(app, pilot, posted, CASES["sent r"])
         proxy.inject("GET", "/v2/send-attempts", Fault.status(404, "not_found", "No such list"))
         await pilot.press("r")
-        await until(pilot, lambda: "No such list" in text_of(app, "#status-bar"))
+        await posted.next(pilot, *worker_ended("sent-load", WorkerState.ERROR))
+        assert "No such list" in text_of(app, "#status-bar")
         assert "refreshing…" not in text_of(app, "#status-bar")
 
 
 async def test_a_cancelled_worker_leaves_no_label_behind(proxy, wallet, tmp_path):
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_case(app, pilot, CASES["sent r"])
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_case(app, pilot, posted, CASES["sent r"])
         proxy.inject("GET", "/v2/send-attempts", Fault.hold())
         await pilot.press("r")
         await until(pilot, proxy.held.is_set)
         screen = app.screen
         screen.workers.cancel_group(screen, "sent-load")  # as leaving or a newer load would
-        await until(pilot, lambda: "refreshing…" not in text_of(app, "#status-bar"))
+        await posted.next(pilot, *worker_ended("sent-load", WorkerState.CANCELLED))
+        assert "refreshing…" not in text_of(app, "#status-bar")
         # A second press while one is under way cancels the first: the newer one's label stays.
         proxy.let_go()
         proxy.inject("GET", "/v2/send-attempts", Fault.stall(1.0), Fault.stall(1.0))
@@ -235,7 +301,8 @@ async def test_a_cancelled_worker_leaves_no_label_behind(proxy, wallet, tmp_path
         await until(pilot, lambda: proxy.pending() == 0)
         await pilot.pause(0.3)
         assert "refreshing…" in text_of(app, "#status-bar")
-        await until(pilot, lambda: "Nothing sent yet" in text_of(app, "#status-bar"))
+        await posted.next(pilot, AttemptsLoaded, receiver=SentScreen)
+        assert "Nothing sent yet" in text_of(app, "#status-bar")
 
 
 # -- the operator console: the shared resource table ------------------------------------------
@@ -246,14 +313,14 @@ def rt_status(table) -> str:
 
 
 @pytest.mark.parametrize(
-    ("key", "method", "path", "label"),
+    ("key", "method", "path", "label", "done"),
     [
-        ("f5", "GET", "/v2/admin/messages", "loading…"),
-        ("p", "POST", "/v2/admin/messages/{message}/reparse", "Reparse message…"),
+        ("f5", "GET", "/v2/admin/messages", "loading…", PageLoaded),
+        ("p", "POST", "/v2/admin/messages/{message}/reparse", "Reparse message…", ActionDone),
     ],
 )
 async def test_the_console_says_the_work_started_in_the_same_frame(
-    key, method, path, label, sandbox, proxy, session_factory
+    key, method, path, label, done, sandbox, proxy, session_factory
 ):
 
     from tui.api.admin import AdminClient
@@ -265,17 +332,20 @@ async def test_the_console_says_the_work_started_in_the_same_frame(
     raw = build_mime(sender="robot@service.example", to=lease["address"], subject="hi", text="x")
     found = sandbox.deliver(lease["address"], raw)
     app = make_console(AdminClient(proxy.base_url, sandbox.config.admin_token))
-    async with app.run_test(size=(80, 24)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
         app.show("messages")
         table = app.table("messages")
-        await until(pilot, lambda: table.loaded and not table.error and table.rows)
+        loaded = await posted.next(pilot, PageLoaded, lambda m: m.view == "messages")
+        assert loaded.page is not None and loaded.page.items, loaded.error
         proxy.inject(method, path.format(message=found["message_id"]), Fault.hold())
         await pilot.press(key)
         assert label in rt_status(table)
         await until(pilot, proxy.held.is_set)
         assert label in rt_status(table)
         proxy.let_go()
-        await until(pilot, lambda: label not in rt_status(table) and table.loaded)
+        assert (await posted.next(pilot, done)).error == ""
+        assert label not in rt_status(table) and table.loaded
 
 
 # -- the inbox: u (and r) when checking has stopped --------------------------------------------
@@ -286,6 +356,7 @@ async def test_resuming_a_stopped_inbox_says_checking_in_the_same_frame(
     key, proxy, wallet, tmp_path
 ):
     from tui.app.screens.inbox import InboxScreen
+    from tui.app.screens.inbox.sources import InboxUpdated
     from tui.core.poller import PollSettings
 
     fast = PollSettings(fast=0.1, normal=0.2, idle=0.5, backoff_base=0.1, backoff_max=0.3)
@@ -296,20 +367,29 @@ async def test_resuming_a_stopped_inbox_says_checking_in_the_same_frame(
         make_settings(proxy.base_url, tmp_path, poll=fast),
         wallet_source=WalletSource.of(wallet_of(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         proxy.inject("GET", "/v2/messages", Fault.status(404, "not_found", "Mailbox not found"))
-        await until(pilot, lambda: "stopped" in text_of(app, "#status-bar"))
+        await posted.next(
+            pilot, InboxUpdated, lambda m: m.update.status.state == "stopped", receiver=InboxScreen
+        )
+        assert "stopped" in text_of(app, "#status-bar")
         proxy.inject("GET", "/v2/messages", Fault.hold())
         await pilot.press(key)
         assert text_of(app, "#status-bar").startswith("checking…")
         await until(pilot, proxy.held.is_set)
         assert text_of(app, "#status-bar").startswith("checking…")
         proxy.let_go()
-        await until(pilot, lambda: text_of(app, "#status-bar").startswith("checked"))
+        await posted.next(
+            pilot, InboxUpdated, lambda m: m.update.status.state == "ok", receiver=InboxScreen
+        )
+        assert text_of(app, "#status-bar").startswith("checked")
 
 
 async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, tmp_path):
@@ -318,10 +398,11 @@ async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, 
     from tui.app.screens.compose import ComposeScreen
 
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_case(app, pilot, CASES["leases r"])
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_case(app, pilot, posted, CASES["leases r"])
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = "someone@example.org"
         compose.query_one("#compose-subject", Input).value = "hello"
@@ -333,7 +414,7 @@ async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, 
         assert app.screen is compose
         assert compose.query_one("#compose-to", Input).disabled
         proxy.let_go()
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+        await posted.screen(pilot, LeaseListScreen)
 
 
 async def test_a_cancelled_send_gives_the_form_back(proxy, wallet, tmp_path):
@@ -342,10 +423,11 @@ async def test_a_cancelled_send_gives_the_form_back(proxy, wallet, tmp_path):
     from tui.app.screens.compose import ComposeScreen
 
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_case(app, pilot, CASES["leases r"])
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_case(app, pilot, posted, CASES["leases r"])
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await posted.screen(pilot, ComposeScreen)
         compose = app.screen
         compose.query_one("#compose-to", Input).value = "someone@example.org"
         compose.query_one("#compose-subject", Input).value = "hello"
@@ -355,7 +437,8 @@ async def test_a_cancelled_send_gives_the_form_back(proxy, wallet, tmp_path):
         await until(pilot, proxy.held.is_set)
         compose.workers.cancel_group(compose, "compose-send")
         status = compose.query_one("#compose-status", Static)
-        await until(pilot, lambda: "Sending…" not in str(status.content))
+        await posted.next(pilot, *worker_ended("compose-send", WorkerState.CANCELLED))
+        assert "Sending…" not in str(status.content)
         assert "Not sent" in str(status.content)
         assert not compose.query_one("#compose-to", Input).disabled
 
@@ -366,16 +449,19 @@ async def test_a_cancelled_console_fetch_leaves_no_loading(sandbox, proxy, sessi
 
     session_factory(sandbox).allocate()
     app = make_console(AdminClient(proxy.base_url, sandbox.config.admin_token))
-    async with app.run_test(size=(80, 24)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
         app.show("messages")
         table = app.table("messages")
-        await until(pilot, lambda: table.loaded and not table.error)
+        loaded = await posted.next(pilot, PageLoaded, lambda m: m.view == "messages")
+        assert loaded.page is not None, loaded.error
         proxy.inject("GET", "/v2/admin/messages", Fault.hold())
         await pilot.press("f5")
         await until(pilot, proxy.held.is_set)
         assert "loading…" in rt_status(table)
         table.workers.cancel_group(table, "rt-load")
-        await until(pilot, lambda: "loading…" not in rt_status(table))
+        await posted.next(pilot, *worker_ended("rt-load", WorkerState.CANCELLED))
+        assert "loading…" not in rt_status(table)
         # A newer fetch's label stays while the older one is cancelled by it.
         proxy.let_go()
         proxy.inject("GET", "/v2/admin/messages", Fault.stall(1.0), Fault.stall(1.0))
@@ -384,7 +470,8 @@ async def test_a_cancelled_console_fetch_leaves_no_loading(sandbox, proxy, sessi
         await until(pilot, lambda: proxy.pending() == 0)
         await pilot.pause(0.3)
         assert "loading…" in rt_status(table)
-        await until(pilot, lambda: "loading…" not in rt_status(table))
+        assert (await posted.next(pilot, PageLoaded)).page is not None
+        assert "loading…" not in rt_status(table)
 
 
 @pytest.mark.parametrize(
@@ -403,9 +490,11 @@ async def test_the_login_keys_say_the_work_started_in_the_same_frame(
         make_settings(proxy.base_url, tmp_path),
         wallet_source=WalletSource.of(wallet_of(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        await until(pilot, lambda: "mailboxes @" in text_of(app, "#login-runtime"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await posted.screen(pilot, LoginScreen)
+        assert (await posted.next(pilot, RuntimeLoaded, receiver=LoginScreen)).runtime is not None
+        assert "mailboxes @" in text_of(app, "#login-runtime")
         proxy.inject(method, path, Fault.hold())
         await pilot.press(key)
         assert label in text_of(app, widget)
@@ -413,6 +502,9 @@ async def test_the_login_keys_say_the_work_started_in_the_same_frame(
         assert label in text_of(app, widget)
         proxy.let_go()
         if key == "enter":
-            await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
+            await posted.screen(pilot, LeaseListScreen)
         else:
-            await until(pilot, lambda: "mailboxes @" in text_of(app, widget))
+            assert (
+                await posted.next(pilot, RuntimeLoaded, receiver=LoginScreen)
+            ).runtime is not None
+            assert "mailboxes @" in text_of(app, widget)
