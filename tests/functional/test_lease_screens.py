@@ -80,7 +80,7 @@ async def test_login_shows_runtime_and_signs_in(tui_app, wallet):
         assert wallet.address in text_of(app, "#login-wallet")
         await pilot.press("enter")
         screen = await posted.screen(pilot, LeaseListScreen)
-        assert (await posted.next(pilot, LeasesLoaded)).views == []
+        assert (await posted.next(pilot, LeasesLoaded, receiver=LeaseListScreen)).views == []
         assert "No active leases" in text_of(app, "#leases-empty")
         assert wallet.address in text_of(app, "#leases-header")
         assert screen.views == []
@@ -126,7 +126,9 @@ async def test_allocate_credentials_release_and_quit(tui_app, sandbox, wallet):
         assert "between 1 and 720" in text_of(app, "#allocate-error")
         dialog.query_one("#ttl").value = "2"
         await pilot.press("enter")
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         assert app.screen is screen
         rows = table_rows(app)
         lease = screen.views[0].lease
@@ -157,13 +159,17 @@ async def test_allocate_credentials_release_and_quit(tui_app, sandbox, wallet):
         await pilot.press("n")
         await posted.screen(pilot, AllocateDialog)
         await pilot.press("enter")
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 2)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 2, receiver=LeaseListScreen
+        )
         assert app.screen is screen
         await pilot.press("G", "d")
         await posted.screen(pilot, ConfirmDialog)
         await pilot.press("y")
-        assert (await posted.next(pilot, LeaseReleased)).result.released
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
+        assert (await posted.next(pilot, LeaseReleased, receiver=LeaseListScreen)).result.released
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         assert len(screen.views) == 1
         assert len(app.services.leases.run_leases()) == 1
 
@@ -182,7 +188,9 @@ async def test_filter_and_vim_keys(tui_app):
         for purpose in ("alpha", "beta", "gamma"):
             await app.services.leases.allocate(purpose, 1, release_on_exit=True)
         screen.refresh_leases()
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 3)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 3, receiver=LeaseListScreen
+        )
         table = screen.query_one(DataTable)
         await pilot.press("G")
         assert table.cursor_row == 2
@@ -249,7 +257,12 @@ async def test_paid_allocation_is_automatic_and_counted(sandbox_factory, wallet,
             await pilot.press("n")
             await posted.screen(pilot, AllocateDialog)
             await pilot.press("enter")
-            await posted.next(pilot, LeasesLoaded, lambda m, n=expected: len(m.views) == n)
+            await posted.next(
+                pilot,
+                LeasesLoaded,
+                lambda m, n=expected: len(m.views) == n,
+                receiver=LeaseListScreen,
+            )
         assert len(screen.views) == 2
         assert "paid calls 1 x 0.001 = 0.001 USDC" in text_of(app, "#status-bar")
         assert app.services.client.paid_calls == 1

@@ -45,7 +45,9 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
     posted = Posted()
     async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await posted.screen(pilot, LeaseListScreen)
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 2)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 2, receiver=LeaseListScreen
+        )
         select_lease(app, alice.lease_id)
         await pilot.press("m")
         await posted.screen(pilot, ComposeScreen)
@@ -66,7 +68,9 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         await pilot.press("enter")
         await posted.screen(pilot, InboxScreen)
         inbox = app.screen
-        await posted.next(pilot, InboxUpdated, lambda m: len(m.update.messages) == 1)
+        await posted.next(
+            pilot, InboxUpdated, lambda m: len(m.update.messages) == 1, receiver=InboxScreen
+        )
         assert len(inbox.model.items) == 1
         item = inbox.model.items[0]
         assert item.message.sender == alice.address
@@ -86,9 +90,11 @@ async def test_compose_sends_to_another_lease_inbox(sandbox, wallet, tmp_path):
         await pilot.press("s")
         await posted.screen(pilot, SentScreen)
         table = app.screen.query_one(DataTable)
-        assert len((await posted.next(pilot, AttemptsLoaded)).attempts) == 1
+        assert len((await posted.next(pilot, AttemptsLoaded, receiver=SentScreen)).attempts) == 1
         # Bob is a lease this tenant reads: the mail was seen there, so "delivered".
-        loaded = await posted.next(pilot, AttemptsLoaded, lambda m: bool(m.delivered))
+        loaded = await posted.next(
+            pilot, AttemptsLoaded, lambda m: bool(m.delivered), receiver=SentScreen
+        )
         assert loaded.delivered == {loaded.attempts[0].send_attempt_id}
         assert table.row_count == 1
         assert str(table.get_row_at(0)[1]) == "delivered"
@@ -123,7 +129,9 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
     posted = Posted()
     async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await posted.screen(pilot, LeaseListScreen)
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         await pilot.press("m")
         await posted.screen(pilot, ComposeScreen)
         compose = app.screen
@@ -149,7 +157,9 @@ async def test_failed_send_keeps_the_draft_and_says_why(sandbox, wallet, tmp_pat
     posted = Posted()
     async with app2.run_test(size=SIZE, message_hook=posted) as pilot:
         await posted.screen(pilot, LeaseListScreen)
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         await pilot.press("m")
         await posted.screen(pilot, ComposeScreen)
         assert app2.screen.query_one("#compose-body", TextArea).text == "precious words"
@@ -173,7 +183,9 @@ async def test_lease_allocated_elsewhere_offers_a_reset_then_sends(sandbox, wall
         await posted.screen(pilot, LeftoversDialog)
         await pilot.press("n")
         await posted.screen(pilot, LeaseListScreen)
-        await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         await pilot.press("m")
         await posted.screen(pilot, ComposeScreen)
         compose = app.screen

@@ -87,7 +87,9 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             await posted.screen(pilot, LeaseListScreen)
             await pilot.press("w")  # opened in the app's context: its messages are seen
             screen = await posted.screen(pilot, WebhooksScreen)
-            assert (await posted.next(pilot, WebhooksLoaded)).webhooks == []
+            assert (
+                await posted.next(pilot, WebhooksLoaded, receiver=WebhooksScreen)
+            ).webhooks == []
             assert "No webhooks" in text_of(app, "#webhooks-empty")
 
             # Create: the dialog checks its input in place before anything is sent.
@@ -115,8 +117,17 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             await posted.notified(pilot, "OSC 52")
             await pilot.press("escape")
             assert await posted.screen(pilot, WebhooksScreen) is screen
-            (hook,) = (await posted.next(pilot, WebhooksLoaded, lambda m: m.webhooks)).webhooks
-            await posted.next(pilot, DeliveriesLoaded, lambda m: m.webhook_id == hook.webhook_id)
+            (hook,) = (
+                await posted.next(
+                    pilot, WebhooksLoaded, lambda m: m.webhooks, receiver=WebhooksScreen
+                )
+            ).webhooks
+            await posted.next(
+                pilot,
+                DeliveriesLoaded,
+                lambda m: m.webhook_id == hook.webhook_id,
+                receiver=WebhooksScreen,
+            )
             assert screen.webhooks == [hook]
             assert hook.event_types == ["mail.received", "otp.extracted"]
             assert rows(app, "#webhooks-table") == [
@@ -130,7 +141,9 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             assert len(receiver.requests) == 3
             assert all(check_signed(r, secret) for r in receiver.requests)
             await pilot.press("r")
-            await posted.next(pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 1)
+            await posted.next(
+                pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 1, receiver=WebhooksScreen
+            )
             (row,) = rows(app, "#deliveries-table")
             assert row[1:4] == ["500", "3", "failed"]
             assert "Webhook returned HTTP 500" in row[4]
@@ -174,7 +187,9 @@ async def test_create_rotate_and_failing_delivery_log(server, wallet, tmp_path):
             latest = receiver.requests[-1]
             assert check_signed(latest, new_secret) and not check_signed(latest, secret)
             await pilot.press("r")
-            await posted.next(pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 2)
+            await posted.next(
+                pilot, DeliveriesLoaded, lambda m: len(m.deliveries) == 2, receiver=WebhooksScreen
+            )
             assert len(screen.deliveries) == 2
 
 
@@ -197,8 +212,10 @@ async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_p
 
         await pilot.press("U")
         screen = await posted.screen(pilot, UsageScreen)
-        assert (await posted.next(pilot, UsageLoaded)).summary.period == this_month
-        assert (await posted.next(pilot, InvoicesLoaded)).invoices
+        assert (
+            await posted.next(pilot, UsageLoaded, receiver=UsageScreen)
+        ).summary.period == this_month
+        assert (await posted.next(pilot, InvoicesLoaded, receiver=UsageScreen)).invoices
         figures = text_of(app, "#usage-figures")
         assert "API calls                3" in figures
         assert "Active mailboxes         3" in figures
@@ -218,23 +235,29 @@ async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_p
 
         # Reading usage records no usage: a refresh shows the same count.
         await pilot.press("r")
-        assert (await posted.next(pilot, UsageLoaded)).summary.api_calls == 3
+        assert (await posted.next(pilot, UsageLoaded, receiver=UsageScreen)).summary.api_calls == 3
         assert "usage of" in text_of(app, "#status-bar")
         assert screen.summary.api_calls == 3
 
         previous = shift_period(this_month, -1)
         await pilot.press("h")
         assert previous in text_of(app, "#usage-period")
-        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == previous)
+        await posted.next(
+            pilot, UsageLoaded, lambda m: m.summary.period == previous, receiver=UsageScreen
+        )
         assert screen.summary.period == previous
         assert "API calls                0" in text_of(app, "#usage-figures")
         assert list(screen.query_one(Sparkline).data) == [0] * 6
         await pilot.press("left_square_bracket")
         before = shift_period(this_month, -2)
-        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == before)
+        await posted.next(
+            pilot, UsageLoaded, lambda m: m.summary.period == before, receiver=UsageScreen
+        )
         assert screen.period == before
         await pilot.press("right_square_bracket", "l")
-        await posted.next(pilot, UsageLoaded, lambda m: m.summary.period == this_month)
+        await posted.next(
+            pilot, UsageLoaded, lambda m: m.summary.period == this_month, receiver=UsageScreen
+        )
         assert screen.period == this_month
         assert screen.summary.api_calls == 3
         await pilot.press("l")  # never past the current month
@@ -243,7 +266,7 @@ async def test_usage_figures_period_navigation_and_invoice(server, wallet, tmp_p
 
         await pilot.press("enter")
         await posted.screen(pilot, InvoiceDialog)
-        await posted.next(pilot, InvoiceLoaded)
+        await posted.next(pilot, InvoiceLoaded, receiver=InvoiceDialog)
         assert app.screen.loaded
         body = text_of(app, "#invoice-body")
         assert "stmt_0badc0de" in body
@@ -266,11 +289,13 @@ async def test_create_past_a_free_limit_is_paid_automatically(sandbox_factory, w
         await posted.screen(pilot, LeaseListScreen)
         await pilot.press("w")
         screen = await posted.screen(pilot, WebhooksScreen)
-        assert (await posted.next(pilot, WebhooksLoaded)).webhooks == []
+        assert (await posted.next(pilot, WebhooksLoaded, receiver=WebhooksScreen)).webhooks == []
         assert "No webhooks" in text_of(app, "#webhooks-empty")
         await app.services.leases.allocate("qps", 1, release_on_exit=False)
         screen.create(NewWebhook("https://hooks.example/in", ["otp.extracted"], "s" * 16, False))
-        await posted.next(pilot, WebhooksLoaded, lambda m: len(m.webhooks) == 1)
+        await posted.next(
+            pilot, WebhooksLoaded, lambda m: len(m.webhooks) == 1, receiver=WebhooksScreen
+        )
         assert len(screen.webhooks) == 1
         assert app.services.client.paid_calls == 1
         assert rows(app, "#webhooks-table")[0][:2] == ["https://hooks.example/in", "otp.extracted"]
