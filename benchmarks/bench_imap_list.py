@@ -4,6 +4,7 @@ mails to every one of them listed in the inbox, in a fresh process each run.
     .venv/bin/python benchmarks/bench_imap_list.py                  # 10,000 mails, 3 runs
     .venv/bin/python benchmarks/bench_imap_list.py --quick          # 300 mails, 1 run (CI)
     .venv/bin/python benchmarks/bench_imap_list.py --before /tmp/old-tree   # + an older tree
+    .venv/bin/python benchmarks/bench_imap_list.py --subjects 500   # subjects repeat 500 texts
 
 One sandbox with a private Dovecot runs in this process; one lease's mailbox is filled (mail
 delivered through the store and written to the Maildir Dovecot serves: minutes on a busy
@@ -59,13 +60,15 @@ LIST_BUDGET_S = 2.0
 STALL_BUDGET_S = 0.100
 
 
-def fill(server: Any, address: str, count: int) -> None:
-    """Deliver ``count`` small mails, as ``bench_big_inbox.py`` does."""
+def fill(server: Any, address: str, count: int, subjects: int = 0) -> None:
+    """Deliver ``count`` small mails, as ``bench_big_inbox.py`` does; ``subjects``: the
+    subjects repeat that many distinct texts (0: every subject its own)."""
     from tui.sandbox.mail.inbound import build_mime, deliver
 
     base_ms = server.store.now_ms()
     for i in range(count):
-        subject = f"Your code is {100000 + i}" if i % 3 == 0 else f"Digest #{i}"
+        k = i % subjects if subjects else i
+        subject = f"Your code is {100000 + k}" if k % 3 == 0 else f"Digest #{k}"
         raw = build_mime(
             sender=f"no-reply{i % 37}@service{i % 11}.example",
             to=address,
@@ -162,7 +165,7 @@ def run_child(spec: dict[str, Any], pythonpath: str | None) -> dict[str, Any]:
     raise RuntimeError(f"child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
-async def setup(count: int) -> tuple[Any, dict[str, Any]]:
+async def setup(count: int, subjects: int = 0) -> tuple[Any, dict[str, Any]]:
     server = start_sandbox(allocate_hourly_limit=0, imap_port=0)
     if server.imap_port is None:
         server.stop()
@@ -172,7 +175,7 @@ async def setup(count: int) -> tuple[Any, dict[str, Any]]:
     (lease,) = await sign_in_and_allocate(server.base_url, home, account, 1)
     await asyncio.sleep(1.1)  # past the lease's first second (IMAP times are whole seconds)
     t = time.perf_counter()
-    fill(server, lease.address, count)
+    fill(server, lease.address, count, subjects)
     print(f"{count} mails delivered in {time.perf_counter() - t:.1f} s", flush=True)
     spec = {
         "base_url": server.base_url,
@@ -191,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int, default=10_000)
     ap.add_argument("--before", metavar="DIR", help="also run an older tree (PYTHONPATH=DIR)")
     ap.add_argument(
+        "--subjects",
+        type=int,
+        default=0,
+        metavar="N",
+        help="subjects repeat N distinct texts, as a real mailbox's do (default: all distinct)",
+    )
+    ap.add_argument(
         "--reuse",
         metavar="SPEC",
         help="a running sandbox already filled: JSON with base_url, home, key, address, count",
@@ -207,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         server, spec = None, json.loads(Path(args.reuse).read_text())
         args.messages = spec["count"]
     else:
-        server, spec = asyncio.run(setup(args.messages))
+        server, spec = asyncio.run(setup(args.messages, args.subjects))
     codes = [("now", None)] + ([("before", args.before)] if args.before else [])
     results: dict[str, list[dict[str, Any]]] = {}
     try:
