@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from faultproxy import Fault, FaultProxy
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, text_of, until, wallet_from
 
 from tui.app import make_app
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.inbox.sources import InboxUpdated
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
@@ -46,20 +48,29 @@ def deliver(sandbox, lease, subject: str) -> None:
     sandbox.deliver(lease.address, raw)
 
 
-async def enter_inbox(app, pilot) -> InboxScreen:
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    await until(pilot, lambda: len(app.screen.views) == 1)
+async def polled(pilot, posted: Posted, where, timeout: float = 10.0) -> InboxUpdated:
+    """The inbox's next poll snapshot that satisfies ``where``."""
+    return await posted.next(pilot, InboxUpdated, where, receiver=InboxScreen, timeout=timeout)
+
+
+def subjects_in(update: InboxUpdated) -> list[str]:
+    return [m.subject for m in update.update.messages]
+
+
+async def enter_inbox(app, pilot, posted: Posted) -> InboxScreen:
+    await posted.screen(pilot, LeaseListScreen)
+    await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-    inbox = app.screen
-    await until(pilot, lambda: inbox.poller is not None and inbox.poller.status.calls > 0)
+    inbox = await posted.screen(pilot, InboxScreen)
+    await polled(pilot, posted, lambda m: m.update.status.calls > 0)
     return inbox
 
 
 async def test_transient_faults_never_stop_the_inbox(sandbox, proxy, wallet, tmp_path):
     app, lease = await open_inbox(sandbox, proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
         faults = [
             Fault.truncate(),  # a 200 whose JSON is cut short
             Fault.html(200),  # HTML where JSON was expected
@@ -73,7 +84,8 @@ async def test_transient_faults_never_stop_the_inbox(sandbox, proxy, wallet, tmp
         proxy.inject("GET", "/v2/messages", *faults)
         await until(pilot, lambda: proxy.pending() == 0, timeout=30)
         deliver(sandbox, lease, "after the storm")
-        await until(pilot, lambda: subjects(app) == ["after the storm"], timeout=30)
+        await polled(pilot, posted, lambda m: subjects_in(m) == ["after the storm"], timeout=30)
+        assert subjects(app) == ["after the storm"]
         assert inbox.poller.status.state == "ok"
         assert "stopped" not in text_of(app, "#status-bar")
         assert "calls/min" in text_of(app, "#status-bar")
@@ -82,10 +94,12 @@ async def test_transient_faults_never_stop_the_inbox(sandbox, proxy, wallet, tmp
 
 async def test_a_permanent_fault_shows_stopped_and_r_resumes(sandbox, proxy, wallet, tmp_path):
     app, lease = await open_inbox(sandbox, proxy, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
         proxy.inject("GET", "/v2/messages", Fault.status(404, "not_found", "Mailbox not found"))
-        await until(pilot, lambda: "stopped: mailbox not found" in text_of(app, "#status-bar"))
+        await polled(pilot, posted, lambda m: m.update.status.state == "stopped")
+        assert "stopped: mailbox not found" in text_of(app, "#status-bar")
         assert "r to retry" in text_of(app, "#status-bar")
         calls = proxy.hits[("GET", "/v2/messages")]
         deliver(sandbox, lease, "while stopped")
@@ -94,12 +108,15 @@ async def test_a_permanent_fault_shows_stopped_and_r_resumes(sandbox, proxy, wal
         assert "stopped: mailbox not found" in text_of(app, "#status-bar")
 
         await pilot.press("r")
-        await until(pilot, lambda: subjects(app) == ["while stopped"])
+        await polled(pilot, posted, lambda m: subjects_in(m) == ["while stopped"])
+        assert subjects(app) == ["while stopped"]
         assert "stopped" not in text_of(app, "#status-bar")
 
         proxy.inject("GET", "/v2/messages", Fault.status(403, "forbidden", "Not yours"))
-        await until(pilot, lambda: "stopped: forbidden" in text_of(app, "#status-bar"))
+        await polled(pilot, posted, lambda m: m.update.status.state == "stopped")
+        assert "stopped: forbidden" in text_of(app, "#status-bar")
         deliver(sandbox, lease, "second")
         await pilot.press("u")
-        await until(pilot, lambda: subjects(app) == ["second", "while stopped"])
+        await polled(pilot, posted, lambda m: sorted(subjects_in(m)) == ["second", "while stopped"])
+        assert subjects(app) == ["second", "while stopped"]
         assert inbox.poller.status.state == "ok"
