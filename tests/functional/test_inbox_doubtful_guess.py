@@ -10,10 +10,12 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, text_of, wallet_from
 
 from tui.app import make_app
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.inbox.sources import InboxUpdated
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
@@ -63,14 +65,20 @@ async def test_year_guess_of_html_only_mail_is_doubtful_and_not_copied_silently(
     )
     copied: list[str] = []
     app.copy_to_clipboard = copied.append
-    async with app.run_test(size=(120, 34)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-        await until(pilot, lambda: len(app.screen.views) == 1)
+    posted = Posted()
+    async with app.run_test(size=(120, 34), message_hook=posted) as pilot:
+        await posted.screen(pilot, LeaseListScreen)
+        await posted.next(
+            pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen
+        )
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await posted.screen(pilot, InboxScreen)
         inbox = app.screen
         table = inbox.query_one("#inbox-list", MessageList)
-        await until(pilot, lambda: table.row_count == 1)
+        await posted.next(
+            pilot, InboxUpdated, lambda m: len(m.update.messages) == 1, receiver=InboxScreen
+        )
+        assert table.row_count == 1
         item = inbox.selected_item()
         assert item.message.otp_code == "2026"  # the server's guess
         assert item.code is None and item.server_guess == "2026"
