@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 class ResourceScreen(WorkerErrors, Screen[None], Generic[Row]):
     """One :class:`TableSpec`'s list, its filter, its status line and its row actions."""
 
-    spec: ClassVar[TableSpec[Any]]
+    spec: ClassVar[TableSpec[Any]]  # Any: a ClassVar cannot name the type variable Row
     """What the screen lists (set by each subclass)."""
 
     app: MailagentsApp  # type: ignore[assignment]
@@ -141,7 +141,7 @@ class ResourceScreen(WorkerErrors, Screen[None], Generic[Row]):
         """Back."""
         self.app.pop_screen()
 
-    def moving_table(self) -> RowTable[Any]:
+    def moving_table(self) -> RowTable[Any]:  # Any: a focused side table lists other rows
         """The table the vim keys move: the focused one, else the list."""
         focused = self.focused
         return focused if isinstance(focused, RowTable) else self.table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rich.text import Text
 from textual.worker import Worker, WorkerState
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
     from tui.app.app import MailagentsApp
 
+Result = TypeVar("Result")
+"""What a worker returns."""
+
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 """A worker in one of these states runs no more."""
 
@@ -35,10 +38,11 @@ class WorkerErrors:
     does not bubble), and say in the status line that network work started
     (:meth:`working`) until it ends."""
 
+    # Any: the workers watched return different things, and Worker is invariant in its result.
     _working: dict[Worker[Any], str] | None = None
     _working_shown: Worker[Any] | None = None
 
-    def working(self, label: str, worker: Worker[Any]) -> Worker[Any]:
+    def working(self, label: str, worker: Worker[Result]) -> Worker[Result]:
         """Issue 16: a key that starts network work shows it in the same frame. ``label``
         ("refreshing…") goes to the status line now and stays until ``worker`` ends: its result
         handler replaces it, a failure's message replaces it, and if it is still shown when the

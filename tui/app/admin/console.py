@@ -7,9 +7,7 @@ tabs, ``:`` jumps to a tab by name, ``?`` lists the keys, ``q`` quits.
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
@@ -144,7 +142,7 @@ class AdminConsole(App[None]):
                 return
         self.notify(f"no tab named {wanted!r}", severity="warning", markup=False)
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Escape in the jump input hides it."""
         field = self.query_one("#jump", Input)
         if event.key == "escape" and field.has_focus:

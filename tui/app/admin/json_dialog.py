@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +13,7 @@ from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
 from tui.core.sanitize import clean_block
+from tui.jsontypes import JsonValue
 
 
 class JsonDialog(ModalScreen[None]):
@@ -24,7 +24,7 @@ class JsonDialog(ModalScreen[None]):
         Binding("escape,enter,v,q", "close", "Close", id="json.close", tooltip="Close"),
     ]
 
-    def __init__(self, title: str, data: Any) -> None:
+    def __init__(self, title: str, data: JsonValue) -> None:
         super().__init__()
         self.title_text = title
         """What the object is."""

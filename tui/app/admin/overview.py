@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +15,7 @@ from textual.widgets import Log, Sparkline, Static
 from tui.api.admin import AdminClient
 from tui.api.errors import MailagentsError
 from tui.core.admin import cell
+from tui.jsontypes import JsonObject
 
 REFRESH_SECONDS = 5.0
 """How often the overview asks again."""
@@ -36,11 +36,11 @@ FEED_LINES = 500
 class Snapshot:
     """One refresh's data."""
 
-    metrics: dict[str, Any]
+    metrics: JsonObject
     """``overview/metrics``."""
-    points: list[dict[str, Any]]
+    points: list[JsonObject]
     """``overview/timeseries`` (hourly)."""
-    events: list[dict[str, Any]]
+    events: list[JsonObject]
     """Newest audit rows and risk events, oldest first, each with a ``_kind``."""
 
 
@@ -59,7 +59,7 @@ class OverviewLoaded(Message):
         return isinstance(message, OverviewLoaded)
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: JsonObject) -> str:
     """One feed line for an audit row or a risk event (untrusted values cleaned)."""
     if event.get("_kind") == "risk":
         return (
@@ -89,9 +89,9 @@ class Overview(Widget):
         super().__init__(id="overview")
         self.client = client
         """The admin API."""
-        self.metrics: dict[str, Any] = {}
+        self.metrics: JsonObject = {}
         """The last metrics."""
-        self.points: list[dict[str, Any]] = []
+        self.points: list[JsonObject] = []
         """The last hourly points."""
         self.seen: set[str] = set()
         """Ids of events already in the feed."""

@@ -11,10 +11,9 @@ result shown). Network calls run in exclusive workers; results arrive as message
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,6 +29,7 @@ from tui.app.widgets.row_table import RowTable
 from tui.core.admin import ACTIONS, ActionSpec, ViewSpec, cell
 from tui.core.resources import TableSpec
 from tui.core.sanitize import clean
+from tui.jsontypes import JsonObject
 
 PAGE_SIZE = 50
 """Rows fetched per page."""
@@ -52,7 +52,7 @@ class ActionDone(Message):
     """An action finished (``error`` set when it failed)."""
 
     def __init__(
-        self, action: ActionSpec, target: str, result: dict[str, Any] | None, error: str = ""
+        self, action: ActionSpec, target: str, result: JsonObject | None, error: str = ""
     ) -> None:
         super().__init__()
         self.action = action
@@ -65,7 +65,7 @@ class ActionDone(Message):
         """One line on failure."""
 
 
-def table_spec(spec: ViewSpec) -> TableSpec[dict[str, Any]]:
+def table_spec(spec: ViewSpec) -> TableSpec[JsonObject]:
     """The :class:`RowTable` spec of an admin view: JSON rows, each value one safe cell."""
     return TableSpec(
         spec.name,
@@ -141,7 +141,7 @@ class ResourceTable(Widget):
         """Column the page is sorted by (None: the server's order)."""
         self.sort_reverse = False
         """Descending sort."""
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[JsonObject] = []
         """The rows shown (filtered, sorted)."""
         self.error = ""
         """The last load error."""
@@ -161,7 +161,7 @@ class ResourceTable(Widget):
             yield Static("", classes="rt-detail-body")
 
     @property
-    def table(self) -> RowTable[dict[str, Any]]:
+    def table(self) -> RowTable[JsonObject]:
         """The data table."""
         return self.query_one(RowTable)
 
@@ -248,7 +248,7 @@ class ResourceTable(Widget):
 
     # -- selection and detail -------------------------------------------------------------
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> JsonObject | None:
         """The row under the cursor."""
         return self.table.selected()
 
@@ -336,7 +336,7 @@ class ResourceTable(Widget):
             if self.page is not None:
                 self._render_rows()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Escape in the filter input clears the filter."""
         field = self.query_one(Input)
         if event.key == "escape" and field.has_focus:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -18,7 +18,10 @@ from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
 if TYPE_CHECKING:
+    from tui.api.models import Lease
     from tui.app.app import MailagentsApp
+    from tui.core.ledger import LedgerEntry
+    from tui.core.links import LinkInfo
 
 
 class CredentialsDialog(WorkerErrors, ModalScreen[None]):
@@ -41,7 +44,7 @@ class CredentialsDialog(WorkerErrors, ModalScreen[None]):
 
     app: MailagentsApp  # type: ignore[assignment]
 
-    def __init__(self, lease: Any) -> None:
+    def __init__(self, lease: Lease) -> None:
         super().__init__()
         self.lease = lease
         """:class:`tui.api.models.Lease`."""
@@ -61,7 +64,7 @@ class CredentialsDialog(WorkerErrors, ModalScreen[None]):
         self.render_body()
 
     @property
-    def entry(self) -> Any:
+    def entry(self) -> LedgerEntry | None:
         """The ledger entry, if any."""
         return self.app.services.leases.credentials(self.lease.lease_id)
 
@@ -171,7 +174,7 @@ class CredentialsDialog(WorkerErrors, ModalScreen[None]):
         self.app.push_screen(OpenLinkDialog(info), done)
 
     @work(exclusive=True, group="creds-open", exit_on_error=False)
-    async def open_webmail(self, info: Any) -> None:
+    async def open_webmail(self, info: LinkInfo) -> None:
         """Open the webmail and say what really happened (no browser: how to get there)."""
         from tui.app.browser import open_and_report
 

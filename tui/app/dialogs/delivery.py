@@ -3,14 +3,17 @@ and the request id (``GET /v2/webhooks/deliveries/{id}``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from tui.app.dialogs.detail import DetailDialog, fields_text
 
+if TYPE_CHECKING:
+    from tui.api.models import WebhookDelivery
 
-def delivery_text(delivery: Any) -> Text:
+
+def delivery_text(delivery: WebhookDelivery) -> Text:
     """The delivery's fields as plain text."""
     from tui.api.models import iso_z
 
@@ -30,15 +33,15 @@ def delivery_text(delivery: Any) -> Text:
     )
 
 
-class DeliveryDialog(DetailDialog):
+class DeliveryDialog(DetailDialog["WebhookDelivery"]):
     """A webhook delivery, fetched by id."""
 
     TITLE_TEXT = "Webhook delivery"
 
-    async def fetch(self) -> Any:
+    async def fetch(self) -> WebhookDelivery:
         """``GET /v2/webhooks/deliveries/{id}``."""
         return await self.app.services.client.get_webhook_delivery(self.item.delivery_id)
 
-    def render_item(self, item: Any) -> Text:
+    def render_item(self, item: WebhookDelivery) -> Text:
         """The delivery's fields."""
         return delivery_text(item)

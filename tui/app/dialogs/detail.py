@@ -6,7 +6,7 @@ Subclasses name the title, how to fetch the detail and how to render an item (as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,6 +23,9 @@ from tui.core.sanitize import clean
 if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
+Item = TypeVar("Item")
+"""What a detail dialog shows (an API model: the list item, then its detail)."""
+
 
 def fields_text(rows: list[tuple[str, str, str]]) -> Text:
     """``label  value`` lines (label dim, value in its style), values cleaned and capped."""
@@ -35,16 +38,16 @@ def fields_text(rows: list[tuple[str, str, str]]) -> Text:
     return text
 
 
-class DetailLoaded(Message):
+class DetailLoaded(Message, Generic[Item]):
     """The detail arrived."""
 
-    def __init__(self, item: Any) -> None:
+    def __init__(self, item: Item) -> None:
         super().__init__()
         self.item = item
         """The detail object."""
 
 
-class DetailDialog(WorkerErrors, ModalScreen[None]):
+class DetailDialog(WorkerErrors, ModalScreen[None], Generic[Item]):
     """Shows ``item`` at once, then the detail :meth:`fetch` returns."""
 
     BINDINGS = [
@@ -56,18 +59,18 @@ class DetailDialog(WorkerErrors, ModalScreen[None]):
 
     app: MailagentsApp  # type: ignore[assignment]
 
-    def __init__(self, item: Any) -> None:
+    def __init__(self, item: Item) -> None:
         super().__init__()
         self.item = item
         """What is shown (the list item, then the detail)."""
         self.loaded = False
         """Whether the detail arrived."""
 
-    async def fetch(self) -> Any:
+    async def fetch(self) -> Item:
         """The detail of :attr:`item` (one API call)."""
         raise NotImplementedError
 
-    def render_item(self, item: Any) -> Text:
+    def render_item(self, item: Item) -> Text:
         """The item as text."""
         raise NotImplementedError
 
@@ -88,7 +91,7 @@ class DetailDialog(WorkerErrors, ModalScreen[None]):
         self.post_message(DetailLoaded(await self.fetch()))
 
     @on(DetailLoaded)
-    def detail_loaded(self, event: DetailLoaded) -> None:
+    def detail_loaded(self, event: DetailLoaded[Item]) -> None:
         """Show the detail."""
         self.item = event.item
         self.loaded = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,13 +17,14 @@ from tui.app.routing import WorkerErrors
 from tui.core.sanitize import clean
 
 if TYPE_CHECKING:
+    from tui.api.models import Invoice
     from tui.app.app import MailagentsApp
 
 STATUS_STYLE = {"draft": "yellow", "issued": "green"}
 """Colour of an invoice status."""
 
 
-def invoice_text(invoice: Any, period: str | None) -> Text:
+def invoice_text(invoice: Invoice, period: str | None) -> Text:
     """The invoice's fields, every value as plain text."""
     text = Text()
     rows = [
@@ -47,7 +48,7 @@ def invoice_text(invoice: Any, period: str | None) -> Text:
 class InvoiceLoaded(Message):
     """An invoice's detail arrived."""
 
-    def __init__(self, invoice: Any) -> None:
+    def __init__(self, invoice: Invoice) -> None:
         super().__init__()
         self.invoice = invoice
         """The :class:`tui.api.models.Invoice` detail."""
@@ -62,7 +63,7 @@ class InvoiceDialog(WorkerErrors, ModalScreen[None]):
 
     app: MailagentsApp  # type: ignore[assignment]
 
-    def __init__(self, invoice: Any) -> None:
+    def __init__(self, invoice: Invoice) -> None:
         super().__init__()
         self.invoice = invoice
         """The :class:`tui.api.models.Invoice` shown (the list item, then the detail)."""

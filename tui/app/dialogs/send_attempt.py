@@ -4,17 +4,20 @@ answer and the envelope (``GET /v2/send-attempts/{id}``)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from tui.app.dialogs.detail import DetailDialog, fields_text
 
+if TYPE_CHECKING:
+    from tui.api.models import SendAttempt
+
 STATUS_STYLE = {"accepted": "green", "queued": "yellow", "failed": "bold red"}
 """Colour of a submission status."""
 
 
-def attempt_text(attempt: Any) -> Text:
+def attempt_text(attempt: SendAttempt) -> Text:
     """The attempt's fields as plain text."""
     from tui.api.models import iso_z
 
@@ -37,16 +40,16 @@ def attempt_text(attempt: Any) -> Text:
     )
 
 
-class SendAttemptDialog(DetailDialog):
+class SendAttemptDialog(DetailDialog["SendAttempt"]):
     """A send attempt, fetched by id."""
 
     TITLE_TEXT = "Send attempt"
 
-    async def fetch(self) -> Any:
+    async def fetch(self) -> SendAttempt:
         """``GET /v2/send-attempts/{id}``."""
         return await self.app.services.client.get_send_attempt(self.item.send_attempt_id)
 
-    def render_item(self, item: Any) -> Text:
+    def render_item(self, item: SendAttempt) -> Text:
         """The attempt's fields, then the text sent when this app kept a copy."""
         from tui.core.sanitize import clean_block
         from tui.core.sentcopies import SentCopies

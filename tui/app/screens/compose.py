@@ -6,7 +6,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -33,6 +33,9 @@ from tui.core.sanitize import clean
 from tui.files import ensure_private_dir
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from tui.api.models import Lease, Message
     from tui.app.app import MailagentsApp
 
 SAVE_DELAY = 0.4
@@ -68,9 +71,9 @@ class ComposeScreen(WorkerErrors, Screen[None]):
 
     def __init__(
         self,
-        lease: Any,
+        lease: Lease,
         *,
-        reply_to: Any = None,
+        reply_to: Message | None = None,
         prefill: tuple[str, str, str] | None = None,
     ) -> None:
         super().__init__()
@@ -86,7 +89,7 @@ class ComposeScreen(WorkerErrors, Screen[None]):
         self.sent = False
         """True once the mail went out: its draft is gone and is never written again."""
         """A send is in flight."""
-        self._save_timer: Any = None
+        self._save_timer: Timer | None = None
         self._loading = True
         self._initial: tuple[str, str, str] = ("", "", "")
         self._restored = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +19,9 @@ from tui.core.feed import FeedEntry, LiveFeed
 from tui.core.resources import Column, TableSpec
 from tui.core.sanitize import clean
 from tui.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tui.core.leases import LeaseView
 
 
 @dataclass
@@ -80,7 +83,7 @@ class LiveFeedScreen(ResourceScreen[FeedEntry]):
 
     spec = SPEC
 
-    def __init__(self, views: list[Any]) -> None:
+    def __init__(self, views: list[LeaseView]) -> None:
         super().__init__()
         self.views = [v for v in views if v.lease.is_active]
         """The lease views followed (the active ones)."""

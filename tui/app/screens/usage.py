@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -16,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Sparkline, Static
 
-from tui.api.models import Invoice
+from tui.api.models import Invoice, Runtime, UsageSummary
 from tui.app.resource_screen import ResourceScreen
 from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.row_table import RowTable
@@ -37,7 +36,7 @@ STATUS_STYLE = {"draft": "yellow", "issued": "green"}
 class UsageLoaded(Message):
     """A month's usage, the runtime and the sparkline's monthly totals arrived."""
 
-    def __init__(self, summary: Any, runtime: Any, monthly: dict[str, int]) -> None:
+    def __init__(self, summary: UsageSummary, runtime: Runtime, monthly: dict[str, int]) -> None:
         super().__init__()
         self.summary = summary
         """:class:`tui.api.models.UsageSummary` of the selected month."""
@@ -54,7 +53,7 @@ class UsageLoaded(Message):
 class InvoicesLoaded(Message):
     """The invoices arrived."""
 
-    def __init__(self, invoices: list[Any]) -> None:
+    def __init__(self, invoices: list[Invoice]) -> None:
         super().__init__()
         self.invoices = invoices
         """:class:`tui.api.models.Invoice` list items, newest period first."""
@@ -119,9 +118,9 @@ class UsageScreen(ResourceScreen[Invoice]):
         super().__init__()
         self.period = period or current_period()
         """The month shown, ``YYYY-MM`` (default: the current UTC month)."""
-        self.summary: Any = None
+        self.summary: UsageSummary | None = None
         """The shown month's :class:`tui.api.models.UsageSummary`, once loaded."""
-        self.runtime: Any = None
+        self.runtime: Runtime | None = None
         """The service's runtime, once loaded."""
         self.monthly: dict[str, int] = {}
         """API calls per month fetched so far (past months do not change; ``r`` refetches)."""
@@ -241,12 +240,13 @@ class UsageScreen(ResourceScreen[Invoice]):
         client = self.app.services.client
         text = Text()
         text.append("Paid call price   ", style="dim")
-        charge = self.runtime.overage_charge_usdc if self.runtime is not None else None
-        if charge is None:
-            text.append("…" if self.runtime is None else "unknown", style="dim")
+        runtime = self.runtime
+        charge = runtime.overage_charge_usdc if runtime is not None else None
+        if runtime is None or charge is None:
+            text.append("…" if runtime is None else "unknown", style="dim")
         else:
             text.append(f"{charge:g} USDC", style="bold")
-            text.append(f" per call past a free limit ({self.runtime.payment_mode})", style="dim")
+            text.append(f" per call past a free limit ({runtime.payment_mode})", style="dim")
         text.append("\nThis session      ", style="dim")
         text.append(f"{client.paid_calls} paid call{'s' if client.paid_calls != 1 else ''}")
         text.append(f" · {client.paid_usdc:g} USDC", style="yellow" if client.paid_calls else "")

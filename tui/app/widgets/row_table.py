@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import Any, Generic
+from typing import Generic
 
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
@@ -12,7 +12,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from tui.core.resources import Row, TableSpec
 
 
-class RowTable(DataTable[Any], Generic[Row]):
+class RowTable(DataTable[object], Generic[Row]):
     """A row-cursor, zebra-striped table of ``spec``'s rows (id ``{name}-table``)."""
 
     def __init__(self, spec: TableSpec[Row], *, id: str | None = None) -> None:
