@@ -18,8 +18,11 @@ from tui.core.inbox import (
 from tui.core.services import Services
 
 if TYPE_CHECKING:
+    from tui.api.models import Runtime
+    from tui.core.ledger import LedgerEntry
     from tui.imap.message import ImapMessage
     from tui.imap.reader import ImapReader
+    from tui.imap.state import MailboxState
 
 
 class ImapUnavailable(Exception):
@@ -38,7 +41,12 @@ def unreachable_reason(host: str) -> str | None:
     return None
 
 
-def reader_for(services: Services, entry: Any, runtime: Any, **options: Any) -> Any:
+def reader_for(
+    services: Services,
+    entry: LedgerEntry | None,
+    runtime: Runtime,
+    **options: Any,  # ImapReader's keywords, of several types
+) -> ImapReader:
     """An unconnected ImapReader for a ledger entry, or ImapUnavailable with the reason;
     ``options`` go to the reader (``headers_for_older``, ``keep``...)."""
     from tui.imap.errors import ImapError
@@ -66,7 +74,7 @@ def reader_for(services: Services, entry: Any, runtime: Any, **options: Any) -> 
     )
 
 
-async def restore_cached(services: Services, lease_id: str, reader: Any) -> None:
+async def restore_cached(services: Services, lease_id: str, reader: ImapReader) -> None:
     """Start ``reader`` from what the mail cache holds for the lease (when it is on)."""
     cache = services.mail_cache
     if cache is not None:
@@ -101,13 +109,15 @@ async def open_watcher(
     return reader
 
 
-async def save_cached(services: Services, lease_id: str, state: Any, messages: list[Any]) -> None:
+async def save_cached(
+    services: Services, lease_id: str, state: MailboxState, messages: list[ImapMessage]
+) -> None:
     """Remember what a reader has read (nothing when the cache is off)."""
     if services.mail_cache is not None:
         await asyncio.to_thread(services.mail_cache.save, lease_id, state, messages)
 
 
-async def open_reader(services: Services, lease: Lease, *, cached: bool = False) -> Any:
+async def open_reader(services: Services, lease: Lease, *, cached: bool = False) -> ImapReader:
     """A connected :class:`tui.imap.reader.ImapReader` for the lease, or ImapUnavailable.
 
     ``cached`` starts it from the mail cache (it then fetches only newer mail).
@@ -169,7 +179,7 @@ async def parse_whole(imap: ImapMessage, raw: bytes) -> ImapMessage:
     )
 
 
-async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | None]:
+async def read_imap(services: Services, lease: Lease) -> tuple[list[ImapMessage], str | None]:
     """Every message IMAP can read now (newest first), or ``([], reason)``."""
     from tui.imap.errors import ImapError
 
@@ -189,7 +199,7 @@ async def read_imap(services: Services, lease: Lease) -> tuple[list[Any], str | 
 
 
 def merge(
-    messages: list[Message], imap_messages: list[Any], lease: Lease
+    messages: list[Message], imap_messages: list[ImapMessage], lease: Lease
 ) -> list[tuple[InboxItem, str]]:
     """One (item, source) per mail, newest first; source is ``imap`` or ``api`` (the rows of
     an :class:`tui.core.inbox_model.InboxModel` loaded with both lists)."""
@@ -202,7 +212,7 @@ def merge(
 
 async def read_lease_mail(
     services: Services, lease_id: str, *, show_all: bool, limit: int, use_imap: bool
-) -> tuple[Lease, list[tuple[InboxItem, str]], list[Any], str | None]:
+) -> tuple[Lease, list[tuple[InboxItem, str]], list[ImapMessage], str | None]:
     """The lease, its merged (item, source) rows newest first, the IMAP messages, and why IMAP
     is off (``not asked`` without ``use_imap``).
 
@@ -212,7 +222,7 @@ async def read_lease_mail(
     lease = await services.client.get_lease(lease_id)
     since = None if show_all else iso_z(lease.started_at)
     found = await services.client.list_messages(lease.mailbox_id, since=since, limit=limit)
-    imap_messages: list[Any] = []
+    imap_messages: list[ImapMessage] = []
     reason: str | None = "not asked"
     if use_imap:
         imap_messages, reason = await read_imap(services, lease)
@@ -238,7 +248,9 @@ async def fetch_message(services: Services, lease: Lease, message_id: str) -> In
     return build_item(message, lease.started_at, lease.released_at)
 
 
-def find_raw(imap_messages: list[Any], items: list[tuple[InboxItem, str]], key: str) -> Any:
+def find_raw(
+    imap_messages: list[ImapMessage], items: list[tuple[InboxItem, str]], key: str
+) -> ImapMessage | None:
     """The IMAP message behind a row key (API id or ``imap:<uid>``), if IMAP has it."""
     for item, _source in items:
         if item.message_id == key and "imap" in item.extra:

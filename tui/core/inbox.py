@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.api.models import Message
 from tui.escapes import strip_escapes
+
+if TYPE_CHECKING:
+    from tui.imap.message import ImapMessage
 
 SAMPLE_SENDER = "noreply@example.com"
 SAMPLE_LINK = "https://example.com/verify?token=test-token"
@@ -86,8 +89,8 @@ class InboxItem:
 
     body_text: str | None = None
     """The text body, when a source provided one."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Source-specific details (IMAP uid, attachments...)."""
+    extra: dict[str, ImapMessage] = field(default_factory=dict)
+    """Source-specific details: ``imap``, the IMAP message read (uid, body, attachments...)."""
 
     @property
     def message_id(self) -> str:
@@ -155,7 +158,7 @@ MATCH_WINDOW_S = 60.0
 the same mail: the API never returns a Message-ID to match on."""
 
 
-def doubtful_start(imap: Any, lease_started: datetime | None) -> bool:
+def doubtful_start(imap: ImapMessage, lease_started: datetime | None) -> bool:
     """An IMAP time in the very second the lease began: this lease's mail or the last one's?
     (Shown as the earlier lessee's until the API lists it with its milliseconds.)"""
     received = getattr(imap, "received", None)
@@ -169,7 +172,7 @@ def imap_message_id(uid: int) -> str:
     return f"imap:{uid}"
 
 
-def imap_as_message(imap: Any) -> Message:
+def imap_as_message(imap: ImapMessage) -> Message:
     """A :class:`Message` for a mail the API has not listed (yet)."""
     return Message(
         message_id=imap_message_id(imap.uid),
@@ -195,7 +198,7 @@ def match_key(text: str) -> str:
     return "" if key == "(nosubject)" else key
 
 
-def _apart(message: Message, imap: Any) -> float:
+def _apart(message: Message, imap: ImapMessage) -> float:
     """Seconds between the API's arrival time and the closer of IMAP's two times.
 
     The live service takes ``received_at`` from the Date header, IMAP's INTERNALDATE is the
@@ -216,7 +219,7 @@ def _apart(message: Message, imap: Any) -> float:
     return min(gaps)
 
 
-def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, Any]:
+def match_imap(messages: list[Message], imap_messages: list[ImapMessage]) -> dict[str, ImapMessage]:
     """Pair API messages with IMAP ones: message_id -> ImapMessage.
 
     The API returns no Message-ID, so a pair is the same subject within
@@ -226,21 +229,21 @@ def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, A
     have whole seconds) go in arrival order: the older API message takes the lower UID, so a
     pair never changes when the newer twin shows up.
     """
-    by_subject: dict[str, list[Any]] = {}
+    by_subject: dict[str, list[ImapMessage]] = {}
     for imap in sorted(imap_messages, key=lambda m: m.uid):
         by_subject.setdefault(match_key(imap.subject), []).append(imap)
     oldest_first = sorted(
         messages,
         key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
     )
-    pairs: dict[str, Any] = {}
+    pairs: dict[str, ImapMessage] = {}
     used: set[int] = set()
     for same_sender in (True, False):
         for message in oldest_first:
             if message.message_id in pairs:
                 continue
             sender = match_key(message.sender)
-            best: tuple[float, Any] | None = None
+            best: tuple[float, ImapMessage] | None = None
             for imap in by_subject.get(match_key(message.subject), []):
                 if imap.uid in used or (same_sender and match_key(imap.sender) != sender):
                     continue
@@ -253,7 +256,7 @@ def match_imap(messages: list[Message], imap_messages: list[Any]) -> dict[str, A
     return pairs
 
 
-def arrived(message: Message, imap: Any) -> Message:
+def arrived(message: Message, imap: ImapMessage) -> Message:
     """The API's message with IMAP's arrival time (INTERNALDATE), when the two differ by more
     than IMAP's whole seconds (otherwise the API's milliseconds are kept).
 
@@ -272,8 +275,8 @@ def arrived(message: Message, imap: Any) -> Message:
 
 
 def merge_sources(
-    messages: list[Message], imap_messages: list[Any]
-) -> tuple[dict[str, Message], dict[str, Any]]:
+    messages: list[Message], imap_messages: list[ImapMessage]
+) -> tuple[dict[str, Message], dict[str, ImapMessage]]:
     """One message per mail, by row key (the API's id, or ``imap:<uid>`` for mail only IMAP
     has), and the IMAP message of every key that has one.
 
@@ -306,7 +309,7 @@ def newest_first(messages: list[Message]) -> list[str]:
     ]
 
 
-def with_body(item: InboxItem, imap: Any) -> InboxItem:
+def with_body(item: InboxItem, imap: ImapMessage) -> InboxItem:
     """An item completed with what IMAP read: our code from the body, the body, attachments.
 
     The server's code stays beside ours as its guess when it differs.

@@ -24,9 +24,10 @@ import re
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.files import O_NOFOLLOW, FileRefused, ensure_private_dir
 
@@ -34,8 +35,11 @@ if TYPE_CHECKING:
     from tui.extract import Extraction
     from tui.imap.message import ImapMessage
     from tui.imap.state import MailboxState
+    from tui.jsontypes import JsonObject, JsonValue
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 KEEP = 20_000
 """Messages kept per lease (the newest; within :data:`MAX_BYTES`). Older messages of a big
@@ -112,7 +116,7 @@ class MailCache:
         self._db = db
         return db
 
-    def _run(self, what: str, work: Any, fallback: Any) -> Any:
+    def _run(self, what: str, work: Callable[[sqlite3.Connection], T], fallback: T) -> T:
         """``work(db)`` under the lock; a damaged or refused cache is logged and rebuilt."""
         with self._lock:
             try:
@@ -165,7 +169,8 @@ class MailCache:
                     messages.append(message)
             return state, messages
 
-        return self._run("be read", work, (MailboxState(), []))  # type: ignore[no-any-return]
+        nothing: list[ImapMessage] = []
+        return self._run("be read", work, (MailboxState(), nothing))
 
     def save(self, lease_id: str, state: MailboxState, messages: list[ImapMessage]) -> None:
         """Remember ``state`` and ``messages`` (newest kept): rows already there are kept, so
@@ -249,20 +254,20 @@ class MailCache:
             (n,) = db.execute("SELECT COUNT(*) FROM messages WHERE lease=?", (lease_id,)).fetchone()
             return int(n)
 
-        return self._run("be read", work, 0)  # type: ignore[no-any-return]
+        return self._run("be read", work, 0)
 
 
 # -- rows ----------------------------------------------------------------------------------------
 
 
-def _json(text: Any) -> Any:
+def _json(text: object) -> JsonValue:
     try:
         return json.loads(text) if isinstance(text, str) else None
     except ValueError:
         return None
 
 
-def _row(lease_id: str, m: ImapMessage) -> tuple[Any, ...]:
+def _row(lease_id: str, m: ImapMessage) -> tuple[str | int | bytes | None, ...]:
     flags = (_PARTIAL if m.partial else 0) | (_HEADERS_ONLY if m.headers_only else 0)
     flags |= _LAZY if m.lazy else 0
     x = m.extraction
@@ -289,7 +294,7 @@ def _row(lease_id: str, m: ImapMessage) -> tuple[Any, ...]:
     return (lease_id, m.uid, m.size, flags, received, m.raw, json.dumps(facts))
 
 
-def _message(
+def _message(  # Any: the row's SQLite cells, checked by the conversions below
     uid: Any, size: Any, flags: Any, received: Any, raw: Any, facts: Any
 ) -> ImapMessage | None:
     """A cached row as an :class:`ImapMessage`: from its parsed facts, or parsed again from its
@@ -336,11 +341,11 @@ def _message(
     )
 
 
-def _str_or_none(value: Any) -> str | None:
+def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _extraction(x: dict[str, Any]) -> Extraction:
+def _extraction(x: JsonObject) -> Extraction:
     from tui.extract import Attachment, Extraction
     from tui.extract.model import Candidate
 

@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.api.errors import MailagentsError, classify
 from tui.api.models import Lease, iso_z
@@ -17,6 +17,9 @@ from tui.core.inbox import InboxItem, build_item
 from tui.core.inbox_model import InboxModel
 from tui.core.poller import MailboxPoller, PollSettings
 from tui.core.services import Services
+
+if TYPE_CHECKING:
+    from tui.imap.reader import ImapReader
 
 T = TypeVar("T")
 
@@ -141,7 +144,7 @@ class _Wait:
         """The mail read so far, both sources merged (it says when to ask the API about IMAP
         mail from the lease's first second, once per mail: see _imap_items)."""
 
-    async def run(self, reader: Any, keep: Callable[[Picked], None]) -> Picked:
+    async def run(self, reader: ImapReader | None, keep: Callable[[Picked], None]) -> Picked:
         """The picked mail (``keep(picked)`` first), reading through ``reader`` (None: the
         API) until the deadline; the reader in use at the end is closed."""
         try:
@@ -189,7 +192,7 @@ class _Wait:
         return [(item, "api") for item in items]
 
 
-async def _imap_reader(services: Services, lease: Lease) -> Any:
+async def _imap_reader(services: Services, lease: Lease) -> ImapReader | None:
     """A connected IMAP reader for the lease, or None (the API is used instead)."""
     from tui.core.imapsource import ImapUnavailable, open_reader
 
@@ -200,7 +203,7 @@ async def _imap_reader(services: Services, lease: Lease) -> Any:
 
 
 async def _imap_items(
-    reader: Any, model: InboxModel, poller: MailboxPoller
+    reader: ImapReader, model: InboxModel, poller: MailboxPoller
 ) -> list[tuple[InboxItem, str]] | None:
     """Fetch what is new; every mail as (item, source), newest first (None when IMAP failed).
 
@@ -223,7 +226,7 @@ async def _imap_items(
 
 
 async def _with_api_id(
-    picked: Picked, picker: CodePicker, reader: Any, lease: Lease, poller: MailboxPoller
+    picked: Picked, picker: CodePicker, reader: ImapReader, lease: Lease, poller: MailboxPoller
 ) -> Picked:
     """A mail only IMAP has listed so far has no API id (its row key ``imap:<uid>`` changes
     once the API lists it): ask the API once, so the caller gets the id that lasts."""
@@ -240,7 +243,7 @@ async def _with_api_id(
     return again if again is not None and again.identity.same(picked.identity) else picked
 
 
-async def _imap_wait(reader: Any, timeout: float) -> None:
+async def _imap_wait(reader: ImapReader, timeout: float) -> None:
     """Wait for IDLE to signal new mail (or the timeout)."""
     from tui.imap.errors import ImapError
 
