@@ -6,11 +6,14 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
-from support import make_services, make_settings, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, text_of, until, wallet_from
+from textual.widgets import Input
 
 from tui.app import make_app
 from tui.app.dialogs.open_link import OpenLinkDialog
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.inbox.sources import InboxUpdated
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
@@ -50,13 +53,21 @@ def no_system_clipboard(monkeypatch):
     monkeypatch.setattr(pyperclip, "copy", refuse)
 
 
-async def open_inbox(app, pilot):
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    screen = app.screen
-    await until(pilot, lambda: len(screen.views) == 1)
+async def open_inbox(app, pilot, posted: Posted):
+    await posted.screen(pilot, LeaseListScreen)
+    await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-    return app.screen
+    return await posted.screen(pilot, InboxScreen)
+
+
+async def polled(pilot, posted: Posted, where, receiver: type = InboxScreen) -> InboxUpdated:
+    """The inbox's next poll snapshot that satisfies ``where``."""
+    return await posted.next(pilot, InboxUpdated, where, receiver=receiver)
+
+
+def listing(count: int):
+    """A snapshot listing ``count`` messages."""
+    return lambda m: len(m.update.messages) == count
 
 
 async def test_smtp_mail_appears_live_with_code_and_link(
@@ -73,9 +84,10 @@ async def test_smtp_mail_appears_live_with_code_and_link(
     app.copy_to_clipboard = copied.append  # the OSC 52 path, observed
     opened: list[str] = []
     monkeypatch.setattr("tui.core.links.open_in_browser", lambda url: opened.append(url))
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await open_inbox(app, pilot)
-        await until(pilot, lambda: inbox.poller is not None and inbox.poller.status.calls > 0)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await open_inbox(app, pilot, posted)
+        await polled(pilot, posted, lambda m: m.update.status.calls > 0)
         assert rows(app) == []
         assert "Waiting for mail" in text_of(app, "#detail-meta")
 
@@ -86,7 +98,8 @@ async def test_smtp_mail_appears_live_with_code_and_link(
             "Hello!\n\nYour verification code is 482913.\n"
             "Or confirm here: https://acme.test/verify?token=abc123\n\n(c) 2025 Acme",
         )
-        await until(pilot, lambda: len(rows(app)) == 1)
+        await polled(pilot, posted, listing(1))
+        assert len(rows(app)) == 1
         row = rows(app)[0]
         assert row[1] == "no-reply@acme.test" and row[2] == "482913"
         assert "482913" in text_of(app, "#detail-code")
@@ -98,14 +111,16 @@ async def test_smtp_mail_appears_live_with_code_and_link(
         await pilot.press("y")
         assert copied[-1] == "https://acme.test/verify?token=abc123"
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, OpenLinkDialog))
+        await posted.screen(pilot, OpenLinkDialog)
         assert app.screen.info.host == "acme.test"
         await pilot.press("y")
-        await until(pilot, lambda: opened == ["https://acme.test/verify?token=abc123"])
+        await posted.notified(pilot, "Opened the link at acme.test")
+        assert opened == ["https://acme.test/verify?token=abc123"]
 
         # The selection stays on the same message when newer mail arrives.
         smtp_send(smtp_sandbox.smtp_port, lease.address, "Newsletter", "Nothing to see.")
-        await until(pilot, lambda: len(rows(app)) == 2)
+        await polled(pilot, posted, listing(2))
+        assert len(rows(app)) == 2
         assert inbox.selected_item().message.subject == "Your Acme verification code"
         assert rows(app)[0][3] == "Newsletter"
 
@@ -131,9 +146,11 @@ async def test_hostile_subjects_render_literally(smtp_sandbox, wallet, tmp_path)
         make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await open_inbox(app, pilot)
-        await until(pilot, lambda: len(rows(app)) == len(HOSTILE_SUBJECTS))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await open_inbox(app, pilot, posted)
+        await polled(pilot, posted, listing(len(HOSTILE_SUBJECTS)))
+        assert len(rows(app)) == len(HOSTILE_SUBJECTS)
         shown = [r[3] for r in rows(app)]
         assert any("[bold red]FAKE[/bold red] code [@click=app.quit]clickme[/]" in s for s in shown)
         for text in shown:
@@ -162,12 +179,14 @@ async def test_only_mail_since_the_lease_unless_asked(smtp_sandbox, wallet, tmp_
         make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await open_inbox(app, pilot)
-        await until(pilot, lambda: inbox.poller.status.calls > 0)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await open_inbox(app, pilot, posted)
+        await polled(pilot, posted, lambda m: m.update.status.calls > 0)
         assert rows(app) == []
         await pilot.press("a")
-        await until(pilot, lambda: len(rows(app)) == 1)
+        await polled(pilot, posted, listing(1))
+        assert len(rows(app)) == 1
         assert rows(app)[0][2:] == ["older", "old mail"]  # marked in the code column
         assert "before this lease" in text_of(app, "#detail-meta")
         await pilot.press("a")
@@ -214,14 +233,18 @@ async def test_ten_thousand_messages_browse_filter_and_keep_selection(tmp_path, 
     frozen: list[bool] = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # the test's heap stays
     app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         screen = Offline(LeaseView(lease, None))
         assert frozen == [True]  # opening: what is alive stays out of the collector's reach
         frozen.clear()
-        await app.push_screen(screen)
+        # pushed from the app's own task, so that the message hook sees the screen's messages
+        app.call_later(app.push_screen, screen)
+        await posted.screen(pilot, Offline)
         screen.post_message(InboxUpdated(PollUpdate(msgs, msgs, PollStatus(state="ok"))))
         table = screen.query_one("#inbox-list", MessageList)
-        await until(pilot, lambda: table.row_count == 10_000)
+        await polled(pilot, posted, listing(10_000), Offline)
+        assert table.row_count == 10_000
         # issue 16: a big load moves the heap out of the collector's reach, once
         assert frozen == [True]
         await pilot.press("G")
@@ -244,10 +267,12 @@ async def test_ten_thousand_messages_browse_filter_and_keep_selection(tmp_path, 
             *msgs,
         ]
         screen.post_message(InboxUpdated(PollUpdate(newer, newer[:1], PollStatus(state="ok"))))
-        await until(pilot, lambda: table.row_count == 10_001)
+        await polled(pilot, posted, listing(10_001), Offline)
+        assert table.row_count == 10_001
         assert table.cursor_key == "m9997"
         await pilot.press("slash", "1", "0", "9", "9", "9", "9")
-        await until(pilot, lambda: table.row_count == 1)
+        await posted.next(pilot, Input.Changed, lambda m: m.value == "109999", receiver=Offline)
+        assert table.row_count == 1
         assert str(table.get_row_at(0)[1]) == "svc9999@site.test"
 
 
@@ -268,10 +293,12 @@ async def test_moving_the_cursor_repaints_two_rows_and_the_detail_settles(
         make_settings(smtp_sandbox.base_url, tmp_path, poll=FAST),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await open_inbox(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await open_inbox(app, pilot, posted)
         table = inbox.query_one("#inbox-list", MessageList)
-        await until(pilot, lambda: table.row_count == 12)
+        await polled(pilot, posted, listing(12))
+        assert table.row_count == 12
         await pilot.pause(0.3)
         painted: list[int] = []
         real_line = MessageList.render_line
@@ -313,14 +340,20 @@ async def test_u_says_checking_in_the_same_frame_until_the_check_reports(
         make_settings(smtp_sandbox.base_url, tmp_path),  # the default pace: seconds apart
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await open_inbox(app, pilot)
-        await until(pilot, lambda: "checked" in text_of(app, "#status-bar"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await open_inbox(app, pilot, posted)
+        await polled(pilot, posted, lambda m: m.update.status.state == "ok")
+        assert "checked" in text_of(app, "#status-bar")
         woken: list[bool] = []
         real_wake = inbox.poller.wake
         monkeypatch.setattr(inbox.poller, "wake", lambda: woken.append(True))  # a slow server
         await pilot.press("u")
         assert woken == [True]
         assert text_of(app, "#status-bar").startswith("checking…")
+        earlier = {id(message) for message, _ in posted.log}  # (the log keeps them alive)
         real_wake()  # the check comes back: the line says when it was
-        await until(pilot, lambda: text_of(app, "#status-bar").startswith("checked"))
+        await polled(
+            pilot, posted, lambda m: id(m) not in earlier and m.update.status.state == "ok"
+        )
+        assert text_of(app, "#status-bar").startswith("checked")
