@@ -425,3 +425,38 @@ def table_columns(table: Any) -> list[tuple[str, int | None]]:
     if hasattr(table, "ordered_columns"):  # DataTable
         return [(str(c.label), None if c.auto_width else c.width) for c in table.ordered_columns]
     return [(str(c.label), c.width) for c in table.columns]
+
+
+def run_child_with_home(
+    script: str,
+    spec: dict[str, Any],
+    pythonpath: str | None,
+    *,
+    timeout: float,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Run ``script --child SPEC`` in a fresh process on a fresh copy of ``spec["home"]``
+    (without the entries named in ``skip``), with ``PYTHONPATH`` set for an older tree, and
+    return the JSON it prints on its ``RESULT`` line."""
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    home = Path(tempfile.mkdtemp(prefix="bench-child-home-"))
+    shutil.rmtree(home)
+    shutil.copytree(spec["home"], home, ignore=shutil.ignore_patterns(*skip))
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    try:
+        proc = subprocess.run(
+            [sys.executable, script, "--child", json.dumps({**spec, "home": str(home)})],
+            capture_output=True, text=True, env=env, timeout=timeout,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return dict(json.loads(line[len("RESULT ") :]))
+    raise RuntimeError(f"child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")

@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from _common import (
     new_account,
     print_table,
     rss_mb,
+    run_child_with_home,
     sign_in_and_allocate,
     spread,
     start_sandbox,
@@ -151,23 +151,8 @@ async def child(spec: dict[str, Any]) -> None:
 
 
 def run_child(spec: dict[str, Any], pythonpath: str | None) -> dict[str, Any]:
-    home = Path(tempfile.mkdtemp(prefix="bench-big-mail-home-"))
-    shutil.rmtree(home)
-    shutil.copytree(spec["home"], home)  # a fresh copy: no mail cache from an earlier run
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    try:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps({**spec, "home": str(home)})],
-            capture_output=True, text=True, env=env, timeout=600,
-        )  # fmt: skip
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return dict(json.loads(line[len("RESULT ") :]))
-    raise RuntimeError(f"child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    """One measurement in a fresh process, on a fresh copy of the home (no mail cache)."""
+    return run_child_with_home(__file__, spec, pythonpath, timeout=600, skip=())
 
 
 async def setup(small: int) -> tuple[Any, dict[str, Any], dict[str, int]]:

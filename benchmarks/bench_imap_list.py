@@ -32,7 +32,6 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from _common import (
     ms,
     new_account,
     print_table,
+    run_child_with_home,
     sign_in_and_allocate,
     spread,
     start_sandbox,
@@ -146,23 +146,8 @@ async def child(spec: dict[str, Any]) -> None:
 
 
 def run_child(spec: dict[str, Any], pythonpath: str | None) -> dict[str, Any]:
-    home = Path(tempfile.mkdtemp(prefix="bench-imap-list-home-"))
-    shutil.rmtree(home)
-    shutil.copytree(spec["home"], home, ignore=shutil.ignore_patterns("mail"))  # no mail cache
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    try:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps({**spec, "home": str(home)})],
-            capture_output=True, text=True, env=env, timeout=900,
-        )  # fmt: skip
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return dict(json.loads(line[len("RESULT ") :]))
-    raise RuntimeError(f"child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    """One measurement in a fresh process, on a fresh copy of the home (no mail cache)."""
+    return run_child_with_home(__file__, spec, pythonpath, timeout=900, skip=("mail",))
 
 
 async def setup(count: int, subjects: int = 0) -> tuple[Any, dict[str, Any]]:
