@@ -8,10 +8,13 @@ import os
 import smtplib
 from email.message import EmailMessage
 
-from support import make_services, make_settings, send_mail, text_of, until, wallet_from
+from support import Posted, make_services, make_settings, send_mail, text_of, until, wallet_from
+from textual.worker import Worker, WorkerState
 
 from tui.app import make_app
+from tui.app.messages import LeasesLoaded
 from tui.app.screens.inbox import InboxScreen
+from tui.app.screens.inbox.sources import ImapUpdated, InboxUpdated
 from tui.app.screens.leases import LeaseListScreen
 from tui.app.widgets.message_list import MessageList
 from tui.core.poller import PollSettings
@@ -21,13 +24,31 @@ SIZE = (130, 36)
 FAST = PollSettings(fast=0.2, normal=0.5, idle=1.0)
 
 
-async def enter_inbox(app, pilot) -> InboxScreen:
+async def enter_inbox(app, pilot, posted: Posted) -> InboxScreen:
     """From the lease list (one lease), open its inbox."""
-    await until(pilot, lambda: isinstance(app.screen, LeaseListScreen))
-    await until(pilot, lambda: len(app.screen.views) == 1)
+    await posted.screen(pilot, LeaseListScreen)
+    await posted.next(pilot, LeasesLoaded, lambda m: len(m.views) == 1, receiver=LeaseListScreen)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
-    return app.screen
+    return await posted.screen(pilot, InboxScreen)
+
+
+async def imap_report(pilot, posted: Posted, where, timeout: float = 15) -> ImapUpdated:
+    """The IMAP reader's next report to the inbox that satisfies ``where``."""
+    return await posted.next(pilot, ImapUpdated, where, receiver=InboxScreen, timeout=timeout)
+
+
+def live_with(count: int):
+    """A report of a live connection that has read ``count`` messages."""
+    return lambda m: m.update.status.live and len(m.update.messages) == count
+
+
+def live(m: ImapUpdated) -> bool:
+    return m.update.status.live
+
+
+async def polled(pilot, posted: Posted, where) -> InboxUpdated:
+    """The API poller's next snapshot to the inbox that satisfies ``where``."""
+    return await posted.next(pilot, InboxUpdated, where, receiver=InboxScreen)
 
 
 async def new_app(server, wallet, tmp_path):
@@ -43,9 +64,10 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
     lease = (await services.leases.allocate("signup", 1, release_on_exit=False)).lease
     await services.aclose()
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live)
         assert "IMAP live" in text_of(app, "#status-bar")
         # Past the second the lease began (IMAP's whole seconds would leave a mail stamped in
         # it in doubt, which the API settles: see the test on that second below).
@@ -62,9 +84,9 @@ async def test_imap_body_code_and_idle_push_without_api_polls(imap_sandbox, wall
             "Hello,\n\nYour verification code is 482913.\n\nThanks, Acme\n",
         )
         table = inbox.query_one("#inbox-list", MessageList)
-        await until(pilot, lambda: table.row_count == 1, timeout=10)
-        await until(pilot, lambda: inbox.selected_item().code_source == "body", timeout=5)
+        await imap_report(pilot, posted, live_with(1), timeout=10)
         item = inbox.selected_item()
+        assert item.code_source == "body"
         assert item.code == "482913"
         assert table.row_count == 1  # one row per mail, whichever source saw it first
         assert "Your verification code is 482913." in text_of(app, "#detail-body")
@@ -82,14 +104,17 @@ async def test_wrong_password_falls_back_to_the_api_with_the_reason(imap_sandbox
     data["leases"][0]["webmail_password"] = "wrong-password-123"
     ledger.write_text(json.dumps(data))
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: "auth failed" in inbox.model.imap_status, timeout=15)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, lambda m: "auth failed" in m.update.status.text)
+        assert "auth failed" in inbox.model.imap_status
         status = text_of(app, "#status-bar")
         assert "IMAP auth failed" in status and "wrong-password-123" not in status
         send_mail(imap_sandbox.smtp_port, lease.address, "Code", "Your code is 771045.")
         table = inbox.query_one("#inbox-list", MessageList)
-        await until(pilot, lambda: table.row_count == 1, timeout=10)  # the API still works
+        await polled(pilot, posted, lambda m: len(m.update.messages) == 1)  # the API still works
+        assert table.row_count == 1
         assert inbox.selected_item().code == "771045"
 
 
@@ -104,9 +129,10 @@ async def test_hostile_bodies_over_imap_render_literally(imap_sandbox, wallet, t
         "Your verification code is 605813.\n"
     )
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live)
         send_mail(imap_sandbox.smtp_port, lease.address, "Hello", hostile)
         await until(pilot, lambda: "605813" in text_of(app, "#detail-body"), timeout=10)
         body = text_of(app, "#detail-body")
@@ -130,21 +156,34 @@ async def test_no_stored_credentials_then_reset_starts_imap(imap_sandbox, wallet
     await services.aclose()
     (tmp_path / "state" / "ledger.json").unlink()  # allocated "elsewhere"
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         # A lease no run of this client knows is offered at start: keep (adopt) it.
-        await until(pilot, lambda: isinstance(app.screen, LeftoversDialog))
+        await posted.screen(pilot, LeftoversDialog)
         await pilot.press("n")
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: "no stored credentials" in inbox.model.imap_status)
+        inbox = await enter_inbox(app, pilot, posted)
+        # The IMAP worker gives up at once (no message of its own: it ends, saying why).
+        await posted.next(
+            pilot,
+            Worker.StateChanged,
+            lambda m: m.worker.group == "inbox-imap" and m.state == WorkerState.SUCCESS,
+        )
+        assert "no stored credentials" in inbox.model.imap_status
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
+        await posted.screen(pilot, CredentialsDialog)
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await posted.screen(pilot, ConfirmDialog)
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, CredentialsDialog))
-        await until(pilot, lambda: "New password stored" in text_of(app, "#creds-status"))
+        await posted.screen(pilot, CredentialsDialog)
+        await posted.next(
+            pilot,
+            Worker.StateChanged,
+            lambda m: m.worker.group == "creds-reset" and m.state == WorkerState.SUCCESS,
+        )
+        assert "New password stored" in text_of(app, "#creds-status")
         await pilot.press("escape")
-        await until(pilot, lambda: inbox.model.imap_live, timeout=15)
+        await imap_report(pilot, posted, live)
+        assert inbox.model.imap_live
 
 
 async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_path):
@@ -186,10 +225,11 @@ async def test_one_row_per_mail_whatever_the_headers(imap_sandbox, wallet, tmp_p
     )
     deliver(imap_sandbox.store, to, dated.replace(b"%s", to.encode()))
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 7, timeout=15)
-        await until(pilot, lambda: inbox.poller.status.calls >= 1, timeout=10)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(7))
+        await polled(pilot, posted, lambda m: m.update.status.calls >= 1)
         await pilot.pause(0.3)
         table = inbox.query_one("#inbox-list", MessageList)
         assert table.row_count == 7, [
@@ -226,17 +266,18 @@ async def test_s_saves_the_chosen_attachment_after_asking(imap_sandbox, wallet, 
     downloads = tmp_path / "dl"
     downloads.mkdir()
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
         await until(pilot, lambda: "Attachments" in text_of(app, "#detail-body"), timeout=15)
         assert "x.sh" in text_of(app, "#detail-body")
         # Asked first: escape writes nothing.
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        await posted.screen(pilot, SaveAttachmentDialog)
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is inbox)
+        assert await posted.screen(pilot, InboxScreen) is inbox
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        await posted.screen(pilot, SaveAttachmentDialog)
         dialog = app.screen
         assert dialog.query_one(OptionList).option_count == 2
         await pilot.press("down", "enter")  # the second one; enter moves to the folder
@@ -246,17 +287,17 @@ async def test_s_saves_the_chosen_attachment_after_asking(imap_sandbox, wallet, 
         await pilot.pause()
         assert str(downloads / "x.sh") in text_of(app, "#save-target")
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is inbox)
+        assert await posted.screen(pilot, InboxScreen) is inbox
         saved = downloads / "x.sh"  # the sender's "../../" is gone: it stays in the folder
         assert saved.read_bytes() == payload
         assert sorted(p.name for p in downloads.iterdir()) == ["x.sh"]
         assert not (tmp_path / "x.sh").exists()
         # The next save offers the same folder, and never overwrites.
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog))
+        await posted.screen(pilot, SaveAttachmentDialog)
         assert app.screen.query_one("#save-folder", Input).value == str(downloads)
         await pilot.press("down", "enter", "enter")
-        await until(pilot, lambda: app.screen is inbox)
+        assert await posted.screen(pilot, InboxScreen) is inbox
         assert (downloads / "x (1).sh").read_bytes() == payload
 
 
@@ -274,13 +315,14 @@ async def test_s_fetches_the_whole_of_a_message_read_partly(imap_sandbox, wallet
         make_settings(imap_sandbox.base_url, tmp_path, poll=FAST, download_dir=downloads),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
         await until(pilot, lambda: "Only the first" in text_of(app, "#detail-body"), timeout=20)
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SaveAttachmentDialog), timeout=20)
+        await posted.screen(pilot, SaveAttachmentDialog, timeout=20)
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is inbox)
+        assert await posted.screen(pilot, InboxScreen) is inbox
         assert (downloads / "big.bin").read_bytes() == big
 
 
@@ -302,18 +344,20 @@ async def test_a_reopened_inbox_fetches_only_new_mail_and_release_forgets_it(
 
     monkeypatch.setattr(MailboxSync, "_fetch_bodies", spy)
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox.model.imap) == 2 and inbox.model.imap_live, timeout=15)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(2))
         cache = app.services.mail_cache
         await until(pilot, lambda: cache.count(lease.lease_id) == 2)
     assert sorted(fetched) == [1, 2]
     fetched.clear()
     send_mail(imap_sandbox.smtp_port, lease.address, "Three", "Your code is 330033.")
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox.model.imap) == 3 and inbox.model.imap_live, timeout=15)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(3))
         codes = {item.code for item in inbox.model.items if item.code_source == "body"}
         assert codes == {"110011", "220022", "330033"}
         assert fetched == [3]  # the first two came from the cache
@@ -344,10 +388,11 @@ async def test_mail_from_the_second_the_lease_began_is_not_taken_for_its_own(
     # Arrived in the same second, just before the lease began (the last lessee's mail).
     deliver(imap_sandbox.store, lease.address, raw, received_ms=started_ms - started_ms % 1000)
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 1, timeout=15)
-        await until(pilot, lambda: inbox.poller.status.calls >= 1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(1))
+        await polled(pilot, posted, lambda m: m.update.status.calls >= 1)
         await pilot.pause(0.3)
         table = inbox.query_one("#inbox-list", MessageList)
         assert table.row_count == 0
@@ -382,10 +427,11 @@ async def test_a_big_mailbox_is_listed_whole_and_older_mail_fetched_when_shown(
         make_settings(imap_sandbox.base_url, tmp_path, poll=replace(FAST, page_limit=3)),
         wallet_source=WalletSource.of(wallet_from(wallet)),
     )
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: inbox.model.imap_live and len(inbox.model.imap) == 8, timeout=15)
-        await until(pilot, lambda: inbox.poller.status.calls >= 1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(8))
+        await polled(pilot, posted, lambda m: m.update.status.calls >= 1)
         table = inbox.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == 8)
         assert sum(m.headers_only for m in inbox.model.imap.values()) == 5
@@ -405,9 +451,10 @@ async def test_a_big_message_read_lazily_is_fetched_when_shown(imap_sandbox, wal
     body = "Your code is 515151.\n" + "A long report line.\n" * 80_000 + "THE LAST LINE\n"
     send_mail(imap_sandbox.smtp_port, lease.address, "Big report", body)
     app = await new_app(imap_sandbox, wallet, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        inbox = await enter_inbox(app, pilot)
-        await until(pilot, lambda: len(inbox.model.imap) == 1 and inbox.model.imap_live, timeout=20)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        inbox = await enter_inbox(app, pilot, posted)
+        await imap_report(pilot, posted, live_with(1), timeout=20)
         await until(pilot, lambda: not next(iter(inbox.model.imap.values())).lazy, timeout=30)
         (whole,) = inbox.model.imap.values()
         assert not whole.partial and whole.otp == "515151"
