@@ -8,6 +8,8 @@ import gc
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
 from pathlib import Path
@@ -34,6 +36,17 @@ if TYPE_CHECKING:
 
 # The login screen paints before the API client, session, ledger and lease manager (and the
 # models they import) are built: they load on first use, see ``MailagentsApp.services``.
+
+
+HANGUP_MARGIN = 5.0
+"""Seconds after the release timeout that a hung-up app is given to end on its own."""
+
+
+def exit_after(seconds: float) -> None:
+    """End the process after ``seconds`` (the watchdog of a hang-up): nothing left to draw on,
+    and a loop that could not finish must not keep the process, and its leases, for ever."""
+    time.sleep(seconds)
+    os._exit(0)
 
 
 class BackgroundServer(Protocol):
@@ -189,7 +202,9 @@ class MailagentsApp(App[None]):
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, self.signal_quit)
-            loop.add_signal_handler(signal.SIGHUP, self.hangup)
+            # SIGHUP is handled by Python, not by the loop: it must work when the loop is stuck
+            # (Textual's shutdown can block for ever writing to a terminal that is gone).
+            signal.signal(signal.SIGHUP, partial(self.on_sighup, loop))
         # Not now: Mount runs inside Textual's start-up batch, and a screen pushed here paints
         # its first full frame while that batch is still open, where ``App._display`` drops it
         # (and nothing redraws it): the terminal showed a partial login screen (a few lines of
@@ -230,6 +245,17 @@ class MailagentsApp(App[None]):
     def signal_quit(self) -> None:
         """SIGTERM: release this run's leases (progress shown), then exit."""
         self.call_later(self.action_quit)
+
+    def on_sighup(self, loop: asyncio.AbstractEventLoop, *_signal: object) -> None:
+        """SIGHUP (the terminal is gone), in the main thread whatever the loop is doing: ask
+        the loop to release and leave, and make sure the process ends even if it never does
+        (this run's leases stay in the ledger, offered again at the next start)."""
+        grace = self.settings.release_timeout + HANGUP_MARGIN
+        threading.Thread(
+            target=exit_after, args=(grace,), name="mailagents-hangup", daemon=True
+        ).start()
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the watchdog ends it
+            loop.call_soon_threadsafe(self.hangup)
 
     def hangup(self) -> None:
         """SIGHUP: the terminal is gone. Release this run's leases without drawing, then end
