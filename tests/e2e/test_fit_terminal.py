@@ -60,5 +60,6 @@ def test_walk_every_screen_at_80x24(tmp_path):
         term.wait_for(footer_has("U Usage"))
         term.send("q")
         term.wait_until(lambda: lease_statuses(tmp_path) == ["released"], timeout=20)
+        term.wait_for("EXITED:0", timeout=30)  # and the app ends (closing tmux is not its way out)
     finally:
         term.close()
