@@ -70,6 +70,8 @@ class Posted:
     def __init__(self) -> None:
         self.log: list[tuple[Any, Any]] = []
         self._cursor: dict[tuple[type, type | None], int] = {}
+        self._returned: set[int] = set()  # ids of messages returned (a bubbling message is
+        # dispatched again to each parent: one wait takes it once)
         self._arrived: asyncio.Event | None = None
         self.receiver: Any = None
         """Whom the message ``next`` returned last was dispatched to."""
@@ -89,12 +91,13 @@ class Posted:
         key = (kind, receiver)
         for index in range(self._cursor.get(key, 0), len(self.log)):
             message, target = self.log[index]
-            if not isinstance(message, kind):
+            if not isinstance(message, kind) or id(message) in self._returned:
                 continue
             if receiver is not None and not isinstance(target, receiver):
                 continue
             if where is None or where(message):
                 self._cursor[key] = index + 1
+                self._returned.add(id(message))
                 return message, target
         return None
 

@@ -37,7 +37,7 @@ async def test_source_eml_and_quoted_reply_over_imap(imap_sandbox, wallet, tmp_p
     )
     posted = Posted()
     async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        inbox = await enter_inbox(app, pilot)
+        inbox = await enter_inbox(app, pilot, posted)
         await until(pilot, lambda: inbox.model.imap_live, timeout=15)
         wait = (inbox.lease.started_at - datetime.now(UTC)).total_seconds() + 1.05
         await pilot.pause(max(0.0, wait))
