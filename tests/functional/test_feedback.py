@@ -392,23 +392,28 @@ async def test_resuming_a_stopped_inbox_says_checking_in_the_same_frame(
         assert text_of(app, "#status-bar").startswith("checked")
 
 
-async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, tmp_path):
+async def send_held(app, pilot, posted, proxy):
+    """From the lease list, write a mail and press ctrl+s with the send's answer held."""
     from textual.widgets import TextArea
 
     from tui.app.screens.compose import ComposeScreen
 
+    await open_case(app, pilot, posted, CASES["leases r"])
+    await pilot.press("m")
+    compose = await posted.screen(pilot, ComposeScreen)
+    compose.query_one("#compose-to", Input).value = "someone@example.org"
+    compose.query_one("#compose-subject", Input).value = "hello"
+    compose.query_one("#compose-body", TextArea).text = "hello there"
+    proxy.inject("POST", "/v2/messages/send", Fault.hold())
+    await pilot.press("ctrl+s")
+    return compose
+
+
+async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, tmp_path):
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
     posted = Posted()
     async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await open_case(app, pilot, posted, CASES["leases r"])
-        await pilot.press("m")
-        await posted.screen(pilot, ComposeScreen)
-        compose = app.screen
-        compose.query_one("#compose-to", Input).value = "someone@example.org"
-        compose.query_one("#compose-subject", Input).value = "hello"
-        compose.query_one("#compose-body", TextArea).text = "hello there"
-        proxy.inject("POST", "/v2/messages/send", Fault.hold())
-        await pilot.press("ctrl+s")
+        compose = await send_held(app, pilot, posted, proxy)
         assert "Sending…" in str(compose.query_one("#compose-status", Static).content)
         await until(pilot, proxy.held.is_set)
         assert app.screen is compose
@@ -418,22 +423,10 @@ async def test_compose_says_sending_in_the_same_frame_until_sent(proxy, wallet, 
 
 
 async def test_a_cancelled_send_gives_the_form_back(proxy, wallet, tmp_path):
-    from textual.widgets import TextArea
-
-    from tui.app.screens.compose import ComposeScreen
-
     app, _ids = await app_with_a_lease(proxy, wallet, tmp_path)
     posted = Posted()
     async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await open_case(app, pilot, posted, CASES["leases r"])
-        await pilot.press("m")
-        await posted.screen(pilot, ComposeScreen)
-        compose = app.screen
-        compose.query_one("#compose-to", Input).value = "someone@example.org"
-        compose.query_one("#compose-subject", Input).value = "hello"
-        compose.query_one("#compose-body", TextArea).text = "hello there"
-        proxy.inject("POST", "/v2/messages/send", Fault.hold())
-        await pilot.press("ctrl+s")
+        compose = await send_held(app, pilot, posted, proxy)
         await until(pilot, proxy.held.is_set)
         compose.workers.cancel_group(compose, "compose-send")
         status = compose.query_one("#compose-status", Static)
