@@ -130,3 +130,15 @@ async def test_a_sent_mail_draft_never_comes_back(sandbox, wallet, tmp_path, lea
         screen.schedule_save()  # a late keystroke's event
         await pilot.pause(0.6)
         assert store.load(leased.lease_id) is None
+
+
+async def test_the_app_gives_sighup_back_when_it_ends(sandbox, wallet, tmp_path):
+    """The app's SIGHUP handler (release, then end the process) must not outlive the app in a
+    process that goes on, like this test run."""
+    import signal
+
+    before = signal.getsignal(signal.SIGHUP)
+    app = new_app(sandbox, wallet, tmp_path)
+    async with app.run_test(size=SIZE):
+        assert signal.getsignal(signal.SIGHUP) != before
+    assert signal.getsignal(signal.SIGHUP) == before

@@ -128,6 +128,8 @@ class MailagentsApp(App[None]):
         self._services_args = (client, run_id)
         self.sandbox = sandbox
         self.quitting = False
+        self._previous_sighup: Callable[..., object] | int | None = None
+        self._sighup_installed = False
         """True once quitting has begun (releases are running)."""
         self.release_results: list[ReleaseResult] = []
         """Outcome of the releases done on quit."""
@@ -204,7 +206,8 @@ class MailagentsApp(App[None]):
             loop.add_signal_handler(signal.SIGTERM, self.signal_quit)
             # SIGHUP is handled by Python, not by the loop: it must work when the loop is stuck
             # (Textual's shutdown can block for ever writing to a terminal that is gone).
-            signal.signal(signal.SIGHUP, partial(self.on_sighup, loop))
+            self._previous_sighup = signal.signal(signal.SIGHUP, partial(self.on_sighup, loop))
+            self._sighup_installed = True
         # Not now: Mount runs inside Textual's start-up batch, and a screen pushed here paints
         # its first full frame while that batch is still open, where ``App._display`` drops it
         # (and nothing redraws it): the terminal showed a partial login screen (a few lines of
@@ -245,6 +248,15 @@ class MailagentsApp(App[None]):
     def signal_quit(self) -> None:
         """SIGTERM: release this run's leases (progress shown), then exit."""
         self.call_later(self.action_quit)
+
+    def on_unmount(self) -> None:
+        """Give SIGHUP back to whoever had it (a process that outlives this app, like a test
+        run, must not keep a handler that ends it)."""
+        if self._sighup_installed:
+            previous = self._previous_sighup
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGHUP, signal.SIG_DFL if previous is None else previous)
+            self._sighup_installed = False
 
     def on_sighup(self, loop: asyncio.AbstractEventLoop, *_signal: object) -> None:
         """SIGHUP (the terminal is gone), in the main thread whatever the loop is doing: ask
