@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
 import os
 import signal
 import sys
@@ -15,7 +16,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
@@ -137,6 +138,9 @@ class MailagentsApp(App[None]):
         """(key, character) typed while signing in, replayed on the lease list."""
         self.screen_styles_loaded = False
         """True once :data:`SCREEN_STYLES` is part of the stylesheet."""
+        self.last_input = -math.inf
+        """``time.monotonic()`` when the App last took a key, a mouse event or a paste off
+        its queue (background work waits for a quiet moment: see :meth:`input_quiet_for`)."""
 
     @cached_property
     def services(self) -> Services:
@@ -335,6 +339,18 @@ class MailagentsApp(App[None]):
             screen.refresh_leases()
 
     # -- keys -------------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note when input arrives (first stop of every key: nothing runs before it), then
+        Textual's handling."""
+        if isinstance(event, (events.InputEvent, events.Paste)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def input_quiet_for(self, seconds: float) -> float:
+        """Seconds left until no input has arrived for ``seconds`` (0 once that is so): how
+        long background work that would delay a key should still wait."""
+        return max(0.0, self.last_input + seconds - time.monotonic())
 
     def action_help(self) -> None:
         """``?``: every key of the current screen."""

@@ -343,6 +343,11 @@ class InboxModel:
         """The item of a row key, or None when there is no such row."""
         return self.item(key) if key is not None and key in self.messages else None
 
+    @property
+    def built(self) -> int:
+        """How many rows have their item built (see :meth:`warm`)."""
+        return len(self._items)
+
     def needs_warm(self) -> bool:
         """Many rows have no item yet: build them in the background (:meth:`warm`)."""
         return len(self.order) - len(self._items) > WARM_AFTER

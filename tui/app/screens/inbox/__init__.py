@@ -9,6 +9,7 @@ the selected message are in :mod:`tui.app.screens.inbox.actions`.
 from __future__ import annotations
 
 import gc
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,10 @@ if TYPE_CHECKING:
 
 DETAIL_DELAY = 0.1
 """Seconds the cursor rests before the detail pane follows it."""
+WARM_SLICE = 0.003
+"""Seconds of building a big inbox's items between two turns of the event loop."""
+WARM_QUIET = 0.3
+"""Seconds without input after which building a big inbox's items resumes."""
 
 
 INBOX_KEYS: list[BindingType] = [
@@ -209,11 +214,24 @@ class InboxScreen(WorkerErrors, MailSources):
 
     @work(exclusive=True, group="inbox-warm", exit_on_error=False)
     async def warm_items(self) -> None:
-        """Build the items of a big inbox in small slices, between frames."""
+        """Build the items of a big inbox in the background without delaying a key: slices
+        of at most :data:`WARM_SLICE` seconds, none while input arrives (from a key's arrival
+        until :data:`WARM_QUIET` seconds without input). Issue 15: slices of 100 items, run
+        between every two steps of a key's handling, made ``j``/``k`` 2-2.5x slower while a
+        10,000 inbox warmed on a busy CPU."""
         import asyncio
 
-        for _ in self.model.warm(100):
-            await asyncio.sleep(0)
+        pending = self.model.warm(1)
+        while True:
+            while (rest := self.app.input_quiet_for(WARM_QUIET)) > 0:
+                await asyncio.sleep(rest)
+            end = time.perf_counter() + WARM_SLICE
+            for _ in pending:
+                if time.perf_counter() >= end:
+                    break
+            else:
+                return
+            await asyncio.sleep(0)  # a key that came meanwhile is the App's next message
 
     def announce(self, arrivals: Arrivals) -> None:
         """One toast per kind of new mail; the bell for codes."""
