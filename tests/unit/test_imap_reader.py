@@ -449,6 +449,27 @@ async def test_tls_and_starttls_with_a_trusted_certificate(tls_dovecot, security
     assert "certificate" in str(info.value) and "pw-tls" not in str(info.value)
 
 
+async def test_the_default_tls_context_is_made_off_the_event_loop(tls_dovecot, monkeypatch):
+    """Loading the system's certificates takes ~45 ms of CPU: never on the UI's loop."""
+    import ssl
+    import threading
+
+    real, made_in = ssl.create_default_context, []
+
+    def recording(*args, **kwargs):
+        made_in.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", recording)
+    _cert, tls_port, starttls_port = tls_dovecot
+    for security, port in (("tls", tls_port), ("starttls", starttls_port)):
+        settings = ImapSettings("127.0.0.1", port, security, 5.0)
+        with pytest.raises(ImapTLSError):
+            await ImapReader(settings, "tls@x.test", "pw-tls").connect()
+    assert len(made_in) == 2
+    assert threading.main_thread() not in made_in  # (the loop runs on the main thread)
+
+
 async def test_a_cached_mailbox_fetches_only_newer_mail(lease, tmp_path):
     """What one reader read, saved in the mail cache, lets the next fetch only what is new."""
     from tui.core.mailcache import MailCache

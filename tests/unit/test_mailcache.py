@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.core.mailcache import MailCache
-from tui.imap.message import parse_message
+from tui.imap.message import SubjectReading, parse_headers, parse_message
 from tui.imap.reader import MailboxState
 
 WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -146,3 +146,46 @@ def test_the_cache_of_earlier_versions_is_discarded(tmp_path):
     cache = MailCache(root)
     assert cache.load("lease-a") == (MailboxState(), [])  # read again from the server
     assert [p.name for p in root.iterdir() if p.is_dir()] == []
+
+
+def test_an_unread_subject_is_kept_unread_and_reads_the_same_later(tmp_path):
+    """Saving or reopening a big mailbox reads none of its older messages' subjects (the
+    extractor on 9,800 subjects is most of a listing's CPU); reading one later gives what
+    reading it at once would have."""
+    raws = [
+        f"From: Shop <s@shop.io>\r\nSubject: =?utf-8?q?Code_{100000 + uid}?=\r\n\r\n".encode()
+        for uid in range(1, 4)
+    ]
+    msgs = [
+        parse_headers(uid, raw, size=5000, internaldate=WHEN) for uid, raw in enumerate(raws, 1)
+    ]
+    assert all(isinstance(m.reading, SubjectReading) and m.reading.done is None for m in msgs)
+    cache = MailCache(tmp_path)
+    cache.save("l", MailboxState(uidvalidity=1, last_uid=3), msgs)
+    assert all(m.reading.done is None for m in msgs)  # saving read nothing
+    _state, loaded = MailCache(tmp_path).load("l")
+    assert loaded == sorted(msgs, key=lambda m: -m.uid)
+    assert all(isinstance(m.reading, SubjectReading) and m.reading.done is None for m in loaded)
+    fresh = [
+        parse_message(m.uid, m.raw, size=5000, internaldate=WHEN, headers_only=True) for m in loaded
+    ]
+    for cached, slow in zip(loaded, fresh, strict=True):
+        assert cached.otp == slow.otp == f"{100000 + cached.uid}"
+        assert cached.extraction.otp_candidates == slow.extraction.otp_candidates
+        assert (cached.extraction.subject, cached.extraction.sender) == (
+            slow.extraction.subject,
+            slow.extraction.sender,
+        )
+
+
+def test_a_damaged_unread_subject_is_parsed_again(tmp_path):
+    raw = b"From: s@shop.io\r\nSubject: Your code is 482913\r\n\r\n"
+    cache = MailCache(tmp_path)
+    cache.save("l", MailboxState(uidvalidity=1, last_uid=1), [parse_headers(1, raw, size=900)])
+    with sqlite3.connect(cache.path) as db:
+        (facts,) = db.execute("SELECT facts FROM messages").fetchone()
+        data = json.loads(facts)
+        data["read"] = {"subject": 5, "sender": None}
+        db.execute("UPDATE messages SET facts=?", (json.dumps(data),))
+    _state, (loaded,) = MailCache(tmp_path).load("l")
+    assert loaded.headers_only and loaded.otp == "482913"

@@ -70,6 +70,9 @@ def test_the_listing_reads_each_subject_once_also_when_it_judges_the_servers_gue
     ]  # fmt: skip
     model = InboxModel(STARTED)
     model.load(listed, over_imap)
+    assert not reads  # listed and merged: no subject read before a row needs it
+    newest = model.item(model.order[0])
+    assert newest.message.subject == only_api[-1] and dict(reads) == {only_api[-1]: 1}
     items = model.items
     assert len(items) == 40
     assert dict(reads) == {s: 1 for s in subjects + only_api}  # once each, not twice
@@ -92,8 +95,9 @@ def test_a_repeated_subject_is_read_once_and_each_reading_is_its_own_copy(
         header_only(1, subject, STARTED + timedelta(minutes=1)),
         header_only(2, subject, STARTED + timedelta(minutes=2)),
     )
-    assert reads[subject] == 1
+    assert reads[subject] == 0  # listed, not read yet: a row reads its subject when needed
     assert first.otp == second.otp == "482913"
+    assert reads[subject] == 1
     assert first.extraction is not second.extraction
     assert first.extraction.otp_candidates == second.extraction.otp_candidates
     first.extraction.otp_candidates.clear()  # a caller's copy: the remembered result is intact

@@ -33,7 +33,7 @@ from tui.files import O_NOFOLLOW, FileRefused, ensure_private_dir
 
 if TYPE_CHECKING:
     from tui.extract import Extraction
-    from tui.imap.message import ImapMessage
+    from tui.imap.message import ImapMessage, SubjectReading
     from tui.imap.state import MailboxState
     from tui.jsontypes import JsonObject, JsonValue
 
@@ -270,28 +270,39 @@ def _json(text: object) -> JsonValue:
 def _row(lease_id: str, m: ImapMessage) -> tuple[str | int | bytes | None, ...]:
     flags = (_PARTIAL if m.partial else 0) | (_HEADERS_ONLY if m.headers_only else 0)
     flags |= _LAZY if m.lazy else 0
-    x = m.extraction
-    facts = {
+    facts: JsonObject = {
         "message_id": m.message_id,
         "sender": m.sender,
         "sender_name": m.sender_name,
         "subject": m.subject,
         "date": m.date.isoformat() if m.date else None,
         "notice": m.notice,
-        "x": {
-            "otp": x.otp,
-            "link": x.link,
-            "otp_candidates": [[c.value, c.score, c.reason] for c in x.otp_candidates],
-            "link_candidates": [[c.value, c.score, c.reason] for c in x.link_candidates],
-            "subject": x.subject,
-            "text": x.text,
-            "html": x.html,
-            "sender": x.sender,
-            "attachments": [[a.filename, a.content_type, a.size] for a in x.attachments],
-        },
     }
+    from tui.imap.message import SubjectReading  # (the cache opens before IMAP is needed)
+
+    reading = m.reading
+    if isinstance(reading, SubjectReading):
+        # a subject still to be read (or read from it again): kept as its source, so saving
+        # a big mailbox never reads thousands of subjects, nor does reopening it
+        facts["read"] = {"subject": reading.subject, "sender": reading.sender}
+    else:
+        facts["x"] = _extraction_facts(reading)
     received = m.received.isoformat() if m.received else None
     return (lease_id, m.uid, m.size, flags, received, m.raw, json.dumps(facts))
+
+
+def _extraction_facts(x: Extraction) -> JsonObject:
+    return {
+        "otp": x.otp,
+        "link": x.link,
+        "otp_candidates": [[c.value, c.score, c.reason] for c in x.otp_candidates],
+        "link_candidates": [[c.value, c.score, c.reason] for c in x.link_candidates],
+        "subject": x.subject,
+        "text": x.text,
+        "html": x.html,
+        "sender": x.sender,
+        "attachments": [[a.filename, a.content_type, a.size] for a in x.attachments],
+    }
 
 
 def _message(  # Any: the row's SQLite cells, checked by the conversions below
@@ -322,7 +333,7 @@ def _message(  # Any: the row's SQLite cells, checked by the conversions below
                 subject=str(data["subject"]),
                 date=datetime.fromisoformat(date) if isinstance(date, str) else None,
                 received=when,
-                extraction=_extraction(data["x"]),
+                reading=_reading(data, headers_only),
                 raw=raw,
                 notice=_str_or_none(data.get("notice")),
                 headers_only=headers_only,
@@ -343,6 +354,22 @@ def _message(  # Any: the row's SQLite cells, checked by the conversions below
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _reading(data: JsonObject, headers_only: bool) -> Extraction | SubjectReading:
+    """The extraction kept, or a header-only message's subject still to be read."""
+    from tui.imap.message import SubjectReading
+
+    read = data.get("read")
+    if isinstance(read, dict) and headers_only:
+        subject, sender = read["subject"], read["sender"]
+        if isinstance(subject, str) and isinstance(sender, str):
+            return SubjectReading(subject, sender)
+        raise ValueError("a damaged subject")
+    x = data["x"]
+    if not isinstance(x, dict):
+        raise ValueError("a damaged extraction")
+    return _extraction(x)
 
 
 def _extraction(x: JsonObject) -> Extraction:

@@ -6,7 +6,7 @@
 """
 
 from tui.extract.baseline import server_style_extract
-from tui.extract.core import analyze_message, analyze_parts, report
+from tui.extract.core import analyze_message, analyze_parts, clean_subject, report
 from tui.extract.decode import attachment_parts
 from tui.extract.guess import GuessVerdict, judge_server_guess
 from tui.extract.model import Attachment, Candidate, Extraction
@@ -20,6 +20,7 @@ __all__ = [
     "analyze_message",
     "analyze_parts",
     "attachment_parts",
+    "clean_subject",
     "format_report",
     "judge_server_guess",
     "report",

@@ -17,7 +17,9 @@ SUBJECT_MEMO = 4096
 """Subjects alone whose analysis is remembered (a big mailbox repeats its subjects)."""
 
 
-def _clean_subject(subject: str) -> str:
+def clean_subject(subject: str) -> str:
+    """A subject as the extractor reads it (and returns it as ``Extraction.subject``): one
+    line, cleaned, capped."""
     return clean_text(" ".join(subject.split()))[:2000]
 
 
@@ -28,7 +30,7 @@ def _analyze(
     sender: str = "",
     attachments: list[Attachment] | None = None,
 ) -> Extraction:
-    subject = _clean_subject(subject)
+    subject = clean_subject(subject)
     plain = clean_text(plain.replace("\r\n", "\n").replace("\r", "\n"))[:MAX_TEXT]
     doc = html_to_text(html) if html else HtmlDoc()
     sources: list[tuple[str, str, list[tuple[int, int]]]] = []
@@ -63,14 +65,17 @@ def subject_otp(subject: str) -> tuple[str | None, list[Candidate]]:
     alone), read from :func:`analyze_parts`'s memory when the subject is already clean text
     (then the analysis read exactly this text): judging a server's guess after the inbox read
     the subject does not read it again. A fresh list; the candidates are frozen."""
-    if _clean_subject(subject) != subject:
+    if clean_subject(subject) != subject:
         return find_otp(subject, [])
     once = _subject_only(subject)
     return once.otp, list(once.otp_candidates)
 
 
-def analyze_parts(subject: str = "", text: str = "", html: str = "") -> Extraction:
-    """Analyse a message given as already-decoded subject, plain text and HTML.
+def analyze_parts(
+    subject: str = "", text: str = "", html: str = "", *, sender: str = ""
+) -> Extraction:
+    """Analyse a message given as already-decoded subject, plain text and HTML (``sender``:
+    the decoded ``From``, kept as the extraction's).
 
     A subject alone (an older message of a big mailbox, read by its header fields; an API
     message) is analysed once per distinct text: the result is remembered, and each call gets
@@ -83,10 +88,11 @@ def analyze_parts(subject: str = "", text: str = "", html: str = "") -> Extracti
                 otp_candidates=list(once.otp_candidates),
                 link_candidates=list(once.link_candidates),
                 attachments=[],
+                sender=sender,
             )
-        return _analyze(subject or "", text or "", html or None)
+        return _analyze(subject or "", text or "", html or None, sender)
     except Exception:  # pragma: no cover - last line of defence, never raise
-        return Extraction(subject=subject or "", text=text or "", html=html or None)
+        return Extraction(subject=subject or "", text=text or "", html=html or None, sender=sender)
 
 
 def analyze_message(raw: bytes) -> Extraction:

@@ -217,9 +217,7 @@ class ImapConnection:
         def on_lost(exc: Exception | None) -> None:
             lost.set()
 
-        context = None
-        if s.security == "tls":
-            context = self.ssl_context or ssl.create_default_context()
+        context = await self._tls_context() if s.security == "tls" else None
         client = Client(
             host=s.host, port=s.port, timeout=s.timeout, conn_lost_cb=on_lost, ssl_context=context
         )
@@ -233,6 +231,13 @@ class ImapConnection:
         except BaseException:
             await self._drop()
             raise
+
+    async def _tls_context(self) -> ssl.SSLContext:
+        """The TLS context given, else the default one, made in a thread (loading the system's
+        certificates takes ~45 ms of CPU: a stall of the UI on every connect)."""
+        if self.ssl_context is None:
+            self.ssl_context = await asyncio.to_thread(ssl.create_default_context)
+        return self.ssl_context
 
     async def _hello(self, client: aioimaplib.IMAP4) -> None:
         where = self.where()
@@ -270,7 +275,7 @@ class ImapConnection:
         )
         if response.result != "OK":
             raise ImapTLSError(f"{where} refused STARTTLS")
-        context = self.ssl_context or ssl.create_default_context()
+        context = await self._tls_context()
         loop = asyncio.get_running_loop()
         try:
             transport = await asyncio.wait_for(

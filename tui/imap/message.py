@@ -9,8 +9,8 @@ extractor returns them (render them as plain text, never as markup).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -18,7 +18,13 @@ from email.utils import parseaddr, parsedate_to_datetime
 from functools import lru_cache
 
 from tui.escapes import strip_escapes
-from tui.extract import Attachment, Extraction, analyze_message, analyze_parts
+from tui.extract import (
+    Attachment,
+    Extraction,
+    analyze_message,
+    analyze_parts,
+    clean_subject,
+)
 from tui.extract.decode import decode_header_value
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
@@ -85,6 +91,49 @@ def parse_date(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+class SubjectReading:
+    """The extractor's reading of a subject alone, done when first asked for.
+
+    A big mailbox lists thousands of older messages by their header fields; the extractor on
+    each subject (~80 us) is most of a listing's CPU, and only the rows shown (or the filter,
+    or the inbox's background warming) need it. Reading twice (two threads at once) gives the
+    same result: the extractor is a pure function of the text."""
+
+    __slots__ = ("_done", "sender", "subject")
+
+    def __init__(self, subject: str, sender: str) -> None:
+        self.subject = subject
+        """The decoded ``Subject`` field, as the extractor is given it."""
+        self.sender = sender
+        """The decoded ``From`` field (the extraction's ``sender``)."""
+        self._done: Extraction | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SubjectReading):
+            return NotImplemented
+        return (self.subject, self.sender) == (other.subject, other.sender)
+
+    def __hash__(self) -> int:
+        return hash((self.subject, self.sender))
+
+    def __repr__(self) -> str:
+        return f"SubjectReading({self.subject[:60]!r}, done={self._done is not None})"
+
+    @property
+    def done(self) -> Extraction | None:
+        """The reading when it has been done, else None (never does it)."""
+        return self._done
+
+    @property
+    def extraction(self) -> Extraction:
+        """The reading (done now, once, if not yet)."""
+        done = self._done
+        if done is None:
+            done = analyze_parts(subject=self.subject, sender=self.sender)
+            self._done = done
+        return done
+
+
 @dataclass(frozen=True, slots=True)
 class ImapMessage:
     """A message read over IMAP (``raw`` is the fetched bytes, possibly cut, see ``partial``).
@@ -110,8 +159,9 @@ class ImapMessage:
     """The ``Date`` header as an aware datetime, if it parses."""
     received: datetime | None
     """The server's INTERNALDATE (when it arrived), as an aware datetime."""
-    extraction: Extraction = field(repr=False)
-    """The extractor's result: ``otp``, ``link``, ``text``, ``html``, ``attachments``..."""
+    reading: Extraction | SubjectReading = field(repr=False)
+    """The extractor's result (see :attr:`extraction`), or, for an older message read by its
+    header fields, the reading of its subject still to be done."""
     raw: bytes = field(repr=False)
     """The fetched RFC 5322 bytes (for ``show --raw`` and saving attachments); left out of
     the repr (a worker given a message describes itself with it, see Textual's ``@work``)."""
@@ -123,6 +173,13 @@ class ImapMessage:
     lazy: bool = False
     """A big message of which a sync read only the start on purpose (``partial`` too): fetch
     it (up to the size limit) when it is shown."""
+
+    @property
+    def extraction(self) -> Extraction:
+        """The extractor's result: ``otp``, ``link``, ``text``, ``html``, ``attachments``...
+        (for a message read by its header fields, its subject read now if not yet)."""
+        reading = self.reading
+        return reading if isinstance(reading, Extraction) else reading.extraction
 
     @property
     def otp(self) -> str | None:
@@ -243,7 +300,7 @@ def parse_message(
         subject=clean_header(extraction.subject or header("Subject")),
         date=parse_date(_unfold(fields.get("date"))),
         received=_received(internaldate),
-        extraction=extraction,
+        reading=extraction,
         raw=raw,
         notice=notice,
         headers_only=headers_only,
@@ -254,10 +311,19 @@ def parse_message(
 HEADER_FIELDS = ("FROM", "TO", "SUBJECT", "DATE", "MESSAGE-ID")
 """The header fields a sync reads of an older message of a big mailbox (what its row shows)."""
 
-# A header line for the stdlib's feed parser (``email.feedparser.headerRE``): anything else
-# ends the header block.
-_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
-_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
+# A header line for the stdlib's feed parser (``email.feedparser.headerRE``: ``From ``, a
+# field name and a colon, or a fold): anything else ends the header block.
+
+
+def _field_name(name: str) -> bool:
+    """Only printable ASCII but space and colon (``[\\041-\\071\\073-\\176]*``, the
+    feed parser's field name; ``name`` has no colon, it was cut at the first)."""
+    return name.isascii() and name.isprintable() and " " not in name
+
+
+_LINE_TEXT = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]")
+"""What ``str.splitlines`` also takes for a line break, beside CR and LF (in ASCII)."""
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
@@ -269,21 +335,35 @@ def header_fields(raw: bytes) -> tuple[dict[str, str], bool]:
     fields: dict[str, list[str]] = {}
     current: list[str] | None = None
     rest = len(raw)
-    for match in _LINE.finditer(raw):
-        line = match.group().decode("ascii", "surrogateescape")
-        if not line or not _HEADER_LINE.match(line):
-            rest = match.start()  # the blank line (or a line that is no field) ends them
-            break
-        if line[0] in " \t":
+    text = raw.decode("ascii", "surrogateescape")  # (one character per byte)
+    lines: Iterator[str]
+    if _OTHER_BREAKS.search(raw):  # str.splitlines would also split at these: line by line
+        lines = (match.group() for match in _LINE_TEXT.finditer(text))
+    else:
+        lines = iter(text.splitlines(keepends=True))  # at CR LF, CR and LF alone
+    at = 0
+    envelope: int | None = None  # where the last line began, when it was a later "From "
+    for line in lines:
+        if line[:1] in (" ", "\t"):  # a fold
+            at, envelope = at + len(line), None
             if current is not None:
                 current.append(line)
             continue
         current = None
-        name, _, value = line.partition(":")
-        if line.startswith("From ") or not name:
-            continue  # an mbox envelope line, or a field without a name: never a field
-        current = [value.lstrip(" \t")]
-        fields.setdefault(name.lower(), current)
+        name, colon, value = line.partition(":")
+        if line.startswith("From "):
+            envelope = at if at else None
+            at += len(line)
+            continue  # an mbox envelope line: never a field
+        if not (colon and _field_name(name)):
+            rest = at  # the blank line (or a line that is no field) ends them
+            break
+        at, envelope = at + len(line), None
+        if name:  # (a field without a name is never a field)
+            current = [value.lstrip(" \t")]
+            fields.setdefault(name.lower(), current)
+    if envelope is not None:
+        rest = envelope  # the stdlib reads a "From " line last of the fields as the body's
     body = _NOT_BLANK.search(raw, rest) is not None
     return {name: "".join(parts).rstrip("\r\n") for name, parts in fields.items()}, body
 
@@ -300,7 +380,7 @@ def parse_headers(
     sender = _decoded(fields.get("from"))
     if body or ("subject" in fields and not subject) or ("from" in fields and not sender):
         return parse_message(uid, raw, size=size, internaldate=internaldate, headers_only=True)
-    extraction = replace(analyze_parts(subject=subject), sender=sender)
+    reading = SubjectReading(subject, sender)
     name, address = _address(clean_header(sender))
     partial, notice = _notice(True, False, True, len(raw), size)
     date = fields.get("date")
@@ -311,10 +391,10 @@ def parse_headers(
         message_id=_message_id(fields, lambda name: _header_getter(raw)(name)),
         sender=clean_header(address, 320).lower(),
         sender_name=clean_header(name, 200),
-        subject=clean_header(extraction.subject),
+        subject=clean_header(clean_subject(subject)),
         date=parse_date(_unfold(date)) if date else None,
         received=_received(internaldate),
-        extraction=extraction,
+        reading=reading,
         raw=raw,
         notice=notice,
         headers_only=True,
