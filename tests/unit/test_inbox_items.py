@@ -272,3 +272,54 @@ def test_whole_second_times_pair_with_the_second_they_stand_for():
     assert {k: m.uid for k, m in match_imap([first], imap).items()} == {"first": 1}
     both = match_imap([first, resend], imap)
     assert {k: m.uid for k, m in both.items()} == {"first": 1, "resend": 2}
+
+
+def _header_only(uid: int, subject: str, at: datetime, date: datetime | None = None):
+    from tui.imap.message import parse_headers
+
+    raw = f"From: s{uid % 2}@x.io\r\nSubject: {subject}\r\n"
+    if date is not None:
+        raw += f"Date: {date.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+    stamp = at.strftime("%d-%b-%Y %H:%M:%S +0000")
+    return parse_headers(uid, (raw + "\r\n").encode(), size=500, internaldate=stamp)
+
+
+def test_pairing_is_the_same_as_if_every_message_were_keyed(monkeypatch):
+    """Only mail that could pair by time is keyed (:func:`tui.core.inbox._near`); the pairs
+    are those of keying every message: random times around the API's (the window's edges),
+    Date headers off by minutes, subjects and senders that repeat."""
+    import random
+
+    import tui.core.inbox as inbox
+
+    rng = random.Random(9)
+    subjects = ["Your code", "Welcome", "Digest"]
+    for _ in range(80):
+        imaps = []
+        for uid in range(1, 40):
+            at = NOW + timedelta(seconds=rng.choice([-200, -64, -63, -62, -61, 0, 1, 61, 62, 300]))
+            date = at + timedelta(seconds=rng.choice([0, -90, 75, 3600]))
+            imaps.append(_header_only(uid, rng.choice(subjects), at, rng.choice([date, None])))
+        apis = [
+            api_msg(f"m{i}", f"s{rng.randint(0, 1)}@x.io", rng.choice(subjects),
+                    NOW + timedelta(seconds=rng.uniform(-2, 2)))
+            for i in range(rng.randint(0, 4))
+        ]  # fmt: skip
+        pairs = {k: v.uid for k, v in inbox.match_imap(apis, imaps).items()}
+        with monkeypatch.context() as patch:
+            patch.setattr(inbox, "_near", lambda messages: lambda imap: True)
+            assert pairs == {k: v.uid for k, v in inbox.match_imap(apis, imaps).items()}
+
+
+def test_mail_far_from_the_apis_is_not_keyed(monkeypatch):
+    import tui.core.inbox as inbox
+
+    old = [_header_only(uid, f"Digest {uid}", NOW - timedelta(days=3, seconds=uid))
+           for uid in range(1, 1001)]  # fmt: skip
+    near = _header_only(1001, "Your code", NOW - timedelta(seconds=30))
+    keyed: list[str] = []
+    real = inbox.match_key
+    monkeypatch.setattr(inbox, "match_key", lambda text: keyed.append(text) or real(text))
+    pairs = inbox.match_imap([api_msg("m1", "s1@x.io", "Your code", NOW)], [*old, near])
+    assert {k: v.uid for k, v in pairs.items()} == {"m1": 1001}
+    assert len(keyed) <= 4  # the near one's subject and sender, the API's: not 1,000 more

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tui.api.client import MailagentsClient
 from tui.api.models import Message
 from tui.core.inbox_model import InboxModel
@@ -199,3 +201,46 @@ def test_a_headless_follower_gets_each_mail_once_oldest_first():
     everything = InboxModel(STARTED, lease_ended=ended)
     everything.load([late, listed], [over_imap])
     assert [i.message_id for i, _ in everything.unseen(show_all=True)] == ["m5", "z"]
+
+
+def test_a_row_made_for_imap_mail_is_the_message_its_init_would_make() -> None:
+    """imap_as_message skips the frozen dataclass's __init__ (10,000 rows at once): the same
+    object as Message(...) gives, while Message keeps neither slots nor __post_init__."""
+    import dataclasses
+
+    from tui.core.inbox import imap_as_message
+    from tui.imap.message import parse_headers
+
+    assert not hasattr(Message, "__post_init__") and not hasattr(Message, "__slots__")
+    raw = (
+        b"From: A <a@b.io>\r\nSubject: Code 482913\r\nDate: Mon, 7 Dec 2026 01:00:00 +0000\r\n\r\n"
+    )
+    imap = parse_headers(5, raw, size=900, internaldate="07-Dec-2026 01:00:02 +0000")
+    row = imap_as_message(imap)
+    made = Message(
+        message_id="imap:5", sender="a@b.io", subject="Code 482913",
+        received_at=imap.received, otp_code=None, verification_link=None, parsed_status="imap",
+    )  # fmt: skip
+    assert row == made and vars(row) == vars(made)
+    assert [f.name for f in dataclasses.fields(Message)] == list(vars(row))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.subject = "changed"  # type: ignore[misc]
+
+
+def test_rows_of_imap_mail_are_made_once_and_again_for_a_new_reading() -> None:
+    from tui.imap.message import parse_headers
+
+    def header(uid: int) -> ImapMessage:
+        raw = f"From: a@b.io\r\nSubject: mail {uid}\r\n\r\n".encode()
+        return parse_headers(uid, raw, size=900, internaldate="07-Dec-2026 01:00:02 +0000")
+
+    model = InboxModel(None)
+    first = [header(uid) for uid in range(1, 6)]
+    model.load([], first)
+    rows = {key: model.messages[key] for key in model.order}
+    model.load([], [*first, header(6)])  # a new mail: the others' rows are the same objects
+    assert all(model.messages[key] is row for key, row in rows.items())
+    again = header(3)  # read anew (e.g. fetched whole): its row is made again
+    model.load([], [m if m.uid != 3 else again for m in first])
+    assert model.messages["imap:3"] is not rows["imap:3"] and "imap:6" not in model.messages
+    assert model.messages["imap:3"] == rows["imap:3"]

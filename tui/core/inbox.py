@@ -8,7 +8,8 @@ the server's guess, and what is a sample.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -172,9 +173,19 @@ def imap_message_id(uid: int) -> str:
     return f"imap:{uid}"
 
 
+_MESSAGE_FIELDS = {f.name: None if f.default is MISSING else f.default for f in fields(Message)}
+"""Every field of a :class:`Message` in order, with its default (None for the others)."""
+
+
 def imap_as_message(imap: ImapMessage) -> Message:
-    """A :class:`Message` for a mail the API has not listed (yet)."""
-    return Message(
+    """A :class:`Message` for a mail the API has not listed (yet).
+
+    Made as the dataclass's ``__init__`` makes it, without a frozen dataclass's
+    ``object.__setattr__`` per field: a big mailbox's first sync makes 10,000 of them at once
+    on the UI's time (``Message`` has neither slots nor ``__post_init__``: a test holds it)."""
+    message: Message = object.__new__(Message)
+    message.__dict__.update(_MESSAGE_FIELDS)  # (the fields' order, as __init__ sets them)
+    message.__dict__.update(
         message_id=imap_message_id(imap.uid),
         sender=imap.sender,
         subject=imap.subject,
@@ -183,6 +194,7 @@ def imap_as_message(imap: ImapMessage) -> Message:
         verification_link=None,
         parsed_status="imap",
     )
+    return message
 
 
 def match_key(text: str) -> str:
@@ -222,6 +234,30 @@ def _apart(message: Message, imap: ImapMessage) -> float:
     return min(gaps)
 
 
+def _near(messages: list[Message]) -> Callable[[ImapMessage], bool]:
+    """Whether an IMAP message could pair with one of ``messages`` by time (:func:`_apart`
+    within :data:`MATCH_WINDOW_S`): a time of it between the API's earliest and latest, with
+    the window and IMAP's whole second to spare, or no time at all. Only those need their
+    subject keyed (a big mailbox's older mail is far from the newest hundred the API lists)."""
+    times = [m.received_at for m in messages]
+    if not times:
+        return lambda imap: False
+    if any(t is None for t in times):
+        return lambda imap: True  # an API message without a time pairs at any time
+    spare = timedelta(seconds=MATCH_WINDOW_S + 2)
+    low = min(t for t in times if t is not None) - spare
+    high = max(t for t in times if t is not None) + spare
+
+    def near(imap: ImapMessage) -> bool:
+        received = imap.received
+        if received is not None and low <= received <= high:
+            return True
+        date = imap.date
+        return (received is None and date is None) or (date is not None and low <= date <= high)
+
+    return near
+
+
 def match_imap(messages: list[Message], imap_messages: list[ImapMessage]) -> dict[str, ImapMessage]:
     """Pair API messages with IMAP ones: message_id -> ImapMessage.
 
@@ -232,9 +268,11 @@ def match_imap(messages: list[Message], imap_messages: list[ImapMessage]) -> dic
     have whole seconds) go in arrival order: the older API message takes the lower UID, so a
     pair never changes when the newer twin shows up.
     """
+    near = _near(messages)
     by_subject: dict[str, list[ImapMessage]] = {}
     for imap in sorted(imap_messages, key=lambda m: m.uid):
-        by_subject.setdefault(match_key(imap.subject), []).append(imap)
+        if near(imap):
+            by_subject.setdefault(match_key(imap.subject), []).append(imap)
     oldest_first = sorted(
         messages,
         key=lambda m: (m.received_at.timestamp() if m.received_at else 0.0, m.message_id),
@@ -278,12 +316,15 @@ def arrived(message: Message, imap: ImapMessage) -> Message:
 
 
 def merge_sources(
-    messages: list[Message], imap_messages: list[ImapMessage]
+    messages: list[Message],
+    imap_messages: list[ImapMessage],
+    as_message: Callable[[ImapMessage], Message] = imap_as_message,
 ) -> tuple[dict[str, Message], dict[str, ImapMessage]]:
     """One message per mail, by row key (the API's id, or ``imap:<uid>`` for mail only IMAP
     has), and the IMAP message of every key that has one.
 
-    A paired API message takes IMAP's arrival time (:func:`arrived`).
+    A paired API message takes IMAP's arrival time (:func:`arrived`); ``as_message`` makes
+    the row of a mail only IMAP has (:func:`imap_as_message`, or a memory of it).
     """
     pairs = match_imap(messages, imap_messages) if imap_messages else {}
     merged: dict[str, Message] = {}
@@ -295,7 +336,7 @@ def merge_sources(
     for imap in imap_messages:
         if imap.uid not in paired:
             key = imap_message_id(imap.uid)
-            merged[key] = imap_as_message(imap)
+            merged[key] = as_message(imap)
             imap_of[key] = imap
     return merged, imap_of
 

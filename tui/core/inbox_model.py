@@ -21,6 +21,7 @@ from tui.core.inbox import (
     InboxItem,
     build_item,
     doubtful_start,
+    imap_as_message,
     imap_message_id,
     lease_bounds,
     merge_sources,
@@ -148,6 +149,9 @@ class InboxModel:
         self._items: dict[str, InboxItem] = {}
         self._hay: dict[str, tuple[str | None, str]] = {}
         """Row key -> (its code, the lowercased text the filter searches)."""
+        self._rows_of: dict[int, tuple[ImapMessage, Message]] = {}
+        """UID -> (the IMAP message, its row): a big mailbox's rows are not made again at
+        every new mail."""
         self._frozen_at = 0
         """How many messages the inbox held at its last ``gc.freeze()``."""
         self._doubt_warned: tuple[str, str] | None = None
@@ -280,7 +284,9 @@ class InboxModel:
     def _rebuild(self, *, imap_changed: bool) -> Applied:
         """Merge the API's and IMAP's messages into one list (one row per mail)."""
         api_messages = [self.api[mid] for mid in self.api_order]
-        merged, imap_of = merge_sources(api_messages, list(self.imap.values()))
+        if len(self._rows_of) > len(self.imap):
+            self._rows_of = {u: row for u, row in self._rows_of.items() if u in self.imap}
+        merged, imap_of = merge_sources(api_messages, list(self.imap.values()), self._row_of)
         if imap_changed or imap_of.keys() != self.imap_of.keys():
             self._items.clear()
         self.imap_of = imap_of
@@ -298,6 +304,14 @@ class InboxModel:
             self.freeze_heap()
         return Applied(rows=True, asked=asked)
 
+    def _row_of(self, imap: ImapMessage) -> Message:
+        """The row of a mail only IMAP has (made once per message read)."""
+        known = self._rows_of.get(imap.uid)
+        if known is None or known[0] is not imap:
+            known = (imap, imap_as_message(imap))
+            self._rows_of[imap.uid] = known
+        return known[1]
+
     def freeze_heap(self) -> None:
         """After a big load, move what is loaded out of the cyclic collector's reach: a full
         collection then scans only what browsing and filtering allocate, so it no longer
@@ -313,8 +327,8 @@ class InboxModel:
         doubtful = {
             imap.uid
             for key, imap in self.imap_of.items()
-            if key == imap_message_id(imap.uid)  # not listed by the API (yet)
-            and doubtful_start(imap, self.lease_started)
+            if doubtful_start(imap, self.lease_started)
+            and key == imap_message_id(imap.uid)  # not listed by the API (yet)
         }
         ask = bool(doubtful - self.asked_api)
         if ask and self.poller is not None:
