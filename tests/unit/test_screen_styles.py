@@ -86,3 +86,34 @@ async def test_the_screens_rules_keep_their_precedence_over_widget_defaults(tmp_
         await app.push_screen(WithInput())
         await pilot.pause()
         assert app.screen.query_one("#field").styles.margin.bottom == 1
+
+
+async def test_a_screen_shown_the_first_time_is_styled_once(tmp_path):
+    """Textual styles each widget as it mounts and, when a screen is first shown, every node
+    again (most of opening the inbox under load, issue 16): that second pass is skipped the
+    first time (tui.app.first_resume), and kept when a screen is shown again."""
+    from textual import events
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        app.load_screen_styles()  # (which restyles the login screen, once)
+        await pilot.pause()
+        restyled: list[int] = []
+        real = app.stylesheet.update_nodes
+
+        def counting(nodes, animate=False):
+            nodes = list(nodes)
+            restyled.append(len(nodes))
+            return real(nodes, animate=animate)
+
+        app.stylesheet.update_nodes = counting  # type: ignore[method-assign]
+        await app.push_screen(ConfirmDialog("Release it?"))
+        await pilot.pause()
+        dialog = app.screen
+        nodes = len(list(dialog.walk_children(with_self=True)))
+        assert nodes > 5 and all(count < nodes for count in restyled)
+        restyled.clear()
+        dialog.post_message(events.ScreenResume())  # (as Textual sends on a switch of screens)
+        await pilot.pause()
+        assert max(restyled) >= nodes  # shown again: restyled whole, as Textual does

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.row_table import RowTable
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
 
-class ResourceScreen(WorkerErrors, Screen[None], Generic[Row]):
+class ResourceScreen(StyledOnce, WorkerErrors, Screen[None], Generic[Row]):
     """One :class:`TableSpec`'s list, its filter, its status line and its row actions."""
 
     spec: ClassVar[TableSpec[Any]]  # Any: a ClassVar cannot name the type variable Row

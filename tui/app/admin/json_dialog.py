@@ -12,11 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.first_resume import StyledOnce
 from tui.core.sanitize import clean_block
 from tui.jsontypes import JsonValue
 
 
-class JsonDialog(ModalScreen[None]):
+class JsonDialog(StyledOnce, ModalScreen[None]):
     """Shows one object as indented JSON; ``c`` copies it, escape closes."""
 
     BINDINGS = [

@@ -10,8 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.app.first_resume import StyledOnce
 
-class ConfirmDialog(ModalScreen[bool]):
+
+class ConfirmDialog(StyledOnce, ModalScreen[bool]):
     """Asks a question; ``y``/enter answers yes, ``n``/escape no."""
 
     BINDINGS = [

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.first_resume import StyledOnce
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from tui.core.links import LinkInfo
 
 
-class CredentialsDialog(WorkerErrors, ModalScreen[None]):
+class CredentialsDialog(StyledOnce, WorkerErrors, ModalScreen[None]):
     """Credentials of one lease, from the ledger."""
 
     BINDINGS = [

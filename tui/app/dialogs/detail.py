@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.routing import WorkerErrors
 from tui.core.sanitize import clean
 
@@ -47,7 +48,7 @@ class DetailLoaded(Message, Generic[Item]):
         """The detail object."""
 
 
-class DetailDialog(WorkerErrors, ModalScreen[None], Generic[Item]):
+class DetailDialog(StyledOnce, WorkerErrors, ModalScreen[None], Generic[Item]):
     """Shows ``item`` at once, then the detail :meth:`fetch` returns."""
 
     BINDINGS = [

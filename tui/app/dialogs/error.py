@@ -9,8 +9,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.first_resume import StyledOnce
 
-class ErrorDialog(ModalScreen[None]):
+
+class ErrorDialog(StyledOnce, ModalScreen[None]):
     """Shows a title and the details of an error; escape or enter closes."""
 
     BINDINGS = [

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from tui.app.first_resume import StyledOnce
 from tui.core.sanitize import clean
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class FormSpec(Generic[T]):
     """CSS class of the title line."""
 
 
-class FormDialog(ModalScreen[T | None], Generic[T]):
+class FormDialog(StyledOnce, ModalScreen[T | None], Generic[T]):
     """Dismisses with :attr:`FormSpec.check`'s result, or None when cancelled."""
 
     def __init__(self, spec: FormSpec[T]) -> None:

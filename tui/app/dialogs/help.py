@@ -11,6 +11,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.app.first_resume import StyledOnce
+
 GROUPS = ("This screen", "Everywhere", "Generic keys")
 """Sections of the help, in order."""
 
@@ -63,7 +65,7 @@ def bindings_table(rows: list[tuple[str, str, str]]) -> Table:
     return table
 
 
-class HelpDialog(ModalScreen[None]):
+class HelpDialog(StyledOnce, ModalScreen[None]):
     """Lists every key of the screen below, its own keys first; then what the screen says
     about its state in full (a long reason cut in the status bar)."""
 

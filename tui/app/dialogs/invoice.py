@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.routing import WorkerErrors
 from tui.core.sanitize import clean
 
@@ -54,7 +55,7 @@ class InvoiceLoaded(Message):
         """The :class:`tui.api.models.Invoice` detail."""
 
 
-class InvoiceDialog(WorkerErrors, ModalScreen[None]):
+class InvoiceDialog(StyledOnce, WorkerErrors, ModalScreen[None]):
     """Shows a list item at once, then the detail (statement hash) when it arrives."""
 
     BINDINGS = [

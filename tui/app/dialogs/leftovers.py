@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.app.first_resume import StyledOnce
 from tui.core.leases import Leftover
 from tui.core.sanitize import clean
 from tui.core.timefmt import time_left
@@ -23,7 +24,7 @@ SHOWN = 8
 """Leases listed by name (the rest are counted)."""
 
 
-class LeftoversDialog(ModalScreen[Answer]):
+class LeftoversDialog(StyledOnce, ModalScreen[Answer]):
     """Lists the leftovers and why; ``y``/``r`` releases them all, ``n``/``k`` keeps them (not
     asked again), ``escape`` asks again at the next start."""
 

@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean, clean_block
 
@@ -25,7 +26,7 @@ def split_source(raw: bytes) -> tuple[str, str]:
     return clean_block(head, SHOWN_BYTES), clean_block(text, SHOWN_BYTES)
 
 
-class MessageSourceDialog(ModalScreen[None]):
+class MessageSourceDialog(StyledOnce, ModalScreen[None]):
     """Headers first; ``h`` switches to the whole source and back; ``e`` saves ``.eml``."""
 
     BINDINGS = [

@@ -10,11 +10,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.widgets.message_detail import link_text
 from tui.core.links import LinkInfo
 
 
-class OpenLinkDialog(ModalScreen[bool]):
+class OpenLinkDialog(StyledOnce, ModalScreen[bool]):
     """Confirm opening a link; returns True to open."""
 
     BINDINGS = [

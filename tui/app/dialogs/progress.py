@@ -8,8 +8,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import LoadingIndicator, Static
 
+from tui.app.first_resume import StyledOnce
 
-class ProgressDialog(ModalScreen[None]):
+
+class ProgressDialog(StyledOnce, ModalScreen[None]):
     """Shows progress of something that must finish before going on."""
 
     def __init__(self, message: str) -> None:

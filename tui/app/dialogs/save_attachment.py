@@ -14,13 +14,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.app.first_resume import StyledOnce
 from tui.core.attachments import SaveError, safe_filename, save_attachment, tilde
 from tui.core.sanitize import clean
 from tui.extract import Attachment
 from tui.imap.message import size_text
 
 
-class SaveAttachmentDialog(ModalScreen[Path | None]):
+class SaveAttachmentDialog(StyledOnce, ModalScreen[Path | None]):
     """Returns the path written, or None when cancelled. Nothing is written before Save."""
 
     BINDINGS = [

@@ -10,11 +10,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.app.clipboard import copy_text
+from tui.app.first_resume import StyledOnce
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
 
 
-class WebhookSecretDialog(ModalScreen[None]):
+class WebhookSecretDialog(StyledOnce, ModalScreen[None]):
     """Shows one secret with a copy key; the service never shows it again."""
 
     BINDINGS = [

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from tui.app.first_resume import StyledOnce
 from tui.app.routing import WorkerErrors
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.compose import (
@@ -42,7 +43,7 @@ SAVE_DELAY = 0.4
 """Seconds of quiet typing before the draft is written."""
 
 
-class ComposeScreen(WorkerErrors, Screen[None]):
+class ComposeScreen(StyledOnce, WorkerErrors, Screen[None]):
     """Write and send one message from a leased mailbox."""
 
     BINDINGS = [

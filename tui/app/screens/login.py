@@ -13,6 +13,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
+from tui.app.first_resume import StyledOnce
 from tui.app.messages import RuntimeLoaded, SignedIn
 from tui.app.widgets.key_footer import KeyFooter
 from tui.core.sanitize import clean
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from tui.app.app import MailagentsApp
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(StyledOnce, Screen[None]):
     """Shows where and as whom the app will sign in; signs in on enter."""
 
     BINDINGS = [

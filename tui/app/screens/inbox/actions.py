@@ -14,6 +14,7 @@ from textual import work
 from textual.screen import Screen
 
 from tui.app.clipboard import copy_text
+from tui.app.first_resume import StyledOnce
 from tui.core.inbox import InboxItem
 from tui.core.links import LinkInfo, inspect_link
 from tui.core.sanitize import clean
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tui.imap.message import ImapMessage
 
 
-class MessageActions(Screen[None]):
+class MessageActions(StyledOnce, Screen[None]):
     """The actions on the selected message (the inbox screen supplies what is abstract)."""
 
     app: MailagentsApp  # type: ignore[assignment]
