@@ -297,6 +297,8 @@ class InboxModel:
         self.order = newest_first(list(merged.values()))
         asked = self.settle_doubtful()
         for key, imap in imap_of.items():  # the same mail under both keys: announce it once
+            if key not in self.api:
+                continue  # a row only IMAP has: its key is its twin
             twin = imap_message_id(imap.uid)
             if key in self.seen or twin in self.seen:
                 self.seen |= {key, twin}
