@@ -418,3 +418,53 @@ async def test_u_says_checking_in_the_same_frame_until_the_check_reports(
             pilot, posted, lambda m: id(m) not in earlier and m.update.status.state == "ok"
         )
         assert text_of(app, "#status-bar").startswith("checked")
+
+
+async def test_a_big_imap_list_is_merged_into_rows_off_the_ui_thread(tmp_path, monkeypatch):
+    """Issue 16: a big mailbox's first sync (here 3,000 mails read by their headers) is merged
+    into rows in a thread, the UI's loop free meanwhile; the rows are those of merging at once."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from tui.app.screens.inbox.sources import MERGE_IN_THREAD, ImapUpdated
+    from tui.core.inbox_model import InboxModel
+    from tui.core.leases import LeaseView
+    from tui.core.settings import Settings
+    from tui.imap.message import parse_headers
+    from tui.imap.reader import ImapStatus, ImapUpdate
+
+    _msgs, lease = big_inbox(0)
+    at = datetime.now(UTC) - timedelta(hours=2)
+    count = MERGE_IN_THREAD + 1000
+    headers = [
+        parse_headers(
+            uid,
+            f"From: s{uid % 9}@x.io\r\nSubject: Digest {uid}\r\n\r\n".encode(),
+            size=900,
+            internaldate=(at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000"),
+        )
+        for uid in range(count, 0, -1)
+    ]
+    update = ImapUpdate(status=ImapStatus(state="live", mode="idle"), new=[], messages=headers)
+    merged_in: list[threading.Thread] = []
+    real = InboxModel.merge_for
+
+    def recording(self, update):
+        merged_in.append(threading.current_thread())
+        return real(self, update)
+
+    monkeypatch.setattr(InboxModel, "merge_for", recording)
+    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = Offline(LeaseView(lease, None))
+        app.call_later(app.push_screen, screen)
+        await posted.screen(pilot, Offline)
+        screen.post_message(ImapUpdated(update))
+        table = screen.query_one("#inbox-list", MessageList)
+        await until(pilot, lambda: table.row_count == count)
+        assert merged_in and threading.main_thread() not in merged_in
+        at_once = InboxModel(lease.started_at)
+        at_once.apply_imap(update)
+        assert screen.model.order == at_once.order
+        assert table.cursor_key == f"imap:{count}"  # the newest on top

@@ -244,3 +244,44 @@ def test_rows_of_imap_mail_are_made_once_and_again_for_a_new_reading() -> None:
     model.load([], [m if m.uid != 3 else again for m in first])
     assert model.messages["imap:3"] is not rows["imap:3"] and "imap:6" not in model.messages
     assert model.messages["imap:3"] == rows["imap:3"]
+
+
+def _headers(count: int, at: datetime) -> list[ImapMessage]:
+    from tui.imap.message import parse_headers
+
+    out = []
+    for uid in range(1, count + 1):
+        raw = f"From: s{uid % 7}@x.io\r\nSubject: Digest {uid}\r\n\r\n".encode()
+        stamp = (at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000")
+        out.append(parse_headers(uid, raw, size=900, internaldate=stamp))
+    return out
+
+
+def test_rows_merged_ahead_are_the_rows_merged_at_once_and_change_nothing() -> None:
+    """A big first sync is merged in a thread (InboxModel.merge_for) and applied after: the
+    same rows as merging when applied; making them changes nothing in the model."""
+    listed = [api("a1", "Digest 5", later(5.3)), api("a2", "Welcome", later(40))]
+    update = imap_update(_headers(300, STARTED), _headers(300, STARTED))
+    ahead, at_once = InboxModel(STARTED), InboxModel(STARTED)
+    for model in (ahead, at_once):
+        model.apply_poll(poll(listed, listed))
+    merged = ahead.merge_for(update)
+    assert ahead.imap == {} and len(ahead.order) == 2  # nothing changed yet
+    ahead.apply_imap(update, merged)
+    at_once.apply_imap(update)
+    assert ahead.order == at_once.order and len(ahead.order) == 301  # a1 paired with uid 5
+    assert ahead.messages == at_once.messages and ahead.imap_of.keys() == at_once.imap_of.keys()
+    assert ahead.messages is merged.messages
+
+
+def test_rows_merged_ahead_of_a_change_are_merged_again() -> None:
+    model = InboxModel(STARTED)
+    first = api("a1", "Welcome", later(40))
+    model.apply_poll(poll([first], [first]))
+    update = imap_update(_headers(50, STARTED), _headers(50, STARTED))
+    merged = model.merge_for(update)
+    second = api("a2", "Your code 482913", later(90))
+    model.apply_poll(poll([second, first], [second]))  # the API listed more meanwhile
+    model.apply_imap(update, merged)
+    assert "a2" in model.order and model.messages is not merged.messages
+    assert len(model.order) == 52

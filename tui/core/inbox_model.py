@@ -89,6 +89,20 @@ class Applied:
     second (see :meth:`InboxModel.settle_doubtful`)."""
 
 
+@dataclass(frozen=True)
+class Merged:
+    """Rows merged from both sources (:meth:`InboxModel.merge_for`)."""
+
+    messages: dict[str, Message]
+    """Every row's message, by row key."""
+    imap_of: dict[str, ImapMessage]
+    """Row key -> its IMAP message."""
+    order: list[str]
+    """Row keys, newest first."""
+    version: int
+    """The model's version it was made from (stale once the model changed)."""
+
+
 CopyKind = Literal["code", "warn", "doubtful", "none"]
 """What ``c`` does: copy the code; warn about a doubtful guess; copy it (asked twice); nothing."""
 
@@ -149,6 +163,8 @@ class InboxModel:
         self._items: dict[str, InboxItem] = {}
         self._hay: dict[str, tuple[str | None, str]] = {}
         """Row key -> (its code, the lowercased text the filter searches)."""
+        self._version = 0
+        """Counts changes to what the rows are merged from (see :class:`Merged`)."""
         self._rows_of: dict[int, tuple[ImapMessage, Message]] = {}
         """UID -> (the IMAP message, its row): a big mailbox's rows are not made again at
         every new mail."""
@@ -181,6 +197,7 @@ class InboxModel:
             if message.message_id not in self.api:
                 changed = True
             self.api[message.message_id] = message
+        self._version += 1
         applied = Applied()
         if changed or self.first_update:
             self.api_order = [m.message_id for m in update.messages]
@@ -201,24 +218,36 @@ class InboxModel:
             self.poller.use_settings(imap_live_settings(self.settings) if live else self.settings)
         self.imap_live = live
 
-    def apply_imap(self, update: ImapUpdate) -> Applied:
-        """Take the IMAP reader's report: its state, and the rows when its list changed."""
+    def _imap_after(self, update: ImapUpdate) -> dict[int, ImapMessage]:
+        """What IMAP holds once ``update`` is taken (a message fetched whole stays whole)."""
+        held = {} if update.reset else dict(self.imap)
+        for message in update.messages:
+            mine = held.get(message.uid)
+            cut = message.headers_only or message.lazy
+            if not (cut and mine is not None and not (mine.headers_only or mine.lazy)):
+                held[message.uid] = message
+        return held
+
+    def merge_for(self, update: ImapUpdate) -> Merged:
+        """The rows taking ``update`` would make, for :meth:`apply_imap` (changes nothing: a
+        caller may run it in a thread, e.g. a big mailbox's first sync, 10,000 rows, off the
+        UI's time; if the model changes meanwhile, ``apply_imap`` merges again)."""
+        return self._merge(self._imap_after(update))
+
+    def apply_imap(self, update: ImapUpdate, merged: Merged | None = None) -> Applied:
+        """Take the IMAP reader's report: its state, and the rows when its list changed
+        (``merged``: what :meth:`merge_for` made of it, used while still current)."""
         self.set_imap_status(f"IMAP {update.status.text}", live=update.status.live)
         known = set(self.imap)
-        if update.reset:
-            self.imap.clear()
-        fresh = {imap.uid: imap for imap in update.messages}
         save = update.status.live and bool(update.new or update.reset or not self.imap_synced)
         first = not self.imap_synced  # what was there when the inbox opened is not news
         self.imap_synced = self.imap_synced or update.status.live
-        if fresh.keys() == known and not update.reset:
+        if {m.uid for m in update.messages} == known and not update.reset:
             return Applied(save=save)
-        for uid, message in fresh.items():
-            mine = self.imap.get(uid)
-            cut = message.headers_only or message.lazy
-            if not (cut and mine is not None and not (mine.headers_only or mine.lazy)):
-                self.imap[uid] = message  # (a message fetched whole stays whole)
-        applied = self._rebuild(imap_changed=True)
+        self.imap = self._imap_after(update)
+        current = merged is not None and merged.version == self._version
+        self._version += 1
+        applied = self._rebuild(imap_changed=True, merged=merged if current else None)
         applied.save = save
         if first:
             self.seen |= set(self.order)
@@ -244,6 +273,7 @@ class InboxModel:
         if not self.is_current(imap):
             return None
         self.imap[imap.uid] = whole
+        self._version += 1
         return self._rebuild(imap_changed=True)
 
     # -- a headless reader's view ---------------------------------------------------------
@@ -254,6 +284,7 @@ class InboxModel:
         self.api = {m.message_id: m for m in api_messages}
         self.api_order = [m.message_id for m in api_messages]
         self.imap = {m.uid: m for m in imap_messages}
+        self._version += 1
         return self._rebuild(imap_changed=True)
 
     def source(self, key: str) -> str:
@@ -281,20 +312,28 @@ class InboxModel:
 
     # -- rows -------------------------------------------------------------------------------
 
-    def _rebuild(self, *, imap_changed: bool) -> Applied:
-        """Merge the API's and IMAP's messages into one list (one row per mail)."""
+    def _merge(self, imap: dict[int, ImapMessage]) -> Merged:
+        """The rows of the API's messages and ``imap`` merged (reads the model, changes
+        nothing but the memory of rows made)."""
+        version = self._version
         api_messages = [self.api[mid] for mid in self.api_order]
+        merged, imap_of = merge_sources(api_messages, list(imap.values()), self._row_of)
+        return Merged(merged, imap_of, newest_first(list(merged.values())), version)
+
+    def _rebuild(self, *, imap_changed: bool, merged: Merged | None = None) -> Applied:
+        """Merge the API's and IMAP's messages into one list (one row per mail)."""
         if len(self._rows_of) > len(self.imap):
             self._rows_of = {u: row for u, row in self._rows_of.items() if u in self.imap}
-        merged, imap_of = merge_sources(api_messages, list(self.imap.values()), self._row_of)
+        rows = merged or self._merge(self.imap)
+        merged_rows, imap_of = rows.messages, rows.imap_of
         if imap_changed or imap_of.keys() != self.imap_of.keys():
             self._items.clear()
         self.imap_of = imap_of
-        if merged.keys() != self.messages.keys():
-            self._hay = {k: v for k, v in self._hay.items() if k in merged}
-        grown = len(merged) - self._frozen_at
-        self.messages = merged
-        self.order = newest_first(list(merged.values()))
+        if merged_rows.keys() != self.messages.keys():
+            self._hay = {k: v for k, v in self._hay.items() if k in merged_rows}
+        grown = len(merged_rows) - self._frozen_at
+        self.messages = merged_rows
+        self.order = rows.order
         asked = self.settle_doubtful()
         for key, imap in imap_of.items():  # the same mail under both keys: announce it once
             if key not in self.api:

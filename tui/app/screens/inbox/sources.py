@@ -26,6 +26,10 @@ MAX_LISTED = 20_000
 headers until shown)."""
 
 
+MERGE_IN_THREAD = 2000
+"""New IMAP messages in one report from which the rows are merged in a thread."""
+
+
 @dataclass
 class ImapUpdated(Message):
     """The IMAP reader's latest report (coalesced: it holds the whole list)."""
@@ -125,9 +129,17 @@ class MailSources(MessageActions):
         self.render_status()
 
     @on(ImapUpdated)
-    def imap_updated(self, event: ImapUpdated) -> None:
-        """New mail over IMAP, or a new connection state."""
-        applied = self.model.apply_imap(event.update)
+    async def imap_updated(self, event: ImapUpdated) -> None:
+        """New mail over IMAP, or a new connection state. A big list (a big mailbox's first
+        sync) is merged into rows in a thread: the screen takes its next message once this
+        one is applied, and the UI keeps drawing and taking keys meanwhile."""
+        import asyncio
+
+        update = event.update
+        merged = None
+        if len(update.messages) - len(self.model.imap) >= MERGE_IN_THREAD:
+            merged = await asyncio.to_thread(self.model.merge_for, update)
+        applied = self.model.apply_imap(update, merged)
         if applied.save:
             self.remember_imap(event.update)
         self.show_applied(applied)
