@@ -468,3 +468,22 @@ async def test_a_big_imap_list_is_merged_into_rows_off_the_ui_thread(tmp_path, m
         at_once.apply_imap(update)
         assert screen.model.order == at_once.order
         assert table.cursor_key == f"imap:{count}"  # the newest on top
+
+
+async def test_the_detail_asked_for_before_its_parts_exist_shows_once_they_do(tmp_path):
+    """A CI run once saw the inbox's on_mount reach the detail pane before its parts were
+    composed (NoMatches, the app ended): what is asked for then is shown when they are."""
+    from textual.app import App
+
+    from tui.app.widgets.message_detail import MessageDetail
+
+    detail = MessageDetail()
+    detail.show(None, "agent@mail.test")  # not even mounted: remembered, no error
+
+    class Holder(App[None]):
+        def compose(self):
+            yield detail
+
+    async with Holder().run_test() as pilot:
+        await pilot.pause()
+        assert "agent@mail.test" in str(detail.query_one("#detail-meta").render())

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from tui.core.inbox import InboxItem
@@ -140,12 +141,28 @@ class MessageDetail(VerticalScroll):
         yield Static(id="detail-link")
         yield Static(id="detail-body")
 
+    _pending: tuple[InboxItem | None, str] | None = None
+    """What to show once composed (asked before that: see :meth:`show`)."""
+
+    def on_mount(self) -> None:
+        """Show what was asked for before the parts were there."""
+        if self._pending is not None:
+            self.show(*self._pending)
+
     def show(self, item: InboxItem | None, address: str) -> None:
-        """Show ``item`` (None: the inbox waits for mail to ``address``)."""
-        meta = self.query_one("#detail-meta", Static)
-        code = self.query_one("#detail-code", Static)
-        link = self.query_one("#detail-link", Static)
-        body = self.query_one("#detail-body", Static)
+        """Show ``item`` (None: the inbox waits for mail to ``address``).
+
+        Asked before its parts are composed (the screen mounting it, seen once in a loaded
+        CI run), it shows ``item`` when they are, rather than fail."""
+        try:
+            meta = self.query_one("#detail-meta", Static)
+            code = self.query_one("#detail-code", Static)
+            link = self.query_one("#detail-link", Static)
+            body = self.query_one("#detail-body", Static)
+        except NoMatches:
+            self._pending = (item, address)
+            return
+        self._pending = None
         if item is None:
             meta.update(waiting_text(address))
             for widget in (code, link, body):
