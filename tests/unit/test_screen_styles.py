@@ -117,3 +117,26 @@ async def test_a_screen_shown_the_first_time_is_styled_once(tmp_path):
         dialog.post_message(events.ScreenResume())  # (as Textual sends on a switch of screens)
         await pilot.pause()
         assert max(restyled) >= nodes  # shown again: restyled whole, as Textual does
+
+
+def test_every_screen_and_dialog_is_styled_once():
+    """Each screen and dialog of the app has StyledOnce ahead of Textual's Screen in its
+    bases (docs/ARCHITECTURE.md), so its handler runs before Textual's."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import tui.app
+    from tui.app.first_resume import StyledOnce
+
+    found = []
+    for info in pkgutil.walk_packages(tui.app.__path__, "tui.app."):
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == info.name and issubclass(cls, Screen):
+                found.append(cls)
+                mro = cls.__mro__
+                assert StyledOnce in mro and mro.index(StyledOnce) < mro.index(Screen), cls
+    assert len(found) >= 20
