@@ -35,7 +35,7 @@ import json, os, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from tui.core.mailcache import MailCache
-from tui.imap.message import parse_message
+from tui.imap.message import parse_headers, parse_message
 from tui.imap.reader import MailboxState
 
 root, count, step = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -50,8 +50,9 @@ def make(uid):
     whole = uid > count - 200
     body = f"Hello,\r\n\r\nyour verification code is {100000 + uid}.\r\n" if whole else ""
     raw = (head + body).encode()
-    return parse_message(uid, raw, size=len(raw) + 400, internaldate=WHEN,
-                         headers_only=not whole)
+    if not whole:  # an older message: read by its header fields, as a sync reads it
+        return parse_headers(uid, raw, size=len(raw) + 400, internaldate=WHEN)
+    return parse_message(uid, raw, size=len(raw) + 400, internaldate=WHEN)
 
 
 def size(path):
