@@ -487,3 +487,47 @@ async def test_the_detail_asked_for_before_its_parts_exist_shows_once_they_do(tm
     async with Holder().run_test() as pilot:
         await pilot.pause()
         assert "agent@mail.test" in str(detail.query_one("#detail-meta").render())
+
+
+async def test_a_filter_typed_while_a_big_inbox_warms_finds_the_codes_read_later(tmp_path):
+    """A row's code is known once its item is built (the warm-up, paused while keys arrive):
+    a code typed into the filter before then (here one only a body holds) matches once the
+    warm-up has built every row."""
+    from datetime import UTC, datetime, timedelta
+
+    from textual.widgets import Input
+
+    from tui.app.screens.inbox.sources import ImapUpdated
+    from tui.core.leases import LeaseView
+    from tui.core.settings import Settings
+    from tui.imap.message import parse_message
+    from tui.imap.reader import ImapStatus, ImapUpdate
+
+    _msgs, lease = big_inbox(0)
+    at = datetime.now(UTC) - timedelta(hours=2)
+    count = 1500
+    mails = [
+        parse_message(
+            uid,
+            f"From: s@x.io\r\nSubject: In {uid}\r\n\r\nYour code: {300000 + uid}.\r\n".encode(),
+            internaldate=(at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000"),
+        )
+        for uid in range(count, 0, -1)
+    ]
+    update = ImapUpdate(status=ImapStatus(state="live", mode="idle"), new=[], messages=mails)
+    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = Offline(LeaseView(lease, None))
+        app.call_later(app.push_screen, screen)
+        await posted.screen(pilot, Offline)
+        wanted = str(300000 + 700)  # a row in the middle: neither shown nor warmed first
+        await pilot.press("slash", *wanted)
+        await posted.next(pilot, Input.Changed, lambda m: m.value == wanted, receiver=Offline)
+        table = screen.query_one("#inbox-list", MessageList)
+        screen.post_message(ImapUpdated(update))  # the mailbox listed under the filter
+        await until(pilot, lambda: len(screen.model.order) == count)
+        assert table.row_count == 0  # its item not built yet: its code not known
+        await until(pilot, lambda: screen.model.built == count, timeout=30)
+        await until(pilot, lambda: table.row_count == 1)
+        assert table.cursor_key == "imap:700"

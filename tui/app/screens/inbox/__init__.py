@@ -222,7 +222,8 @@ class InboxScreen(WorkerErrors, MailSources):
         until :data:`WARM_QUIET` seconds without input). Issue 15: slices of 100 items, run
         between every two steps of a key's handling, made ``j``/``k`` 2-2.5x slower while a
         10,000 inbox warmed on a busy CPU. The oldest rows come first: ``G`` lands there
-        (the newest are built when first shown)."""
+        (the newest are built when first shown). A filter typed meanwhile is applied again
+        once every row's code is known (an older message's is read from its subject then)."""
         import asyncio
 
         model = self.model
@@ -236,6 +237,8 @@ class InboxScreen(WorkerErrors, MailSources):
                 if time.perf_counter() >= end:
                     break
             else:
+                if model.filter_text:  # filtered before every code was known: again
+                    self.render_rows()
                 return
             await asyncio.sleep(0)  # a key that came meanwhile is the App's next message
 
