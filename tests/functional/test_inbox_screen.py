@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.message import EmailMessage
 
@@ -420,32 +421,55 @@ async def test_u_says_checking_in_the_same_frame_until_the_check_reports(
         assert text_of(app, "#status-bar").startswith("checked")
 
 
-async def test_a_big_imap_list_is_merged_into_rows_off_the_ui_thread(tmp_path, monkeypatch):
+def imap_report(count: int, raw_of, *, headers_only: bool):
+    """An IMAP reader's live report of ``count`` mails (UIDs newest first) that arrived two
+    hours ago, one a second, each read from ``raw_of(uid)``: by its header fields or whole."""
+    from datetime import UTC, datetime, timedelta
+
+    from tui.imap.message import parse_headers, parse_message
+    from tui.imap.reader import ImapStatus, ImapUpdate
+
+    at = datetime.now(UTC) - timedelta(hours=2)
+
+    def read(uid: int):
+        stamp = (at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000")
+        if headers_only:
+            return parse_headers(uid, raw_of(uid), size=900, internaldate=stamp)
+        return parse_message(uid, raw_of(uid), internaldate=stamp)
+
+    mails = [read(uid) for uid in range(count, 0, -1)]
+    return ImapUpdate(status=ImapStatus(state="live", mode="idle"), new=[], messages=mails)
+
+
+@contextlib.asynccontextmanager
+async def offline_inbox(tmp_path):
+    """An inbox screen fed by hand (no network), on a lease begun a day ago."""
+    from tui.core.leases import LeaseView
+    from tui.core.settings import Settings
+
+    _msgs, lease = big_inbox(0)
+    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        screen = Offline(LeaseView(lease, None))
+        app.call_later(app.push_screen, screen)
+        await posted.screen(pilot, Offline)
+        yield pilot, posted, screen
+
+
+async def test_a_big_imap_list_is_merged_into_rows_off_the_ui_thread(monkeypatch, tmp_path):
     """Issue 16: a big mailbox's first sync (here 3,000 mails read by their headers) is merged
     into rows in a thread, the UI's loop free meanwhile; the rows are those of merging at once."""
     import threading
-    from datetime import UTC, datetime, timedelta
 
     from tui.app.screens.inbox.sources import MERGE_IN_THREAD, ImapUpdated
     from tui.core.inbox_model import InboxModel
-    from tui.core.leases import LeaseView
-    from tui.core.settings import Settings
-    from tui.imap.message import parse_headers
-    from tui.imap.reader import ImapStatus, ImapUpdate
 
-    _msgs, lease = big_inbox(0)
-    at = datetime.now(UTC) - timedelta(hours=2)
     count = MERGE_IN_THREAD + 1000
-    headers = [
-        parse_headers(
-            uid,
-            f"From: s{uid % 9}@x.io\r\nSubject: Digest {uid}\r\n\r\n".encode(),
-            size=900,
-            internaldate=(at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000"),
-        )
-        for uid in range(count, 0, -1)
-    ]
-    update = ImapUpdate(status=ImapStatus(state="live", mode="idle"), new=[], messages=headers)
+    update = imap_report(
+        count, lambda uid: f"From: s{uid % 9}@x.io\r\nSubject: Digest {uid}\r\n\r\n".encode(),
+        headers_only=True,
+    )  # fmt: skip
     merged_in: list[threading.Thread] = []
     real = InboxModel.merge_for
 
@@ -454,17 +478,12 @@ async def test_a_big_imap_list_is_merged_into_rows_off_the_ui_thread(tmp_path, m
         return real(self, update)
 
     monkeypatch.setattr(InboxModel, "merge_for", recording)
-    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
-    posted = Posted()
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        screen = Offline(LeaseView(lease, None))
-        app.call_later(app.push_screen, screen)
-        await posted.screen(pilot, Offline)
+    async with offline_inbox(tmp_path) as (pilot, _posted, screen):
         screen.post_message(ImapUpdated(update))
         table = screen.query_one("#inbox-list", MessageList)
         await until(pilot, lambda: table.row_count == count)
         assert merged_in and threading.main_thread() not in merged_in
-        at_once = InboxModel(lease.started_at)
+        at_once = InboxModel(screen.lease.started_at)
         at_once.apply_imap(update)
         assert screen.model.order == at_once.order
         assert table.cursor_key == f"imap:{count}"  # the newest on top
@@ -493,34 +512,15 @@ async def test_a_filter_typed_while_a_big_inbox_warms_finds_the_codes_read_later
     """A row's code is known once its item is built (the warm-up, paused while keys arrive):
     a code typed into the filter before then (here one only a body holds) matches once the
     warm-up has built every row."""
-    from datetime import UTC, datetime, timedelta
-
-    from textual.widgets import Input
-
     from tui.app.screens.inbox.sources import ImapUpdated
-    from tui.core.leases import LeaseView
-    from tui.core.settings import Settings
-    from tui.imap.message import parse_message
-    from tui.imap.reader import ImapStatus, ImapUpdate
 
-    _msgs, lease = big_inbox(0)
-    at = datetime.now(UTC) - timedelta(hours=2)
     count = 1500
-    mails = [
-        parse_message(
-            uid,
-            f"From: s@x.io\r\nSubject: In {uid}\r\n\r\nYour code: {300000 + uid}.\r\n".encode(),
-            internaldate=(at + timedelta(seconds=uid)).strftime("%d-%b-%Y %H:%M:%S +0000"),
-        )
-        for uid in range(count, 0, -1)
-    ]
-    update = ImapUpdate(status=ImapStatus(state="live", mode="idle"), new=[], messages=mails)
-    app = make_app(Settings(home=tmp_path).with_overrides(api_base="http://127.0.0.1:9"))
-    posted = Posted()
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        screen = Offline(LeaseView(lease, None))
-        app.call_later(app.push_screen, screen)
-        await posted.screen(pilot, Offline)
+
+    def mail(uid: int) -> bytes:
+        return f"From: s@x.io\r\nSubject: In {uid}\r\n\r\nYour code: {300000 + uid}.\r\n".encode()
+
+    update = imap_report(count, mail, headers_only=False)
+    async with offline_inbox(tmp_path) as (pilot, posted, screen):
         wanted = str(300000 + 700)  # a row in the middle: neither shown nor warmed first
         await pilot.press("slash", *wanted)
         await posted.next(pilot, Input.Changed, lambda m: m.value == wanted, receiver=Offline)

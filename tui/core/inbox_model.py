@@ -110,6 +110,9 @@ CopyKind = Literal["code", "warn", "doubtful", "none"]
 class InboxModel:
     """One lease's inbox: both sources merged, one row per mail, newest first."""
 
+    _version = 0
+    """Counts changes to what the rows are merged from (see :class:`Merged`)."""
+
     def __init__(
         self,
         lease_started: datetime | None,
@@ -163,11 +166,8 @@ class InboxModel:
         self._items: dict[str, InboxItem] = {}
         self._hay: dict[str, tuple[str | None, str]] = {}
         """Row key -> (its code, the lowercased text the filter searches)."""
-        self._version = 0
-        """Counts changes to what the rows are merged from (see :class:`Merged`)."""
         self._rows_of: dict[int, tuple[ImapMessage, Message]] = {}
-        """UID -> (the IMAP message, its row): a big mailbox's rows are not made again at
-        every new mail."""
+        """UID -> (the IMAP message, its row), made once per message read (see :meth:`_row_of`)."""
         self._frozen_at = 0
         """How many messages the inbox held at its last ``gc.freeze()``."""
         self._doubt_warned: tuple[str, str] | None = None
@@ -346,7 +346,8 @@ class InboxModel:
         return Applied(rows=True, asked=asked)
 
     def _row_of(self, imap: ImapMessage) -> Message:
-        """The row of a mail only IMAP has (made once per message read)."""
+        """The row of a mail only IMAP has, made once per message read: a big mailbox's rows
+        are not made again at every new mail."""
         known = self._rows_of.get(imap.uid)
         if known is None or known[0] is not imap:
             known = (imap, imap_as_message(imap))
