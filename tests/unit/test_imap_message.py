@@ -307,3 +307,18 @@ def test_header_fields_agree_with_the_stdlib_on_random_blocks() -> None:
         slow = parse_message(7, raw, size=1234, internaldate=INTERNALDATE, headers_only=True)
         fast = parse_headers(7, raw, size=1234, internaldate=INTERNALDATE)
         assert _facts(fast) == _facts(slow), raw
+
+
+def test_a_long_subject_is_read_in_the_parser_not_later() -> None:
+    """A header-only message's subject is read when its row needs it, on the UI's time,
+    unless it is long (a hostile subject may be megabytes): that one is read at once, in the
+    parser's thread; both give what parse_message gives."""
+    from tui.extract import Extraction
+    from tui.imap.message import LONG_SUBJECT, SubjectReading
+
+    for subject, lazy in (("Your code is 482913", True), ("x" * LONG_SUBJECT + " 482913", False)):
+        raw = f"From: a@b.io\r\nSubject: Your code is 482913 {subject}\r\n\r\n".encode()
+        fast = parse_headers(7, raw, size=1234, internaldate=INTERNALDATE)
+        assert isinstance(fast.reading, SubjectReading if lazy else Extraction)
+        slow = parse_message(7, raw, size=1234, internaldate=INTERNALDATE, headers_only=True)
+        assert _facts(fast) == _facts(slow) and fast.otp == "482913"
