@@ -128,11 +128,13 @@ async def shoot(
         await pilot.press("g", "enter")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
-        await until(pilot, lambda: len(inbox.items) == 3)
+        await until(pilot, lambda: len(inbox.model.items) == 3)
         if server.imap_port is not None:  # with Dovecot: bodies and codes read over IMAP
-            await until(pilot, lambda: inbox.imap_live, timeout=15)
+            await until(pilot, lambda: inbox.model.imap_live, timeout=15)
             await until(
-                pilot, lambda: all(i.code_source in ("body", "") for i in inbox.items), timeout=15
+                pilot,
+                lambda: all(i.code_source in ("body", "") for i in inbox.model.items),
+                timeout=15,
             )
         await pilot.press("G")
         await pilot.pause(0.3)
@@ -141,7 +143,14 @@ async def shoot(
             from tui.app.dialogs.save_attachment import SaveAttachmentDialog
 
             server.deliver(lease.address, receipt(lease.address))
-            await until(pilot, lambda: len(inbox.items) == 4, timeout=15)
+            await until(pilot, lambda: len(inbox.model.items) == 4, timeout=15)
+
+            def receipt_read() -> bool:  # over IMAP, attachments and all (not only listed)
+                newest = inbox.model.get(inbox.model.order[0])
+                imap = newest.extra.get("imap") if newest is not None else None
+                return imap is not None and bool(imap.attachments)
+
+            await until(pilot, receipt_read, timeout=15)
             await pilot.press("g")
             await until(pilot, lambda: "receipt" in str(inbox.query_one("#detail-body").content))
             await pilot.press("s")
