@@ -14,6 +14,19 @@ from pathlib import Path
 COMMAND = shutil.which("mailagents-tui") or str(Path(os.sys.executable).with_name("mailagents-tui"))
 
 
+def app_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment a test runs the installed command in: its own home, a known terminal,
+    no display (no browser, no system clipboard), plus ``extra`` (``MAILAGENTS_API_BASE=...``)."""
+    return {
+        "MAILAGENTS_HOME": str(home),
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "DISPLAY": "",
+        "WAYLAND_DISPLAY": "",
+        **extra,
+    }
+
+
 class Terminal:
     """A tmux session running one command in a private tmux server."""
 

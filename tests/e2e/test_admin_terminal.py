@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from terminal import COMMAND, Terminal
+from terminal import COMMAND, Terminal, app_env
 
 pytestmark = [
     pytest.mark.e2e,
@@ -22,13 +22,7 @@ def test_suspend_a_tenant_from_the_console(sandbox_factory, session_factory, tmp
     token_file = tmp_path / "admin-token"
     token_file.write_text(server.config.admin_token)
     os.chmod(token_file, 0o600)
-    env = {
-        "MAILAGENTS_HOME": str(tmp_path / "home"),
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "DISPLAY": "",
-        "WAYLAND_DISPLAY": "",
-    }
+    env = app_env(tmp_path / "home")
     command = [
         COMMAND,
         "--api-base",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from faultproxy import Fault, FaultProxy
-from terminal import COMMAND, Terminal
+from terminal import COMMAND, Terminal, app_env
 from test_sandbox_terminal import app_pid
 
 pytestmark = [
@@ -72,14 +72,7 @@ def lease_rows(data: Path) -> list[tuple[str, str]]:
 
 
 def client(home: Path, api_base: str, key: str) -> Terminal:
-    env = {
-        "MAILAGENTS_HOME": str(home),
-        "MAILAGENTS_PRIVATE_KEY": key,
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "DISPLAY": "",
-        "WAYLAND_DISPLAY": "",
-    }
+    env = app_env(home, MAILAGENTS_PRIVATE_KEY=key)
     return Terminal([COMMAND, "--api-base", api_base], env, width=120, height=32)
 
 

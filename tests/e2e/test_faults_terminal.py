@@ -4,13 +4,12 @@ inbox keeps checking through transient faults, and a permanent one shows a lasti
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 from faultproxy import Fault, FaultProxy
 from support import make_services
-from terminal import COMMAND, Terminal
+from terminal import COMMAND, Terminal, app_env
 
 from tui.sandbox.mail.inbound import build_mime
 
@@ -41,15 +40,7 @@ async def test_the_inbox_rides_out_faults_and_r_resumes_after_a_stop(
     await services.aclose()
     (home / "config" / "config.toml").parent.mkdir(parents=True, exist_ok=True)
     (home / "config" / "config.toml").write_text("[poll]\nbackoff_base = 0.2\nbackoff_max = 0.5\n")
-    env = {
-        "MAILAGENTS_HOME": str(home),
-        "MAILAGENTS_API_BASE": proxy.base_url,
-        "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "DISPLAY": "",
-        "WAYLAND_DISPLAY": "",
-    }
+    env = app_env(home, MAILAGENTS_API_BASE=proxy.base_url, MAILAGENTS_PRIVATE_KEY=wallet.key.hex())
     term = Terminal([COMMAND], env, width=130, height=32)
     try:
         term.wait_for(lease.address)

@@ -12,7 +12,7 @@ import time
 import pytest
 from faultproxy import Fault, FaultProxy
 from support import make_services
-from terminal import COMMAND, Terminal
+from terminal import COMMAND, Terminal, app_env
 from test_sandbox_terminal import app_pid
 
 pytestmark = [
@@ -30,15 +30,9 @@ async def test_sighup_while_quitting_with_a_release_held_ends_the_app(sandbox, w
         config = home / "config" / "config.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("release_timeout = 3\n")
-        env = {
-            "MAILAGENTS_HOME": str(home),
-            "MAILAGENTS_API_BASE": proxy.base_url,
-            "MAILAGENTS_PRIVATE_KEY": wallet.key.hex(),
-            "TERM": "xterm-256color",
-            "PATH": os.environ["PATH"],
-            "DISPLAY": "",
-            "WAYLAND_DISPLAY": "",
-        }
+        env = app_env(
+            home, MAILAGENTS_API_BASE=proxy.base_url, MAILAGENTS_PRIVATE_KEY=wallet.key.hex()
+        )
         term = Terminal([COMMAND], env, width=110, height=30)
         pid = None
         try:

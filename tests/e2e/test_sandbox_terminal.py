@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from terminal import COMMAND, Terminal
+from terminal import COMMAND, Terminal, app_env
 
 pytestmark = [
     pytest.mark.e2e,
@@ -26,13 +26,7 @@ pytestmark = [
 
 def start(home: Path, **size: int) -> Terminal:
     """``mailagents-tui --sandbox`` in a fresh terminal, no system clipboard."""
-    env = {
-        "MAILAGENTS_HOME": str(home),
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "DISPLAY": "",
-        "WAYLAND_DISPLAY": "",
-    }
+    env = app_env(home)
     return Terminal([COMMAND, "--sandbox"], env, **size)
 
 
