@@ -189,3 +189,8 @@ def test_a_damaged_unread_subject_is_parsed_again(tmp_path):
         db.execute("UPDATE messages SET facts=?", (json.dumps(data),))
     _state, (loaded,) = MailCache(tmp_path).load("l")
     assert loaded.headers_only and loaded.otp == "482913"
+    with sqlite3.connect(cache.path) as db:  # a subject too long to be read later: read now
+        data["read"] = {"subject": "x" * 100_000, "sender": "s@shop.io"}
+        db.execute("UPDATE messages SET facts=?", (json.dumps(data),))
+    _state, (loaded,) = MailCache(tmp_path).load("l")
+    assert not isinstance(loaded.reading, SubjectReading) and loaded.otp == "482913"

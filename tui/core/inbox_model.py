@@ -322,8 +322,9 @@ class InboxModel:
 
     def _rebuild(self, *, imap_changed: bool, merged: Merged | None = None) -> Applied:
         """Merge the API's and IMAP's messages into one list (one row per mail)."""
-        if len(self._rows_of) > len(self.imap):
-            self._rows_of = {u: row for u, row in self._rows_of.items() if u in self.imap}
+        if len(self._rows_of) > len(self.imap):  # (a copy of the items first: merge_for may
+            rows_of = list(self._rows_of.items())  # be adding to them in its thread)
+            self._rows_of = {u: row for u, row in rows_of if u in self.imap}
         rows = merged or self._merge(self.imap)
         merged_rows, imap_of = rows.messages, rows.imap_of
         if imap_changed or imap_of.keys() != self.imap_of.keys():

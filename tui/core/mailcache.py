@@ -358,14 +358,14 @@ def _str_or_none(value: object) -> str | None:
 
 def _reading(data: JsonObject, headers_only: bool) -> Extraction | SubjectReading:
     """The extraction kept, or a header-only message's subject still to be read."""
-    from tui.imap.message import SubjectReading
+    from tui.imap.message import LONG_SUBJECT, SubjectReading
 
     read = data.get("read")
     if isinstance(read, dict) and headers_only:
         subject, sender = read["subject"], read["sender"]
-        if isinstance(subject, str) and isinstance(sender, str):
+        if isinstance(subject, str) and isinstance(sender, str) and len(subject) <= LONG_SUBJECT:
             return SubjectReading(subject, sender)
-        raise ValueError("a damaged subject")
+        raise ValueError("a damaged subject")  # (a long one is never left to read later)
     x = data["x"]
     if not isinstance(x, dict):
         raise ValueError("a damaged extraction")
